@@ -1,0 +1,347 @@
+//! Writing the mail pilah sends: forwards to PICs and acknowledgements to senders.
+//!
+//! Forwards carry the original as a `message/rfc822` attachment, untouched, from pilah's own
+//! address with `Reply-To` set to the sender: redirecting with the sender's address would
+//! fail SPF/DMARC at the PICs' server. Every message gets a Message-ID derived from its
+//! ticket, so a duplicate after a crash is recognisable as such.
+
+use super::template::{Template, Vars};
+use crate::classify::rules::{Category, Unit};
+use crate::parse::Mail;
+use crate::region::Region;
+use crate::types::{MailboxName, Ticket};
+use chrono::{DateTime, Datelike, Timelike, Utc};
+use lettre::message::header::{
+    ContentDisposition, ContentTransferEncoding, ContentType, Header, HeaderName, HeaderValue,
+};
+use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
+use lettre::{Address, Message};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ComposeError {
+    #[error("{what}: {address:?} is not a usable e-mail address")]
+    Address { what: &'static str, address: String },
+    #[error("cannot build the message: {0}")]
+    Build(#[from] lettre::error::Error),
+}
+
+macro_rules! text_header {
+    ($ty:ident, $name:literal) => {
+        #[derive(Debug, Clone)]
+        pub struct $ty(pub String);
+        impl Header for $ty {
+            fn name() -> HeaderName {
+                HeaderName::new_from_ascii_str($name)
+            }
+            fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+                Ok($ty(s.to_string()))
+            }
+            fn display(&self) -> HeaderValue {
+                HeaderValue::new(Self::name(), self.0.clone())
+            }
+        }
+    };
+}
+
+text_header!(AutoSubmitted, "Auto-Submitted");
+text_header!(AutoResponseSuppress, "X-Auto-Response-Suppress");
+text_header!(PilahTicket, "X-Pilah-Ticket");
+text_header!(PilahKind, "X-Pilah-Kind");
+
+/// What pilah says about itself on outgoing mail.
+pub struct Sender<'a> {
+    /// pilah's own address (forwards come from it).
+    pub address: &'a str,
+    pub name: &'a str,
+}
+
+/// Everything the forward's summary and the templates talk about.
+pub struct Context<'a> {
+    pub ticket: &'a Ticket,
+    pub mailbox: &'a MailboxName,
+    pub mailbox_address: &'a str,
+    pub mail: &'a Mail,
+    pub category: &'a Category,
+    pub rule: &'a str,
+    pub region: Option<&'a Region>,
+    pub region_source: Option<&'a str>,
+    pub received: DateTime<Utc>,
+    pub timezone: chrono_tz::Tz,
+}
+
+const MONTHS: [&str; 12] = [
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+];
+
+/// Indonesian month name, 1-based.
+pub fn month_name(m: u32) -> &'static str {
+    MONTHS[(m.clamp(1, 12) - 1) as usize]
+}
+
+/// "5 Maret 2024 09.30 WIB".
+pub fn indonesian_time(t: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
+    let l = t.with_timezone(&tz);
+    let zone = match tz.name() {
+        "Asia/Jakarta" | "Asia/Pontianak" => "WIB".to_string(),
+        "Asia/Makassar" => "WITA".to_string(),
+        "Asia/Jayapura" => "WIT".to_string(),
+        other => other.to_string(),
+    };
+    format!(
+        "{} {} {} {:02}.{:02} {}",
+        l.day(),
+        month_name(l.month()),
+        l.year(),
+        l.hour(),
+        l.minute(),
+        zone
+    )
+}
+
+fn domain_of_sender(s: &Sender) -> String {
+    s.address
+        .rsplit_once('@')
+        .map(|(_, d)| d.to_string())
+        .unwrap_or_else(|| "pilah.invalid".to_string())
+}
+
+/// The stable Message-ID of an outgoing message: `<TICKET.KIND@domain>`.
+pub fn outgoing_message_id(ticket: &Ticket, kind: &str, sender: &Sender) -> String {
+    format!("<{}.{}@{}>", ticket, kind, domain_of_sender(sender))
+}
+
+fn mailbox(name: Option<&str>, addr: &str, what: &'static str) -> Result<Mailbox, ComposeError> {
+    let address: Address = addr.parse().map_err(|_| ComposeError::Address {
+        what,
+        address: addr.to_string(),
+    })?;
+    Ok(Mailbox::new(name.map(|n| n.to_string()), address))
+}
+
+/// Where an acknowledgement goes: `Reply-To`, else `From`.
+pub fn reply_address(mail: &Mail) -> Option<&str> {
+    mail.reply_to.as_deref().or(mail.from.as_deref())
+}
+
+fn template_vars(ctx: &Context) -> Vars {
+    let mut v = Vars::new();
+    let sender = ctx.mail.from.clone().unwrap_or_default();
+    v.insert("ticket", ctx.ticket.to_string());
+    v.insert(
+        "subject",
+        if ctx.mail.subject.is_empty() {
+            "(tanpa subjek)".to_string()
+        } else {
+            ctx.mail.subject.clone()
+        },
+    );
+    v.insert(
+        "sender_name",
+        ctx.mail.from_name.clone().unwrap_or_else(|| sender.clone()),
+    );
+    v.insert("sender", sender);
+    v.insert("category", ctx.category.id.clone());
+    v.insert("category_label", ctx.category.label.clone());
+    v.insert("mailbox", ctx.mailbox.to_string());
+    v.insert("mailbox_address", ctx.mailbox_address.to_string());
+    v.insert("received", indonesian_time(ctx.received, ctx.timezone));
+    v
+}
+
+/// The text on top of a forward, for the PIC.
+pub fn summary(ctx: &Context, unit: &Unit) -> String {
+    let m = ctx.mail;
+    let sender = match (&m.from_name, &m.from) {
+        (Some(n), Some(a)) => format!("{n} <{a}>"),
+        (None, Some(a)) => a.clone(),
+        (Some(n), None) => n.clone(),
+        (None, None) => "(tidak diketahui)".to_string(),
+    };
+    let region = match (ctx.region, ctx.region_source) {
+        (Some(r), Some(src)) => format!(
+            "{} ({}, {}), dikenali dari {}",
+            r.display_name(),
+            r.province_name,
+            r.timezone,
+            src
+        ),
+        (Some(r), None) => r.display_name(),
+        _ => "tidak dikenali".to_string(),
+    };
+    let attachments = if m.attachments.is_empty() {
+        "tidak ada".to_string()
+    } else {
+        let names: Vec<&str> = m
+            .attachments
+            .iter()
+            .map(|a| a.name.as_deref().unwrap_or("(tanpa nama)"))
+            .collect();
+        format!("{} ({})", names.len(), names.join(", "))
+    };
+    format!(
+        "Pesan ini diteruskan otomatis oleh pilah, Contact Center DJPK, kepada PIC {unit_name}.\n\
+         \n\
+         Tiket      : {ticket}\n\
+         Kotak surat: {mailbox} ({mailbox_address})\n\
+         Kategori   : {label} ({cat})\n\
+         Aturan     : {rule}\n\
+         Pengirim   : {sender}\n\
+         Daerah     : {region}\n\
+         Diterima   : {received}\n\
+         Subjek     : {subject}\n\
+         Lampiran   : {attachments}\n\
+         \n\
+         Pesan asli terlampir utuh, termasuk lampirannya. Untuk menjawab pengirim, cukup\n\
+         balas e-mail ini (Reply-To sudah berisi alamat pengirim) dan sebutkan nomor tiket\n\
+         [{ticket}] pada subjek.\n",
+        unit_name = unit.name,
+        ticket = ctx.ticket,
+        mailbox = ctx.mailbox,
+        mailbox_address = ctx.mailbox_address,
+        label = ctx.category.label,
+        cat = ctx.category.id,
+        rule = ctx.rule,
+        received = indonesian_time(ctx.received, ctx.timezone),
+        subject = if m.subject.is_empty() {
+            "(tanpa subjek)"
+        } else {
+            &m.subject
+        },
+    )
+}
+
+/// The original as an attachment: `message/rfc822` when its bytes allow, otherwise an
+/// `application/octet-stream` `.eml` file (8-bit lines too long for SMTP, NULs, ...).
+fn original_part(raw: &[u8]) -> SinglePart {
+    let rfc822 = ContentType::parse("message/rfc822").expect("static content type");
+    match Body::new_with_encoding(raw.to_vec(), ContentTransferEncoding::SevenBit)
+        .or_else(|raw| Body::new_with_encoding(raw, ContentTransferEncoding::EightBit))
+    {
+        Ok(body) => SinglePart::builder()
+            .header(rfc822)
+            .header(ContentDisposition::inline_with_name("pesan-asli.eml"))
+            .body(body),
+        Err(raw) => SinglePart::builder()
+            .header(ContentType::parse("application/octet-stream").expect("static content type"))
+            .header(ContentDisposition::attachment("pesan-asli.eml"))
+            .body(
+                Body::new_with_encoding(raw, ContentTransferEncoding::Base64)
+                    .unwrap_or_else(Body::new),
+            ),
+    }
+}
+
+/// A forward of the original to one unit's PICs.
+pub fn forward(
+    ctx: &Context,
+    unit: &Unit,
+    raw: &[u8],
+    sender: &Sender,
+) -> Result<(String, Message), ComposeError> {
+    let id = outgoing_message_id(ctx.ticket, &format!("fwd.{}", unit.id), sender);
+    let subject = format!(
+        "[{}] [{}] {}",
+        ctx.ticket,
+        ctx.category.label,
+        if ctx.mail.subject.is_empty() {
+            "(tanpa subjek)"
+        } else {
+            &ctx.mail.subject
+        }
+    );
+    let mut b = Message::builder()
+        .from(mailbox(Some(sender.name), sender.address, "smtp.from")?)
+        .subject(subject)
+        .message_id(Some(id.clone()))
+        .date_now()
+        .header(AutoSubmitted("auto-generated".into()))
+        .header(PilahTicket(ctx.ticket.to_string()))
+        .header(PilahKind("forward".into()));
+    for pic in &unit.pics {
+        b = b.to(mailbox(None, pic, "unit PIC")?);
+    }
+    if let Some(reply) = reply_address(ctx.mail) {
+        if let Ok(mb) = mailbox(ctx.mail.from_name.as_deref(), reply, "sender") {
+            b = b.reply_to(mb);
+        }
+    }
+    if let Some(orig) = &ctx.mail.message_id {
+        b = b.references(format!("<{orig}>"));
+    }
+    let msg = b.multipart(
+        MultiPart::mixed()
+            .singlepart(SinglePart::plain(summary(ctx, unit)))
+            .singlepart(original_part(raw)),
+    )?;
+    Ok((id, msg))
+}
+
+/// The acknowledgement to the sender, from the mailbox's own address.
+pub fn acknowledgement(
+    ctx: &Context,
+    template: &Template,
+    to: &str,
+    sender: &Sender,
+) -> Result<(String, Message), ComposeError> {
+    let id = outgoing_message_id(ctx.ticket, "ack", sender);
+    let vars = template_vars(ctx);
+    let mut b = Message::builder()
+        .from(mailbox(
+            Some(sender.name),
+            ctx.mailbox_address,
+            "mailbox address",
+        )?)
+        .to(mailbox(ctx.mail.from_name.as_deref(), to, "sender")?)
+        .subject(template.render_subject(&vars))
+        .message_id(Some(id.clone()))
+        .date_now()
+        .header(AutoSubmitted("auto-replied".into()))
+        .header(AutoResponseSuppress("All".into()))
+        .header(PilahTicket(ctx.ticket.to_string()))
+        .header(PilahKind("ack".into()));
+    if let Some(orig) = &ctx.mail.message_id {
+        let mut refs: Vec<String> = ctx
+            .mail
+            .references
+            .iter()
+            .map(|r| format!("<{r}>"))
+            .collect();
+        refs.push(format!("<{orig}>"));
+        b = b
+            .in_reply_to(format!("<{orig}>"))
+            .references(refs.join(" "));
+    }
+    let msg = b.singlepart(SinglePart::plain(template.render_body(&vars)))?;
+    Ok((id, msg))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn indonesian_dates() {
+        let t = DateTime::parse_from_rfc3339("2024-03-05T02:30:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            indonesian_time(t, chrono_tz::Asia::Jakarta),
+            "5 Maret 2024 09.30 WIB"
+        );
+        assert_eq!(
+            indonesian_time(t, chrono_tz::Asia::Jayapura),
+            "5 Maret 2024 11.30 WIT"
+        );
+    }
+}

@@ -1,0 +1,843 @@
+//! Loading the rules directory: units, categories, lists, rules and templates.
+//!
+//! Everything is parsed with serde into raw structs that keep their spans, then validated
+//! into a [`RuleSet`]. Every problem in every file is collected, with its `file:line:col`,
+//! before the load fails: an admin sees all mistakes at once, and a daemon that is asked to
+//! reload keeps its old rules when the new ones have any error.
+
+use super::cond::{Cond, Field, Matcher, FIELD_NAMES};
+use super::keywords::KeywordSet;
+use crate::act::template::Template;
+use crate::config::is_id;
+use crate::location::{toml_diagnostic, Diagnostics, Location};
+use serde::Deserialize;
+use serde_spanned::Spanned;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// Admin-written regexes are compiled with this size limit.
+pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+#[derive(Debug, Clone)]
+pub struct Unit {
+    pub id: String,
+    pub name: String,
+    pub pics: Vec<String>,
+    pub supervisor: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Category {
+    pub id: String,
+    pub label: String,
+    pub mailboxes: Vec<String>,
+    pub unit: Option<String>,
+    /// Template name; `None`: no acknowledgement.
+    pub ack: Option<String>,
+    pub folder: String,
+}
+
+/// What a rule says about the acknowledgement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AckChoice {
+    /// The category's template.
+    Category,
+    /// This template instead.
+    Template(String),
+    /// No acknowledgement.
+    None,
+}
+
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub description: String,
+    pub mailboxes: Vec<String>,
+    pub category: Option<String>,
+    pub ack: AckChoice,
+    pub cont: bool,
+    pub tags: Vec<String>,
+    pub cond: Cond,
+    pub location: Location,
+}
+
+/// A loaded, validated rules directory.
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    pub dir: PathBuf,
+    pub units: BTreeMap<String, Unit>,
+    pub categories: Vec<Category>,
+    pub rules: Vec<Rule>,
+    pub fallback: BTreeMap<String, String>,
+    pub templates: BTreeMap<String, Template>,
+    /// Indonesia's regions, from `regions.csv` (empty when the file is absent).
+    pub regions: std::sync::Arc<crate::region::Regions>,
+    /// A hash of every file that made this set: which rules produced a decision.
+    pub version: String,
+    /// Problems that do not stop the set from loading.
+    pub warnings: Diagnostics,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RulesError {
+    #[error("cannot read the rules directory {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the rules have errors:\n{0}")]
+    Invalid(Diagnostics),
+}
+
+impl RulesError {
+    pub fn diagnostics(&self) -> Option<&Diagnostics> {
+        match self {
+            RulesError::Invalid(d) => Some(d),
+            RulesError::Read { .. } => None,
+        }
+    }
+}
+
+impl RuleSet {
+    pub fn mailboxes(&self) -> BTreeSet<&str> {
+        self.categories
+            .iter()
+            .flat_map(|c| c.mailboxes.iter().map(|m| m.as_str()))
+            .collect()
+    }
+
+    pub fn category(&self, mailbox: &str, id: &str) -> Option<&Category> {
+        self.categories
+            .iter()
+            .find(|c| c.id == id && c.mailboxes.iter().any(|m| m == mailbox))
+    }
+
+    /// The label of a category id in any mailbox.
+    pub fn label(&self, id: &str) -> Option<&str> {
+        self.categories
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| c.label.as_str())
+    }
+
+    /// Every address that belongs to a unit (PICs and supervisors).
+    pub fn staff_addresses(&self) -> BTreeSet<String> {
+        self.units
+            .values()
+            .flat_map(|u| u.pics.iter().chain(u.supervisor.iter()))
+            .map(|a| a.to_lowercase())
+            .collect()
+    }
+
+    /// Loads and validates every file of a rules directory.
+    pub fn load(dir: &Path) -> Result<RuleSet, RulesError> {
+        let read_err = |source| RulesError::Read {
+            path: dir.to_path_buf(),
+            source,
+        };
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(read_err)?
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
+            .collect();
+        files.sort();
+        let mut hasher = Sha256::new();
+        let mut sources = Vec::new();
+        for f in &files {
+            let text = std::fs::read_to_string(f).map_err(|source| RulesError::Read {
+                path: f.clone(),
+                source,
+            })?;
+            hasher.update(
+                f.file_name()
+                    .map(|n| n.as_encoded_bytes())
+                    .unwrap_or_default(),
+            );
+            hasher.update(text.as_bytes());
+            sources.push((f.clone(), text));
+        }
+        let tdir = dir.join("templates");
+        let mut template_files: Vec<PathBuf> = match std::fs::read_dir(&tdir) {
+            Ok(rd) => rd
+                .filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "txt") && p.is_file())
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        template_files.sort();
+        let mut diags = Diagnostics::default();
+        let mut templates = BTreeMap::new();
+        for f in &template_files {
+            let text = std::fs::read_to_string(f).map_err(|source| RulesError::Read {
+                path: f.clone(),
+                source,
+            })?;
+            hasher.update(
+                f.file_name()
+                    .map(|n| n.as_encoded_bytes())
+                    .unwrap_or_default(),
+            );
+            hasher.update(text.as_bytes());
+            let name = f
+                .file_stem()
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_default();
+            if let Some(t) = Template::parse(&name, f, &text, &mut diags) {
+                templates.insert(name, t);
+            }
+        }
+        let regions_path = dir.join("regions.csv");
+        if let Ok(text) = std::fs::read(&regions_path) {
+            hasher.update(b"regions.csv");
+            hasher.update(&text);
+        }
+        let regions = crate::region::Regions::load(&regions_path, &mut diags);
+        let version = hex(&hasher.finalize()[..6]);
+        let set = build(dir, &sources, templates, version, &mut diags);
+        if diags.has_errors() {
+            return Err(RulesError::Invalid(diags));
+        }
+        let mut set = set.ok_or(RulesError::Invalid(diags.clone()))?;
+        set.regions = std::sync::Arc::new(regions);
+        set.warnings = diags;
+        Ok(set)
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+// ---- raw, as written ----
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    unit: Vec<Spanned<RawUnit>>,
+    #[serde(default)]
+    category: Vec<Spanned<RawCategory>>,
+    #[serde(default)]
+    lists: BTreeMap<String, Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    fallback: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    rule: Vec<Spanned<RawRule>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUnit {
+    id: Spanned<String>,
+    name: String,
+    #[serde(default)]
+    pics: Vec<Spanned<String>>,
+    supervisor: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCategory {
+    id: Spanned<String>,
+    label: String,
+    mailboxes: Spanned<Vec<String>>,
+    unit: Option<Spanned<String>>,
+    ack: Option<Spanned<String>>,
+    folder: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    id: Spanned<String>,
+    #[serde(default)]
+    description: String,
+    mailboxes: Option<Spanned<Vec<String>>>,
+    category: Option<Spanned<String>>,
+    ack: Option<Spanned<String>>,
+    #[serde(default, rename = "continue")]
+    cont: bool,
+    #[serde(default)]
+    tags: Vec<String>,
+    when: Option<Spanned<RawCond>>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCond {
+    all: Option<Vec<Spanned<RawCond>>>,
+    any: Option<Vec<Spanned<RawCond>>>,
+    not: Option<Box<Spanned<RawCond>>>,
+    field: Option<Spanned<OneOrMany>>,
+    keywords: Option<Vec<Spanned<String>>>,
+    regex: Option<Spanned<String>>,
+    case_sensitive: Option<bool>,
+    domain: Option<Vec<Spanned<String>>>,
+    equals: Option<Vec<Spanned<String>>>,
+    exists: Option<bool>,
+    min: Option<u64>,
+    max: Option<u64>,
+}
+
+struct Src<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Src<'_> {
+    fn loc<T>(&self, s: &Spanned<T>) -> Location {
+        Location::at(self.path, self.text, s.span().start)
+    }
+}
+
+struct Lists {
+    lists: BTreeMap<String, Vec<String>>,
+}
+
+impl Lists {
+    /// Expands `@name` entries; unknown lists are reported.
+    fn expand(&self, src: &Src, items: &[Spanned<String>], diags: &mut Diagnostics) -> Vec<String> {
+        let mut out = Vec::new();
+        for it in items {
+            match it.get_ref().strip_prefix('@') {
+                Some(name) => match self.lists.get(name) {
+                    Some(l) => out.extend(l.iter().cloned()),
+                    None => diags.error(
+                        src.loc(it),
+                        format!("unknown list @{name}: define it under [lists]"),
+                    ),
+                },
+                None => out.push(it.get_ref().clone()),
+            }
+        }
+        out
+    }
+}
+
+fn build(
+    dir: &Path,
+    sources: &[(PathBuf, String)],
+    templates: BTreeMap<String, Template>,
+    version: String,
+    diags: &mut Diagnostics,
+) -> Option<RuleSet> {
+    // 1. Parse every file.
+    let mut parsed: Vec<(Src, RawFile)> = Vec::new();
+    for (path, text) in sources {
+        match toml::from_str::<RawFile>(text) {
+            Ok(raw) => parsed.push((Src { path, text }, raw)),
+            Err(e) => diags.0.push(toml_diagnostic(path, text, &e)),
+        }
+    }
+
+    // 2. Lists, units, categories, fallbacks (rules may refer to any of them in any file).
+    let mut lists = Lists {
+        lists: BTreeMap::new(),
+    };
+    for (src, raw) in &parsed {
+        for (name, items) in &raw.lists {
+            if lists.lists.contains_key(name) {
+                diags.error(src.loc(items), format!("list {name:?} is defined twice"));
+                continue;
+            }
+            let mut v = Vec::new();
+            for it in items.get_ref() {
+                if it.get_ref().starts_with('@') {
+                    diags.error(src.loc(it), "a list cannot include another list");
+                } else {
+                    v.push(it.get_ref().clone());
+                }
+            }
+            lists.lists.insert(name.clone(), v);
+        }
+    }
+
+    let mut units = BTreeMap::new();
+    for (src, raw) in &parsed {
+        for u in &raw.unit {
+            let u = u.get_ref();
+            let id = u.id.get_ref();
+            if !is_id(id) {
+                diags.error(
+                    src.loc(&u.id),
+                    format!("unit id {id:?}: use lower-case letters, digits and '-'"),
+                );
+            }
+            if units.contains_key(id) {
+                diags.error(src.loc(&u.id), format!("unit {id:?} is defined twice"));
+                continue;
+            }
+            if u.pics.is_empty() {
+                diags.error(
+                    src.loc(&u.id),
+                    format!("unit {id:?} has no PICs: list at least one address in `pics`"),
+                );
+            }
+            for a in u.pics.iter().chain(u.supervisor.iter()) {
+                if a.get_ref().parse::<lettre::Address>().is_err() {
+                    diags.error(
+                        src.loc(a),
+                        format!("{:?} is not an e-mail address", a.get_ref()),
+                    );
+                }
+            }
+            units.insert(
+                id.clone(),
+                Unit {
+                    id: id.clone(),
+                    name: u.name.clone(),
+                    pics: u.pics.iter().map(|p| p.get_ref().to_lowercase()).collect(),
+                    supervisor: u.supervisor.as_ref().map(|s| s.get_ref().to_lowercase()),
+                },
+            );
+        }
+    }
+
+    let mut categories: Vec<Category> = Vec::new();
+    let mut used_templates = BTreeSet::new();
+    for (src, raw) in &parsed {
+        for c in &raw.category {
+            let c = c.get_ref();
+            let id = c.id.get_ref();
+            if !is_id(id) {
+                diags.error(
+                    src.loc(&c.id),
+                    format!("category id {id:?}: use lower-case letters, digits and '-'"),
+                );
+            }
+            if c.mailboxes.get_ref().is_empty() {
+                diags.error(
+                    src.loc(&c.mailboxes),
+                    format!("category {id:?}: `mailboxes` is empty"),
+                );
+            }
+            for m in c.mailboxes.get_ref() {
+                if categories
+                    .iter()
+                    .any(|x| x.id == *id && x.mailboxes.contains(m))
+                {
+                    diags.error(
+                        src.loc(&c.id),
+                        format!("category {id:?} is defined twice for mailbox {m:?}"),
+                    );
+                }
+            }
+            if let Some(u) = &c.unit {
+                if !units.contains_key(u.get_ref()) {
+                    diags.error(src.loc(u), format!("unknown unit {:?}", u.get_ref()));
+                }
+            }
+            let ack = match &c.ack {
+                None => {
+                    diags.error(
+                        src.loc(&c.id),
+                        format!(
+                            "category {id:?}: say which acknowledgement it gets: \
+                             ack = \"TEMPLATE\" or ack = \"none\""
+                        ),
+                    );
+                    None
+                }
+                Some(a) if a.get_ref() == "none" => None,
+                Some(a) => {
+                    if !templates.contains_key(a.get_ref()) {
+                        diags.error(
+                            src.loc(a),
+                            format!(
+                                "template {:?} does not exist (expected {})",
+                                a.get_ref(),
+                                dir.join("templates")
+                                    .join(format!("{}.txt", a.get_ref()))
+                                    .display()
+                            ),
+                        );
+                    }
+                    used_templates.insert(a.get_ref().clone());
+                    Some(a.get_ref().clone())
+                }
+            };
+            categories.push(Category {
+                id: id.clone(),
+                label: c.label.clone(),
+                mailboxes: c.mailboxes.get_ref().clone(),
+                unit: c.unit.as_ref().map(|u| u.get_ref().clone()),
+                ack,
+                folder: c.folder.clone().unwrap_or_else(|| format!("Pilah/{id}")),
+            });
+        }
+    }
+    let mailboxes: BTreeSet<String> = categories
+        .iter()
+        .flat_map(|c| c.mailboxes.iter().cloned())
+        .collect();
+
+    let mut fallback = BTreeMap::new();
+    for (src, raw) in &parsed {
+        for (mb, cat) in &raw.fallback {
+            if !mailboxes.contains(mb) {
+                diags.error(
+                    src.loc(cat),
+                    format!("fallback for unknown mailbox {mb:?}: no category lists it"),
+                );
+            } else if !categories
+                .iter()
+                .any(|c| c.id == *cat.get_ref() && c.mailboxes.contains(mb))
+            {
+                diags.error(
+                    src.loc(cat),
+                    format!(
+                        "fallback {:?} is not a category of mailbox {mb:?}",
+                        cat.get_ref()
+                    ),
+                );
+            }
+            if fallback.insert(mb.clone(), cat.get_ref().clone()).is_some() {
+                diags.error(src.loc(cat), format!("fallback for {mb:?} is given twice"));
+            }
+        }
+    }
+    for mb in &mailboxes {
+        if !fallback.contains_key(mb) {
+            let first = sources
+                .first()
+                .map(|(p, _)| p.clone())
+                .unwrap_or_else(|| dir.to_path_buf());
+            diags.error(
+                Location { file: first, line: 1, col: 1 },
+                format!("mailbox {mb:?} has no fallback category: add `{mb} = \"lainnya\"` under [fallback]"),
+            );
+        }
+    }
+
+    // 3. Rules, in file order then written order.
+    let mut rules: Vec<Rule> = Vec::new();
+    for (src, raw) in &parsed {
+        for r in &raw.rule {
+            let at = src.loc(r);
+            let r = r.get_ref();
+            let id = r.id.get_ref().clone();
+            if !is_id(&id) {
+                diags.error(
+                    src.loc(&r.id),
+                    format!("rule id {id:?}: use lower-case letters, digits and '-'"),
+                );
+            }
+            if let Some(prev) = rules.iter().find(|x| x.id == id) {
+                diags.error(
+                    src.loc(&r.id),
+                    format!("rule {id:?} is defined twice (first at {})", prev.location),
+                );
+            }
+            let rule_mailboxes: Vec<String> = match (&r.mailboxes, &r.category) {
+                (Some(m), _) => {
+                    for name in m.get_ref() {
+                        if !mailboxes.contains(name) {
+                            diags.error(
+                                src.loc(m),
+                                format!("rule {id:?}: unknown mailbox {name:?}"),
+                            );
+                        }
+                    }
+                    m.get_ref().clone()
+                }
+                (None, Some(c)) => categories
+                    .iter()
+                    .filter(|x| x.id == *c.get_ref())
+                    .flat_map(|x| x.mailboxes.iter().cloned())
+                    .collect(),
+                (None, None) => mailboxes.iter().cloned().collect(),
+            };
+            match (&r.category, r.cont) {
+                (Some(c), true) => diags.error(
+                    src.loc(c),
+                    format!(
+                        "rule {id:?}: a `continue` rule only adds tags; it cannot set a category"
+                    ),
+                ),
+                (None, false) => diags.error(
+                    src.loc(&r.id),
+                    format!(
+                        "rule {id:?}: give a `category`, or `continue = true` for a tagging rule"
+                    ),
+                ),
+                (Some(c), false) => {
+                    if !categories.iter().any(|x| x.id == *c.get_ref()) {
+                        diags.error(src.loc(c), format!("unknown category {:?}", c.get_ref()));
+                    } else {
+                        for m in &rule_mailboxes {
+                            if !categories
+                                .iter()
+                                .any(|x| x.id == *c.get_ref() && x.mailboxes.contains(m))
+                            {
+                                diags.error(
+                                    src.loc(c),
+                                    format!(
+                                        "category {:?} is not a category of mailbox {m:?}",
+                                        c.get_ref()
+                                    ),
+                                );
+                            }
+                        }
+                    }
+                }
+                (None, true) => {}
+            }
+            let ack = match &r.ack {
+                None => AckChoice::Category,
+                Some(a) if a.get_ref() == "none" => AckChoice::None,
+                Some(a) => {
+                    if !templates.contains_key(a.get_ref()) {
+                        diags.error(
+                            src.loc(a),
+                            format!("template {:?} does not exist", a.get_ref()),
+                        );
+                    }
+                    used_templates.insert(a.get_ref().clone());
+                    AckChoice::Template(a.get_ref().clone())
+                }
+            };
+            let cond = match &r.when {
+                None => Cond::Always,
+                Some(w) => compile(src, w, &lists, diags).unwrap_or(Cond::Always),
+            };
+            rules.push(Rule {
+                id,
+                description: r.description.clone(),
+                mailboxes: rule_mailboxes,
+                category: r.category.as_ref().map(|c| c.get_ref().clone()),
+                ack,
+                cont: r.cont,
+                tags: r.tags.clone(),
+                cond,
+                location: at,
+            });
+        }
+    }
+
+    // 4. Rules that can never fire.
+    for (i, later) in rules.iter().enumerate() {
+        let later_desc = later.cond.describe();
+        for earlier in &rules[..i] {
+            if earlier.cont {
+                continue;
+            }
+            let covers = later
+                .mailboxes
+                .iter()
+                .all(|m| earlier.mailboxes.contains(m));
+            if !covers {
+                continue;
+            }
+            let always = matches!(earlier.cond, Cond::Always);
+            if always || earlier.cond.describe() == later_desc && !has_opaque(&later.cond) {
+                diags.error(
+                    later.location.clone(),
+                    format!(
+                        "rule {:?} can never fire: rule {:?} at {} comes first and {}",
+                        later.id,
+                        earlier.id,
+                        earlier.location,
+                        if always {
+                            "matches every message"
+                        } else {
+                            "has the same condition"
+                        }
+                    ),
+                );
+                break;
+            }
+        }
+    }
+    for name in templates.keys() {
+        if !used_templates.contains(name) {
+            diags.warning(
+                Location {
+                    file: dir.join("templates").join(format!("{name}.txt")),
+                    line: 1,
+                    col: 1,
+                },
+                format!("template {name:?} is not used by any category or rule"),
+            );
+        }
+    }
+
+    Some(RuleSet {
+        dir: dir.to_path_buf(),
+        units,
+        categories,
+        rules,
+        fallback,
+        templates,
+        regions: std::sync::Arc::new(crate::region::Regions::empty()),
+        version,
+        warnings: Diagnostics::default(),
+    })
+}
+
+/// Keyword sets are compared by size only in `describe`; two different lists of the same
+/// length must not be taken for the same condition.
+fn has_opaque(c: &Cond) -> bool {
+    match c {
+        Cond::Always => false,
+        Cond::All(cs) | Cond::Any(cs) => cs.iter().any(has_opaque),
+        Cond::Not(c) => has_opaque(c),
+        Cond::Match { matcher, .. } => matches!(matcher, Matcher::Keywords(_)),
+    }
+}
+
+fn compile(
+    src: &Src,
+    c: &Spanned<RawCond>,
+    lists: &Lists,
+    diags: &mut Diagnostics,
+) -> Option<Cond> {
+    let at = src.loc(c);
+    let r = c.get_ref();
+    let kinds = [
+        r.all.is_some(),
+        r.any.is_some(),
+        r.not.is_some(),
+        r.field.is_some(),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
+    if kinds != 1 {
+        diags.error(
+            at,
+            "a condition needs exactly one of `all`, `any`, `not`, or `field` with a matcher",
+        );
+        return None;
+    }
+    let list = |cs: &Vec<Spanned<RawCond>>, diags: &mut Diagnostics| -> Option<Vec<Cond>> {
+        if cs.is_empty() {
+            diags.error(src.loc(c), "an empty `all`/`any` list");
+            return None;
+        }
+        let out: Vec<Option<Cond>> = cs.iter().map(|x| compile(src, x, lists, diags)).collect();
+        out.into_iter().collect()
+    };
+    if let Some(cs) = &r.all {
+        return list(cs, diags).map(Cond::All);
+    }
+    if let Some(cs) = &r.any {
+        return list(cs, diags).map(Cond::Any);
+    }
+    if let Some(n) = &r.not {
+        return compile(src, n, lists, diags).map(|x| Cond::Not(Box::new(x)));
+    }
+    let field_spec = r.field.as_ref()?;
+    let names = match field_spec.get_ref() {
+        OneOrMany::One(s) => vec![s.clone()],
+        OneOrMany::Many(v) => v.clone(),
+    };
+    if names.is_empty() {
+        diags.error(src.loc(field_spec), "`field` is empty");
+        return None;
+    }
+    let mut fields = Vec::new();
+    for n in &names {
+        match Field::parse(n) {
+            Some(f) => fields.push(f),
+            None => diags.error(
+                src.loc(field_spec),
+                format!("unknown field {n:?}; fields are: {FIELD_NAMES}"),
+            ),
+        }
+    }
+    let matchers = [
+        r.keywords.is_some(),
+        r.regex.is_some(),
+        r.domain.is_some(),
+        r.equals.is_some(),
+        r.exists.is_some(),
+        r.min.is_some() || r.max.is_some(),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
+    if matchers != 1 {
+        diags.error(
+            src.loc(c),
+            "a `field` needs exactly one matcher: keywords, regex, domain, equals, exists, or min/max",
+        );
+        return None;
+    }
+    if r.case_sensitive.is_some() && r.regex.is_none() {
+        diags.error(src.loc(c), "`case_sensitive` only goes with `regex`");
+    }
+    let numeric = r.min.is_some() || r.max.is_some();
+    for f in &fields {
+        if f.is_numeric() != numeric {
+            diags.error(
+                src.loc(field_spec),
+                if numeric {
+                    format!(
+                        "field {:?} is not a number: min/max need attachment.count or size",
+                        f.name()
+                    )
+                } else {
+                    format!("field {:?} is a number: test it with min/max", f.name())
+                },
+            );
+        }
+    }
+    let matcher = if let Some(k) = &r.keywords {
+        let entries = lists.expand(src, k, diags);
+        if entries.is_empty() {
+            diags.error(src.loc(c), "`keywords` is empty");
+            return None;
+        }
+        match KeywordSet::new(&entries) {
+            Ok(set) => Matcher::Keywords(set),
+            Err(e) => {
+                diags.error(src.loc(c), format!("bad keyword {e}"));
+                return None;
+            }
+        }
+    } else if let Some(re) = &r.regex {
+        match regex::RegexBuilder::new(re.get_ref())
+            .case_insensitive(!r.case_sensitive.unwrap_or(false))
+            .size_limit(REGEX_SIZE_LIMIT)
+            .build()
+        {
+            Ok(re) => Matcher::Regex(re),
+            Err(e) => {
+                diags.error(src.loc(re), format!("bad regex: {e}"));
+                return None;
+            }
+        }
+    } else if let Some(d) = &r.domain {
+        Matcher::Domain(
+            lists
+                .expand(src, d, diags)
+                .into_iter()
+                .map(|x| {
+                    x.trim_start_matches('@')
+                        .trim_start_matches('.')
+                        .to_ascii_lowercase()
+                })
+                .collect(),
+        )
+    } else if let Some(e) = &r.equals {
+        Matcher::Equals(lists.expand(src, e, diags))
+    } else if let Some(b) = r.exists {
+        Matcher::Exists(b)
+    } else {
+        Matcher::Range {
+            min: r.min,
+            max: r.max,
+        }
+    };
+    Some(Cond::Match { fields, matcher })
+}

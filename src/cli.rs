@@ -1,0 +1,668 @@
+//! The command line: arguments parsed raw by clap, validated, dispatched; errors printed as
+//! a chain with a clear exit code (0 success, 1 findings such as rule errors or fixture
+//! mismatches, 2 a failure to do the job).
+
+use crate::classify::rules::RuleSet;
+use crate::classify::{self, MachineKind};
+use crate::config::Config;
+use crate::daemon::{self, Shared};
+use crate::pipeline::RunOptions;
+use crate::report::{self, Month};
+use crate::store::Store;
+use anyhow::{bail, Context as _, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use serde::Deserialize;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+const DEFAULT_RULES: &str = "/etc/pilah/rules";
+
+#[derive(Parser)]
+#[command(
+    name = "pilah",
+    version,
+    about = "E-mail triage for the DJPK Contact Center"
+)]
+struct Cli {
+    /// Log format: text for a terminal, json for log shippers (journald is detected).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the daemon: watch every mailbox, classify, route, acknowledge, file.
+    Run {
+        #[arg(long)]
+        config: PathBuf,
+        /// Drain every mailbox and the outbox once, then exit.
+        #[arg(long)]
+        once: bool,
+        /// Classify and file only: no forwards, no acknowledgements.
+        #[arg(long)]
+        no_send: bool,
+    },
+    /// Classify .eml files offline; one JSON object per line.
+    Classify {
+        #[arg(long, default_value = DEFAULT_RULES)]
+        rules: PathBuf,
+        #[arg(long)]
+        mailbox: String,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Show, rule by rule, how a message is judged.
+    Explain {
+        #[arg(long, default_value = DEFAULT_RULES)]
+        rules: PathBuf,
+        #[arg(long)]
+        mailbox: String,
+        file: PathBuf,
+    },
+    /// Check or test a rules directory.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+    /// The monthly report.
+    Report {
+        #[arg(long)]
+        config: PathBuf,
+        /// YYYY-MM; default: the current month.
+        #[arg(long)]
+        month: Option<String>,
+        #[arg(long)]
+        mailbox: Option<String>,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// List recorded messages: where each one went.
+    Messages {
+        #[arg(long)]
+        config: PathBuf,
+        #[arg(long)]
+        mailbox: Option<String>,
+        /// YYYY-MM, by arrival.
+        #[arg(long)]
+        month: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// Load everything and report every error as file:line:col.
+    Check {
+        #[arg(long, default_value = DEFAULT_RULES)]
+        rules: PathBuf,
+    },
+    /// Run fixture messages (.eml + .expected.toml) through the rules.
+    Test {
+        #[arg(long, default_value = DEFAULT_RULES)]
+        rules: PathBuf,
+        #[arg(default_value = "tests/fixtures/rules")]
+        fixtures: PathBuf,
+        /// Print every fixture, not only mismatches.
+        #[arg(long)]
+        verbose: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum ReportFormat {
+    Text,
+    Json,
+}
+
+/// Findings that are not failures of pilah itself (exit code 1).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Findings(String);
+
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    init_logging(cli.log_format);
+    // One TLS provider for the whole binary (tokio-rustls and lettre both use rustls).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    match dispatch(cli.command) {
+        Ok(()) => 0,
+        Err(e) => {
+            if e.downcast_ref::<Findings>().is_some() {
+                eprintln!("{e}");
+                return 1;
+            }
+            eprintln!("pilah: error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            2
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("PILAH_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let journald = std::env::var_os("JOURNAL_STREAM").is_some();
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    match (format, journald) {
+        (LogFormat::Json, _) => b.json().flatten_event(true).init(),
+        (LogFormat::Text, true) => b.without_time().with_ansi(false).init(),
+        (LogFormat::Text, false) => b.init(),
+    }
+}
+
+fn dispatch(cmd: Command) -> Result<()> {
+    match cmd {
+        Command::Run {
+            config,
+            once,
+            no_send,
+        } => run(&config, once, no_send),
+        Command::Classify {
+            rules,
+            mailbox,
+            files,
+        } => classify_files(&rules, &mailbox, &files),
+        Command::Explain {
+            rules,
+            mailbox,
+            file,
+        } => explain(&rules, &mailbox, &file),
+        Command::Rules {
+            command: RulesCommand::Check { rules },
+        } => rules_check(&rules),
+        Command::Rules {
+            command:
+                RulesCommand::Test {
+                    rules,
+                    fixtures,
+                    verbose,
+                },
+        } => rules_test(&rules, &fixtures, verbose),
+        Command::Report {
+            config,
+            month,
+            mailbox,
+            format,
+            out,
+        } => report(&config, month, mailbox, format, out),
+        Command::Messages {
+            config,
+            mailbox,
+            month,
+        } => messages(&config, mailbox, month),
+    }
+}
+
+fn load_rules(dir: &Path) -> Result<RuleSet> {
+    let rules = RuleSet::load(dir)?;
+    for w in rules.warnings.warnings() {
+        tracing::warn!("{w}");
+    }
+    Ok(rules)
+}
+
+fn run(config_path: &Path, once: bool, no_send: bool) -> Result<()> {
+    let config = Config::load(config_path)?;
+    let rules = load_rules(&config.rules_dir)?;
+    daemon::check_mailboxes(&config, &rules)?;
+    let _lock = daemon::lock_state_dir(&config)?;
+    let store = Store::open(&config.state_dir)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(async {
+        // lettre's connection pool needs the runtime to exist when it is built.
+        let smtp = crate::act::send::Smtp::new(&config.smtp, config.limits.network_timeout)?;
+        let shared = Arc::new(Shared {
+            config,
+            store,
+            rules: RwLock::new(Arc::new(rules)),
+            smtp,
+            outbox: tokio::sync::Notify::new(),
+            options: RunOptions { no_send },
+        });
+        if once {
+            daemon::run_once(shared).await
+        } else {
+            daemon::run_forever(shared).await
+        }
+    })?;
+    Ok(())
+}
+
+fn read_mail(file: &Path) -> Result<(Vec<u8>, crate::parse::Mail)> {
+    let raw = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let mail =
+        crate::parse::parse(&raw).with_context(|| format!("{}: cannot parse", file.display()))?;
+    Ok((raw, mail))
+}
+
+fn check_mailbox_name(rules: &RuleSet, mailbox: &str) -> Result<()> {
+    if !rules.mailboxes().contains(mailbox) {
+        bail!(
+            "--mailbox {mailbox:?}: the rules know the mailboxes {}",
+            rules.mailboxes().into_iter().collect::<Vec<_>>().join(", ")
+        );
+    }
+    Ok(())
+}
+
+const MACHINE_FOLDER: &str = "Pilah/otomatis";
+
+fn classify_files(rules_dir: &Path, mailbox: &str, files: &[PathBuf]) -> Result<()> {
+    let rules = load_rules(rules_dir)?;
+    check_mailbox_name(&rules, mailbox)?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut failed = 0;
+    for f in files {
+        match read_mail(f) {
+            Ok((_, mail)) => {
+                let v = classify::classify(&rules, &mail, mailbox, MACHINE_FOLDER);
+                let line = serde_json::json!({
+                    "file": f.display().to_string(),
+                    "message_id": mail.message_id,
+                    "mailbox": mailbox,
+                    "category": v.category,
+                    "rule": v.rule,
+                    "machine": v.machine.map(|m| m.as_str()),
+                    "route": v.route,
+                    "ack": v.ack,
+                });
+                writeln!(out, "{line}")?;
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("pilah: {e:#}");
+            }
+        }
+    }
+    if failed > 0 {
+        bail!("{failed} of {} files could not be classified", files.len());
+    }
+    Ok(())
+}
+
+fn explain(rules_dir: &Path, mailbox: &str, file: &Path) -> Result<()> {
+    let rules = load_rules(rules_dir)?;
+    check_mailbox_name(&rules, mailbox)?;
+    let (_, mail) = read_mail(file)?;
+    let (v, trace) = classify::explain(&rules, &mail, mailbox, MACHINE_FOLDER);
+    let mut o = String::new();
+    use std::fmt::Write as _;
+    let _ = writeln!(
+        o,
+        "{} in mailbox {mailbox} (rules version {})",
+        file.display(),
+        rules.version
+    );
+    let _ = writeln!(o, "  From:    {}", mail.from.as_deref().unwrap_or("-"));
+    let _ = writeln!(o, "  Subject: {}", mail.subject);
+    if !mail.attachments.is_empty() {
+        let names: Vec<&str> = mail
+            .attachments
+            .iter()
+            .map(|a| a.name.as_deref().unwrap_or("(no name)"))
+            .collect();
+        let _ = writeln!(o, "  Attachments: {}", names.join(", "));
+    }
+    let _ = writeln!(
+        o,
+        "  Machine mail: {}",
+        v.machine.map(|m| m.as_str()).unwrap_or("no")
+    );
+    let _ = writeln!(o);
+    let mut decided_seen = false;
+    for t in &trace {
+        let mark = if !t.applies {
+            "  -  ".to_string()
+        } else if t.decided {
+            decided_seen = true;
+            "  >> ".to_string()
+        } else if t.matched {
+            "  +  ".to_string()
+        } else {
+            "     ".to_string()
+        };
+        let status = if !t.applies {
+            format!("not for mailbox {mailbox}")
+        } else if t.matched {
+            let why: Vec<String> = t
+                .evidence
+                .iter()
+                .map(|(f, text, p)| {
+                    if text.is_empty() {
+                        format!("{f}: {p}")
+                    } else {
+                        format!("{f} {text:?} ~ {p:?}")
+                    }
+                })
+                .collect();
+            let role = if t.decided {
+                "MATCHED, decides".to_string()
+            } else if decided_seen {
+                "matched, but an earlier rule already decided".to_string()
+            } else {
+                "matched (continue: tags only)".to_string()
+            };
+            format!("{role}: {}", why.join("; "))
+        } else {
+            "no match".to_string()
+        };
+        let _ = writeln!(
+            o,
+            "{mark}{:<32} {:<28} {status}",
+            t.rule,
+            t.location.rsplit('/').next().unwrap_or("")
+        );
+    }
+    let _ = writeln!(o);
+    let label = rules.label(&v.category).unwrap_or("");
+    let _ = writeln!(
+        o,
+        "Verdict: {} ({label}) by {}",
+        v.category,
+        v.rule
+            .clone()
+            .unwrap_or_else(|| format!("fallback of mailbox {mailbox}: no rule matched"))
+    );
+    let _ = writeln!(
+        o,
+        "  forward to: {}",
+        if v.route.is_empty() {
+            "nobody".to_string()
+        } else {
+            v.route.join(", ")
+        }
+    );
+    let _ = writeln!(
+        o,
+        "  acknowledgement: {}",
+        v.ack.as_deref().unwrap_or("none")
+    );
+    let _ = writeln!(o, "  folder: {}", v.folder);
+    if !v.tags.is_empty() {
+        let _ = writeln!(o, "  tags: {}", v.tags.join(", "));
+    }
+    print!("{o}");
+    Ok(())
+}
+
+fn rules_check(dir: &Path) -> Result<()> {
+    match RuleSet::load(dir) {
+        Ok(rules) => {
+            for w in rules.warnings.warnings() {
+                println!("{w}");
+            }
+            println!(
+                "{}: ok: {} rules, {} categories, {} units, {} templates, {} regions (version {})",
+                dir.display(),
+                rules.rules.len(),
+                rules.categories.len(),
+                rules.units.len(),
+                rules.templates.len(),
+                rules.regions.regions.len(),
+                rules.version
+            );
+            Ok(())
+        }
+        Err(crate::classify::rules::RulesError::Invalid(d)) => {
+            for x in &d.0 {
+                println!("{x}");
+            }
+            let n = d.errors().count();
+            Err(Findings(format!(
+                "{}: {n} error{}",
+                dir.display(),
+                if n == 1 { "" } else { "s" }
+            ))
+            .into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expected {
+    mailbox: String,
+    category: Option<String>,
+    machine: Option<String>,
+}
+
+/// Every `.eml` under `dir` that has an `.expected.toml` beside it.
+pub fn fixtures(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).with_context(|| format!("cannot read {}", d.display()))? {
+            let p = e?.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "eml")
+                && p.with_extension("expected.toml").exists()
+            {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn rules_test(rules_dir: &Path, dir: &Path, verbose: bool) -> Result<()> {
+    let rules = load_rules(rules_dir)?;
+    let files = fixtures(dir)?;
+    if files.is_empty() {
+        bail!(
+            "no fixtures (.eml with .expected.toml beside it) under {}",
+            dir.display()
+        );
+    }
+    let mut ok = 0;
+    let mut bad = 0;
+    let mut per_cat: std::collections::BTreeMap<(String, String), (u32, u32)> = Default::default();
+    println!(
+        "{:<60} {:<11} {:<22} {:<22} rule",
+        "fixture", "mailbox", "expected", "got"
+    );
+    for f in &files {
+        let exp_path = f.with_extension("expected.toml");
+        let exp_text = std::fs::read_to_string(&exp_path)?;
+        let exp: Expected =
+            toml::from_str(&exp_text).with_context(|| format!("{}", exp_path.display()))?;
+        let (_, mail) = match read_mail(f) {
+            Ok(x) => x,
+            Err(e) => {
+                bad += 1;
+                println!("{:<60} {e:#}", f.display());
+                continue;
+            }
+        };
+        let v = classify::classify(&rules, &mail, &exp.mailbox, MACHINE_FOLDER);
+        let got_machine = v
+            .machine
+            .map(|m| m.as_str().to_string())
+            .unwrap_or_else(|| "none".into());
+        let (expected, got) = match (&exp.category, &exp.machine) {
+            (Some(c), _) => (c.clone(), v.category.clone()),
+            (None, Some(m)) => (format!("machine:{m}"), format!("machine:{got_machine}")),
+            (None, None) => bail!("{}: give `category` or `machine`", exp_path.display()),
+        };
+        let pass = expected == got
+            && exp
+                .machine
+                .as_deref()
+                .is_none_or(|m| m == got_machine || MachineKind::parse(m).is_none() && m != "none");
+        let e = per_cat
+            .entry((exp.mailbox.clone(), expected.clone()))
+            .or_default();
+        e.1 += 1;
+        if pass {
+            ok += 1;
+            e.0 += 1;
+        } else {
+            bad += 1;
+        }
+        if verbose || !pass {
+            let rel = f.strip_prefix(dir).unwrap_or(f);
+            println!(
+                "{:<60} {:<11} {:<22} {:<22} {}{}",
+                rel.display(),
+                exp.mailbox,
+                expected,
+                got,
+                v.rule_or_fallback(),
+                if pass { "" } else { "   MISMATCH" }
+            );
+        }
+    }
+    println!();
+    println!("{:<11} {:<24} {:>9}", "mailbox", "expected", "correct");
+    for ((mb, cat), (good, all)) in &per_cat {
+        println!("{mb:<11} {cat:<24} {good:>4}/{all:<4}");
+    }
+    let total = ok + bad;
+    println!();
+    println!(
+        "accuracy: {ok}/{total} fixtures as expected ({:.1}%), rules version {}",
+        ok as f64 * 100.0 / total as f64,
+        rules.version
+    );
+    if bad > 0 {
+        return Err(Findings(format!(
+            "{bad} fixture(s) did not get their expected category"
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+fn report(
+    config: &Path,
+    month: Option<String>,
+    mailbox: Option<String>,
+    format: ReportFormat,
+    out: Option<PathBuf>,
+) -> Result<()> {
+    let config = Config::load(config)?;
+    let month = match month {
+        Some(m) => Month::parse(&m)?,
+        None => report::this_month(config.timezone),
+    };
+    let rules = RuleSet::load(&config.rules_dir).ok();
+    if let Some(m) = &mailbox {
+        if config.mailbox(m).is_none() {
+            bail!(
+                "--mailbox {m:?} is not a mailbox of {}",
+                config.path.display()
+            );
+        }
+    }
+    let store = Store::open(&config.state_dir)?;
+    let reports = report::build(&config, &store, rules.as_ref(), month, mailbox.as_deref())?;
+    let text = match format {
+        ReportFormat::Text => report::text(&reports, month),
+        ReportFormat::Json => serde_json::to_string_pretty(&reports)? + "\n",
+    };
+    match out {
+        Some(p) => {
+            std::fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))?
+        }
+        None => print!("{text}"),
+    }
+    Ok(())
+}
+
+fn messages(config: &Path, mailbox: Option<String>, month: Option<String>) -> Result<()> {
+    let config = Config::load(config)?;
+    let store = Store::open(&config.state_dir)?;
+    let range = match month {
+        Some(m) => {
+            let m = Month::parse(&m)?;
+            Some((m.start(config.timezone), m.end(config.timezone)))
+        }
+        None => None,
+    };
+    let rows = store.list_messages(mailbox.as_deref(), range)?;
+    println!(
+        "{:<10} {:>5} {:<16} {:<17} {:<34} {:<22} {:<26} actions",
+        "mailbox", "uid", "ticket", "received", "sender", "category", "folder"
+    );
+    for m in rows {
+        let when = m
+            .internal_date
+            .map(|d| {
+                d.with_timezone(&config.timezone)
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string()
+            })
+            .unwrap_or_default();
+        let mut actions = Vec::new();
+        if let Some(k) = &m.machine {
+            actions.push(format!("machine mail ({k})"));
+        }
+        if let Some(q) = &m.quarantine {
+            actions.push(format!("quarantined: {q}"));
+        }
+        if !m.route.is_empty() {
+            let state = if m.forwards_sent > 0 {
+                "sent"
+            } else {
+                "queued"
+            };
+            actions.push(format!("forward to {} ({state})", m.route.join(", ")));
+        }
+        match (&m.ack_template, &m.ack_skipped) {
+            (Some(t), None) => {
+                let state = if m.acks_sent > 0 { "sent" } else { "queued" };
+                actions.push(format!("ack {t} ({state})"));
+            }
+            (_, Some(why)) if m.machine.is_none() && m.quarantine.is_none() => {
+                actions.push(format!("no ack: {why}"))
+            }
+            _ => {}
+        }
+        let sender: String = m
+            .sender
+            .unwrap_or_else(|| "-".into())
+            .chars()
+            .take(34)
+            .collect();
+        println!(
+            "{:<10} {:>5} {:<16} {:<17} {:<34} {:<22} {:<26} {}",
+            m.mailbox,
+            m.uid,
+            m.ticket.unwrap_or_else(|| "-".into()),
+            when,
+            sender,
+            m.category.unwrap_or_else(|| "-".into()),
+            m.folder.unwrap_or_else(|| "(not filed)".into()),
+            actions.join("; ")
+        );
+    }
+    Ok(())
+}

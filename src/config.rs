@@ -1,0 +1,657 @@
+//! The daemon's configuration: one TOML file, parsed into typed structs and validated once.
+//!
+//! Validation collects every problem with its `file:line:col` before failing, so an admin
+//! fixes a config in one pass. Secrets never live in the config text: passwords are read
+//! from a file, an environment variable, or a systemd credential.
+
+use crate::location::{toml_diagnostic, Diagnostics, Location};
+use crate::types::MailboxName;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+use serde_spanned::Spanned;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid configuration:\n{0}")]
+    Invalid(Diagnostics),
+    #[error("{key}: cannot read the secret: {detail}")]
+    Secret { key: String, detail: String },
+}
+
+/// How to talk to a server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Security {
+    /// Implicit TLS (IMAPS 993, SMTPS 465).
+    Tls,
+    /// Plain connection upgraded with STARTTLS, which must succeed.
+    Starttls,
+    /// No encryption: only accepted for a loopback server.
+    Plain,
+}
+
+/// Where a password comes from. Exactly one source per server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    File(PathBuf),
+    Env(String),
+    /// A systemd credential (`LoadCredential=`), read from `$CREDENTIALS_DIRECTORY`.
+    Credential(String),
+}
+
+impl SecretSource {
+    /// Reads the secret; the trailing newline of a file is dropped.
+    pub fn read(&self, key: &str) -> Result<String, ConfigError> {
+        let err = |detail: String| ConfigError::Secret {
+            key: key.to_string(),
+            detail,
+        };
+        let text = match self {
+            SecretSource::File(path) => std::fs::read_to_string(path)
+                .map_err(|e| err(format!("{}: {e}", path.display())))?,
+            SecretSource::Env(var) => std::env::var(var)
+                .map_err(|_| err(format!("environment variable {var} is not set")))?,
+            SecretSource::Credential(name) => {
+                let dir = std::env::var("CREDENTIALS_DIRECTORY").map_err(|_| {
+                    err(format!(
+                        "credential {name:?} asked for, but $CREDENTIALS_DIRECTORY is not set \
+                         (LoadCredential= in the unit)"
+                    ))
+                })?;
+                let path = Path::new(&dir).join(name);
+                std::fs::read_to_string(&path)
+                    .map_err(|e| err(format!("{}: {e}", path.display())))?
+            }
+        };
+        Ok(text.trim_end_matches(['\r', '\n']).to_string())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ImapConfig {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    pub username: String,
+    pub password: SecretSource,
+    /// The folder watched for new mail (usually `INBOX`).
+    pub folder: String,
+    /// Extra CA certificate (PEM) to trust, for a server with a private CA.
+    pub ca_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct MailboxConfig {
+    pub name: MailboxName,
+    /// The mailbox's own address (acknowledgements are sent from it).
+    pub address: String,
+    /// Ticket prefix, e.g. `LPR` for lapor, `CC` for callcenter.
+    pub ticket_prefix: String,
+    pub imap: ImapConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    pub username: Option<String>,
+    pub password: Option<SecretSource>,
+    pub ca_file: Option<PathBuf>,
+    /// pilah's own address: forwards are sent from it.
+    pub from: String,
+    /// Display name on outgoing mail.
+    pub from_name: String,
+}
+
+/// Folders (in each mailbox) for mail that no category's folder holds.
+#[derive(Debug, Clone)]
+pub struct Folders {
+    pub machine: String,
+    pub quarantine: String,
+}
+
+/// Limits that protect the daemon and the people it writes to.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Messages larger than this are quarantined without being parsed.
+    pub max_message_size: u64,
+    /// Messages fetched per IMAP round trip.
+    pub fetch_batch: usize,
+    /// Acknowledgements to one sender within `ack_window` at most.
+    pub ack_per_sender: u32,
+    pub ack_window: Duration,
+    /// Timeout of every network operation.
+    pub network_timeout: Duration,
+    /// How often a mailbox without IDLE is polled; also the longest IDLE before re-issuing it.
+    pub poll_interval: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub path: PathBuf,
+    pub state_dir: PathBuf,
+    pub rules_dir: PathBuf,
+    pub timezone: chrono_tz::Tz,
+    /// Mail that arrived before this is recorded and filed, never acknowledged or forwarded.
+    /// `None`: the day before the mailbox was first seen by pilah.
+    pub start_date: Option<DateTime<Utc>>,
+    /// Where problems pilah cannot solve itself are reported (quarantined mail).
+    pub admin_address: Option<String>,
+    pub smtp: SmtpConfig,
+    pub mailboxes: Vec<MailboxConfig>,
+    pub folders: Folders,
+    pub limits: Limits,
+}
+
+// ---- raw, as written ----
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    state_dir: Spanned<String>,
+    rules_dir: Spanned<String>,
+    timezone: Option<Spanned<String>>,
+    start_date: Option<Spanned<String>>,
+    admin_address: Option<Spanned<String>>,
+    smtp: Spanned<RawSmtp>,
+    #[serde(default)]
+    mailbox: Vec<Spanned<RawMailbox>>,
+    folders: Option<RawFolders>,
+    limits: Option<RawLimits>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSmtp {
+    host: Spanned<String>,
+    port: Option<u16>,
+    security: Spanned<Security>,
+    username: Option<String>,
+    password_file: Option<Spanned<String>>,
+    password_env: Option<Spanned<String>>,
+    password_credential: Option<Spanned<String>>,
+    ca_file: Option<Spanned<String>>,
+    from: Spanned<String>,
+    from_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMailbox {
+    name: Spanned<String>,
+    address: Spanned<String>,
+    ticket_prefix: Option<Spanned<String>>,
+    host: Spanned<String>,
+    port: Option<u16>,
+    security: Spanned<Security>,
+    username: Spanned<String>,
+    password_file: Option<Spanned<String>>,
+    password_env: Option<Spanned<String>>,
+    password_credential: Option<Spanned<String>>,
+    folder: Option<String>,
+    ca_file: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFolders {
+    machine: Option<String>,
+    quarantine: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLimits {
+    max_message_size_mb: Option<u64>,
+    fetch_batch: Option<usize>,
+    ack_per_sender: Option<u32>,
+    ack_window_minutes: Option<u64>,
+    network_timeout_seconds: Option<u64>,
+    poll_interval_seconds: Option<u64>,
+}
+
+impl Config {
+    /// Reads and validates the config file; every problem is reported at once.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::parse(path, &text)
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let mut diags = Diagnostics::default();
+        let raw: RawConfig = match toml::from_str(text) {
+            Ok(raw) => raw,
+            Err(e) => {
+                diags.0.push(toml_diagnostic(path, text, &e));
+                return Err(ConfigError::Invalid(diags));
+            }
+        };
+        let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let v = Validator {
+            path,
+            text,
+            base: &base,
+        };
+        let cfg = v.build(raw, &mut diags);
+        match cfg {
+            Some(cfg) if !diags.has_errors() => Ok(cfg),
+            _ => Err(ConfigError::Invalid(diags)),
+        }
+    }
+
+    pub fn mailbox(&self, name: &str) -> Option<&MailboxConfig> {
+        self.mailboxes.iter().find(|m| m.name.as_str() == name)
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.state_dir.join("pilah.sqlite")
+    }
+}
+
+struct Validator<'a> {
+    path: &'a Path,
+    text: &'a str,
+    base: &'a Path,
+}
+
+impl Validator<'_> {
+    fn loc<T>(&self, s: &Spanned<T>) -> Location {
+        Location::at(self.path, self.text, s.span().start)
+    }
+
+    fn path_of(&self, s: &str) -> PathBuf {
+        let p = PathBuf::from(s);
+        if p.is_absolute() {
+            p
+        } else {
+            self.base.join(p)
+        }
+    }
+
+    fn secret(
+        &self,
+        table: &str,
+        file: Option<Spanned<String>>,
+        env: Option<Spanned<String>>,
+        cred: Option<Spanned<String>>,
+        at: Location,
+        diags: &mut Diagnostics,
+    ) -> Option<SecretSource> {
+        let mut found = Vec::new();
+        if let Some(f) = file {
+            found.push(SecretSource::File(self.path_of(f.get_ref())));
+        }
+        if let Some(e) = env {
+            found.push(SecretSource::Env(e.into_inner()));
+        }
+        if let Some(c) = cred {
+            found.push(SecretSource::Credential(c.into_inner()));
+        }
+        match found.len() {
+            0 => None,
+            1 => found.pop(),
+            _ => {
+                diags.error(
+                    at,
+                    format!(
+                        "{table}: give only one of password_file, password_env, password_credential"
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn check_security(
+        &self,
+        table: &str,
+        host: &Spanned<String>,
+        sec: &Spanned<Security>,
+        diags: &mut Diagnostics,
+    ) {
+        if *sec.get_ref() == Security::Plain && !is_loopback(host.get_ref()) {
+            diags.error(
+                self.loc(sec),
+                format!(
+                    "{table}.security = \"plain\" is only allowed for a loopback server, \
+                     and {:?} is not one: use \"tls\" or \"starttls\"",
+                    host.get_ref()
+                ),
+            );
+        }
+    }
+
+    fn check_address(&self, key: &str, s: &Spanned<String>, diags: &mut Diagnostics) {
+        if s.get_ref().parse::<lettre::Address>().is_err() {
+            diags.error(
+                self.loc(s),
+                format!("{key}: {:?} is not an e-mail address", s.get_ref()),
+            );
+        }
+    }
+
+    fn build(&self, raw: RawConfig, diags: &mut Diagnostics) -> Option<Config> {
+        let timezone = match &raw.timezone {
+            None => chrono_tz::Asia::Jakarta,
+            Some(tz) => match tz.get_ref().parse::<chrono_tz::Tz>() {
+                Ok(tz) => tz,
+                Err(_) => {
+                    diags.error(
+                        self.loc(tz),
+                        format!("timezone: unknown time zone {:?}", tz.get_ref()),
+                    );
+                    chrono_tz::Asia::Jakarta
+                }
+            },
+        };
+        let start_date = raw.start_date.as_ref().and_then(|s| {
+            let parsed = parse_start_date(s.get_ref(), timezone);
+            if parsed.is_none() {
+                diags.error(
+                    self.loc(s),
+                    format!(
+                        "start_date: {:?} is neither a date (2024-03-01) nor a date and time \
+                         (2024-03-01T08:00:00+07:00)",
+                        s.get_ref()
+                    ),
+                );
+            }
+            parsed
+        });
+        if let Some(a) = &raw.admin_address {
+            self.check_address("admin_address", a, diags);
+        }
+
+        let smtp_loc = self.loc(&raw.smtp);
+        let rs = raw.smtp.into_inner();
+        self.check_security("smtp", &rs.host, &rs.security, diags);
+        self.check_address("smtp.from", &rs.from, diags);
+        let smtp_password = self.secret(
+            "smtp",
+            rs.password_file,
+            rs.password_env,
+            rs.password_credential,
+            smtp_loc.clone(),
+            diags,
+        );
+        if rs.username.is_some() != smtp_password.is_some() {
+            diags.error(
+                smtp_loc,
+                "smtp: username and a password source (password_file, password_env or \
+                 password_credential) go together",
+            );
+        }
+        let smtp = SmtpConfig {
+            port: rs.port.unwrap_or(match rs.security.get_ref() {
+                Security::Tls => 465,
+                Security::Starttls => 587,
+                Security::Plain => 25,
+            }),
+            host: rs.host.into_inner(),
+            security: rs.security.into_inner(),
+            username: rs.username,
+            password: smtp_password,
+            ca_file: rs.ca_file.map(|c| self.path_of(c.get_ref())),
+            from: rs.from.into_inner(),
+            from_name: rs
+                .from_name
+                .unwrap_or_else(|| "Contact Center DJPK".to_string()),
+        };
+
+        if raw.mailbox.is_empty() {
+            diags.error(
+                Location::at(self.path, self.text, 0),
+                "no [[mailbox]] table: pilah needs at least one mailbox to watch",
+            );
+        }
+        let mut mailboxes: Vec<MailboxConfig> = Vec::new();
+        for m in raw.mailbox {
+            let at = self.loc(&m);
+            let m = m.into_inner();
+            let name = m.name.get_ref().clone();
+            let table = format!("mailbox {name:?}");
+            if !is_id(&name) {
+                diags.error(
+                    self.loc(&m.name),
+                    format!("mailbox.name: {name:?} must be lower-case letters, digits and '-'"),
+                );
+            }
+            if mailboxes.iter().any(|x| x.name.as_str() == name) {
+                diags.error(
+                    self.loc(&m.name),
+                    format!("mailbox.name: {name:?} is defined twice"),
+                );
+            }
+            self.check_security(&table, &m.host, &m.security, diags);
+            self.check_address(&format!("{table}.address"), &m.address, diags);
+            let password = self.secret(
+                &table,
+                m.password_file,
+                m.password_env,
+                m.password_credential,
+                at.clone(),
+                diags,
+            );
+            if password.is_none() && !diags.has_errors() {
+                diags.error(
+                    at.clone(),
+                    format!(
+                        "{table}: no password source: set password_file, password_env or \
+                         password_credential"
+                    ),
+                );
+            }
+            let prefix = match &m.ticket_prefix {
+                Some(p) => {
+                    let ok = !p.get_ref().is_empty()
+                        && p.get_ref().chars().all(|c| c.is_ascii_uppercase());
+                    if !ok {
+                        diags.error(
+                            self.loc(p),
+                            format!(
+                                "{table}.ticket_prefix: {:?} must be upper-case letters",
+                                p.get_ref()
+                            ),
+                        );
+                    }
+                    p.get_ref().clone()
+                }
+                None => default_prefix(&name),
+            };
+            if mailboxes.iter().any(|x| x.ticket_prefix == prefix) {
+                diags.error(
+                    at.clone(),
+                    format!("{table}: ticket prefix {prefix:?} is used by another mailbox"),
+                );
+            }
+            let security = *m.security.get_ref();
+            mailboxes.push(MailboxConfig {
+                name: MailboxName(name),
+                address: m.address.into_inner().to_lowercase(),
+                ticket_prefix: prefix,
+                imap: ImapConfig {
+                    port: m.port.unwrap_or(match security {
+                        Security::Tls => 993,
+                        _ => 143,
+                    }),
+                    host: m.host.into_inner(),
+                    security,
+                    username: m.username.into_inner(),
+                    password: password.unwrap_or(SecretSource::Env(String::new())),
+                    folder: m.folder.unwrap_or_else(|| "INBOX".to_string()),
+                    ca_file: m.ca_file.map(|c| self.path_of(c.get_ref())),
+                },
+            });
+        }
+
+        let folders = raw.folders.unwrap_or(RawFolders {
+            machine: None,
+            quarantine: None,
+        });
+        let l = raw.limits.unwrap_or(RawLimits {
+            max_message_size_mb: None,
+            fetch_batch: None,
+            ack_per_sender: None,
+            ack_window_minutes: None,
+            network_timeout_seconds: None,
+            poll_interval_seconds: None,
+        });
+        let limits = Limits {
+            max_message_size: l.max_message_size_mb.unwrap_or(50) * 1024 * 1024,
+            fetch_batch: l.fetch_batch.unwrap_or(50).clamp(1, 1000),
+            ack_per_sender: l.ack_per_sender.unwrap_or(30),
+            ack_window: Duration::from_secs(60 * l.ack_window_minutes.unwrap_or(60)),
+            network_timeout: Duration::from_secs(l.network_timeout_seconds.unwrap_or(60).max(1)),
+            poll_interval: Duration::from_secs(
+                l.poll_interval_seconds.unwrap_or(300).clamp(1, 29 * 60),
+            ),
+        };
+
+        Some(Config {
+            path: self.path.to_path_buf(),
+            state_dir: self.path_of(raw.state_dir.get_ref()),
+            rules_dir: self.path_of(raw.rules_dir.get_ref()),
+            timezone,
+            start_date,
+            admin_address: raw.admin_address.map(|a| a.into_inner()),
+            smtp,
+            mailboxes,
+            folders: Folders {
+                machine: folders
+                    .machine
+                    .unwrap_or_else(|| "Pilah/otomatis".to_string()),
+                quarantine: folders
+                    .quarantine
+                    .unwrap_or_else(|| "Pilah/karantina".to_string()),
+            },
+            limits,
+        })
+    }
+}
+
+fn default_prefix(name: &str) -> String {
+    match name {
+        "lapor" => "LPR".to_string(),
+        "callcenter" => "CC".to_string(),
+        other => other
+            .chars()
+            .filter(|c| c.is_ascii_alphabetic())
+            .take(4)
+            .collect::<String>()
+            .to_ascii_uppercase(),
+    }
+}
+
+fn parse_start_date(s: &str, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
+    if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
+        return Some(dt.with_timezone(&Utc));
+    }
+    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
+    let local = d.and_hms_opt(0, 0, 0)?;
+    local
+        .and_local_timezone(tz)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// Lower-case letters, digits and hyphens: the form of every id in config and rules.
+pub fn is_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// True for `localhost` and loopback IP addresses.
+pub fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<IpAddr>()
+            .map(|ip| ip.is_loopback())
+            .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+state_dir = "/var/lib/pilah"
+rules_dir = "/etc/pilah/rules"
+
+[smtp]
+host = "127.0.0.1"
+port = 10025
+security = "plain"
+from = "pilah@djpk.test"
+
+[[mailbox]]
+name = "lapor"
+address = "lapor@djpk.test"
+host = "127.0.0.1"
+port = 10143
+security = "starttls"
+username = "lapor@djpk.test"
+password_env = "LAPOR_PASSWORD"
+"#;
+
+    #[test]
+    fn a_good_config_loads_with_defaults() {
+        let c = Config::parse(Path::new("/etc/pilah/pilah.toml"), GOOD).unwrap();
+        assert_eq!(c.mailboxes[0].ticket_prefix, "LPR");
+        assert_eq!(c.mailboxes[0].imap.folder, "INBOX");
+        assert_eq!(c.timezone, chrono_tz::Asia::Jakarta);
+        assert_eq!(c.folders.quarantine, "Pilah/karantina");
+    }
+
+    #[test]
+    fn unknown_keys_name_the_key_and_line() {
+        let text = GOOD.replace("port = 10025", "port = 10025\nhots = \"x\"");
+        let err = Config::parse(Path::new("p.toml"), &text).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("p.toml:8:1"), "{msg}");
+        assert!(msg.contains("hots"), "{msg}");
+    }
+
+    #[test]
+    fn plain_is_refused_for_a_remote_server_and_all_errors_come_at_once() {
+        let text = GOOD
+            .replace(
+                "host = \"127.0.0.1\"\nport = 10025",
+                "host = \"smtp.kemenkeu.go.id\"\nport = 10025",
+            )
+            .replace(
+                "address = \"lapor@djpk.test\"",
+                "address = \"not an address\"",
+            );
+        let err = Config::parse(Path::new("p.toml"), &text).unwrap_err();
+        let ConfigError::Invalid(d) = err else {
+            panic!()
+        };
+        let all = d.to_string();
+        assert!(all.contains("only allowed for a loopback server"), "{all}");
+        assert!(all.contains("is not an e-mail address"), "{all}");
+        assert!(all.contains("p.toml:8:12"), "{all}");
+    }
+
+    #[test]
+    fn loopback_detection() {
+        assert!(is_loopback("127.0.0.1"));
+        assert!(is_loopback("localhost"));
+        assert!(is_loopback("::1"));
+        assert!(!is_loopback("10.0.0.1"));
+        assert!(!is_loopback("mail.kemenkeu.go.id"));
+    }
+}

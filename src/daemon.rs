@@ -1,0 +1,278 @@
+//! Running the pipelines: one task per mailbox, one for the outbox, signals for reload and
+//! shutdown. A mailbox's failure is logged, recorded and retried with backoff; it never
+//! stops the other mailbox or the outbox.
+
+use crate::act::send::{self, Smtp};
+use crate::classify::rules::RuleSet;
+use crate::config::{Config, MailboxConfig};
+use crate::pipeline::{Pipeline, RunOptions};
+use crate::source::Connection;
+use crate::store::Store;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use tokio::sync::{watch, Notify};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(transparent)]
+    Rules(#[from] crate::classify::rules::RulesError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Send(#[from] crate::act::send::SendError),
+    #[error("the rules have no category list for mailbox {0:?} (configured in {1})")]
+    UnknownMailbox(String, String),
+    #[error("{failed} of {total} mailboxes could not be drained (see the log above)")]
+    MailboxesFailed { failed: usize, total: usize },
+    #[error("another pilah is running on the state directory {0}: {1}")]
+    Locked(String, String),
+    #[error("cannot install signal handlers: {0}")]
+    Signal(std::io::Error),
+}
+
+/// State shared by the tasks.
+pub struct Shared {
+    pub config: Config,
+    pub store: Store,
+    pub rules: RwLock<Arc<RuleSet>>,
+    pub smtp: Smtp,
+    pub outbox: Notify,
+    pub options: RunOptions,
+}
+
+impl Shared {
+    pub fn rules(&self) -> Arc<RuleSet> {
+        self.rules.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Loads the rules again; on any error the running set stays.
+    pub fn reload_rules(&self) {
+        match RuleSet::load(&self.config.rules_dir) {
+            Ok(new) => {
+                tracing::info!(step = "rules-reloaded", version = %new.version, rules = new.rules.len(), "rules reloaded");
+                *self.rules.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(new);
+            }
+            Err(e) => {
+                tracing::error!(step = "rules-reload-refused", error = %e, "new rules refused; the old rules keep running");
+            }
+        }
+    }
+}
+
+/// Checks that the rules know every configured mailbox.
+pub fn check_mailboxes(config: &Config, rules: &RuleSet) -> Result<(), DaemonError> {
+    let known = rules.mailboxes();
+    for m in &config.mailboxes {
+        if !known.contains(m.name.as_str()) {
+            return Err(DaemonError::UnknownMailbox(
+                m.name.to_string(),
+                config.path.display().to_string(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Holds the state directory's lock for as long as it lives.
+pub struct InstanceLock {
+    _file: std::fs::File,
+}
+
+/// Refuses a second pilah on the same state directory.
+pub fn lock_state_dir(config: &Config) -> Result<InstanceLock, DaemonError> {
+    let path = config.state_dir.join("pilah.lock");
+    let err = |e: String| DaemonError::Locked(config.state_dir.display().to_string(), e);
+    std::fs::create_dir_all(&config.state_dir).map_err(|e| err(e.to_string()))?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| err(e.to_string()))?;
+    file.try_lock()
+        .map_err(|e| err(format!("{} is locked ({e})", path.display())))?;
+    Ok(InstanceLock { _file: file })
+}
+
+/// Drains every mailbox and the outbox once (`--once`).
+pub async fn run_once(shared: Arc<Shared>) -> Result<(), DaemonError> {
+    let mut tasks = Vec::new();
+    for m in shared.config.mailboxes.clone() {
+        let shared = shared.clone();
+        tasks.push(tokio::spawn(async move {
+            let r = drain_mailbox(&shared, &m).await;
+            if let Err(e) = &r {
+                tracing::error!(step = "fetch-failed", mailbox = %m.name, error = %e, "mailbox not drained");
+                let _ = shared.store.mailbox_error(m.name.as_str(), &e.to_string());
+            }
+            r.is_ok()
+        }));
+    }
+    let total = tasks.len();
+    let mut failed = 0;
+    for t in tasks {
+        if !t.await.unwrap_or(false) {
+            failed += 1;
+        }
+    }
+    let stats = send::drain(&shared.store, &shared.smtp, true).await?;
+    tracing::info!(
+        step = "outbox",
+        sent = stats.sent,
+        deferred = stats.deferred,
+        failed = stats.failed,
+        "outbox drained"
+    );
+    if failed > 0 {
+        return Err(DaemonError::MailboxesFailed { failed, total });
+    }
+    Ok(())
+}
+
+async fn drain_mailbox(
+    shared: &Shared,
+    m: &MailboxConfig,
+) -> Result<(), crate::pipeline::PipelineError> {
+    let mut conn = Connection::open(&m.name, &m.imap, shared.config.limits.network_timeout).await?;
+    let pipeline = Pipeline {
+        config: &shared.config,
+        mailbox: m,
+        store: &shared.store,
+        rules: shared.rules(),
+        options: shared.options,
+    };
+    let r = pipeline.drain(&mut conn).await?;
+    tracing::info!(step = "drained", mailbox = %m.name, fetched = r.fetched, classified = r.classified, filed = r.filed, "mailbox drained");
+    conn.logout().await;
+    Ok(())
+}
+
+/// Runs until SIGTERM/SIGINT: mailboxes wait with IDLE (or poll), the outbox is sent as
+/// soon as something is queued and retried with backoff, SIGHUP reloads the rules.
+pub async fn run_forever(shared: Arc<Shared>) -> Result<(), DaemonError> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut term = signal(SignalKind::terminate()).map_err(DaemonError::Signal)?;
+    let mut int = signal(SignalKind::interrupt()).map_err(DaemonError::Signal)?;
+    let mut hup = signal(SignalKind::hangup()).map_err(DaemonError::Signal)?;
+
+    let mut tasks = Vec::new();
+    for m in shared.config.mailboxes.clone() {
+        tasks.push(tokio::spawn(mailbox_loop(
+            shared.clone(),
+            m,
+            stop_rx.clone(),
+        )));
+    }
+    tasks.push(tokio::spawn(outbox_loop(shared.clone(), stop_rx.clone())));
+    tracing::info!(step = "started", mailboxes = shared.config.mailboxes.len(), rules = %shared.rules().version, "pilah running");
+    loop {
+        tokio::select! {
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+            _ = hup.recv() => shared.reload_rules(),
+        }
+    }
+    tracing::info!(step = "stopping", "finishing the message in hand");
+    let _ = stop_tx.send(true);
+    for t in tasks {
+        let _ = tokio::time::timeout(Duration::from_secs(20), t).await;
+    }
+    Ok(())
+}
+
+async fn stopped(mut rx: watch::Receiver<bool>) {
+    while !*rx.borrow() {
+        if rx.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Exponential backoff with jitter: 1 s, 2 s, 4 s, … up to 5 minutes.
+pub fn reconnect_delay(failures: u32) -> Duration {
+    let base = 1u64 << failures.min(8);
+    let base = base.min(300);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let jitter_ms = (nanos as u64 % 1000) * base / 2; // up to +50%
+    Duration::from_millis(base * 1000 + jitter_ms)
+}
+
+async fn mailbox_loop(shared: Arc<Shared>, m: MailboxConfig, stop: watch::Receiver<bool>) {
+    let mut failures = 0u32;
+    while !*stop.borrow() {
+        let r: Result<(), crate::pipeline::PipelineError> = async {
+            let mut conn =
+                Connection::open(&m.name, &m.imap, shared.config.limits.network_timeout).await?;
+            failures = 0;
+            loop {
+                let pipeline = Pipeline {
+                    config: &shared.config,
+                    mailbox: &m,
+                    store: &shared.store,
+                    rules: shared.rules(),
+                    options: shared.options,
+                };
+                let r = pipeline.drain(&mut conn).await?;
+                if r.classified > 0 {
+                    shared.outbox.notify_one();
+                }
+                if *stop.borrow() {
+                    conn.logout().await;
+                    return Ok(());
+                }
+                if conn.has_idle {
+                    conn = conn
+                        .idle(shared.config.limits.poll_interval, stopped(stop.clone()))
+                        .await?;
+                } else {
+                    tokio::select! {
+                        _ = tokio::time::sleep(shared.config.limits.poll_interval) => {}
+                        _ = stopped(stop.clone()) => {}
+                    }
+                    conn.noop().await?;
+                }
+            }
+        }
+        .await;
+        if let Err(e) = r {
+            failures += 1;
+            let delay = reconnect_delay(failures);
+            tracing::error!(step = "fetch-failed", mailbox = %m.name, error = %e, retry_in_s = delay.as_secs(), "mailbox error; reconnecting");
+            let _ = shared.store.mailbox_error(m.name.as_str(), &e.to_string());
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = stopped(stop.clone()) => {}
+            }
+        }
+    }
+}
+
+async fn outbox_loop(shared: Arc<Shared>, stop: watch::Receiver<bool>) {
+    loop {
+        match send::drain(&shared.store, &shared.smtp, false).await {
+            Ok(s) if s.sent + s.deferred + s.failed > 0 => {
+                tracing::info!(
+                    step = "outbox",
+                    sent = s.sent,
+                    deferred = s.deferred,
+                    failed = s.failed,
+                    "outbox pass"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(step = "outbox-failed", error = %e, "outbox pass failed"),
+        }
+        if *stop.borrow() {
+            return;
+        }
+        tokio::select! {
+            _ = shared.outbox.notified() => {}
+            _ = tokio::time::sleep(Duration::from_secs(15)) => {}
+            _ = stopped(stop.clone()) => {}
+        }
+    }
+}

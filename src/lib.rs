@@ -1,0 +1,20 @@
+//! pilah: e-mail triage for the DJPK Contact Center.
+//!
+//! The modules follow the path a message takes:
+//! [`config`] → [`source`] (IMAP) → [`parse`] → [`classify`] (rules) → [`act`] (route,
+//! acknowledge, file) → [`store`] (SQLite) → [`report`]. [`pipeline`] wires them together
+//! for one mailbox; [`daemon`] runs the pipelines and the outbox; [`cli`] is the command line.
+
+pub mod act;
+pub mod classify;
+pub mod cli;
+pub mod config;
+pub mod daemon;
+pub mod location;
+pub mod parse;
+pub mod pipeline;
+pub mod region;
+pub mod report;
+pub mod source;
+pub mod store;
+pub mod types;

@@ -1,0 +1,535 @@
+//! One mailbox's path, end to end: fetch → store → parse → classify → queue → file.
+//!
+//! The order is what makes pilah safe: a message is on disk and in the database before it
+//! is judged; its verdict and the mail it causes are committed together; it is moved to its
+//! folder only after that, so a crash at any point resumes where it stopped and neither
+//! loses the message nor queues its mail twice.
+
+use crate::act::compose::{self, Context, Sender};
+use crate::act::template::Template;
+use crate::classify::rules::RuleSet;
+use crate::classify::{self, Verdict};
+use crate::config::{Config, MailboxConfig};
+use crate::parse::{self, Mail};
+use crate::source::{Connection, SourceError};
+use crate::store::{
+    self, MessageState, NewMessage, Outgoing, Store, StoreError, StoredMessage, VerdictRecord,
+};
+use crate::types::ImapUid;
+use chrono::{DateTime, Datelike, Utc};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("mailbox {mailbox} UID {uid}: cannot read the stored copy {path}: {source}")]
+    RawMissing {
+        mailbox: String,
+        uid: u32,
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// Options of a run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions {
+    /// Classify and file only: queue no forward and no acknowledgement.
+    pub no_send: bool,
+}
+
+/// Everything a pipeline needs besides its connection.
+pub struct Pipeline<'a> {
+    pub config: &'a Config,
+    pub mailbox: &'a MailboxConfig,
+    pub store: &'a Store,
+    pub rules: Arc<RuleSet>,
+    pub options: RunOptions,
+}
+
+/// What one drain did.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DrainReport {
+    pub fetched: usize,
+    pub classified: usize,
+    pub filed: usize,
+    pub queued: usize,
+}
+
+/// Largest number of bytes fetched in one round trip.
+const BATCH_BYTES: u64 = 32 * 1024 * 1024;
+
+impl Pipeline<'_> {
+    /// Processes everything in the watched folder, then returns.
+    pub async fn drain(&self, conn: &mut Connection) -> Result<DrainReport, PipelineError> {
+        let mut report = DrainReport::default();
+        let name = &self.mailbox.name;
+        let folder = conn.select(&self.mailbox.imap.folder).await?;
+        let first_seen = self.store.mailbox_seen(name.as_str(), folder.uidvalidity)?;
+        let uids = conn.uids().await?;
+        if uids.is_empty() {
+            return Ok(report);
+        }
+        // What is already recorded, and what is new.
+        let mut to_file: BTreeMap<String, Vec<(u32, i64)>> = BTreeMap::new();
+        let mut to_classify: Vec<StoredMessage> = Vec::new();
+        let mut new_uids = Vec::new();
+        for &uid in &uids {
+            let id = ImapUid {
+                uidvalidity: folder.uidvalidity,
+                uid,
+            };
+            match self.store.find(name, id)? {
+                Some(m) if m.state == MessageState::Stored => to_classify.push(m),
+                Some(m) => {
+                    let f = m
+                        .folder
+                        .clone()
+                        .unwrap_or_else(|| self.config.folders.quarantine.clone());
+                    to_file.entry(f).or_default().push((uid, m.id));
+                }
+                None => new_uids.push(uid),
+            }
+        }
+        // Interrupted earlier: finish those first.
+        for m in to_classify {
+            let raw = std::fs::read(&m.raw_path).map_err(|source| PipelineError::RawMissing {
+                mailbox: name.to_string(),
+                uid: m.uid.uid,
+                path: m.raw_path.display().to_string(),
+                source,
+            })?;
+            let f = self.judge(&m, &raw, None, first_seen)?;
+            report.classified += 1;
+            to_file.entry(f).or_default().push((m.uid.uid, m.id));
+        }
+        self.file(conn, &mut to_file, &mut report).await?;
+
+        // New mail, in batches bounded by count and bytes.
+        let sizes = conn.sizes(&new_uids).await?;
+        let mut batch: Vec<u32> = Vec::new();
+        let mut batch_bytes = 0u64;
+        for (i, (uid, size)) in sizes.iter().enumerate() {
+            let size = *size as u64;
+            if size > self.config.limits.max_message_size {
+                self.too_large(
+                    conn,
+                    *uid,
+                    size,
+                    folder.uidvalidity,
+                    first_seen,
+                    &mut to_file,
+                    &mut report,
+                )
+                .await?;
+            } else {
+                batch.push(*uid);
+                batch_bytes += size;
+            }
+            let last = i + 1 == sizes.len();
+            if !batch.is_empty()
+                && (last
+                    || batch.len() >= self.config.limits.fetch_batch
+                    || batch_bytes >= BATCH_BYTES)
+            {
+                let fetched = conn.fetch(&batch, false).await?;
+                for f in fetched {
+                    report.fetched += 1;
+                    let stored = self.store.record(&NewMessage {
+                        mailbox: name,
+                        uid: ImapUid {
+                            uidvalidity: folder.uidvalidity,
+                            uid: f.uid,
+                        },
+                        raw: &f.raw,
+                        internal_date: f.internal_date,
+                        message_id: parse::quick_message_id(&f.raw).as_deref(),
+                    })?;
+                    tracing::info!(step = "stored", mailbox = %name, uid = f.uid, size = f.raw.len(), "stored");
+                    let target = match stored.state {
+                        MessageState::Stored => {
+                            report.classified += 1;
+                            self.judge(&stored, &f.raw, None, first_seen)?
+                        }
+                        _ => stored
+                            .folder
+                            .clone()
+                            .unwrap_or_else(|| self.config.folders.quarantine.clone()),
+                    };
+                    to_file.entry(target).or_default().push((f.uid, stored.id));
+                }
+                self.file(conn, &mut to_file, &mut report).await?;
+                batch.clear();
+                batch_bytes = 0;
+            }
+        }
+        self.file(conn, &mut to_file, &mut report).await?;
+        Ok(report)
+    }
+
+    /// A message over the size limit: its header is kept, the whole stays in the mailbox's
+    /// quarantine folder, and the admin is told.
+    #[allow(clippy::too_many_arguments)]
+    async fn too_large(
+        &self,
+        conn: &mut Connection,
+        uid: u32,
+        size: u64,
+        uidvalidity: u32,
+        first_seen: DateTime<Utc>,
+        to_file: &mut BTreeMap<String, Vec<(u32, i64)>>,
+        report: &mut DrainReport,
+    ) -> Result<(), PipelineError> {
+        let head = conn.fetch(&[uid], true).await?;
+        let Some(h) = head.into_iter().next() else {
+            return Ok(());
+        };
+        let stored = self.store.record(&NewMessage {
+            mailbox: &self.mailbox.name,
+            uid: ImapUid { uidvalidity, uid },
+            raw: &h.raw,
+            internal_date: h.internal_date,
+            message_id: parse::quick_message_id(&h.raw).as_deref(),
+        })?;
+        let reason = format!(
+            "message of {} MB is over the limit of {} MB (limits.max_message_size_mb); only its header was read",
+            size / (1024 * 1024),
+            self.config.limits.max_message_size / (1024 * 1024)
+        );
+        let target = if stored.state == MessageState::Stored {
+            report.classified += 1;
+            self.judge(&stored, &h.raw, Some(reason), first_seen)?
+        } else {
+            stored
+                .folder
+                .clone()
+                .unwrap_or_else(|| self.config.folders.quarantine.clone())
+        };
+        to_file.entry(target).or_default().push((uid, stored.id));
+        Ok(())
+    }
+
+    /// Moves classified messages to their folders and records them filed.
+    async fn file(
+        &self,
+        conn: &mut Connection,
+        to_file: &mut BTreeMap<String, Vec<(u32, i64)>>,
+        report: &mut DrainReport,
+    ) -> Result<(), PipelineError> {
+        for (folder, items) in std::mem::take(to_file) {
+            let uids: Vec<u32> = items.iter().map(|(u, _)| *u).collect();
+            conn.move_to(&uids, &folder).await?;
+            let ids: Vec<i64> = items.iter().map(|(_, id)| *id).collect();
+            self.store.filed(&ids, &folder)?;
+            for (uid, _) in &items {
+                tracing::info!(step = "filed", mailbox = %self.mailbox.name, uid = *uid, folder = %folder, "filed");
+            }
+            report.filed += items.len();
+        }
+        Ok(())
+    }
+
+    /// Parses and classifies one stored message, queues what it causes, and records it all
+    /// in one transaction. Returns the folder it goes to. Never fails on bad mail.
+    fn judge(
+        &self,
+        stored: &StoredMessage,
+        raw: &[u8],
+        quarantine: Option<String>,
+        first_seen: DateTime<Utc>,
+    ) -> Result<String, PipelineError> {
+        let name = &self.mailbox.name;
+        let uid = stored.uid.uid;
+        let parsed = if quarantine.is_some() {
+            // Only the header was fetched: parse it for the record, file it as quarantined.
+            parse::parse(raw).ok()
+        } else {
+            match parse::parse(raw) {
+                Ok(m) => Some(m),
+                Err(e) => {
+                    let reason = format!("unreadable message: {e}");
+                    tracing::warn!(step = "quarantined", mailbox = %name, uid, reason = %reason, "quarantined");
+                    return self.quarantine(stored, None, &reason);
+                }
+            }
+        };
+        if let Some(reason) = quarantine {
+            tracing::warn!(step = "quarantined", mailbox = %name, uid, reason = %reason, "quarantined");
+            return self.quarantine(stored, parsed.as_ref(), &reason);
+        }
+        let Some(mail) = parsed else {
+            return self.quarantine(stored, None, "unreadable message");
+        };
+        let verdict = classify::classify(
+            &self.rules,
+            &mail,
+            name.as_str(),
+            &self.config.folders.machine,
+        );
+        let region = self.rules.regions.detect(&mail);
+        let received = stored.internal_date.unwrap_or_else(Utc::now);
+        let cutoff = self
+            .config
+            .start_date
+            .unwrap_or_else(|| first_seen - chrono::Duration::days(1));
+        let old = received < cutoff;
+        let staff = self.rules.staff_addresses();
+        let own: BTreeSet<String> = std::iter::once(self.config.smtp.from.to_lowercase())
+            .chain(
+                self.config
+                    .mailboxes
+                    .iter()
+                    .map(|m| m.address.to_lowercase()),
+            )
+            .collect();
+        let wants_ticket = verdict.machine.is_none() && verdict.category != "spam";
+        let sender = Sender {
+            address: &self.config.smtp.from,
+            name: &self.config.smtp.from_name,
+        };
+
+        let folder = verdict.folder.clone();
+        let rec_verdict = verdict.clone();
+        let ticket = self.store.transaction(|tx| {
+            let ticket = if wants_ticket {
+                let year = received.with_timezone(&self.config.timezone).year();
+                Some(store::next_ticket(tx, &self.mailbox.ticket_prefix, year)?)
+            } else {
+                None
+            };
+            let mut outgoing = Vec::new();
+            let mut ack_skipped: Option<String> = None;
+            if let (Some(ticket), Some(category)) = (
+                &ticket,
+                self.rules.category(name.as_str(), &verdict.category),
+            ) {
+                let ctx = Context {
+                    ticket,
+                    mailbox: name,
+                    mailbox_address: &self.mailbox.address,
+                    mail: &mail,
+                    category,
+                    rule: verdict.rule_or_fallback(),
+                    region: region.map(|(r, _)| r),
+                    region_source: region.map(|(_, s)| s.label()),
+                    received,
+                    timezone: self.config.timezone,
+                };
+                if self.options.no_send {
+                    ack_skipped = Some("no-send mode".into());
+                } else if old {
+                    ack_skipped = Some(format!(
+                        "arrived before the start date {}: recorded and filed only",
+                        cutoff.to_rfc3339()
+                    ));
+                } else {
+                    self.queue_forwards(&ctx, &verdict, raw, &sender, &mut outgoing);
+                    ack_skipped = self.queue_ack(
+                        tx,
+                        &ctx,
+                        &verdict,
+                        &mail,
+                        &own,
+                        &staff,
+                        &sender,
+                        &mut outgoing,
+                    )?;
+                }
+            }
+            store::record_verdict(
+                tx,
+                &VerdictRecord {
+                    message_row: stored.id,
+                    verdict: &rec_verdict,
+                    quarantine: None,
+                    sender: mail.from.as_deref(),
+                    sender_name: mail.from_name.as_deref(),
+                    subject: &mail.subject,
+                    ticket: ticket.as_ref(),
+                    region: region.map(|(r, s)| (r.code.as_str(), s.as_str())),
+                    ack_skipped: ack_skipped.as_deref(),
+                },
+                &outgoing,
+            )?;
+            Ok((ticket, outgoing.len(), ack_skipped))
+        })?;
+        let (ticket, queued, ack_skipped) = ticket;
+        tracing::info!(
+            step = "classified",
+            mailbox = %name,
+            uid,
+            ticket = ticket.as_ref().map(|t| t.to_string()).unwrap_or_default(),
+            category = %verdict.category,
+            rule = %verdict.rule_or_fallback(),
+            machine = verdict.machine.map(|m| m.as_str()).unwrap_or(""),
+            region = region.map(|(r, _)| r.display_name()).unwrap_or_default(),
+            queued,
+            ack_skipped = ack_skipped.as_deref().unwrap_or(""),
+            "classified"
+        );
+        Ok(folder)
+    }
+
+    fn queue_forwards(
+        &self,
+        ctx: &Context,
+        verdict: &Verdict,
+        raw: &[u8],
+        sender: &Sender,
+        outgoing: &mut Vec<Outgoing>,
+    ) {
+        for unit_id in &verdict.route {
+            let Some(unit) = self.rules.units.get(unit_id) else {
+                continue;
+            };
+            match compose::forward(ctx, unit, raw, sender) {
+                Ok((id, msg)) => outgoing.push(Outgoing {
+                    kind: "forward",
+                    message_id: id,
+                    env_from: self.config.smtp.from.clone(),
+                    rcpt: unit.pics.clone(),
+                    unit: Some(unit.id.clone()),
+                    body: msg.formatted(),
+                }),
+                Err(e) => {
+                    tracing::error!(step = "forward-failed", mailbox = %ctx.mailbox, ticket = %ctx.ticket, unit = %unit.id, error = %e, "cannot compose the forward")
+                }
+            }
+        }
+    }
+
+    /// Queues the acknowledgement, or says why there is none.
+    #[allow(clippy::too_many_arguments)]
+    fn queue_ack(
+        &self,
+        tx: &rusqlite::Transaction,
+        ctx: &Context,
+        verdict: &Verdict,
+        mail: &Mail,
+        own: &BTreeSet<String>,
+        staff: &BTreeSet<String>,
+        sender: &Sender,
+        outgoing: &mut Vec<Outgoing>,
+    ) -> Result<Option<String>, StoreError> {
+        let Some(template_name) = &verdict.ack else {
+            return Ok(None);
+        };
+        let Some(template): Option<&Template> = self.rules.templates.get(template_name) else {
+            return Ok(Some(format!("template {template_name} missing")));
+        };
+        let Some(to) = compose::reply_address(mail) else {
+            return Ok(Some("no sender address".into()));
+        };
+        let to = to.to_lowercase();
+        if own.contains(&to) {
+            return Ok(Some("sender is pilah's own address".into()));
+        }
+        if staff.contains(&to) {
+            return Ok(Some("sender is a PIC or supervisor".into()));
+        }
+        let window_start = Utc::now()
+            - chrono::Duration::from_std(self.config.limits.ack_window)
+                .unwrap_or(chrono::Duration::hours(1));
+        let recent = store::acks_since(tx, &to, window_start)?;
+        if recent >= self.config.limits.ack_per_sender as i64 {
+            return Ok(Some(format!(
+                "rate limit: {recent} acknowledgements to {to} in the last {} minutes",
+                self.config.limits.ack_window.as_secs() / 60
+            )));
+        }
+        match compose::acknowledgement(ctx, template, &to, sender) {
+            Ok((id, msg)) => {
+                outgoing.push(Outgoing {
+                    kind: "ack",
+                    message_id: id,
+                    env_from: String::new(),
+                    rcpt: vec![to],
+                    unit: None,
+                    body: msg.formatted(),
+                });
+                Ok(None)
+            }
+            Err(e) => Ok(Some(format!("cannot compose: {e}"))),
+        }
+    }
+
+    /// Records a message that cannot be judged, and tells the admin.
+    fn quarantine(
+        &self,
+        stored: &StoredMessage,
+        mail: Option<&Mail>,
+        reason: &str,
+    ) -> Result<String, PipelineError> {
+        let folder = self.config.folders.quarantine.clone();
+        let verdict = Verdict {
+            category: "karantina".into(),
+            rule: None,
+            machine: None,
+            route: Vec::new(),
+            ack: None,
+            folder: folder.clone(),
+            tags: Vec::new(),
+            rules_version: self.rules.version.clone(),
+        };
+        let alert = self.config.admin_address.as_ref().and_then(|admin| {
+            let text = format!(
+                "pilah memindahkan satu pesan ke karantina.\n\nKotak surat: {}\nUID: {}:{}\nPengirim: {}\nSubjek: {}\nAlasan: {}\n\nSalinan asli: {}\n",
+                self.mailbox.name,
+                stored.uid.uidvalidity,
+                stored.uid.uid,
+                mail.and_then(|m| m.from.clone()).unwrap_or_else(|| "(tidak diketahui)".into()),
+                mail.map(|m| m.subject.clone()).unwrap_or_default(),
+                reason,
+                stored.raw_path.display(),
+            );
+            let id = format!(
+                "<alert.{}.{}.{}.{}@{}>",
+                self.mailbox.name,
+                stored.uid.uidvalidity,
+                stored.uid.uid,
+                stored.id,
+                self.config.smtp.from.rsplit_once('@').map(|(_, d)| d).unwrap_or("pilah.invalid")
+            );
+            let msg = lettre::Message::builder()
+                .from(self.config.smtp.from.parse().ok()?)
+                .to(admin.parse().ok()?)
+                .subject(format!("[pilah] Pesan dikarantina: {} UID {}", self.mailbox.name, stored.uid.uid))
+                .message_id(Some(id.clone()))
+                .header(compose::AutoSubmitted("auto-generated".into()))
+                .header(compose::PilahKind("alert".into()))
+                .body(text)
+                .ok()?;
+            Some(Outgoing {
+                kind: "alert",
+                message_id: id,
+                env_from: String::new(),
+                rcpt: vec![admin.clone()],
+                unit: None,
+                body: msg.formatted(),
+            })
+        });
+        let outgoing: Vec<Outgoing> = alert.into_iter().collect();
+        self.store.transaction(|tx| {
+            store::record_verdict(
+                tx,
+                &VerdictRecord {
+                    message_row: stored.id,
+                    verdict: &verdict,
+                    quarantine: Some(reason),
+                    sender: mail.and_then(|m| m.from.as_deref()),
+                    sender_name: mail.and_then(|m| m.from_name.as_deref()),
+                    subject: mail.map(|m| m.subject.as_str()).unwrap_or(""),
+                    ticket: None,
+                    region: None,
+                    ack_skipped: Some("quarantined"),
+                },
+                &outgoing,
+            )
+        })?;
+        Ok(folder)
+    }
+}

@@ -1,0 +1,744 @@
+//! The record of everything pilah did: SQLite, one owner, WAL.
+//!
+//! A message is stored (raw file + row) before anything else happens to it, keyed by
+//! (mailbox, UIDVALIDITY, UID) with its Message-ID and SHA-256. Its verdict, ticket and the
+//! mail to send for it are written in one transaction; the outbox is drained separately and
+//! each item is marked sent right after the SMTP server accepted it.
+
+use crate::classify::Verdict;
+use crate::types::{ImapUid, MailboxName, Ticket};
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database {path}: {source}")]
+    Db {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("database: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("cannot write {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Where a message is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageState {
+    /// Raw bytes on disk and a row in the database.
+    Stored,
+    /// Verdict recorded, outgoing mail queued.
+    Classified,
+    /// Moved to its folder in the mailbox: done.
+    Filed,
+}
+
+impl MessageState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageState::Stored => "stored",
+            MessageState::Classified => "classified",
+            MessageState::Filed => "filed",
+        }
+    }
+    fn parse(s: &str) -> MessageState {
+        match s {
+            "classified" => MessageState::Classified,
+            "filed" => MessageState::Filed,
+            _ => MessageState::Stored,
+        }
+    }
+}
+
+/// A message as recorded.
+#[derive(Debug, Clone)]
+pub struct StoredMessage {
+    pub id: i64,
+    pub mailbox: String,
+    pub uid: ImapUid,
+    pub state: MessageState,
+    pub raw_path: PathBuf,
+    pub folder: Option<String>,
+    pub internal_date: Option<DateTime<Utc>>,
+}
+
+/// What to record when a message is first seen.
+pub struct NewMessage<'a> {
+    pub mailbox: &'a MailboxName,
+    pub uid: ImapUid,
+    pub raw: &'a [u8],
+    pub internal_date: Option<DateTime<Utc>>,
+    pub message_id: Option<&'a str>,
+}
+
+/// One e-mail to send, as queued.
+#[derive(Debug, Clone)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub message_row: i64,
+    pub kind: String,
+    pub message_id: String,
+    pub env_from: String,
+    pub rcpt: Vec<String>,
+    pub body: Vec<u8>,
+    pub attempts: i64,
+}
+
+/// What a message's verdict queues.
+pub struct Outgoing {
+    pub kind: &'static str,
+    pub message_id: String,
+    /// Envelope sender; empty for the null sender `<>`.
+    pub env_from: String,
+    pub rcpt: Vec<String>,
+    pub unit: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// The database and the raw-mail directory of one state directory.
+#[derive(Clone)]
+pub struct Store {
+    conn: Arc<Mutex<Connection>>,
+    state_dir: PathBuf,
+    path: PathBuf,
+}
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS messages (
+    id            INTEGER PRIMARY KEY,
+    mailbox       TEXT NOT NULL,
+    uidvalidity   INTEGER NOT NULL,
+    uid           INTEGER NOT NULL,
+    message_id    TEXT,
+    sha256        TEXT NOT NULL,
+    size          INTEGER NOT NULL,
+    internal_date TEXT,
+    fetched_at    TEXT NOT NULL,
+    raw_path      TEXT NOT NULL,
+    state         TEXT NOT NULL,
+    sender        TEXT,
+    sender_name   TEXT,
+    subject       TEXT,
+    category      TEXT,
+    rule          TEXT,
+    rules_version TEXT,
+    machine       TEXT,
+    quarantine    TEXT,
+    tags          TEXT,
+    region        TEXT,
+    region_source TEXT,
+    ticket        TEXT,
+    folder        TEXT,
+    route         TEXT,
+    ack_template  TEXT,
+    ack_skipped   TEXT,
+    classified_at TEXT,
+    filed_at      TEXT,
+    UNIQUE (mailbox, uidvalidity, uid)
+);
+CREATE INDEX IF NOT EXISTS messages_sha ON messages (mailbox, sha256);
+CREATE INDEX IF NOT EXISTS messages_date ON messages (internal_date);
+CREATE UNIQUE INDEX IF NOT EXISTS messages_ticket ON messages (ticket);
+
+CREATE TABLE IF NOT EXISTS ticket_seq (
+    prefix TEXT NOT NULL,
+    year   INTEGER NOT NULL,
+    last   INTEGER NOT NULL,
+    PRIMARY KEY (prefix, year)
+);
+
+CREATE TABLE IF NOT EXISTS outbox (
+    id              INTEGER PRIMARY KEY,
+    message_row     INTEGER NOT NULL REFERENCES messages (id),
+    kind            TEXT NOT NULL,
+    message_id      TEXT NOT NULL UNIQUE,
+    env_from        TEXT NOT NULL,
+    rcpt            TEXT NOT NULL,
+    unit            TEXT,
+    body            BLOB NOT NULL,
+    created_at      TEXT NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    last_error      TEXT,
+    sent_at         TEXT,
+    failed_at       TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (sent_at, failed_at, next_attempt_at);
+
+CREATE TABLE IF NOT EXISTS events (
+    id          INTEGER PRIMARY KEY,
+    at          TEXT NOT NULL,
+    message_row INTEGER,
+    mailbox     TEXT,
+    step        TEXT NOT NULL,
+    detail      TEXT
+);
+
+CREATE TABLE IF NOT EXISTS mailbox_state (
+    mailbox       TEXT PRIMARY KEY,
+    first_seen    TEXT NOT NULL,
+    uidvalidity   INTEGER,
+    last_success  TEXT,
+    last_error    TEXT,
+    last_error_at TEXT
+);
+"#;
+
+fn now() -> String {
+    Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn ts(d: &DateTime<Utc>) -> String {
+    d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
+}
+
+pub fn sha256_hex(raw: &[u8]) -> String {
+    Sha256::digest(raw)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl Store {
+    /// Opens (creating if needed) the database in `state_dir`.
+    pub fn open(state_dir: &Path) -> Result<Store, StoreError> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| StoreError::Io { path, source }
+        };
+        std::fs::create_dir_all(state_dir).map_err(io(state_dir))?;
+        let path = state_dir.join("pilah.sqlite");
+        let db = |source| StoreError::Db {
+            path: path.clone(),
+            source,
+        };
+        let conn = Connection::open(&path).map_err(db)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(db)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(db)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(db)?;
+        conn.execute_batch(SCHEMA).map_err(db)?;
+        Ok(Store {
+            conn: Arc::new(Mutex::new(conn)),
+            state_dir: state_dir.to_path_buf(),
+            path,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A poisoned lock means a panic while holding it; the connection itself is fine.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `f` in one transaction.
+    pub fn transaction<T>(
+        &self,
+        f: impl FnOnce(&Transaction) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    pub fn event(
+        &self,
+        message_row: Option<i64>,
+        mailbox: &str,
+        step: &str,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT INTO events (at, message_row, mailbox, step, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![now(), message_row, mailbox, step, detail],
+        )?;
+        Ok(())
+    }
+
+    // ---- mailboxes ----
+
+    /// Records that a mailbox was reached; returns when pilah first saw it.
+    pub fn mailbox_seen(
+        &self,
+        mailbox: &str,
+        uidvalidity: u32,
+    ) -> Result<DateTime<Utc>, StoreError> {
+        let conn = self.conn();
+        let t = now();
+        conn.execute(
+            "INSERT INTO mailbox_state (mailbox, first_seen, uidvalidity, last_success)
+             VALUES (?1, ?2, ?3, ?2)
+             ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = ?3, last_success = ?2",
+            params![mailbox, t, uidvalidity],
+        )?;
+        let first: String = conn.query_row(
+            "SELECT first_seen FROM mailbox_state WHERE mailbox = ?1",
+            params![mailbox],
+            |r| r.get(0),
+        )?;
+        Ok(parse_ts(&first).unwrap_or_else(Utc::now))
+    }
+
+    pub fn mailbox_error(&self, mailbox: &str, error: &str) -> Result<(), StoreError> {
+        let t = now();
+        self.conn().execute(
+            "INSERT INTO mailbox_state (mailbox, first_seen, last_error, last_error_at)
+             VALUES (?1, ?2, ?3, ?2)
+             ON CONFLICT (mailbox) DO UPDATE SET last_error = ?3, last_error_at = ?2",
+            params![mailbox, t, error],
+        )?;
+        Ok(())
+    }
+
+    // ---- messages ----
+
+    /// The record of a UID, if there is one.
+    pub fn find(
+        &self,
+        mailbox: &MailboxName,
+        uid: ImapUid,
+    ) -> Result<Option<StoredMessage>, StoreError> {
+        let conn = self.conn();
+        conn.query_row(
+            "SELECT id, state, raw_path, folder, internal_date FROM messages
+             WHERE mailbox = ?1 AND uidvalidity = ?2 AND uid = ?3",
+            params![mailbox.as_str(), uid.uidvalidity, uid.uid],
+            |r| stored_from_row(r, mailbox.as_str(), uid),
+        )
+        .optional()
+        .map_err(Into::into)
+    }
+
+    /// Writes the raw bytes to disk (fsynced) and records the message, before anything else
+    /// happens to it. A message already known under another UIDVALIDITY (same mailbox and
+    /// SHA-256) is re-identified instead of recorded twice.
+    pub fn record(&self, m: &NewMessage) -> Result<StoredMessage, StoreError> {
+        if let Some(known) = self.find(m.mailbox, m.uid)? {
+            return Ok(known);
+        }
+        let sha = sha256_hex(m.raw);
+        // Re-identification after a UIDVALIDITY change.
+        let existing = self
+            .conn()
+            .query_row(
+                "SELECT id, state, raw_path, folder, internal_date FROM messages
+                 WHERE mailbox = ?1 AND sha256 = ?2 AND uidvalidity != ?3
+                   AND coalesce(message_id, '') = coalesce(?4, '')
+                 ORDER BY id LIMIT 1",
+                params![m.mailbox.as_str(), sha, m.uid.uidvalidity, m.message_id],
+                |r| stored_from_row(r, m.mailbox.as_str(), m.uid),
+            )
+            .optional()?;
+        if let Some(known) = existing {
+            self.conn().execute(
+                "UPDATE messages SET uidvalidity = ?1, uid = ?2 WHERE id = ?3",
+                params![m.uid.uidvalidity, m.uid.uid, known.id],
+            )?;
+            self.event(
+                Some(known.id),
+                m.mailbox.as_str(),
+                "reidentified",
+                &format!(
+                    "UIDVALIDITY changed: now {}:{}",
+                    m.uid.uidvalidity, m.uid.uid
+                ),
+            )?;
+            return Ok(known);
+        }
+        let dir = self
+            .state_dir
+            .join("raw")
+            .join(m.mailbox.as_str())
+            .join(m.uid.uidvalidity.to_string());
+        let raw_path = dir.join(format!("{}.eml", m.uid.uid));
+        write_durably(&dir, &raw_path, m.raw)?;
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO messages (mailbox, uidvalidity, uid, message_id, sha256, size,
+                 internal_date, fetched_at, raw_path, state)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'stored')",
+            params![
+                m.mailbox.as_str(),
+                m.uid.uidvalidity,
+                m.uid.uid,
+                m.message_id,
+                sha,
+                m.raw.len() as i64,
+                m.internal_date.as_ref().map(ts),
+                now(),
+                raw_path.to_string_lossy(),
+            ],
+        )?;
+        let id = conn.last_insert_rowid();
+        Ok(StoredMessage {
+            id,
+            mailbox: m.mailbox.to_string(),
+            uid: m.uid,
+            state: MessageState::Stored,
+            raw_path,
+            folder: None,
+            internal_date: m.internal_date,
+        })
+    }
+
+    /// Marks a message filed in `folder`.
+    pub fn filed(&self, ids: &[i64], folder: &str) -> Result<(), StoreError> {
+        self.transaction(|tx| {
+            for id in ids {
+                tx.execute(
+                    "UPDATE messages SET state = 'filed', folder = ?1, filed_at = ?2 WHERE id = ?3",
+                    params![folder, now(), id],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    // ---- outbox ----
+
+    /// Mail due for sending, oldest first.
+    pub fn due(&self, all: bool, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn.prepare(
+            "SELECT id, message_row, kind, message_id, env_from, rcpt, body, attempts FROM outbox
+             WHERE sent_at IS NULL AND failed_at IS NULL AND (?1 OR next_attempt_at <= ?2)
+             ORDER BY id LIMIT ?3",
+        )?;
+        let rows = st.query_map(params![all, now(), limit as i64], |r| {
+            let rcpt: String = r.get(5)?;
+            Ok(OutboxItem {
+                id: r.get(0)?,
+                message_row: r.get(1)?,
+                kind: r.get(2)?,
+                message_id: r.get(3)?,
+                env_from: r.get(4)?,
+                rcpt: serde_json::from_str(&rcpt).unwrap_or_default(),
+                body: r.get(6)?,
+                attempts: r.get(7)?,
+            })
+        })?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(Into::into)
+    }
+
+    pub fn sent(&self, item: i64) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE outbox SET sent_at = ?1, attempts = attempts + 1, last_error = NULL WHERE id = ?2",
+            params![now(), item],
+        )?;
+        Ok(())
+    }
+
+    /// Records a failed attempt; `permanent` stops retrying.
+    pub fn send_failed(
+        &self,
+        item: i64,
+        error: &str,
+        next: DateTime<Utc>,
+        permanent: bool,
+    ) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?1, next_attempt_at = ?2,
+                 failed_at = CASE WHEN ?3 THEN ?4 ELSE NULL END
+             WHERE id = ?5",
+            params![error, ts(&next), permanent, now(), item],
+        )?;
+        Ok(())
+    }
+
+    pub fn pending_count(&self) -> Result<i64, StoreError> {
+        self.conn()
+            .query_row(
+                "SELECT count(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(Into::into)
+    }
+}
+
+/// Reads `id, state, raw_path, folder, internal_date`.
+fn stored_from_row(
+    r: &rusqlite::Row,
+    mailbox: &str,
+    uid: ImapUid,
+) -> rusqlite::Result<StoredMessage> {
+    Ok(StoredMessage {
+        id: r.get(0)?,
+        mailbox: mailbox.to_string(),
+        uid,
+        state: MessageState::parse(&r.get::<_, String>(1)?),
+        raw_path: PathBuf::from(r.get::<_, String>(2)?),
+        folder: r.get(3)?,
+        internal_date: r.get::<_, Option<String>>(4)?.as_deref().and_then(parse_ts),
+    })
+}
+
+/// One message as `pilah messages` lists it: where it went and what was done.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MessageSummary {
+    pub mailbox: String,
+    pub uid: i64,
+    pub ticket: Option<String>,
+    pub internal_date: Option<DateTime<Utc>>,
+    pub sender: Option<String>,
+    pub subject: Option<String>,
+    pub category: Option<String>,
+    pub rule: Option<String>,
+    pub machine: Option<String>,
+    pub quarantine: Option<String>,
+    pub folder: Option<String>,
+    pub route: Vec<String>,
+    pub ack_template: Option<String>,
+    pub ack_skipped: Option<String>,
+    pub forwards_sent: i64,
+    pub acks_sent: i64,
+    pub region: Option<String>,
+}
+
+impl Store {
+    /// Recorded messages, by mailbox and arrival; optionally one mailbox, one time range.
+    pub fn list_messages(
+        &self,
+        mailbox: Option<&str>,
+        range: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    ) -> Result<Vec<MessageSummary>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn.prepare(
+            "SELECT m.mailbox, m.uid, m.ticket, m.internal_date, m.sender, m.subject, m.category,
+                    m.rule, m.machine, m.quarantine, m.folder, m.route, m.ack_template, m.ack_skipped,
+                    (SELECT count(*) FROM outbox o WHERE o.message_row = m.id AND o.kind = 'forward' AND o.sent_at IS NOT NULL),
+                    (SELECT count(*) FROM outbox o WHERE o.message_row = m.id AND o.kind = 'ack' AND o.sent_at IS NOT NULL),
+                    m.region
+             FROM messages m
+             WHERE (?1 IS NULL OR m.mailbox = ?1)
+               AND (?2 IS NULL OR (m.internal_date >= ?2 AND m.internal_date < ?3))
+             ORDER BY m.mailbox, m.internal_date, m.id",
+        )?;
+        let rows = st.query_map(
+            params![mailbox, range.map(|r| ts(&r.0)), range.map(|r| ts(&r.1))],
+            |r| {
+                Ok(MessageSummary {
+                    mailbox: r.get(0)?,
+                    uid: r.get(1)?,
+                    ticket: r.get(2)?,
+                    internal_date: r.get::<_, Option<String>>(3)?.as_deref().and_then(parse_ts),
+                    sender: r.get(4)?,
+                    subject: r.get(5)?,
+                    category: r.get(6)?,
+                    rule: r.get(7)?,
+                    machine: r.get(8)?,
+                    quarantine: r.get(9)?,
+                    folder: r.get(10)?,
+                    route: r
+                        .get::<_, Option<String>>(11)?
+                        .map(|s| {
+                            s.split(',')
+                                .filter(|x| !x.is_empty())
+                                .map(String::from)
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    ack_template: r.get(12)?,
+                    ack_skipped: r.get(13)?,
+                    forwards_sent: r.get(14)?,
+                    acks_sent: r.get(15)?,
+                    region: r.get(16)?,
+                })
+            },
+        )?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(Into::into)
+    }
+}
+
+/// The part of recording a verdict that runs inside the caller's transaction.
+pub struct VerdictRecord<'a> {
+    pub message_row: i64,
+    pub verdict: &'a Verdict,
+    pub quarantine: Option<&'a str>,
+    pub sender: Option<&'a str>,
+    pub sender_name: Option<&'a str>,
+    pub subject: &'a str,
+    pub ticket: Option<&'a Ticket>,
+    pub region: Option<(&'a str, &'a str)>,
+    pub ack_skipped: Option<&'a str>,
+}
+
+/// Allocates the next ticket number for a prefix and year.
+pub fn next_ticket(tx: &Transaction, prefix: &str, year: i32) -> Result<Ticket, StoreError> {
+    tx.execute(
+        "INSERT INTO ticket_seq (prefix, year, last) VALUES (?1, ?2, 1)
+         ON CONFLICT (prefix, year) DO UPDATE SET last = last + 1",
+        params![prefix, year],
+    )?;
+    let seq: i64 = tx.query_row(
+        "SELECT last FROM ticket_seq WHERE prefix = ?1 AND year = ?2",
+        params![prefix, year],
+        |r| r.get(0),
+    )?;
+    Ok(Ticket {
+        prefix: prefix.to_string(),
+        year,
+        seq: seq as u32,
+    })
+}
+
+/// How many acknowledgements went to `rcpt` since `since` (sliding window).
+pub fn acks_since(tx: &Transaction, rcpt: &str, since: DateTime<Utc>) -> Result<i64, StoreError> {
+    tx.query_row(
+        "SELECT count(*) FROM outbox WHERE kind = 'ack' AND rcpt = ?1 AND created_at >= ?2",
+        params![
+            serde_json::to_string(&[rcpt]).unwrap_or_default(),
+            ts(&since)
+        ],
+        |r| r.get(0),
+    )
+    .map_err(Into::into)
+}
+
+/// Writes the verdict and queues the outgoing mail, in the caller's transaction.
+pub fn record_verdict(
+    tx: &Transaction,
+    rec: &VerdictRecord,
+    outgoing: &[Outgoing],
+) -> Result<(), StoreError> {
+    let v = rec.verdict;
+    tx.execute(
+        "UPDATE messages SET state = 'classified', sender = ?1, sender_name = ?2, subject = ?3,
+             category = ?4, rule = ?5, rules_version = ?6, machine = ?7, quarantine = ?8,
+             tags = ?9, region = ?10, region_source = ?11, ticket = ?12, route = ?13,
+             ack_template = ?14, ack_skipped = ?15, classified_at = ?16
+         WHERE id = ?17",
+        params![
+            rec.sender,
+            rec.sender_name,
+            rec.subject,
+            v.category,
+            v.rule_or_fallback(),
+            v.rules_version,
+            v.machine.map(|m| m.as_str()),
+            rec.quarantine,
+            v.tags.join(","),
+            rec.region.map(|r| r.0),
+            rec.region.map(|r| r.1),
+            rec.ticket.map(|t| t.to_string()),
+            v.route.join(","),
+            v.ack,
+            rec.ack_skipped,
+            now(),
+            rec.message_row,
+        ],
+    )?;
+    let t = now();
+    for o in outgoing {
+        tx.execute(
+            "INSERT INTO outbox (message_row, kind, message_id, env_from, rcpt, unit, body,
+                 created_at, next_attempt_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
+             ON CONFLICT (message_id) DO NOTHING",
+            params![
+                rec.message_row,
+                o.kind,
+                o.message_id,
+                o.env_from,
+                serde_json::to_string(&o.rcpt).unwrap_or_default(),
+                o.unit,
+                o.body,
+                t,
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+fn write_durably(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let io = |source| StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let tmp = path.with_extension("eml.tmp");
+    let mut f = std::fs::File::create(&tmp).map_err(io)?;
+    f.write_all(bytes).map_err(io)?;
+    f.sync_all().map_err(io)?;
+    drop(f);
+    std::fs::rename(&tmp, path).map_err(io)?;
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tickets_count_per_prefix_and_year() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let t = |p: &str, y| {
+            s.transaction(|tx| next_ticket(tx, p, y))
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(t("LPR", 2024), "LPR-2024-000001");
+        assert_eq!(t("LPR", 2024), "LPR-2024-000002");
+        assert_eq!(t("CC", 2024), "CC-2024-000001");
+        assert_eq!(t("LPR", 2025), "LPR-2025-000001");
+    }
+
+    #[test]
+    fn a_message_is_recorded_once_and_reidentified_after_uidvalidity_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let mb = MailboxName("lapor".into());
+        let raw = b"Subject: x\r\n\r\nbody\r\n";
+        let new = |uidvalidity, uid| NewMessage {
+            mailbox: &mb,
+            uid: ImapUid { uidvalidity, uid },
+            raw,
+            internal_date: None,
+            message_id: Some("a@b"),
+        };
+        let a = s.record(&new(1, 7)).unwrap();
+        assert_eq!(std::fs::read(&a.raw_path).unwrap(), raw);
+        let again = s.record(&new(1, 7)).unwrap();
+        assert_eq!(a.id, again.id);
+        s.filed(&[a.id], "Pilah/x").unwrap();
+        let moved = s.record(&new(2, 3)).unwrap();
+        assert_eq!(moved.id, a.id);
+        assert_eq!(moved.state, MessageState::Filed);
+        assert!(s
+            .find(
+                &mb,
+                ImapUid {
+                    uidvalidity: 1,
+                    uid: 7
+                }
+            )
+            .unwrap()
+            .is_none());
+    }
+}

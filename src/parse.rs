@@ -13,7 +13,7 @@ pub const BODY_LIMIT: usize = 256 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ParseError {
-    #[error("not a mail message: no header could be read")]
+    #[error("not a mail message: no From, To, Subject, Date or Message-ID header could be read")]
     NotMail,
     #[error("the MIME parser failed on this message ({0})")]
     Panicked(String),
@@ -135,7 +135,13 @@ fn parse_inner(raw: &[u8]) -> Result<Mail, ParseError> {
     let msg = MessageParser::default()
         .parse(raw)
         .ok_or(ParseError::NotMail)?;
-    if msg.headers().is_empty() {
+    // Bytes that are not mail parse as a message without any usable header.
+    let usable = msg.from().is_some()
+        || msg.subject().is_some()
+        || msg.message_id().is_some()
+        || msg.date().is_some()
+        || msg.to().is_some();
+    if msg.headers().is_empty() || !usable {
         return Err(ParseError::NotMail);
     }
     let first_addr = |a: Option<&mail_parser::Address>| {
@@ -326,5 +332,6 @@ Content-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n--b--\r\n";
     #[test]
     fn garbage_is_an_error_not_a_panic() {
         assert!(parse(b"").is_err());
+        assert!(parse(b"\x00\x01\x02 not a mail at all \xff\xfe").is_err());
     }
 }

@@ -1,0 +1,357 @@
+//! Shared parts of the integration tests: the real mail stack (Dovecot + Postfix on
+//! 127.0.0.1, started by `scripts/mailstack.sh`), an IMAP client to load and inspect
+//! mailboxes, and a scratch pilah setup per test.
+//!
+//! Every test works in its own domain (`t<random>.test`), so tests run in parallel and
+//! never see each other's mail: the stack accepts every address as a mailbox.
+
+#![allow(dead_code)]
+
+use futures::TryStreamExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, OnceLock};
+use tokio::net::TcpStream;
+
+pub struct Stack {
+    pub host: String,
+    pub imap_port: u16,
+    pub imaps_port: u16,
+    pub smtp_port: u16,
+    pub password: String,
+    pub ca_file: PathBuf,
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Starts the mail stack once per test binary (idempotent and fast when it runs already).
+pub fn stack() -> &'static Stack {
+    static STACK: OnceLock<Stack> = OnceLock::new();
+    STACK.get_or_init(|| {
+        let log = std::env::temp_dir().join("pilah-mailstack-start.log");
+        let out = std::fs::File::create(&log).expect("log file");
+        let status = Command::new("bash")
+            .arg(repo().join("scripts/mailstack.sh"))
+            .arg("start")
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().expect("log file"))
+            .stderr(out)
+            .status()
+            .expect("run scripts/mailstack.sh");
+        assert!(
+            status.success(),
+            "scripts/mailstack.sh start failed: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        let env = Command::new("bash")
+            .arg(repo().join("scripts/mailstack.sh"))
+            .arg("env")
+            .stdin(Stdio::null())
+            .output()
+            .expect("mailstack env");
+        let text = String::from_utf8_lossy(&env.stdout).to_string();
+        let get = |k: &str| -> String {
+            text.lines()
+                .find_map(|l| l.strip_prefix(&format!("export {k}=")))
+                .unwrap_or_else(|| panic!("{k} missing from mailstack env: {text}"))
+                .trim_matches(['"', '\''])
+                .to_string()
+        };
+        Stack {
+            host: get("PILAH_MAIL_HOST"),
+            imap_port: get("PILAH_IMAP_PORT").parse().expect("port"),
+            imaps_port: get("PILAH_IMAPS_PORT").parse().expect("port"),
+            smtp_port: get("PILAH_SMTP_PORT").parse().expect("port"),
+            password: get("PILAH_TEST_PASSWORD"),
+            ca_file: PathBuf::from(get("PILAH_CA_FILE")),
+        }
+    })
+}
+
+/// A fresh namespace: its own domain, state directory, rules copy and config.
+pub struct Scratch {
+    pub dir: tempfile::TempDir,
+    pub domain: String,
+    pub config: PathBuf,
+    pub rules: PathBuf,
+}
+
+fn unique() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    format!(
+        "t{}{}{}",
+        std::process::id(),
+        t.subsec_nanos() % 100_000,
+        N.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read rules") {
+        let e = e.expect("entry");
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).expect("copy");
+        }
+    }
+}
+
+impl Scratch {
+    /// The repo's default rules, with every `@djpk.test` address moved into this test's
+    /// domain, and a config for the `lapor` (STARTTLS) and `callcenter` (IMAPS) mailboxes.
+    pub fn new(extra_config: &str) -> Scratch {
+        let s = stack();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let domain = format!("{}.test", unique());
+        let rules = dir.path().join("rules");
+        copy_dir(&repo().join("rules"), &rules);
+        for f in std::fs::read_dir(&rules).expect("rules") {
+            let p = f.expect("entry").path();
+            if p.extension().is_some_and(|x| x == "toml") {
+                let t = std::fs::read_to_string(&p).expect("read");
+                std::fs::write(&p, t.replace("@djpk.test", &format!("@{domain}"))).expect("write");
+            }
+        }
+        let config = dir.path().join("pilah.toml");
+        let scratch = Scratch {
+            domain,
+            config,
+            rules,
+            dir,
+        };
+        scratch.write_config(s.smtp_port, extra_config);
+        scratch
+    }
+
+    pub fn write_config(&self, smtp_port: u16, extra: &str) {
+        let s = stack();
+        let d = &self.domain;
+        let text = format!(
+            r#"state_dir = "{state}"
+rules_dir = "{rules}"
+admin_address = "admin@{d}"
+{extra}
+
+[smtp]
+host = "{host}"
+port = {smtp_port}
+security = "plain"
+from = "pilah@{d}"
+
+[[mailbox]]
+name = "lapor"
+address = "lapor@{d}"
+host = "{host}"
+port = {imap}
+security = "starttls"
+ca_file = "{ca}"
+username = "lapor@{d}"
+password_file = "{pw}"
+
+[[mailbox]]
+name = "callcenter"
+address = "callcenter@{d}"
+host = "{host}"
+port = {imaps}
+security = "tls"
+ca_file = "{ca}"
+username = "callcenter@{d}"
+password_file = "{pw}"
+"#,
+            state = self.state().display(),
+            rules = self.rules.display(),
+            host = s.host,
+            imap = s.imap_port,
+            imaps = s.imaps_port,
+            ca = s.ca_file.display(),
+            pw = self.password_file().display(),
+        );
+        std::fs::write(self.password_file(), format!("{}\n", s.password)).expect("password");
+        std::fs::write(&self.config, text).expect("config");
+    }
+
+    pub fn state(&self) -> PathBuf {
+        self.dir.path().join("state")
+    }
+
+    pub fn password_file(&self) -> PathBuf {
+        self.dir.path().join("imap-password")
+    }
+
+    /// `local@<this test's domain>`.
+    pub fn addr(&self, local: &str) -> String {
+        format!("{local}@{}", self.domain)
+    }
+
+    /// An outside address unique to this test, in a subdomain of `domain`
+    /// (`bpkad@t123.cilacapkab.go.id`): the region is still found from the domain.
+    pub fn ext(&self, local: &str, domain: &str) -> String {
+        let ns = self.domain.trim_end_matches(".test");
+        format!("{local}@{ns}.{domain}")
+    }
+
+    /// Runs the pilah binary with these arguments.
+    pub fn pilah(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_pilah"))
+            .args(args)
+            .env("PILAH_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run pilah")
+    }
+
+    /// `pilah run --config ... --once`.
+    pub fn run_once(&self) -> Output {
+        self.pilah(&[
+            "run",
+            "--config",
+            self.config.to_str().expect("utf-8"),
+            "--once",
+        ])
+    }
+
+    pub fn db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.state().join("pilah.sqlite")).expect("db")
+    }
+
+    pub fn count(&self, sql: &str) -> i64 {
+        self.db().query_row(sql, [], |r| r.get(0)).expect(sql)
+    }
+}
+
+pub fn text(o: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+// ---- IMAP, for loading and checking mailboxes ----
+
+type Session = async_imap::Session<TcpStream>;
+
+pub fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+pub async fn login(user: &str) -> Session {
+    let s = stack();
+    let tcp = TcpStream::connect((s.host.as_str(), s.imap_port))
+        .await
+        .expect("connect");
+    let mut client = async_imap::Client::new(tcp);
+    client.read_response().await.expect("greeting");
+    client
+        .login(user, &s.password)
+        .await
+        .map_err(|e| e.0)
+        .expect("login")
+}
+
+/// APPENDs a message with an INTERNALDATE (IMAP date-time, e.g. "05-Mar-2024 09:30:00 +0700").
+pub async fn append(user: &str, folder: &str, raw: &[u8], date: Option<&str>, flags: Option<&str>) {
+    let mut s = login(user).await;
+    let date = date.map(|d| format!("\"{d}\""));
+    s.append(folder, flags, date.as_deref(), raw)
+        .await
+        .expect("append");
+    s.logout().await.ok();
+}
+
+/// A message found in a mailbox.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub folder: String,
+    pub uid: u32,
+    pub flags: Vec<String>,
+    pub raw: Vec<u8>,
+}
+
+impl Found {
+    pub fn parsed(&self) -> mail_parser::Message<'_> {
+        mail_parser::MessageParser::default()
+            .parse(&self.raw)
+            .expect("parse")
+    }
+    pub fn header(&self, name: &str) -> Option<String> {
+        let p = self.parsed();
+        p.header_raw(name).map(|v| v.trim().to_string())
+    }
+    pub fn subject(&self) -> String {
+        self.parsed().subject().unwrap_or("").to_string()
+    }
+}
+
+/// Every folder of a user, with every message in it (fetched with PEEK: flags untouched).
+pub async fn mailbox_contents(user: &str) -> Vec<Found> {
+    let mut s = login(user).await;
+    let names: Vec<String> = s
+        .list(Some(""), Some("*"))
+        .await
+        .expect("list")
+        .try_collect::<Vec<_>>()
+        .await
+        .expect("list")
+        .iter()
+        .map(|n| n.name().to_string())
+        .collect();
+    let mut out = Vec::new();
+    for name in names {
+        let mb = s.select(&name).await.expect("select");
+        if mb.exists == 0 {
+            continue;
+        }
+        let fetches = s
+            .uid_fetch("1:*", "(UID FLAGS BODY.PEEK[])")
+            .await
+            .expect("fetch")
+            .try_collect::<Vec<_>>()
+            .await
+            .expect("fetch");
+        for f in fetches {
+            out.push(Found {
+                folder: name.clone(),
+                uid: f.uid.unwrap_or(0),
+                flags: f.flags().map(|fl| format!("{fl:?}")).collect(),
+                raw: f.body().unwrap_or_default().to_vec(),
+            });
+        }
+    }
+    s.logout().await.ok();
+    out
+}
+
+pub fn contents(user: &str) -> Vec<Found> {
+    rt().block_on(mailbox_contents(user))
+}
+
+/// Builds a small message.
+pub fn mail(from: &str, to: &str, subject: &str, body: &str, extra_headers: &str) -> Vec<u8> {
+    let id = format!(
+        "<{}@{}>",
+        unique(),
+        from.rsplit_once('@').map(|x| x.1).unwrap_or("x")
+    );
+    format!(
+        "From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\nDate: Tue, 05 Mar 2024 09:30:00 +0700\r\n\
+         Message-ID: {id}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n{extra_headers}\r\n{body}\r\n"
+    )
+    .into_bytes()
+}
+
+pub type Shared<T> = Arc<T>;

@@ -1,0 +1,435 @@
+//! End to end against the real mail stack: messages APPENDed to two mailboxes, `pilah run
+//! --once`, then checked over IMAP where a user would look: the PICs' inboxes, the senders'
+//! inboxes, the folders of the watched mailboxes, and the SQLite record.
+
+mod common;
+
+use common::*;
+
+const MARCH: &str = "05-Mar-2024 09:30:00 +0700";
+
+fn forwards_in(found: &[Found]) -> Vec<&Found> {
+    found
+        .iter()
+        .filter(|f| f.header("X-Pilah-Kind").as_deref() == Some("forward"))
+        .collect()
+}
+
+#[test]
+fn two_mailboxes_are_drained_classified_routed_acknowledged_and_filed() {
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    let lapor = t.addr("lapor");
+    let cc = t.addr("callcenter");
+    let dbh = mail(
+        &format!(
+            "BPKAD Kab. Cilacap <{}>",
+            t.ext("bpkad", "cilacapkab.go.id")
+        ),
+        &lapor,
+        "Laporan BA Rekonsiliasi DBH Triwulan I",
+        "Dengan hormat, bersama ini kami sampaikan berita acara rekonsiliasi DBH.",
+        "",
+    );
+    let tax = mail(
+        &format!("Budi <{}>", t.ext("budi.santoso", "gmail.com")),
+        &cc,
+        "npwp saya hilang",
+        "pagi min, gimana cara urus NPWP yang hilang?",
+        "",
+    );
+    let spam = mail(
+        &format!("Promo <{}>", t.ext("promo", "judi-slot.example")),
+        &cc,
+        "SLOT GACOR maxwin hari ini",
+        "daftar sekarang, situs judi online terpercaya",
+        "",
+    );
+    let ooo = mail(
+        &format!("Kepala Bidang <{}>", t.ext("kabid", "brebeskab.go.id")),
+        &lapor,
+        "Out of office: Laporan DBH",
+        "Saya sedang cuti sampai 10 Maret.",
+        "Auto-Submitted: auto-replied\r\n",
+    );
+    let rt = rt();
+    rt.block_on(async {
+        append(&lapor, "INBOX", &dbh, Some(MARCH), None).await;
+        // Someone already read this one in a mail client: it must be processed all the same.
+        append(&lapor, "INBOX", &ooo, Some(MARCH), Some("(\\Seen)")).await;
+        append(&cc, "INBOX", &tax, Some(MARCH), None).await;
+        append(&cc, "INBOX", &spam, Some(MARCH), None).await;
+    });
+
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+
+    // The DBH report went to every PIC of the DBH unit, as an attachment, with Reply-To.
+    let units = std::fs::read_to_string(t.rules.join("units.toml")).unwrap();
+    let dbh_pics: Vec<String> = pics_of(&units, "syarat-salur-dbh", &t);
+    assert!(!dbh_pics.is_empty());
+    for pic in &dbh_pics {
+        let got = contents(pic);
+        let fwd = forwards_in(&got);
+        assert_eq!(
+            fwd.len(),
+            1,
+            "{pic} should get exactly one forward, got {got:#?}"
+        );
+        let f = fwd[0];
+        assert!(f.subject().contains("LPR-2024-000001"), "{}", f.subject());
+        assert_eq!(
+            f.header("Reply-To")
+                .as_deref()
+                .map(|r| r.contains(&t.ext("bpkad", "cilacapkab.go.id"))),
+            Some(true)
+        );
+        let p = f.parsed();
+        let attached = p
+            .attachments()
+            .find(|a| a.is_message())
+            .expect("original attached as message/rfc822");
+        let orig = attached.message().expect("nested message");
+        assert_eq!(
+            orig.subject(),
+            Some("Laporan BA Rekonsiliasi DBH Triwulan I")
+        );
+        let summary = p.body_text(0).unwrap_or_default().to_string();
+        assert!(summary.contains("Laporan Syarat Salur DBH"), "{summary}");
+        assert!(
+            summary.contains("Kab. Cilacap"),
+            "region in summary: {summary}"
+        );
+    }
+
+    // The sender got an acknowledgement naming the ticket, threaded, marked automatic.
+    let acks = contents(&t.ext("bpkad", "cilacapkab.go.id"));
+    assert_eq!(acks.len(), 1, "{acks:#?}");
+    let ack = &acks[0];
+    assert!(ack.subject().contains("LPR-2024-000001"));
+    assert_eq!(
+        ack.header("Auto-Submitted").as_deref(),
+        Some("auto-replied")
+    );
+    let orig_id = mail_parser::MessageParser::default()
+        .parse(&dbh)
+        .unwrap()
+        .message_id()
+        .unwrap()
+        .to_string();
+    assert!(ack
+        .header("In-Reply-To")
+        .unwrap_or_default()
+        .contains(&orig_id));
+    assert!(
+        String::from_utf8_lossy(&ack.raw).contains("Return-Path: <>"),
+        "acknowledgements use the null sender"
+    );
+
+    // The tax question got the pointer to DJP, and was forwarded to nobody.
+    let tax_replies = contents(&t.ext("budi.santoso", "gmail.com"));
+    assert_eq!(tax_replies.len(), 1);
+    let body = tax_replies[0]
+        .parsed()
+        .body_text(0)
+        .unwrap_or_default()
+        .to_lowercase();
+    assert!(body.contains("pajak"), "{body}");
+
+    // Spam and the auto-reply got no answer at all.
+    assert!(contents(&t.ext("promo", "judi-slot.example")).is_empty());
+    assert!(contents(&t.ext("kabid", "brebeskab.go.id")).is_empty());
+
+    // Every original sits in its folder; nothing is left in INBOX, nothing was deleted.
+    let l = contents(&lapor);
+    let folder_of = |found: &[Found], needle: &str| -> Vec<String> {
+        found
+            .iter()
+            .filter(|f| f.subject().contains(needle))
+            .map(|f| f.folder.clone())
+            .collect()
+    };
+    assert_eq!(
+        folder_of(&l, "Rekonsiliasi DBH"),
+        vec!["Pilah/syarat-salur-dbh"]
+    );
+    assert_eq!(folder_of(&l, "Out of office"), vec!["Pilah/otomatis"]);
+    let c = contents(&cc);
+    assert_eq!(folder_of(&c, "npwp"), vec!["Pilah/non-djpk"]);
+    assert_eq!(folder_of(&c, "SLOT GACOR"), vec!["Pilah/spam"]);
+    assert!(l.iter().chain(c.iter()).all(|f| f.folder != "INBOX"));
+    assert_eq!(l.len() + c.len(), 4);
+    // pilah never sets \Seen (the one that had it keeps it; the others stay unread).
+    let seen: Vec<_> = l
+        .iter()
+        .chain(c.iter())
+        .filter(|f| f.flags.iter().any(|x| x.contains("Seen")))
+        .collect();
+    assert_eq!(seen.len(), 1, "{seen:#?}");
+
+    // SQLite holds the right counts.
+    assert_eq!(
+        t.count("SELECT count(*) FROM messages WHERE state = 'filed'"),
+        4
+    );
+    assert_eq!(
+        t.count("SELECT count(*) FROM messages WHERE machine = 'auto-reply'"),
+        1
+    );
+    assert_eq!(
+        t.count("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL AND kind = 'ack'"),
+        2
+    );
+    assert_eq!(
+        t.count("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL AND kind = 'forward'"),
+        1
+    );
+    assert_eq!(
+        t.count("SELECT count(*) FROM messages WHERE sha256 IS NULL OR length(sha256) != 64"),
+        0
+    );
+
+    // A second run sends nothing again.
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(contents(&t.ext("bpkad", "cilacapkab.go.id")).len(), 1);
+    for pic in &dbh_pics {
+        assert_eq!(forwards_in(&contents(pic)).len(), 1);
+    }
+    assert_eq!(t.count("SELECT count(*) FROM outbox"), 3);
+
+    // The report counts people's mail by category, machine mail apart.
+    let out = t.pilah(&[
+        "report",
+        "--config",
+        t.config.to_str().unwrap(),
+        "--month",
+        "2024-03",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let lapor_r = r
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["mailbox"] == "lapor")
+        .unwrap();
+    assert_eq!(lapor_r["total"], 1);
+    assert_eq!(lapor_r["categories"][0]["id"], "syarat-salur-dbh");
+    let cc_r = r
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["mailbox"] == "callcenter")
+        .unwrap();
+    assert_eq!(cc_r["total"], 2, "spam counts inside the total: {cc_r}");
+}
+
+/// The PIC addresses of the unit of a category, read from the test's rules.
+fn pics_of(_units: &str, category: &str, t: &Scratch) -> Vec<String> {
+    let cats: toml::Value =
+        toml::from_str(&std::fs::read_to_string(t.rules.join("categories.toml")).unwrap()).unwrap();
+    let unit = cats["category"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"].as_str() == Some(category))
+        .and_then(|c| c["unit"].as_str())
+        .unwrap()
+        .to_string();
+    let units: toml::Value =
+        toml::from_str(&std::fs::read_to_string(t.rules.join("units.toml")).unwrap()).unwrap();
+    units["unit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"].as_str() == Some(unit.as_str()))
+        .unwrap()["pics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn mail_older_than_the_start_is_filed_but_never_answered() {
+    // No start_date: the cut-off is the day before pilah first saw the mailbox.
+    let t = Scratch::new("");
+    let lapor = t.addr("lapor");
+    let old = mail(
+        &format!("Lama <{}>", t.ext("lama", "pemda-lama.example")),
+        &lapor,
+        "Laporan DBH tahun lalu",
+        "arsip",
+        "",
+    );
+    let new = mail(
+        &format!("Baru <{}>", t.ext("baru", "pemda-baru.example")),
+        &lapor,
+        "Laporan DBH terbaru",
+        "baru",
+        "",
+    );
+    rt().block_on(async {
+        append(
+            &lapor,
+            "INBOX",
+            &old,
+            Some("05-Mar-2024 09:30:00 +0700"),
+            None,
+        )
+        .await;
+        append(&lapor, "INBOX", &new, None, None).await;
+    });
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        contents(&t.ext("lama", "pemda-lama.example")).is_empty(),
+        "old mail must not be acknowledged"
+    );
+    assert_eq!(contents(&t.ext("baru", "pemda-baru.example")).len(), 1);
+    let l = contents(&lapor);
+    assert!(
+        l.iter().all(|f| f.folder == "Pilah/syarat-salur-dbh"),
+        "{l:#?}"
+    );
+    assert_eq!(
+        t.count("SELECT count(*) FROM messages WHERE ack_skipped LIKE '%start date%'"),
+        1
+    );
+}
+
+#[test]
+fn one_mailbox_failing_does_not_stop_the_other() {
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    // lapor gets a wrong password file.
+    let cfg = std::fs::read_to_string(&t.config).unwrap();
+    let bad_pw = t.dir.path().join("wrong-password");
+    std::fs::write(&bad_pw, "not-the-password\n").unwrap();
+    let first = cfg.find("password_file").unwrap();
+    let line_end = first + cfg[first..].find('\n').unwrap();
+    let cfg = format!(
+        "{}password_file = \"{}\"{}",
+        &cfg[..first],
+        bad_pw.display(),
+        &cfg[line_end..]
+    );
+    std::fs::write(&t.config, cfg).unwrap();
+
+    let cc = t.addr("callcenter");
+    let q = mail(
+        &format!("Sri <{}>", t.ext("sri", "semarangkota.go.id")),
+        &cc,
+        "Pertanyaan penyaluran DAU bulan Maret",
+        "mohon info jadwal penyaluran DAU",
+        "",
+    );
+    rt().block_on(append(&cc, "INBOX", &q, Some(MARCH), None));
+    let out = t.run_once();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a failed mailbox makes --once fail: {}",
+        text(&out)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("mailbox lapor") && err.contains("login"),
+        "the error names the mailbox: {err}"
+    );
+    // callcenter was processed all the same.
+    assert_eq!(contents(&t.ext("sri", "semarangkota.go.id")).len(), 1);
+    assert!(contents(&cc).iter().all(|f| f.folder != "INBOX"));
+    assert_eq!(t.count("SELECT count(*) FROM mailbox_state WHERE mailbox = 'lapor' AND last_error LIKE '%login%'"), 1);
+}
+
+#[test]
+fn mail_queued_while_smtp_is_unreachable_is_sent_later_and_only_once() {
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    // An SMTP port nobody listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    t.write_config(closed, "start_date = \"2024-03-01\"");
+    let lapor = t.addr("lapor");
+    let m = mail(
+        &format!("Ani <{}>", t.ext("ani", "kuduskab.go.id")),
+        &lapor,
+        "Laporan penggunaan DAU earmark",
+        "terlampir",
+        "",
+    );
+    rt().block_on(append(&lapor, "INBOX", &m, Some(MARCH), None));
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+    // Filed already, nothing sent, everything queued.
+    assert!(contents(&lapor).iter().all(|f| f.folder != "INBOX"));
+    assert!(contents(&t.ext("ani", "kuduskab.go.id")).is_empty());
+    assert!(t.count("SELECT count(*) FROM outbox WHERE sent_at IS NULL") >= 2);
+
+    t.write_config(stack().smtp_port, "start_date = \"2024-03-01\"");
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(contents(&t.ext("ani", "kuduskab.go.id")).len(), 1);
+    assert_eq!(
+        t.count("SELECT count(*) FROM outbox WHERE sent_at IS NULL"),
+        0
+    );
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(contents(&t.ext("ani", "kuduskab.go.id")).len(), 1);
+}
+
+#[test]
+fn unreadable_mail_is_quarantined_and_reported_without_blocking_the_rest() {
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    let lapor = t.addr("lapor");
+    let mut deep = String::from("From: x@deep.example\r\nSubject: deep\r\nMIME-Version: 1.0\r\n");
+    for i in 0..300 {
+        deep.push_str(&format!(
+            "Content-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n--b{i}\r\n"
+        ));
+    }
+    deep.push_str("Content-Type: text/plain\r\n\r\nhalo\r\n");
+    let good = mail(
+        &format!("Rina <{}>", t.ext("rina", "tegalkab.go.id")),
+        &lapor,
+        "Laporan Realisasi DAK Non Fisik BOS",
+        "terlampir",
+        "",
+    );
+    rt().block_on(async {
+        append(
+            &lapor,
+            "INBOX",
+            b"\x00\x01\x02 not a mail at all \xff\xfe",
+            Some(MARCH),
+            None,
+        )
+        .await;
+        append(&lapor, "INBOX", deep.as_bytes(), Some(MARCH), None).await;
+        append(&lapor, "INBOX", &good, Some(MARCH), None).await;
+    });
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+    let l = contents(&lapor);
+    assert_eq!(l.len(), 3, "nothing lost: {l:#?}");
+    assert!(l.iter().all(|f| f.folder != "INBOX"));
+    assert_eq!(
+        contents(&t.ext("rina", "tegalkab.go.id")).len(),
+        1,
+        "the good message behind them went through"
+    );
+    let quarantined = t.count("SELECT count(*) FROM messages WHERE quarantine IS NOT NULL");
+    let in_folder = l.iter().filter(|f| f.folder == "Pilah/karantina").count() as i64;
+    assert_eq!(quarantined, in_folder);
+    assert!(quarantined >= 1);
+    // The admin is told, once per quarantined message.
+    let alerts = contents(&t.addr("admin"));
+    assert_eq!(alerts.len() as i64, quarantined);
+    assert!(alerts[0].subject().contains("karantina"));
+}

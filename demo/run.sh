@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The demo: builds pilah, starts the local mail stack (Dovecot + Postfix on 127.0.0.1,
+# installed from Debian's packages the first time), loads a sample month of mail into the
+# lapor and callcenter mailboxes, runs `pilah run --once`, and shows where every message
+# went, what the PICs and the senders received, and the month's report.
+# It resets the local mail stack's mailboxes and demo-state/ each time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+if ! command -v cargo >/dev/null 2>&1; then
+    echo "cargo is not installed: install Rust (rustup) first" >&2
+    exit 2
+fi
+
+say "Building pilah"
+cargo build --locked --quiet
+pilah=target/debug/pilah
+
+say "Starting the local mail stack (127.0.0.1 only; nothing is relayed off this machine)"
+bash scripts/mailstack.sh start
+bash scripts/mailstack.sh reset >/dev/null
+bash scripts/mailstack.sh start
+eval "$(bash scripts/mailstack.sh env)"
+rm -rf demo-state
+
+say "Loading the sample month (March 2024)"
+python3 scripts/imaptool.py append --user lapor@djpk.test --date-from-header demo/mail/lapor/*.eml
+python3 scripts/imaptool.py append --user callcenter@djpk.test --date-from-header demo/mail/callcenter/*.eml
+
+say "Checking the rules"
+$pilah rules check --rules rules
+
+say "Running pilah once over both mailboxes"
+PILAH_LOG=warn $pilah run --config demo/pilah.toml --once
+
+say "Where every message went"
+$pilah messages --config demo/pilah.toml
+
+say "What each unit's PICs received (read over IMAP)"
+python3 - <<'PY'
+import tomllib, subprocess
+units = tomllib.load(open("rules/units.toml", "rb"))["unit"]
+for u in units:
+    for pic in u["pics"]:
+        out = subprocess.run(["python3", "scripts/imaptool.py", "show", "--user", pic],
+                             capture_output=True, text=True).stdout.strip().splitlines()
+        if out:
+            print(f"{pic} ({u['id']}): {len(out)} forward(s)")
+            for line in out[:3]:
+                print("    " + line.split("\t")[-2] if "\t" in line else "    " + line)
+PY
+
+say "The folders of the two mailboxes"
+python3 scripts/imaptool.py folders --user lapor@djpk.test
+python3 scripts/imaptool.py folders --user callcenter@djpk.test
+
+say "The report for March 2024"
+$pilah report --config demo/pilah.toml --month 2024-03

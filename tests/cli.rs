@@ -1,0 +1,233 @@
+//! The offline commands, as an admin uses them: rules check, rules test, classify, explain,
+//! and the config errors of `run`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn pilah(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pilah"))
+        .args(args)
+        .current_dir(repo())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run pilah")
+}
+
+fn out(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn copy_rules(to: &Path) {
+    std::fs::create_dir_all(to.join("templates")).unwrap();
+    for dir in ["", "templates"] {
+        for e in std::fs::read_dir(repo().join("rules").join(dir)).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_file() {
+                std::fs::copy(&p, to.join(dir).join(p.file_name().unwrap())).unwrap();
+            }
+        }
+    }
+}
+
+#[test]
+fn the_default_rules_pass_the_check() {
+    let o = pilah(&["rules", "check", "--rules", "rules"]);
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(out(&o).contains(": ok:"), "{}", out(&o));
+}
+
+#[test]
+fn the_default_rules_get_every_fixture_right() {
+    let o = pilah(&["rules", "test", "--rules", "rules", "tests/fixtures/rules"]);
+    assert!(o.status.success(), "{}", out(&o));
+    let o = pilah(&[
+        "rules",
+        "test",
+        "--rules",
+        "rules",
+        "tests/fixtures/machine",
+    ]);
+    assert!(o.status.success(), "{}", out(&o));
+}
+
+#[test]
+fn every_error_of_a_broken_rules_set_is_reported_with_its_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path();
+    copy_rules(rules);
+    std::fs::write(
+        rules.join("99-broken.toml"),
+        r#"[[rule]]
+id = "bad-regex"
+category = "dbh"
+when = { field = "subject", regex = "(unclosed" }
+
+[[rule]]
+id = "bad-field"
+category = "dbh"
+when = { field = "subjek", keywords = ["dbh"] }
+
+[[rule]]
+id = "bad-category"
+category = "tidak-ada"
+
+[[rule]]
+id = "bad-list"
+category = "dbh"
+when = { field = "subject", keywords = ["@no_such_list"] }
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        rules.join("zz-typo.toml"),
+        "[[unit]]\nid = \"x\"\nname = \"X\"\npics = []\nemail = 1\n",
+    )
+    .unwrap();
+    let o = pilah(&["rules", "check", "--rules", rules.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    let text = out(&o);
+    let f = rules.join("99-broken.toml").display().to_string();
+    assert!(
+        text.contains(&format!("{f}:4:37: error: bad regex")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("{f}:9:")) && text.contains("unknown field \"subjek\""),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("{f}:13:12: error: unknown category \"tidak-ada\"")),
+        "{text}"
+    );
+    assert!(text.contains("unknown list @no_such_list"), "{text}");
+    assert!(
+        text.contains("zz-typo.toml:5:1: error: unknown field `email`"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_rule_that_can_never_fire_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_rules(dir.path());
+    std::fs::write(
+        dir.path().join("00-catch-all.toml"),
+        "[[rule]]\nid = \"semua\"\nmailboxes = [\"lapor\"]\ncategory = \"lainnya\"\n",
+    )
+    .unwrap();
+    let o = pilah(&["rules", "check", "--rules", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(
+        out(&o).contains("can never fire: rule \"semua\""),
+        "{}",
+        out(&o)
+    );
+}
+
+#[test]
+fn classify_prints_one_json_object_per_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.eml");
+    std::fs::write(
+        &a,
+        "From: BPKAD <bpkad@cilacapkab.go.id>\r\nTo: lapor@djpk.test\r\nSubject: kiriman\r\nMessage-ID: <x1@cilacapkab.go.id>\r\n\
+MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n\r\n--b\r\n\
+Content-Type: application/pdf; name=\"BA Rekon DBH Kab Brebes.pdf\"\r\nContent-Disposition: attachment; filename=\"BA Rekon DBH Kab Brebes.pdf\"\r\n\
+Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQ=\r\n--b--\r\n",
+    )
+    .unwrap();
+    let b = dir.path().join("b.eml");
+    std::fs::write(
+        &b,
+        "From: Kantor <kantor@pemda.example>\r\nTo: lapor@djpk.test\r\nSubject: Out of office\r\nAuto-Submitted: auto-replied\r\n\r\nsedang cuti\r\n",
+    )
+    .unwrap();
+    let o = pilah(&[
+        "classify",
+        "--rules",
+        "rules",
+        "--mailbox",
+        "lapor",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", out(&o));
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(
+        lines[0]["category"], "syarat-salur-dbh",
+        "attachment name alone decides: {}",
+        lines[0]
+    );
+    assert_eq!(lines[0]["message_id"], "x1@cilacapkab.go.id");
+    assert_eq!(lines[0]["machine"], serde_json::Value::Null);
+    assert_eq!(lines[0]["ack"], "ack-lapor");
+    assert!(lines[0]["route"].as_array().unwrap().len() == 1);
+    for key in [
+        "file",
+        "message_id",
+        "mailbox",
+        "category",
+        "rule",
+        "machine",
+        "route",
+        "ack",
+    ] {
+        assert!(lines[1].get(key).is_some(), "{key} missing in {}", lines[1]);
+    }
+    assert_eq!(lines[1]["machine"], "auto-reply");
+    assert_eq!(lines[1]["ack"], serde_json::Value::Null);
+    assert_eq!(lines[1]["route"], serde_json::json!([]));
+}
+
+#[test]
+fn explain_shows_which_rule_decided_and_on_what_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.eml");
+    std::fs::write(
+        &a,
+        "From: x@cilacapkab.go.id\r\nTo: lapor@djpk.test\r\nSubject: Laporan Realisasi DAK-NF BOS Triwulan I\r\n\r\nterlampir\r\n",
+    )
+    .unwrap();
+    let o = pilah(&[
+        "explain",
+        "--rules",
+        "rules",
+        "--mailbox",
+        "lapor",
+        a.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", out(&o));
+    let text = out(&o);
+    assert!(text.contains("MATCHED, decides"), "{text}");
+    assert!(text.contains("Verdict: syarat-salur-dak-nf"), "{text}");
+}
+
+#[test]
+fn a_config_error_names_the_key_and_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("pilah.toml");
+    std::fs::write(
+        &cfg,
+        "state_dir = \"s\"\nrules_dir = \"r\"\n\n[smtp]\nhost = \"smtp.example.id\"\nsecurity = \"plain\"\nfrom = \"pilah@djpk.test\"\nretries = 3\n",
+    )
+    .unwrap();
+    let o = pilah(&["run", "--config", cfg.to_str().unwrap(), "--once"]);
+    assert_eq!(o.status.code(), Some(2), "{}", out(&o));
+    let text = out(&o);
+    assert!(
+        text.contains(&format!("{}:8:1", cfg.display())) && text.contains("retries"),
+        "{text}"
+    );
+}

@@ -1,0 +1,120 @@
+//! The daemon as systemd runs it: new mail is picked up by IDLE while it runs, a second
+//! instance is refused, SIGHUP reloads the rules, SIGTERM stops it cleanly.
+
+mod common;
+
+use common::*;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn start(t: &Scratch) -> Child {
+    let log = std::fs::File::create(t.dir.path().join("daemon.log")).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_pilah"))
+        .args(["run", "--config", t.config.to_str().unwrap()])
+        .env("PILAH_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("start pilah")
+}
+
+fn log(t: &Scratch) -> String {
+    std::fs::read_to_string(t.dir.path().join("daemon.log")).unwrap_or_default()
+}
+
+fn wait_for(what: &str, t: &Scratch, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    panic!("timed out waiting for {what}; daemon log:\n{}", log(t));
+}
+
+fn signal(child: &Child, sig: &str) {
+    let ok = Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+}
+
+#[test]
+fn the_daemon_picks_up_new_mail_reloads_and_stops_cleanly() {
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    let mut child = start(&t);
+    // It is up once both mailboxes are connected (their state is recorded).
+    wait_for("both mailboxes connected", &t, || {
+        t.state().join("pilah.sqlite").exists()
+            && std::panic::catch_unwind(|| {
+                t.count("SELECT count(*) FROM mailbox_state WHERE last_success IS NOT NULL")
+            })
+            .unwrap_or(0)
+                == 2
+    });
+
+    // A second instance on the same state directory is refused.
+    let second = t.run_once();
+    assert_eq!(second.status.code(), Some(2), "{}", text(&second));
+    assert!(
+        String::from_utf8_lossy(&second.stderr).contains("another pilah is running"),
+        "{}",
+        text(&second)
+    );
+
+    // Mail that arrives while it waits in IDLE is handled without a restart.
+    let lapor = t.addr("lapor");
+    let sender = t.ext("bpkad", "dumaikota.go.id");
+    let m = mail(
+        &format!("BPKAD Kota Dumai <{sender}>"),
+        &lapor,
+        "Laporan Realisasi APBD Semester I",
+        "terlampir",
+        "",
+    );
+    rt().block_on(append(&lapor, "INBOX", &m, None, None));
+    wait_for("the acknowledgement", &t, || contents(&sender).len() == 1);
+
+    // SIGHUP with a broken rules file: refused, the old rules keep running.
+    std::fs::write(t.rules.join("99-broken.toml"), "[[rule]]\nid = \"x\"\n").unwrap();
+    signal(&child, "-HUP");
+    wait_for("the refused reload in the log", &t, || {
+        log(&t).contains("rules-reload-refused")
+    });
+    let sender2 = t.ext("keu", "dumaikota.go.id");
+    let m = mail(
+        &format!("Keuangan <{sender2}>"),
+        &lapor,
+        "Laporan penggunaan DBH CHT",
+        "terlampir",
+        "",
+    );
+    rt().block_on(append(&lapor, "INBOX", &m, None, None));
+    wait_for("the second acknowledgement", &t, || {
+        contents(&sender2).len() == 1
+    });
+
+    // SIGTERM: it exits promptly and cleanly.
+    signal(&child, "-TERM");
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "exit {status:?}; log:\n{}", log(&t));
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "did not stop; log:\n{}",
+            log(&t)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        t.count("SELECT count(*) FROM messages WHERE state = 'filed'"),
+        2
+    );
+}

@@ -165,12 +165,21 @@ pub async fn run_forever(shared: Arc<Shared>) -> Result<(), DaemonError> {
         )));
     }
     tasks.push(tokio::spawn(outbox_loop(shared.clone(), stop_rx.clone())));
+    let (reload_tx, mut reload_rx) = tokio::sync::mpsc::channel::<()>(1);
+    // Kept alive for as long as the daemon runs.
+    let _watcher = watch_rules(&shared.config.rules_dir, reload_tx);
     tracing::info!(step = "started", mailboxes = shared.config.mailboxes.len(), rules = %shared.rules().version, "pilah running");
     loop {
         tokio::select! {
             _ = term.recv() => break,
             _ = int.recv() => break,
             _ = hup.recv() => shared.reload_rules(),
+            Some(()) = reload_rx.recv() => {
+                // Editors write several events per save (and some save by renaming):
+                // wait for quiet, then reload once.
+                while tokio::time::timeout(Duration::from_millis(500), reload_rx.recv()).await.is_ok() {}
+                shared.reload_rules();
+            }
         }
     }
     tracing::info!(step = "stopping", "finishing the message in hand");
@@ -179,6 +188,34 @@ pub async fn run_forever(shared: Arc<Shared>) -> Result<(), DaemonError> {
         let _ = tokio::time::timeout(Duration::from_secs(20), t).await;
     }
     Ok(())
+}
+
+/// Watches the rules directory (the directory, not single files: editors that save by
+/// renaming would break a file watch) and sends a signal on every change.
+fn watch_rules(
+    dir: &std::path::Path,
+    tx: tokio::sync::mpsc::Sender<()>,
+) -> Option<notify::RecommendedWatcher> {
+    use notify::{RecursiveMode, Watcher};
+    let handler = move |event: notify::Result<notify::Event>| {
+        if let Ok(e) = event {
+            if !matches!(e.kind, notify::EventKind::Access(_)) {
+                let _ = tx.try_send(());
+            }
+        }
+    };
+    let mut w = match notify::recommended_watcher(handler) {
+        Ok(w) => w,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot watch the rules directory; reload with SIGHUP");
+            return None;
+        }
+    };
+    if let Err(e) = w.watch(dir, RecursiveMode::Recursive) {
+        tracing::warn!(error = %e, dir = %dir.display(), "cannot watch the rules directory; reload with SIGHUP");
+        return None;
+    }
+    Some(w)
 }
 
 async fn stopped(mut rx: watch::Receiver<bool>) {

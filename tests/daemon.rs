@@ -98,6 +98,14 @@ fn the_daemon_picks_up_new_mail_reloads_and_stops_cleanly() {
         contents(&sender2).len() == 1
     });
 
+    // Saving a fixed rules file (by renaming, as editors do) reloads without a signal.
+    let tmp = t.rules.join(".99-broken.toml.swp");
+    std::fs::write(&tmp, "# fixed\n").unwrap();
+    std::fs::rename(&tmp, t.rules.join("99-broken.toml")).unwrap();
+    wait_for("the reload after the file changed", &t, || {
+        log(&t).contains("rules reloaded")
+    });
+
     // SIGTERM: it exits promptly and cleanly.
     signal(&child, "-TERM");
     let started = Instant::now();

@@ -133,6 +133,10 @@ pub struct Limits {
     pub network_timeout: Duration,
     /// How often a mailbox without IDLE is polled; also the longest IDLE before re-issuing it.
     pub poll_interval: Duration,
+    /// First delay before a failed send is retried; it doubles up to an hour.
+    pub retry_initial: Duration,
+    /// A mailbox not fetched successfully for this long is reported to the admin.
+    pub alert_after: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -217,6 +221,8 @@ struct RawLimits {
     ack_window_minutes: Option<u64>,
     network_timeout_seconds: Option<u64>,
     poll_interval_seconds: Option<u64>,
+    retry_initial_seconds: Option<u64>,
+    alert_after_minutes: Option<u64>,
 }
 
 impl Config {
@@ -507,6 +513,8 @@ impl Validator<'_> {
             ack_window_minutes: None,
             network_timeout_seconds: None,
             poll_interval_seconds: None,
+            retry_initial_seconds: None,
+            alert_after_minutes: None,
         });
         let limits = Limits {
             max_message_size: l.max_message_size_mb.unwrap_or(50) * 1024 * 1024,
@@ -517,6 +525,10 @@ impl Validator<'_> {
             poll_interval: Duration::from_secs(
                 l.poll_interval_seconds.unwrap_or(300).clamp(1, 29 * 60),
             ),
+            retry_initial: Duration::from_secs(
+                l.retry_initial_seconds.unwrap_or(30).clamp(1, 3600),
+            ),
+            alert_after: Duration::from_secs(60 * l.alert_after_minutes.unwrap_or(30)),
         };
 
         Some(Config {

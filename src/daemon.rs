@@ -115,7 +115,13 @@ pub async fn run_once(shared: Arc<Shared>) -> Result<(), DaemonError> {
             failed += 1;
         }
     }
-    let stats = send::drain(&shared.store, &shared.smtp, true).await?;
+    let stats = send::drain(
+        &shared.store,
+        &shared.smtp,
+        true,
+        shared.config.limits.retry_initial,
+    )
+    .await?;
     tracing::info!(
         step = "outbox",
         sent = stats.sent,
@@ -238,8 +244,67 @@ pub fn reconnect_delay(failures: u32) -> Duration {
     Duration::from_millis(base * 1000 + jitter_ms)
 }
 
+/// Tells the admin, once per outage, that a mailbox has not been fetched for a while.
+fn alert_stale_mailbox(
+    shared: &Shared,
+    m: &MailboxConfig,
+    since: std::time::Duration,
+    error: &str,
+) {
+    let minutes = since.as_secs() / 60;
+    tracing::error!(step = "mailbox-stale", mailbox = %m.name, minutes, last_error = %error, "mailbox not fetched successfully for a long time");
+    let Some(admin) = &shared.config.admin_address else {
+        return;
+    };
+    let text = format!(
+        "pilah belum berhasil mengambil surel dari kotak surat {} selama {} menit.\n\n\
+         Galat terakhir:\n  {}\n\nPesan di kotak surat ini belum diproses sampai masalah ini diatasi.\n",
+        m.name, minutes, error
+    );
+    let domain = shared
+        .config
+        .smtp
+        .from
+        .rsplit_once('@')
+        .map(|(_, d)| d)
+        .unwrap_or("pilah.invalid");
+    let id = format!(
+        "<stale.{}.{}@{}>",
+        m.name,
+        chrono::Utc::now().timestamp(),
+        domain
+    );
+    let msg = (|| {
+        lettre::Message::builder()
+            .from(shared.config.smtp.from.parse().ok()?)
+            .to(admin.parse().ok()?)
+            .subject(format!(
+                "[pilah] Kotak surat {} tidak dapat diambil",
+                m.name
+            ))
+            .message_id(Some(id.clone()))
+            .header(crate::act::compose::AutoSubmitted("auto-generated".into()))
+            .header(crate::act::compose::PilahKind("alert".into()))
+            .body(text)
+            .ok()
+    })();
+    if let Some(msg) = msg {
+        let _ = shared.store.queue(&crate::store::Outgoing {
+            kind: "alert",
+            message_id: id,
+            env_from: String::new(),
+            rcpt: vec![admin.clone()],
+            unit: None,
+            body: msg.formatted(),
+        });
+        shared.outbox.notify_one();
+    }
+}
+
 async fn mailbox_loop(shared: Arc<Shared>, m: MailboxConfig, stop: watch::Receiver<bool>) {
     let mut failures = 0u32;
+    let mut last_ok = std::time::Instant::now();
+    let mut alerted = false;
     while !*stop.borrow() {
         let r: Result<(), crate::pipeline::PipelineError> = async {
             let mut conn =
@@ -254,6 +319,8 @@ async fn mailbox_loop(shared: Arc<Shared>, m: MailboxConfig, stop: watch::Receiv
                     options: shared.options,
                 };
                 let r = pipeline.drain(&mut conn).await?;
+                last_ok = std::time::Instant::now();
+                alerted = false;
                 if r.classified > 0 {
                     shared.outbox.notify_one();
                 }
@@ -280,6 +347,10 @@ async fn mailbox_loop(shared: Arc<Shared>, m: MailboxConfig, stop: watch::Receiv
             let delay = reconnect_delay(failures);
             tracing::error!(step = "fetch-failed", mailbox = %m.name, error = %e, retry_in_s = delay.as_secs(), "mailbox error; reconnecting");
             let _ = shared.store.mailbox_error(m.name.as_str(), &e.to_string());
+            if !alerted && last_ok.elapsed() >= shared.config.limits.alert_after {
+                alert_stale_mailbox(&shared, &m, last_ok.elapsed(), &e.to_string());
+                alerted = true;
+            }
             tokio::select! {
                 _ = tokio::time::sleep(delay) => {}
                 _ = stopped(stop.clone()) => {}
@@ -290,7 +361,14 @@ async fn mailbox_loop(shared: Arc<Shared>, m: MailboxConfig, stop: watch::Receiv
 
 async fn outbox_loop(shared: Arc<Shared>, stop: watch::Receiver<bool>) {
     loop {
-        match send::drain(&shared.store, &shared.smtp, false).await {
+        match send::drain(
+            &shared.store,
+            &shared.smtp,
+            false,
+            shared.config.limits.retry_initial,
+        )
+        .await
+        {
             Ok(s) if s.sent + s.deferred + s.failed > 0 => {
                 tracing::info!(
                     step = "outbox",
@@ -308,7 +386,7 @@ async fn outbox_loop(shared: Arc<Shared>, stop: watch::Receiver<bool>) {
         }
         tokio::select! {
             _ = shared.outbox.notified() => {}
-            _ = tokio::time::sleep(Duration::from_secs(15)) => {}
+            _ = tokio::time::sleep(shared.config.limits.retry_initial.min(Duration::from_secs(15))) => {}
             _ = stopped(stop.clone()) => {}
         }
     }

@@ -71,6 +71,7 @@ impl Pipeline<'_> {
         let folder = conn.select(&self.mailbox.imap.folder).await?;
         let first_seen = self.store.mailbox_seen(name.as_str(), folder.uidvalidity)?;
         let uids = conn.uids().await?;
+        report.filed += self.store.settle_moved(name, folder.uidvalidity, &uids)?;
         if uids.is_empty() {
             return Ok(report);
         }
@@ -431,6 +432,11 @@ impl Pipeline<'_> {
         if staff.contains(&to) {
             return Ok(Some("sender is a PIC or supervisor".into()));
         }
+        if let Some(ticket) = self.replies_to_own_mail(tx, mail)? {
+            return Ok(Some(format!(
+                "answers pilah's own mail or names ticket {ticket}: not acknowledged again"
+            )));
+        }
         let window_start = Utc::now()
             - chrono::Duration::from_std(self.config.limits.ack_window)
                 .unwrap_or(chrono::Duration::hours(1));
@@ -455,6 +461,48 @@ impl Pipeline<'_> {
             }
             Err(e) => Ok(Some(format!("cannot compose: {e}"))),
         }
+    }
+
+    /// The ticket this message answers, when it replies to something pilah sent
+    /// (`In-Reply-To`/`References` to a forward or an acknowledgement) or names a known
+    /// ticket in its subject. Such mail is never acknowledged again: that is what stops an
+    /// auto-responder that ignores RFC 3834 after one exchange.
+    fn replies_to_own_mail(
+        &self,
+        tx: &rusqlite::Transaction,
+        mail: &Mail,
+    ) -> Result<Option<String>, StoreError> {
+        let own_domain = self
+            .config
+            .smtp
+            .from
+            .rsplit_once('@')
+            .map(|(_, d)| format!("@{}", d.to_ascii_lowercase()))
+            .unwrap_or_default();
+        for id in mail.in_reply_to.iter().chain(&mail.references) {
+            let id = id.to_ascii_lowercase();
+            if let Some(local) = id.strip_suffix(&own_domain) {
+                if let Some((ticket, kind)) = local.split_once('.') {
+                    if kind == "ack" || kind.starts_with("fwd.") {
+                        return Ok(Some(ticket.to_ascii_uppercase()));
+                    }
+                }
+            }
+        }
+        let prefixes: Vec<&str> = self
+            .config
+            .mailboxes
+            .iter()
+            .map(|m| m.ticket_prefix.as_str())
+            .collect();
+        for tag in ticket_tags(&mail.subject) {
+            if prefixes.iter().any(|p| tag.starts_with(&format!("{p}-")))
+                && store::ticket_exists(tx, &tag)?
+            {
+                return Ok(Some(tag));
+            }
+        }
+        Ok(None)
     }
 
     /// Records a message that cannot be judged, and tells the admin.
@@ -531,5 +579,41 @@ impl Pipeline<'_> {
             )
         })?;
         Ok(folder)
+    }
+}
+
+/// Ticket numbers written in brackets in a subject: `[LPR-2024-000123]`.
+pub fn ticket_tags(subject: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = subject;
+    while let Some(open) = rest.find('[') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find(']') else { break };
+        let inner = after[..close].trim();
+        if inner.parse::<crate::types::Ticket>().is_ok()
+            && inner.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            out.push(inner.to_ascii_uppercase());
+        }
+        rest = &after[close..];
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticket_tags_in_subjects() {
+        assert_eq!(
+            ticket_tags("Re: [LPR-2024-000123] Tanda terima"),
+            vec!["LPR-2024-000123"]
+        );
+        assert_eq!(
+            ticket_tags("[Fwd] [cc-2024-000045]"),
+            vec!["CC-2024-000045"]
+        );
+        assert!(ticket_tags("[DBH] laporan").is_empty());
     }
 }

@@ -83,7 +83,7 @@ pub struct NewMessage<'a> {
 #[derive(Debug, Clone)]
 pub struct OutboxItem {
     pub id: i64,
-    pub message_row: i64,
+    pub message_row: Option<i64>,
     pub kind: String,
     pub message_id: String,
     pub env_from: String,
@@ -157,7 +157,7 @@ CREATE TABLE IF NOT EXISTS ticket_seq (
 
 CREATE TABLE IF NOT EXISTS outbox (
     id              INTEGER PRIMARY KEY,
-    message_row     INTEGER NOT NULL REFERENCES messages (id),
+    message_row     INTEGER REFERENCES messages (id),
     kind            TEXT NOT NULL,
     message_id      TEXT NOT NULL UNIQUE,
     env_from        TEXT NOT NULL,
@@ -403,6 +403,44 @@ impl Store {
         })
     }
 
+    /// Messages classified but not filed whose UID is no longer in the watched folder: the
+    /// move happened, and pilah stopped before recording it. They are recorded filed now.
+    pub fn settle_moved(
+        &self,
+        mailbox: &MailboxName,
+        uidvalidity: u32,
+        present: &[u32],
+    ) -> Result<usize, StoreError> {
+        let present: std::collections::HashSet<u32> = present.iter().copied().collect();
+        let rows: Vec<(i64, u32, Option<String>)> = {
+            let conn = self.conn();
+            let mut st = conn.prepare(
+                "SELECT id, uid, folder FROM messages WHERE mailbox = ?1 AND uidvalidity = ?2 AND state = 'classified'",
+            )?;
+            let r = st
+                .query_map(params![mailbox.as_str(), uidvalidity], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            r
+        };
+        let mut n = 0;
+        for (id, uid, folder) in rows {
+            if !present.contains(&uid) {
+                let folder = folder.unwrap_or_default();
+                self.filed(&[id], &folder)?;
+                self.event(
+                    Some(id),
+                    mailbox.as_str(),
+                    "filed",
+                    "found moved after a restart",
+                )?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
     /// Marks a message filed in `folder`.
     pub fn filed(&self, ids: &[i64], folder: &str) -> Result<(), StoreError> {
         self.transaction(|tx| {
@@ -463,6 +501,18 @@ impl Store {
                  failed_at = CASE WHEN ?3 THEN ?4 ELSE NULL END
              WHERE id = ?5",
             params![error, ts(&next), permanent, now(), item],
+        )?;
+        Ok(())
+    }
+
+    /// Queues mail that belongs to no message (alerts to the admin).
+    pub fn queue(&self, o: &Outgoing) -> Result<(), StoreError> {
+        let t = now();
+        self.conn().execute(
+            "INSERT INTO outbox (message_row, kind, message_id, env_from, rcpt, unit, body, created_at, next_attempt_at)
+             VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
+             ON CONFLICT (message_id) DO NOTHING",
+            params![o.kind, o.message_id, o.env_from, serde_json::to_string(&o.rcpt).unwrap_or_default(), o.unit, o.body, t],
         )?;
         Ok(())
     }
@@ -604,6 +654,17 @@ pub fn next_ticket(tx: &Transaction, prefix: &str, year: i32) -> Result<Ticket, 
     })
 }
 
+/// Whether a ticket number was given out.
+pub fn ticket_exists(tx: &Transaction, ticket: &str) -> Result<bool, StoreError> {
+    tx.query_row(
+        "SELECT count(*) FROM messages WHERE ticket = ?1",
+        params![ticket],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|n| n > 0)
+    .map_err(Into::into)
+}
+
 /// How many acknowledgements went to `rcpt` since `since` (sliding window).
 pub fn acks_since(tx: &Transaction, rcpt: &str, since: DateTime<Utc>) -> Result<i64, StoreError> {
     tx.query_row(
@@ -628,7 +689,7 @@ pub fn record_verdict(
         "UPDATE messages SET state = 'classified', sender = ?1, sender_name = ?2, subject = ?3,
              category = ?4, rule = ?5, rules_version = ?6, machine = ?7, quarantine = ?8,
              tags = ?9, region = ?10, region_source = ?11, ticket = ?12, route = ?13,
-             ack_template = ?14, ack_skipped = ?15, classified_at = ?16
+             ack_template = ?14, ack_skipped = ?15, classified_at = ?16, folder = ?18
          WHERE id = ?17",
         params![
             rec.sender,
@@ -648,6 +709,7 @@ pub fn record_verdict(
             rec.ack_skipped,
             now(),
             rec.message_row,
+            v.folder,
         ],
     )?;
     let t = now();

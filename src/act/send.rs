@@ -137,15 +137,23 @@ pub struct DrainStats {
     pub failed: usize,
 }
 
-/// Delay before attempt `n + 1`: 30 s, 1 min, 2 min, … up to an hour.
-pub fn backoff(attempts: i64) -> Duration {
-    let secs = 30u64.saturating_mul(1u64 << attempts.clamp(0, 7));
+/// Delay before attempt `n + 1`: `initial`, twice that, four times, … up to an hour.
+pub fn backoff(initial: Duration, attempts: i64) -> Duration {
+    let secs = initial
+        .as_secs()
+        .max(1)
+        .saturating_mul(1u64 << attempts.clamp(0, 12));
     Duration::from_secs(secs.min(3600))
 }
 
 /// Sends every due item once. `all`: ignore the backoff times (for `--once`).
 /// Stops early, leaving the rest queued, when the server cannot be reached at all.
-pub async fn drain(store: &Store, smtp: &Smtp, all: bool) -> Result<DrainStats, SendError> {
+pub async fn drain(
+    store: &Store,
+    smtp: &Smtp,
+    all: bool,
+    retry_initial: Duration,
+) -> Result<DrainStats, SendError> {
     let mut stats = DrainStats::default();
     let mut last_id = 0;
     loop {
@@ -173,7 +181,7 @@ pub async fn drain(store: &Store, smtp: &Smtp, all: bool) -> Result<DrainStats, 
                     let permanent = matches!(&e, SendError::Smtp { source, .. } if source.is_permanent())
                         || matches!(e, SendError::Address { .. });
                     let next = Utc::now()
-                        + chrono::Duration::from_std(backoff(item.attempts))
+                        + chrono::Duration::from_std(backoff(retry_initial, item.attempts))
                             .unwrap_or(chrono::Duration::seconds(30));
                     store.send_failed(item.id, &e.to_string(), next, permanent)?;
                     if permanent {
@@ -206,8 +214,9 @@ mod tests {
 
     #[test]
     fn backoff_grows_and_is_capped() {
-        assert_eq!(backoff(0), Duration::from_secs(30));
-        assert_eq!(backoff(1), Duration::from_secs(60));
-        assert_eq!(backoff(20), Duration::from_secs(3600));
+        let b = |n| backoff(Duration::from_secs(30), n);
+        assert_eq!(b(0), Duration::from_secs(30));
+        assert_eq!(b(1), Duration::from_secs(60));
+        assert_eq!(b(20), Duration::from_secs(3600));
     }
 }

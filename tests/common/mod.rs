@@ -20,6 +20,7 @@ pub struct Stack {
     pub smtp_port: u16,
     pub password: String,
     pub ca_file: PathBuf,
+    pub dir: PathBuf,
 }
 
 pub fn repo() -> PathBuf {
@@ -66,6 +67,7 @@ pub fn stack() -> &'static Stack {
             smtp_port: get("PILAH_SMTP_PORT").parse().expect("port"),
             password: get("PILAH_TEST_PASSWORD"),
             ca_file: PathBuf::from(get("PILAH_CA_FILE")),
+            dir: PathBuf::from(get("PILAH_MAILSTACK_DIR")),
         }
     })
 }
@@ -355,3 +357,145 @@ pub fn mail(from: &str, to: &str, subject: &str, body: &str, extra_headers: &str
 }
 
 pub type Shared<T> = Arc<T>;
+
+/// Stops one daemon of the stack (`postfix` or `dovecot`), as a fault.
+pub fn stop_daemon(which: &str) {
+    let s = stack();
+    let status = match which {
+        "postfix" => Command::new("postfix")
+            .args(["-c", s.dir.join("postfix/etc").to_str().unwrap(), "stop"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status(),
+        _ => {
+            // Kill the master's children first (login proxies would otherwise keep open
+            // connections alive across the restart), then stop the master.
+            if let Ok(pid) = std::fs::read_to_string(s.dir.join("dovecot/run/master.pid")) {
+                let _ = Command::new("pkill")
+                    .args(["-KILL", "-P", pid.trim()])
+                    .status();
+            }
+            Command::new("dovecot")
+                .args([
+                    "-c",
+                    s.dir.join("dovecot/dovecot.conf").to_str().unwrap(),
+                    "stop",
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+        }
+    }
+    .expect("stop daemon");
+    assert!(status.success(), "stopping {which} failed");
+    // Wait until its port is closed.
+    let port = if which == "postfix" {
+        s.smtp_port
+    } else {
+        s.imap_port
+    };
+    for _ in 0..100 {
+        if std::net::TcpStream::connect((s.host.as_str(), port)).is_err() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("{which} did not stop");
+}
+
+/// Starts whatever of the stack is not running.
+pub fn restart_stack() {
+    let log = std::env::temp_dir().join("pilah-mailstack-restart.log");
+    let out = std::fs::File::create(&log).expect("log file");
+    let status = Command::new("bash")
+        .arg(repo().join("scripts/mailstack.sh"))
+        .arg("start")
+        .stdin(Stdio::null())
+        .stdout(out.try_clone().expect("log"))
+        .stderr(out)
+        .status()
+        .expect("mailstack start");
+    assert!(
+        status.success(),
+        "{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+}
+
+/// A running `pilah run` daemon, killed when dropped.
+pub struct Daemon {
+    pub child: std::process::Child,
+    pub log: PathBuf,
+}
+
+impl Daemon {
+    pub fn start(t: &Scratch) -> Daemon {
+        let log = t.dir.path().join(format!("daemon-{}.log", unique()));
+        let f = std::fs::File::create(&log).expect("log");
+        let child = Command::new(env!("CARGO_BIN_EXE_pilah"))
+            .args(["run", "--config", t.config.to_str().expect("utf-8")])
+            .env("PILAH_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(f)
+            .spawn()
+            .expect("start pilah");
+        Daemon { child, log }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn signal(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status()
+            .expect("kill")
+            .success();
+        assert!(ok, "kill {sig}");
+    }
+
+    /// SIGKILL, and reap.
+    pub fn kill9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM and wait for a clean exit.
+    pub fn stop(mut self) {
+        self.signal("-TERM");
+        let started = std::time::Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                assert!(status.success(), "exit {status:?}; log:\n{}", self.log());
+                return;
+            }
+            assert!(
+                started.elapsed().as_secs() < 30,
+                "did not stop; log:\n{}",
+                self.log()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `f` until it holds (at most `secs` seconds); panics with `what` otherwise.
+pub fn wait_until(what: &str, secs: u64, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while std::time::Instant::now() < deadline {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    panic!("timed out waiting for {what}");
+}

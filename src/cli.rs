@@ -7,7 +7,7 @@ use crate::classify::{self, MachineKind};
 use crate::config::Config;
 use crate::daemon::{self, Shared};
 use crate::pipeline::RunOptions;
-use crate::report::{self, Month};
+use crate::report::Month;
 use crate::store::Store;
 use anyhow::{bail, Context as _, Result};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -74,19 +74,7 @@ enum Command {
         command: RulesCommand,
     },
     /// The monthly report.
-    Report {
-        #[arg(long)]
-        config: PathBuf,
-        /// YYYY-MM; default: the current month.
-        #[arg(long)]
-        month: Option<String>,
-        #[arg(long)]
-        mailbox: Option<String>,
-        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
-        format: ReportFormat,
-        #[arg(long)]
-        out: Option<PathBuf>,
-    },
+    Report(crate::report::ReportArgs),
     /// List recorded messages: where each one went.
     Messages {
         #[arg(long)]
@@ -116,12 +104,6 @@ enum RulesCommand {
         #[arg(long)]
         verbose: bool,
     },
-}
-
-#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
-enum ReportFormat {
-    Text,
-    Json,
 }
 
 /// Findings that are not failures of pilah itself (exit code 1).
@@ -199,13 +181,7 @@ fn dispatch(cmd: Command) -> Result<()> {
                     verbose,
                 },
         } => rules_test(&rules, &fixtures, verbose),
-        Command::Report {
-            config,
-            month,
-            mailbox,
-            format,
-            out,
-        } => report(&config, month, mailbox, format, out),
+        Command::Report(args) => crate::report::command(args),
         Command::Messages {
             config,
             mailbox,
@@ -557,42 +533,6 @@ fn rules_test(rules_dir: &Path, dir: &Path, verbose: bool) -> Result<()> {
             "{bad} fixture(s) did not get their expected category"
         ))
         .into());
-    }
-    Ok(())
-}
-
-fn report(
-    config: &Path,
-    month: Option<String>,
-    mailbox: Option<String>,
-    format: ReportFormat,
-    out: Option<PathBuf>,
-) -> Result<()> {
-    let config = Config::load(config)?;
-    let month = match month {
-        Some(m) => Month::parse(&m)?,
-        None => report::this_month(config.timezone),
-    };
-    let rules = RuleSet::load(&config.rules_dir).ok();
-    if let Some(m) = &mailbox {
-        if config.mailbox(m).is_none() {
-            bail!(
-                "--mailbox {m:?} is not a mailbox of {}",
-                config.path.display()
-            );
-        }
-    }
-    let store = Store::open(&config.state_dir)?;
-    let reports = report::build(&config, &store, rules.as_ref(), month, mailbox.as_deref())?;
-    let text = match format {
-        ReportFormat::Text => report::text(&reports, month),
-        ReportFormat::Json => serde_json::to_string_pretty(&reports)? + "\n",
-    };
-    match out {
-        Some(p) => {
-            std::fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))?
-        }
-        None => print!("{text}"),
     }
     Ok(())
 }

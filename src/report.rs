@@ -281,6 +281,66 @@ pub fn text(reports: &[MailboxReport], month: Month) -> String {
     s
 }
 
+#[derive(Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
+pub enum ReportFormat {
+    Text,
+    Json,
+}
+
+/// `pilah report`.
+#[derive(clap::Args)]
+pub struct ReportArgs {
+    #[arg(long)]
+    pub config: std::path::PathBuf,
+    /// YYYY-MM; default: the current month.
+    #[arg(long)]
+    pub month: Option<String>,
+    #[arg(long)]
+    pub mailbox: Option<String>,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
+}
+
+/// Runs `pilah report`.
+pub fn command(args: ReportArgs) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let config = Config::load(&args.config)?;
+    let month = match args.month {
+        Some(m) => Month::parse(&m)?,
+        None => this_month(config.timezone),
+    };
+    let rules = RuleSet::load(&config.rules_dir).ok();
+    if let Some(m) = &args.mailbox {
+        if config.mailbox(m).is_none() {
+            anyhow::bail!(
+                "--mailbox {m:?} is not a mailbox of {}",
+                config.path.display()
+            );
+        }
+    }
+    let store = Store::open(&config.state_dir)?;
+    let reports = build(
+        &config,
+        &store,
+        rules.as_ref(),
+        month,
+        args.mailbox.as_deref(),
+    )?;
+    let out = match args.format {
+        ReportFormat::Text => text(&reports, month),
+        ReportFormat::Json => serde_json::to_string_pretty(&reports)? + "\n",
+    };
+    match args.out {
+        Some(p) => {
+            std::fs::write(&p, out).with_context(|| format!("cannot write {}", p.display()))?
+        }
+        None => print!("{out}"),
+    }
+    Ok(())
+}
+
 pub fn this_month(tz: chrono_tz::Tz) -> Month {
     let now = Utc::now().with_timezone(&tz);
     Month {

@@ -75,6 +75,11 @@ enum Command {
     },
     /// The monthly report.
     Report(crate::report::ReportArgs),
+    /// Tickets: one ticket's history, or the open ones.
+    Ticket {
+        #[command(subcommand)]
+        command: TicketCommand,
+    },
     /// List recorded messages: where each one went.
     Messages {
         #[arg(long)]
@@ -84,6 +89,26 @@ enum Command {
         /// YYYY-MM, by arrival.
         #[arg(long)]
         month: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum TicketCommand {
+    /// Every message, forward, acknowledgement, answer and reminder of a ticket, with times.
+    Show {
+        #[arg(long)]
+        config: PathBuf,
+        id: String,
+    },
+    /// Tickets not answered yet, oldest first.
+    List {
+        #[arg(long)]
+        config: PathBuf,
+        /// Only open tickets (the default; kept for clarity in scripts).
+        #[arg(long)]
+        open: bool,
+        #[arg(long)]
+        unit: Option<String>,
     },
 }
 
@@ -182,6 +207,17 @@ fn dispatch(cmd: Command) -> Result<()> {
                 },
         } => rules_test(&rules, &fixtures, verbose),
         Command::Report(args) => crate::report::command(args),
+        Command::Ticket {
+            command: TicketCommand::Show { config, id },
+        } => ticket_show(&config, &id),
+        Command::Ticket {
+            command:
+                TicketCommand::List {
+                    config,
+                    open: _,
+                    unit,
+                },
+        } => ticket_list(&config, unit.as_deref()),
         Command::Messages {
             config,
             mailbox,
@@ -534,6 +570,56 @@ fn rules_test(rules_dir: &Path, dir: &Path, verbose: bool) -> Result<()> {
         ))
         .into());
     }
+    Ok(())
+}
+
+fn ticket_show(config: &Path, id: &str) -> Result<()> {
+    let config = Config::load(config)?;
+    let store = Store::open(&config.state_dir)?;
+    let id = id.trim().trim_matches(['[', ']']).to_ascii_uppercase();
+    let Some((rec, history)) = crate::ticket::history(&store, &id)? else {
+        return Err(Findings(format!("no ticket {id} in {}", store.path().display())).into());
+    };
+    println!("Ticket {} ({}, {})", rec.ticket, rec.mailbox, rec.category);
+    println!("  sender: {}", rec.sender.as_deref().unwrap_or("-"));
+    println!(
+        "  unit:   {}",
+        rec.unit.as_deref().unwrap_or("- (not forwarded)")
+    );
+    println!(
+        "  state:  {}",
+        match &rec.answered_at {
+            Some(t) => format!("answered {t}"),
+            None if rec.unit.is_some() => "open".to_string(),
+            None => "closed (nothing to answer)".to_string(),
+        }
+    );
+    println!();
+    for h in history {
+        println!("  {:<25} {:<16} {}", h.at, h.what, h.detail);
+    }
+    Ok(())
+}
+
+fn ticket_list(config: &Path, unit: Option<&str>) -> Result<()> {
+    let config = Config::load(config)?;
+    let store = Store::open(&config.state_dir)?;
+    let open = crate::ticket::open_tickets(&store, unit)?;
+    println!(
+        "{:<18} {:<22} {:<22} {:<26} sender",
+        "ticket", "opened", "unit", "category"
+    );
+    for t in &open {
+        println!(
+            "{:<18} {:<22} {:<22} {:<26} {}",
+            t.ticket,
+            t.opened_at,
+            t.unit.as_deref().unwrap_or("-"),
+            t.category,
+            t.sender.as_deref().unwrap_or("-")
+        );
+    }
+    println!("{} open ticket(s)", open.len());
     Ok(())
 }
 

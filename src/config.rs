@@ -150,10 +150,15 @@ pub struct Config {
     pub start_date: Option<DateTime<Utc>>,
     /// Where problems pilah cannot solve itself are reported (quarantined mail).
     pub admin_address: Option<String>,
+    /// Put the mailbox's address in `Cc` of forwards (not in the envelope), so that a PIC's
+    /// reply-all reaches the mailbox and pilah sees the answer.
+    pub forward_cc_mailbox: bool,
     pub smtp: SmtpConfig,
     pub mailboxes: Vec<MailboxConfig>,
     pub folders: Folders,
     pub limits: Limits,
+    /// When the contact center serves (`[service_hours]`; default Monday–Friday 08:00–17:00).
+    pub service_hours: crate::hours::ServiceHours,
 }
 
 // ---- raw, as written ----
@@ -166,11 +171,13 @@ struct RawConfig {
     timezone: Option<Spanned<String>>,
     start_date: Option<Spanned<String>>,
     admin_address: Option<Spanned<String>>,
+    forward_cc_mailbox: Option<bool>,
     smtp: Spanned<RawSmtp>,
     #[serde(default)]
     mailbox: Vec<Spanned<RawMailbox>>,
     folders: Option<RawFolders>,
     limits: Option<RawLimits>,
+    service_hours: Option<crate::hours::RawServiceHours>,
 }
 
 #[derive(Deserialize)]
@@ -531,6 +538,14 @@ impl Validator<'_> {
             alert_after: Duration::from_secs(60 * l.alert_after_minutes.unwrap_or(30)),
         };
 
+        let service_hours = crate::hours::ServiceHours::from_config(
+            raw.service_hours,
+            self.path,
+            self.text,
+            self.base,
+            diags,
+        );
+
         Some(Config {
             path: self.path.to_path_buf(),
             state_dir: self.path_of(raw.state_dir.get_ref()),
@@ -538,6 +553,7 @@ impl Validator<'_> {
             timezone,
             start_date,
             admin_address: raw.admin_address.map(|a| a.into_inner()),
+            forward_cc_mailbox: raw.forward_cc_mailbox.unwrap_or(true),
             smtp,
             mailboxes,
             folders: Folders {
@@ -549,6 +565,7 @@ impl Validator<'_> {
                     .unwrap_or_else(|| "Pilah/karantina".to_string()),
             },
             limits,
+            service_hours,
         })
     }
 }

@@ -15,7 +15,8 @@ use crate::source::{Connection, SourceError};
 use crate::store::{
     self, MessageState, NewMessage, Outgoing, Store, StoreError, StoredMessage, VerdictRecord,
 };
-use crate::types::ImapUid;
+use crate::ticket::{self, Relation};
+use crate::types::{ImapUid, Ticket};
 use chrono::{DateTime, Datelike, Utc};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -287,40 +288,101 @@ impl Pipeline<'_> {
                     .map(|m| m.address.to_lowercase()),
             )
             .collect();
-        let wants_ticket = verdict.machine.is_none() && verdict.category != "spam";
         let sender = Sender {
             address: &self.config.smtp.from,
             name: &self.config.smtp.from_name,
         };
+        let rules = &self.rules;
+        let of_unit = |u: &str| -> BTreeSet<String> {
+            rules
+                .units
+                .get(u)
+                .map(|u| u.pics.iter().chain(u.supervisor.iter()).cloned().collect())
+                .unwrap_or_default()
+        };
 
-        let folder = verdict.folder.clone();
-        let rec_verdict = verdict.clone();
-        let ticket = self.store.transaction(|tx| {
-            let ticket = if wants_ticket {
-                let year = received.with_timezone(&self.config.timezone).year();
-                Some(store::next_ticket(tx, &self.mailbox.ticket_prefix, year)?)
+        let outcome = self.store.transaction(|tx| {
+            let relation = if verdict.machine.is_none() {
+                ticket::relate(tx, stored.id, &mail, &ticket::Staff { of_unit: &of_unit })?
             } else {
-                None
+                Relation::New
             };
+            let mut v = verdict.clone();
             let mut outgoing = Vec::new();
             let mut ack_skipped: Option<String> = None;
-            if let (Some(ticket), Some(category)) = (
-                &ticket,
-                self.rules.category(name.as_str(), &verdict.category),
-            ) {
+            let ticket: Option<Ticket> = match &relation {
+                Relation::New => {
+                    let wants_ticket = v.machine.is_none() && v.category != "spam";
+                    if wants_ticket {
+                        let year = received.with_timezone(&self.config.timezone).year();
+                        let t = store::next_ticket(tx, &self.mailbox.ticket_prefix, year)?;
+                        ticket::open(
+                            tx,
+                            &t,
+                            name.as_str(),
+                            &v.category,
+                            v.route.first().map(|s| s.as_str()),
+                            mail.from.as_deref(),
+                            received,
+                        )?;
+                        Some(t)
+                    } else {
+                        None
+                    }
+                }
+                Relation::FollowUp(rec) | Relation::PicAnswer(rec) | Relation::Duplicate(rec) => {
+                    // The message belongs to the ticket: its category, unit and folder.
+                    v.category = rec.category.clone();
+                    v.rule = Some(format!("ticket:{}", relation.as_str()));
+                    v.ack = None;
+                    v.route = match relation {
+                        Relation::FollowUp(_) => rec.unit.iter().cloned().collect(),
+                        _ => Vec::new(),
+                    };
+                    if let Some(c) = rules.category(&rec.mailbox, &rec.category) {
+                        v.folder = c.folder.clone();
+                    }
+                    if let Relation::PicAnswer(_) = relation {
+                        ticket::answered(
+                            tx,
+                            &rec.ticket,
+                            mail.from.as_deref().unwrap_or(""),
+                            received,
+                        )?;
+                    }
+                    ack_skipped = Some(match relation {
+                        Relation::FollowUp(_) => format!("follow-up of ticket {}", rec.ticket),
+                        Relation::PicAnswer(_) => {
+                            format!("answer of a PIC to ticket {}", rec.ticket)
+                        }
+                        _ => format!("duplicate of a message of ticket {}", rec.ticket),
+                    });
+                    rec.ticket.parse().ok()
+                }
+            };
+            let category = rules
+                .category(name.as_str(), &v.category)
+                .or_else(|| rules.categories.iter().find(|c| c.id == v.category));
+            if let (Some(ticket), Some(category)) = (&ticket, category) {
+                let followup = matches!(relation, Relation::FollowUp(_));
                 let ctx = Context {
                     ticket,
                     mailbox: name,
                     mailbox_address: &self.mailbox.address,
                     mail: &mail,
                     category,
-                    rule: verdict.rule_or_fallback(),
+                    rule: v.rule_or_fallback(),
                     region: region.map(|(r, _)| r),
                     region_source: region.map(|(_, s)| s.label()),
                     received,
                     timezone: self.config.timezone,
+                    followup: followup.then_some(stored.id),
+                    cc_mailbox: self.config.forward_cc_mailbox,
                 };
-                if self.options.no_send {
+                let acts = matches!(relation, Relation::New) || followup;
+                if !acts {
+                    // Recorded and filed with its ticket; nothing to send.
+                } else if self.options.no_send {
                     ack_skipped = Some("no-send mode".into());
                 } else if old {
                     ack_skipped = Some(format!(
@@ -328,51 +390,55 @@ impl Pipeline<'_> {
                         cutoff.to_rfc3339()
                     ));
                 } else {
-                    self.queue_forwards(&ctx, &verdict, raw, &sender, &mut outgoing);
-                    ack_skipped = self.queue_ack(
-                        tx,
-                        &ctx,
-                        &verdict,
-                        &mail,
-                        &own,
-                        &staff,
-                        &sender,
-                        &mut outgoing,
-                    )?;
+                    self.queue_forwards(&ctx, &v, raw, &sender, &mut outgoing);
+                    if !followup {
+                        ack_skipped = self.queue_ack(
+                            tx,
+                            &ctx,
+                            &v,
+                            &mail,
+                            &own,
+                            &staff,
+                            &sender,
+                            &mut outgoing,
+                        )?;
+                    }
                 }
             }
             store::record_verdict(
                 tx,
                 &VerdictRecord {
                     message_row: stored.id,
-                    verdict: &rec_verdict,
+                    verdict: &v,
                     quarantine: None,
                     sender: mail.from.as_deref(),
                     sender_name: mail.from_name.as_deref(),
                     subject: &mail.subject,
                     ticket: ticket.as_ref(),
+                    relation: relation.as_str(),
                     region: region.map(|(r, s)| (r.code.as_str(), s.as_str())),
                     ack_skipped: ack_skipped.as_deref(),
                 },
                 &outgoing,
             )?;
-            Ok((ticket, outgoing.len(), ack_skipped))
+            Ok((v, ticket, outgoing.len(), ack_skipped, relation.as_str()))
         })?;
-        let (ticket, queued, ack_skipped) = ticket;
+        let (v, ticket, queued, ack_skipped, relation) = outcome;
         tracing::info!(
             step = "classified",
             mailbox = %name,
             uid,
             ticket = ticket.as_ref().map(|t| t.to_string()).unwrap_or_default(),
-            category = %verdict.category,
-            rule = %verdict.rule_or_fallback(),
-            machine = verdict.machine.map(|m| m.as_str()).unwrap_or(""),
+            category = %v.category,
+            rule = %v.rule_or_fallback(),
+            relation,
+            machine = v.machine.map(|m| m.as_str()).unwrap_or(""),
             region = region.map(|(r, _)| r.display_name()).unwrap_or_default(),
             queued,
             ack_skipped = ack_skipped.as_deref().unwrap_or(""),
             "classified"
         );
-        Ok(folder)
+        Ok(v.folder)
     }
 
     fn queue_forwards(
@@ -432,11 +498,6 @@ impl Pipeline<'_> {
         if staff.contains(&to) {
             return Ok(Some("sender is a PIC or supervisor".into()));
         }
-        if let Some(ticket) = self.replies_to_own_mail(tx, mail)? {
-            return Ok(Some(format!(
-                "answers pilah's own mail or names ticket {ticket}: not acknowledged again"
-            )));
-        }
         let window_start = Utc::now()
             - chrono::Duration::from_std(self.config.limits.ack_window)
                 .unwrap_or(chrono::Duration::hours(1));
@@ -461,48 +522,6 @@ impl Pipeline<'_> {
             }
             Err(e) => Ok(Some(format!("cannot compose: {e}"))),
         }
-    }
-
-    /// The ticket this message answers, when it replies to something pilah sent
-    /// (`In-Reply-To`/`References` to a forward or an acknowledgement) or names a known
-    /// ticket in its subject. Such mail is never acknowledged again: that is what stops an
-    /// auto-responder that ignores RFC 3834 after one exchange.
-    fn replies_to_own_mail(
-        &self,
-        tx: &rusqlite::Transaction,
-        mail: &Mail,
-    ) -> Result<Option<String>, StoreError> {
-        let own_domain = self
-            .config
-            .smtp
-            .from
-            .rsplit_once('@')
-            .map(|(_, d)| format!("@{}", d.to_ascii_lowercase()))
-            .unwrap_or_default();
-        for id in mail.in_reply_to.iter().chain(&mail.references) {
-            let id = id.to_ascii_lowercase();
-            if let Some(local) = id.strip_suffix(&own_domain) {
-                if let Some((ticket, kind)) = local.split_once('.') {
-                    if kind == "ack" || kind.starts_with("fwd.") {
-                        return Ok(Some(ticket.to_ascii_uppercase()));
-                    }
-                }
-            }
-        }
-        let prefixes: Vec<&str> = self
-            .config
-            .mailboxes
-            .iter()
-            .map(|m| m.ticket_prefix.as_str())
-            .collect();
-        for tag in ticket_tags(&mail.subject) {
-            if prefixes.iter().any(|p| tag.starts_with(&format!("{p}-")))
-                && store::ticket_exists(tx, &tag)?
-            {
-                return Ok(Some(tag));
-            }
-        }
-        Ok(None)
     }
 
     /// Records a message that cannot be judged, and tells the admin.
@@ -572,6 +591,7 @@ impl Pipeline<'_> {
                     sender_name: mail.and_then(|m| m.from_name.as_deref()),
                     subject: mail.map(|m| m.subject.as_str()).unwrap_or(""),
                     ticket: None,
+                    relation: "new",
                     region: None,
                     ack_skipped: Some("quarantined"),
                 },
@@ -579,41 +599,5 @@ impl Pipeline<'_> {
             )
         })?;
         Ok(folder)
-    }
-}
-
-/// Ticket numbers written in brackets in a subject: `[LPR-2024-000123]`.
-pub fn ticket_tags(subject: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = subject;
-    while let Some(open) = rest.find('[') {
-        let after = &rest[open + 1..];
-        let Some(close) = after.find(']') else { break };
-        let inner = after[..close].trim();
-        if inner.parse::<crate::types::Ticket>().is_ok()
-            && inner.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        {
-            out.push(inner.to_ascii_uppercase());
-        }
-        rest = &after[close..];
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ticket_tags_in_subjects() {
-        assert_eq!(
-            ticket_tags("Re: [LPR-2024-000123] Tanda terima"),
-            vec!["LPR-2024-000123"]
-        );
-        assert_eq!(
-            ticket_tags("[Fwd] [cc-2024-000045]"),
-            vec!["CC-2024-000045"]
-        );
-        assert!(ticket_tags("[DBH] laporan").is_empty());
     }
 }

@@ -136,6 +136,7 @@ CREATE TABLE IF NOT EXISTS messages (
     region        TEXT,
     region_source TEXT,
     ticket        TEXT,
+    relation      TEXT,
     folder        TEXT,
     route         TEXT,
     ack_template  TEXT,
@@ -146,7 +147,8 @@ CREATE TABLE IF NOT EXISTS messages (
 );
 CREATE INDEX IF NOT EXISTS messages_sha ON messages (mailbox, sha256);
 CREATE INDEX IF NOT EXISTS messages_date ON messages (internal_date);
-CREATE UNIQUE INDEX IF NOT EXISTS messages_ticket ON messages (ticket);
+CREATE INDEX IF NOT EXISTS messages_ticket ON messages (ticket);
+CREATE INDEX IF NOT EXISTS messages_mid ON messages (message_id);
 
 CREATE TABLE IF NOT EXISTS ticket_seq (
     prefix TEXT NOT NULL,
@@ -235,6 +237,7 @@ impl Store {
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(db)?;
         conn.execute_batch(SCHEMA).map_err(db)?;
+        conn.execute_batch(crate::ticket::SCHEMA).map_err(db)?;
         Ok(Store {
             conn: Arc::new(Mutex::new(conn)),
             state_dir: state_dir.to_path_buf(),
@@ -631,6 +634,8 @@ pub struct VerdictRecord<'a> {
     pub sender_name: Option<&'a str>,
     pub subject: &'a str,
     pub ticket: Option<&'a Ticket>,
+    /// How it relates to earlier tickets: new, follow-up, pic-answer, duplicate.
+    pub relation: &'a str,
     pub region: Option<(&'a str, &'a str)>,
     pub ack_skipped: Option<&'a str>,
 }
@@ -689,7 +694,8 @@ pub fn record_verdict(
         "UPDATE messages SET state = 'classified', sender = ?1, sender_name = ?2, subject = ?3,
              category = ?4, rule = ?5, rules_version = ?6, machine = ?7, quarantine = ?8,
              tags = ?9, region = ?10, region_source = ?11, ticket = ?12, route = ?13,
-             ack_template = ?14, ack_skipped = ?15, classified_at = ?16, folder = ?18
+             ack_template = ?14, ack_skipped = ?15, classified_at = ?16, folder = ?18,
+             relation = ?19
          WHERE id = ?17",
         params![
             rec.sender,
@@ -710,6 +716,7 @@ pub fn record_verdict(
             now(),
             rec.message_row,
             v.folder,
+            rec.relation,
         ],
     )?;
     let t = now();

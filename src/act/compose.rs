@@ -67,6 +67,10 @@ pub struct Context<'a> {
     pub region_source: Option<&'a str>,
     pub received: DateTime<Utc>,
     pub timezone: chrono_tz::Tz,
+    /// A follow-up on the ticket (the message's row id, to keep Message-IDs unique).
+    pub followup: Option<i64>,
+    /// Show the mailbox in `Cc` of forwards, so that a reply-all reaches it.
+    pub cc_mailbox: bool,
 }
 
 const MONTHS: [&str; 12] = [
@@ -138,12 +142,13 @@ fn template_vars(ctx: &Context) -> Vars {
     let mut v = Vars::new();
     let sender = ctx.mail.from.clone().unwrap_or_default();
     v.insert("ticket", ctx.ticket.to_string());
+    let subject = crate::ticket::strip_tags(&ctx.mail.subject);
     v.insert(
         "subject",
-        if ctx.mail.subject.is_empty() {
+        if subject.is_empty() {
             "(tanpa subjek)".to_string()
         } else {
-            ctx.mail.subject.clone()
+            subject
         },
     );
     v.insert(
@@ -189,8 +194,19 @@ pub fn summary(ctx: &Context, unit: &Unit) -> String {
             .collect();
         format!("{} ({})", names.len(), names.join(", "))
     };
+    let intro = match ctx.followup {
+        Some(_) => format!(
+            "Tindak lanjut dari pengirim untuk tiket {}: pesan ini diteruskan otomatis oleh pilah,\n\
+             Contact Center DJPK, kepada PIC {}.",
+            ctx.ticket, unit.name
+        ),
+        None => format!(
+            "Pesan ini diteruskan otomatis oleh pilah, Contact Center DJPK, kepada PIC {}.",
+            unit.name
+        ),
+    };
     format!(
-        "Pesan ini diteruskan otomatis oleh pilah, Contact Center DJPK, kepada PIC {unit_name}.\n\
+        "{intro}\n\
          \n\
          Tiket      : {ticket}\n\
          Kotak surat: {mailbox} ({mailbox_address})\n\
@@ -205,7 +221,6 @@ pub fn summary(ctx: &Context, unit: &Unit) -> String {
          Pesan asli terlampir utuh, termasuk lampirannya. Untuk menjawab pengirim, cukup\n\
          balas e-mail ini (Reply-To sudah berisi alamat pengirim) dan sebutkan nomor tiket\n\
          [{ticket}] pada subjek.\n",
-        unit_name = unit.name,
         ticket = ctx.ticket,
         mailbox = ctx.mailbox,
         mailbox_address = ctx.mailbox_address,
@@ -249,15 +264,23 @@ pub fn forward(
     raw: &[u8],
     sender: &Sender,
 ) -> Result<(String, Message), ComposeError> {
-    let id = outgoing_message_id(ctx.ticket, &format!("fwd.{}", unit.id), sender);
+    let kind = match ctx.followup {
+        Some(row) => format!("fwd.{}.{row}", unit.id),
+        None => format!("fwd.{}", unit.id),
+    };
+    let id = outgoing_message_id(ctx.ticket, &kind, sender);
     let subject = format!(
-        "[{}] [{}] {}",
+        "[{}] [{}{}] {}",
         ctx.ticket,
-        ctx.category.label,
-        if ctx.mail.subject.is_empty() {
-            "(tanpa subjek)"
+        if ctx.followup.is_some() {
+            "Tindak lanjut: "
         } else {
-            &ctx.mail.subject
+            ""
+        },
+        ctx.category.label,
+        match crate::ticket::strip_tags(&ctx.mail.subject) {
+            s if s.is_empty() => "(tanpa subjek)".to_string(),
+            s => s,
         }
     );
     let mut b = Message::builder()
@@ -274,6 +297,12 @@ pub fn forward(
     if let Some(reply) = reply_address(ctx.mail) {
         if let Ok(mb) = mailbox(ctx.mail.from_name.as_deref(), reply, "sender") {
             b = b.reply_to(mb);
+        }
+    }
+    if ctx.cc_mailbox {
+        // Shown, not delivered: the envelope holds only the PICs.
+        if let Ok(mb) = mailbox(None, ctx.mailbox_address, "mailbox address") {
+            b = b.cc(mb);
         }
     }
     if let Some(orig) = &ctx.mail.message_id {

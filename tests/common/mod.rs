@@ -231,6 +231,24 @@ password_file = "{pw}"
     }
 }
 
+/// Waits until the Postfix queue is empty: everything accepted has been delivered.
+pub fn settle() {
+    let s = stack();
+    let etc = s.dir.join("postfix/etc");
+    for _ in 0..200 {
+        let out = Command::new("postqueue")
+            .args(["-c", etc.to_str().expect("utf-8"), "-p"])
+            .stdin(Stdio::null())
+            .output();
+        match out {
+            Ok(o) if String::from_utf8_lossy(&o.stdout).contains("Mail queue is empty") => return,
+            // Postfix is down (a fault test): nothing will move; don't wait.
+            Ok(o) if !o.status.success() => return,
+            _ => std::thread::sleep(std::time::Duration::from_millis(50)),
+        }
+    }
+}
+
 pub fn text(o: &Output) -> String {
     format!(
         "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",

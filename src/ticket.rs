@@ -1,0 +1,406 @@
+//! Tickets that live on: threading follow-ups, recognising PIC answers and duplicates, and
+//! the reminders of unanswered tickets.
+//!
+//! A ticket is opened by the first message of a conversation. Later messages join it when
+//! they answer something of the ticket (`In-Reply-To`/`References` to the original, its
+//! forward or its acknowledgement) or, failing that, carry its tag (`[LPR-2024-000123]`) in
+//! the subject — a tag alone only when the sender is the ticket's sender or from the same
+//! domain, so a stranger cannot push mail into someone else's thread.
+
+use crate::parse::{domain_of, Mail};
+use crate::store::StoreError;
+use crate::types::Ticket;
+use chrono::{DateTime, Utc};
+use rusqlite::{params, OptionalExtension, Transaction};
+use std::collections::BTreeSet;
+
+/// How a message relates to the tickets pilah knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Relation {
+    /// Starts a ticket of its own.
+    New,
+    /// The sender (or someone from the sender's domain) writes again on a ticket.
+    FollowUp(TicketRecord),
+    /// A PIC of the ticket's unit answers it.
+    PicAnswer(TicketRecord),
+    /// The same message again (same Message-ID, sender and subject), e.g. sent to both
+    /// mailboxes: recorded, but one ticket and one forward.
+    Duplicate(TicketRecord),
+}
+
+impl Relation {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Relation::New => "new",
+            Relation::FollowUp(_) => "follow-up",
+            Relation::PicAnswer(_) => "pic-answer",
+            Relation::Duplicate(_) => "duplicate",
+        }
+    }
+}
+
+/// A ticket as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketRecord {
+    pub ticket: String,
+    pub mailbox: String,
+    pub category: String,
+    pub unit: Option<String>,
+    pub sender: Option<String>,
+    pub opened_at: String,
+    pub answered_at: Option<String>,
+}
+
+pub const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS tickets (
+    ticket       TEXT PRIMARY KEY,
+    mailbox      TEXT NOT NULL,
+    category     TEXT NOT NULL,
+    unit         TEXT,
+    sender       TEXT,
+    opened_at    TEXT NOT NULL,
+    forwarded    INTEGER NOT NULL DEFAULT 0,
+    answered_at  TEXT,
+    answered_by  TEXT,
+    reminded_at  TEXT,
+    escalated_at TEXT
+);
+CREATE INDEX IF NOT EXISTS tickets_open ON tickets (answered_at, unit);
+"#;
+
+fn get(tx: &Transaction, ticket: &str) -> Result<Option<TicketRecord>, StoreError> {
+    tx.query_row(
+        "SELECT ticket, mailbox, category, unit, sender, opened_at, answered_at FROM tickets WHERE ticket = ?1",
+        params![ticket],
+        |r| {
+            Ok(TicketRecord {
+                ticket: r.get(0)?,
+                mailbox: r.get(1)?,
+                category: r.get(2)?,
+                unit: r.get(3)?,
+                sender: r.get(4)?,
+                opened_at: r.get(5)?,
+                answered_at: r.get(6)?,
+            })
+        },
+    )
+    .optional()
+    .map_err(Into::into)
+}
+
+/// Records a new ticket.
+pub fn open(
+    tx: &Transaction,
+    ticket: &Ticket,
+    mailbox: &str,
+    category: &str,
+    unit: Option<&str>,
+    sender: Option<&str>,
+    opened_at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO tickets (ticket, mailbox, category, unit, sender, opened_at, forwarded)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (ticket) DO NOTHING",
+        params![
+            ticket.to_string(),
+            mailbox,
+            category,
+            unit,
+            sender,
+            opened_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            unit.is_some()
+        ],
+    )?;
+    Ok(())
+}
+
+/// Records the first answer of a PIC.
+pub fn answered(
+    tx: &Transaction,
+    ticket: &str,
+    by: &str,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE tickets SET answered_at = ?1, answered_by = ?2 WHERE ticket = ?3 AND answered_at IS NULL",
+        params![at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), by, ticket],
+    )?;
+    Ok(())
+}
+
+/// The ticket a Message-ID belongs to: a recorded message's own ID, or one pilah sent.
+fn ticket_of_message_id(tx: &Transaction, id: &str) -> Result<Option<String>, StoreError> {
+    let bare = id.trim().trim_start_matches('<').trim_end_matches('>');
+    let by_original: Option<String> = tx
+        .query_row(
+            "SELECT ticket FROM messages WHERE message_id = ?1 AND ticket IS NOT NULL ORDER BY id LIMIT 1",
+            params![bare],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if by_original.is_some() {
+        return Ok(by_original);
+    }
+    tx.query_row(
+        "SELECT m.ticket FROM outbox o JOIN messages m ON m.id = o.message_row
+         WHERE o.message_id = ?1 AND m.ticket IS NOT NULL LIMIT 1",
+        params![format!("<{bare}>")],
+        |r| r.get(0),
+    )
+    .optional()
+    .map_err(Into::into)
+}
+
+/// Ticket numbers written in brackets in a subject: `[LPR-2024-000123]`.
+pub fn tags(subject: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = subject;
+    while let Some(open) = rest.find('[') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find(']') else { break };
+        let inner = after[..close].trim();
+        if inner.parse::<Ticket>().is_ok()
+            && inner.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            out.push(inner.to_ascii_uppercase());
+        }
+        rest = &after[close..];
+    }
+    out
+}
+
+/// The subject without any `[TICKET]` tag (pilah puts the right one in front itself).
+pub fn strip_tags(subject: &str) -> String {
+    let mut out = subject.to_string();
+    for t in tags(subject) {
+        for form in [format!("[{t}]"), format!("[{}]", t.to_ascii_lowercase())] {
+            out = out.replace(&form, "");
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The people allowed to answer a ticket: its unit's PICs and supervisor.
+pub struct Staff<'a> {
+    pub of_unit: &'a dyn Fn(&str) -> BTreeSet<String>,
+}
+
+/// How `mail` (recorded as row `row`) relates to the known tickets.
+pub fn relate(
+    tx: &Transaction,
+    row: i64,
+    mail: &Mail,
+    staff: &Staff,
+) -> Result<Relation, StoreError> {
+    let sender = mail.from.clone().unwrap_or_default();
+    // The same message recorded before (other mailbox, or sent twice).
+    if let Some(id) = &mail.message_id {
+        let earlier: Option<String> = tx
+            .query_row(
+                "SELECT ticket FROM messages WHERE message_id = ?1 AND id != ?2 AND ticket IS NOT NULL
+                   AND coalesce(sender, '') = ?3 AND coalesce(subject, '') = ?4
+                 ORDER BY id LIMIT 1",
+                params![id, row, sender, mail.subject],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(t) = earlier {
+            if let Some(rec) = get(tx, &t)? {
+                return Ok(Relation::Duplicate(rec));
+            }
+        }
+    }
+    let classify = |rec: TicketRecord| {
+        let is_staff = rec
+            .unit
+            .as_deref()
+            .is_some_and(|u| (staff.of_unit)(u).contains(&sender));
+        if is_staff {
+            Relation::PicAnswer(rec)
+        } else {
+            Relation::FollowUp(rec)
+        }
+    };
+    // Threading headers, nearest first.
+    for id in mail.in_reply_to.iter().chain(mail.references.iter().rev()) {
+        if let Some(t) = ticket_of_message_id(tx, id)? {
+            if let Some(rec) = get(tx, &t)? {
+                return Ok(classify(rec));
+            }
+        }
+    }
+    // A tag in the subject, trusted from the ticket's sender, its domain, or its unit.
+    for tag in tags(&mail.subject) {
+        let Some(rec) = get(tx, &tag)? else { continue };
+        let same_sender = rec.sender.as_deref() == Some(sender.as_str());
+        let same_domain = match (
+            rec.sender.as_deref().and_then(domain_of),
+            domain_of(&sender),
+        ) {
+            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+            _ => false,
+        };
+        let from_unit = rec
+            .unit
+            .as_deref()
+            .is_some_and(|u| (staff.of_unit)(u).contains(&sender));
+        if same_sender || same_domain || from_unit {
+            return Ok(classify(rec));
+        }
+    }
+    Ok(Relation::New)
+}
+
+/// One line of a ticket's history.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct HistoryEntry {
+    pub at: String,
+    pub what: String,
+    pub detail: String,
+}
+
+/// Everything that happened to a ticket, oldest first.
+pub fn history(
+    store: &crate::store::Store,
+    ticket: &str,
+) -> Result<Option<(TicketRecord, Vec<HistoryEntry>)>, StoreError> {
+    store.transaction(|tx| {
+        let Some(rec) = get(tx, ticket)? else {
+            return Ok(None);
+        };
+        let mut out = Vec::new();
+        let mut st = tx.prepare(
+            "SELECT coalesce(internal_date, fetched_at), mailbox, uid, coalesce(relation, 'new'),
+                    coalesce(sender, '-'), coalesce(subject, ''), coalesce(folder, '-'), id
+             FROM messages WHERE ticket = ?1 ORDER BY id",
+        )?;
+        let rows = st.query_map(params![ticket], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+            ))
+        })?;
+        for row in rows {
+            let (at, mailbox, uid, relation, sender, subject, folder) = row?;
+            let what = match relation.as_str() {
+                "follow-up" => "follow-up",
+                "pic-answer" => "PIC answer",
+                "duplicate" => "duplicate",
+                _ => "message",
+            };
+            out.push(HistoryEntry {
+                at,
+                what: what.to_string(),
+                detail: format!("{mailbox} UID {uid} from {sender}: {subject:?} → {folder}"),
+            });
+        }
+        let mut st = tx.prepare(
+            "SELECT o.created_at, o.kind, o.rcpt, o.sent_at, o.failed_at, o.last_error, o.message_id
+             FROM outbox o LEFT JOIN messages m ON m.id = o.message_row
+             WHERE m.ticket = ?1 OR o.message_id LIKE ?2 ORDER BY o.id",
+        )?;
+        let rows = st.query_map(params![ticket, format!("<{ticket}.%")], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, String>(6)?,
+            ))
+        })?;
+        let mut seen = BTreeSet::new();
+        for row in rows {
+            let (created, kind, rcpt, sent, failed, error, id) = row?;
+            if !seen.insert(id.clone()) {
+                continue;
+            }
+            let rcpt: Vec<String> = serde_json::from_str(&rcpt).unwrap_or_default();
+            let state = match (&sent, &failed) {
+                (Some(t), _) => format!("sent {t}"),
+                (None, Some(_)) => format!("failed: {}", error.unwrap_or_default()),
+                (None, None) => match error {
+                    Some(e) => format!("queued, last error: {e}"),
+                    None => "queued".to_string(),
+                },
+            };
+            let what = match kind.as_str() {
+                "forward" => "forward",
+                "ack" => "acknowledgement",
+                "reminder" => "reminder",
+                "escalation" => "escalation",
+                other => other,
+            };
+            out.push(HistoryEntry {
+                at: sent.unwrap_or(created),
+                what: what.to_string(),
+                detail: format!("to {} ({state})", rcpt.join(", ")),
+            });
+        }
+        if let Some(at) = &rec.answered_at {
+            let by: Option<String> = tx
+                .query_row(
+                    "SELECT answered_by FROM tickets WHERE ticket = ?1",
+                    params![ticket],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .flatten();
+            out.push(HistoryEntry {
+                at: at.clone(),
+                what: "answered".to_string(),
+                detail: format!("by {}", by.unwrap_or_default()),
+            });
+        }
+        out.sort_by(|a, b| a.at.cmp(&b.at));
+        Ok(Some((rec, out)))
+    })
+}
+
+/// Open (unanswered) tickets that went to a unit, oldest first.
+pub fn open_tickets(
+    store: &crate::store::Store,
+    unit: Option<&str>,
+) -> Result<Vec<TicketRecord>, StoreError> {
+    store.transaction(|tx| {
+        let mut st = tx.prepare(
+            "SELECT ticket, mailbox, category, unit, sender, opened_at, answered_at FROM tickets
+             WHERE answered_at IS NULL AND unit IS NOT NULL AND (?1 IS NULL OR unit = ?1)
+             ORDER BY opened_at, ticket",
+        )?;
+        let rows = st.query_map(params![unit], |r| {
+            Ok(TicketRecord {
+                ticket: r.get(0)?,
+                mailbox: r.get(1)?,
+                category: r.get(2)?,
+                unit: r.get(3)?,
+                sender: r.get(4)?,
+                opened_at: r.get(5)?,
+                answered_at: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticket_tags_in_subjects() {
+        assert_eq!(
+            tags("Re: [LPR-2024-000123] Tanda terima"),
+            vec!["LPR-2024-000123"]
+        );
+        assert_eq!(tags("[Fwd] [cc-2024-000045]"), vec!["CC-2024-000045"]);
+        assert!(tags("[DBH] laporan").is_empty());
+        assert_eq!(strip_tags("Re: [LPR-2024-000123]  Laporan"), "Re: Laporan");
+    }
+}

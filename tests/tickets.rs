@@ -1,0 +1,237 @@
+//! Tickets that live on, against the real mail stack: follow-ups join their ticket, PIC
+//! answers are seen, strangers cannot join someone else's ticket, and a message sent to both
+//! mailboxes is one ticket.
+
+mod common;
+
+use common::*;
+
+const MARCH: &str = "05-Mar-2024 09:30:00 +0700";
+
+fn kind(f: &Found) -> String {
+    f.header("X-Pilah-Kind").unwrap_or_default()
+}
+
+#[test]
+fn a_conversation_follow_up_pic_answer_and_a_stranger() {
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    let lapor = t.addr("lapor");
+    let sender = t.ext("bpkad", "cilacapkab.go.id");
+    let colleague = t.ext("akuntansi", "cilacapkab.go.id");
+    let stranger = t.ext("orang", "gmail.com");
+    let pic = t.addr("pic.dbh");
+    let first = mail(
+        &format!("BPKAD <{sender}>"),
+        &lapor,
+        "Laporan BA Rekon DBH Triwulan I",
+        "terlampir",
+        "",
+    );
+    rt().block_on(append(&lapor, "INBOX", &first, Some(MARCH), None));
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+    let ack = contents(&sender).pop().expect("acknowledgement");
+    let ticket = t
+        .db()
+        .query_row(
+            "SELECT ticket FROM messages WHERE relation = 'new'",
+            [],
+            |r| r.get::<_, String>(0),
+        )
+        .unwrap();
+    assert!(ack.subject().contains(&ticket));
+    let forwards: Vec<Found> = contents(&pic)
+        .into_iter()
+        .filter(|f| kind(f) == "forward")
+        .collect();
+    assert_eq!(forwards.len(), 1, "the DBH PIC got the forward");
+    // The forward shows the mailbox in Cc, so that reply-all reaches it.
+    assert!(forwards[0]
+        .header("Cc")
+        .unwrap_or_default()
+        .contains(&lapor));
+
+    // 1. The sender replies to the acknowledgement: a follow-up to the same PIC, no new ack.
+    let reply = mail(
+        &format!("BPKAD <{sender}>"),
+        &lapor,
+        &format!("Re: {}", ack.subject()),
+        "Mohon maaf, lampiran revisi kami kirim ulang.",
+        &format!("In-Reply-To: {}\r\n", ack.header("Message-ID").unwrap()),
+    );
+    // 2. A colleague from the same domain writes with only the tag in the subject.
+    let colleague_mail = mail(
+        &format!("Akuntansi <{colleague}>"),
+        &lapor,
+        &format!("[{ticket}] tambahan lampiran"),
+        "terlampir tambahan",
+        "",
+    );
+    // 3. A stranger uses the tag: a new ticket, not a follow-up.
+    let stranger_mail = mail(
+        &format!("Orang <{stranger}>"),
+        &lapor,
+        &format!("[{ticket}] Laporan DBH saya"),
+        "ini",
+        "",
+    );
+    // 4. The PIC answers the forward (reply-all: to the sender, Cc the mailbox).
+    let answer = mail(
+        &format!("PIC DBH <{pic}>"),
+        &lapor,
+        &format!("Re: {}", forwards[0].subject()),
+        "Laporan sudah kami terima dan sedang diverifikasi.",
+        &format!(
+            "In-Reply-To: {}\r\n",
+            forwards[0].header("Message-ID").unwrap()
+        ),
+    );
+    rt().block_on(async {
+        append(&lapor, "INBOX", &reply, Some(MARCH), None).await;
+        append(&lapor, "INBOX", &colleague_mail, Some(MARCH), None).await;
+        append(&lapor, "INBOX", &stranger_mail, Some(MARCH), None).await;
+        append(&lapor, "INBOX", &answer, Some(MARCH), None).await;
+    });
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+
+    assert_eq!(
+        contents(&sender).len(),
+        1,
+        "no second acknowledgement for a follow-up"
+    );
+    assert!(
+        contents(&colleague).is_empty(),
+        "the colleague's follow-up is not acknowledged"
+    );
+    let got = contents(&pic);
+    let follow_ups: Vec<&Found> = got
+        .iter()
+        .filter(|f| kind(f) == "forward" && f.subject().contains("Tindak lanjut"))
+        .collect();
+    assert_eq!(
+        follow_ups.len(),
+        2,
+        "the reply and the colleague's mail reach the PIC as follow-ups"
+    );
+    assert!(follow_ups.iter().all(|f| f.subject().contains(&ticket)));
+    // The stranger got a ticket of their own.
+    let stranger_ack = contents(&stranger);
+    assert_eq!(stranger_ack.len(), 1);
+    assert!(
+        !stranger_ack[0].subject().contains(&ticket),
+        "{}",
+        stranger_ack[0].subject()
+    );
+    // The PIC's answer closed the ticket; it was neither forwarded nor acknowledged.
+    assert_eq!(
+        t.count(&format!(
+            "SELECT count(*) FROM tickets WHERE ticket = '{ticket}' AND answered_at IS NOT NULL"
+        )),
+        1
+    );
+    assert_eq!(
+        t.count("SELECT count(*) FROM messages WHERE relation = 'pic-answer'"),
+        1
+    );
+    assert_eq!(
+        t.count("SELECT count(*) FROM outbox o JOIN messages m ON m.id = o.message_row WHERE m.relation = 'pic-answer'"),
+        0
+    );
+    assert_eq!(
+        t.count(&format!(
+            "SELECT count(*) FROM messages WHERE ticket = '{ticket}'"
+        )),
+        4
+    );
+    // Everything of the thread is filed with the ticket's category.
+    let l = contents(&lapor);
+    assert!(
+        l.iter().all(|f| f.folder == "Pilah/syarat-salur-dbh"),
+        "{:?}",
+        l.iter().map(|f| &f.folder).collect::<Vec<_>>()
+    );
+
+    // `pilah ticket show` tells the story.
+    let out = t.pilah(&[
+        "ticket",
+        "show",
+        "--config",
+        t.config.to_str().unwrap(),
+        &ticket,
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let story = String::from_utf8_lossy(&out.stdout);
+    for word in [
+        "message",
+        "forward",
+        "acknowledgement",
+        "follow-up",
+        "PIC answer",
+        "answered",
+    ] {
+        assert!(story.contains(word), "{word} missing:\n{story}");
+    }
+    // It is no longer open; the stranger's is.
+    let out = t.pilah(&[
+        "ticket",
+        "list",
+        "--open",
+        "--config",
+        t.config.to_str().unwrap(),
+    ]);
+    let list = String::from_utf8_lossy(&out.stdout);
+    assert!(!list.contains(&ticket), "{list}");
+    assert!(list.contains("1 open ticket"), "{list}");
+}
+
+#[test]
+fn one_message_to_both_mailboxes_is_one_ticket_and_one_forward() {
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    let lapor = t.addr("lapor");
+    let cc = t.addr("callcenter");
+    let sender = t.ext("bpkad", "tegalkab.go.id");
+    let m = mail(
+        &format!("BPKAD <{sender}>"),
+        &format!("{lapor}, {cc}"),
+        "Laporan Realisasi Penggunaan DBH Sawit",
+        "terlampir",
+        "",
+    );
+    rt().block_on(async {
+        append(&lapor, "INBOX", &m, Some(MARCH), None).await;
+        append(&cc, "INBOX", &m, Some(MARCH), None).await;
+    });
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        t.count("SELECT count(*) FROM messages"),
+        2,
+        "recorded under both mailboxes"
+    );
+    assert_eq!(
+        t.count("SELECT count(DISTINCT ticket) FROM messages"),
+        1,
+        "one ticket"
+    );
+    assert_eq!(
+        t.count("SELECT count(*) FROM outbox WHERE kind = 'forward'"),
+        1,
+        "forwarded once"
+    );
+    let skipped: Vec<String> = {
+        let db = t.db();
+        let mut st = db.prepare("SELECT mailbox || ': ' || coalesce(relation, '') || ': ' || coalesce(ack_skipped, '-') FROM messages").unwrap();
+        let v: Vec<String> = st
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        v
+    };
+    assert_eq!(contents(&sender).len(), 1, "acknowledged once: {skipped:?}");
+    assert!(contents(&lapor)
+        .iter()
+        .chain(contents(&cc).iter())
+        .all(|f| f.folder != "INBOX"));
+}

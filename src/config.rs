@@ -153,6 +153,8 @@ pub struct Config {
     /// Put the mailbox's address in `Cc` of forwards (not in the envelope), so that a PIC's
     /// reply-all reaches the mailbox and pilah sees the answer.
     pub forward_cc_mailbox: bool,
+    /// Send reminders, escalations and digests outside service hours too.
+    pub reminders_outside_hours: bool,
     pub smtp: SmtpConfig,
     pub mailboxes: Vec<MailboxConfig>,
     pub folders: Folders,
@@ -172,6 +174,7 @@ struct RawConfig {
     start_date: Option<Spanned<String>>,
     admin_address: Option<Spanned<String>>,
     forward_cc_mailbox: Option<bool>,
+    reminders_outside_hours: Option<bool>,
     smtp: Spanned<RawSmtp>,
     #[serde(default)]
     mailbox: Vec<Spanned<RawMailbox>>,
@@ -554,6 +557,7 @@ impl Validator<'_> {
             start_date,
             admin_address: raw.admin_address.map(|a| a.into_inner()),
             forward_cc_mailbox: raw.forward_cc_mailbox.unwrap_or(true),
+            reminders_outside_hours: raw.reminders_outside_hours.unwrap_or(false),
             smtp,
             mailboxes,
             folders: Folders {

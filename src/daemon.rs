@@ -115,6 +115,7 @@ pub async fn run_once(shared: Arc<Shared>) -> Result<(), DaemonError> {
             failed += 1;
         }
     }
+    remind(&shared);
     let stats = send::drain(
         &shared.store,
         &shared.smtp,
@@ -171,6 +172,7 @@ pub async fn run_forever(shared: Arc<Shared>) -> Result<(), DaemonError> {
         )));
     }
     tasks.push(tokio::spawn(outbox_loop(shared.clone(), stop_rx.clone())));
+    tasks.push(tokio::spawn(reminder_loop(shared.clone(), stop_rx.clone())));
     let (reload_tx, mut reload_rx) = tokio::sync::mpsc::channel::<()>(1);
     // Kept alive for as long as the daemon runs.
     let _watcher = watch_rules(&shared.config.rules_dir, reload_tx);
@@ -355,6 +357,42 @@ async fn mailbox_loop(shared: Arc<Shared>, m: MailboxConfig, stop: watch::Receiv
                 _ = tokio::time::sleep(delay) => {}
                 _ = stopped(stop.clone()) => {}
             }
+        }
+    }
+}
+
+/// Queues the reminders, escalations and digests that are due.
+fn remind(shared: &Shared) {
+    if shared.options.no_send {
+        return;
+    }
+    match crate::ticket::remind(
+        &shared.store,
+        &shared.rules(),
+        &shared.config,
+        crate::ticket::now(),
+    ) {
+        Ok(s) if s.reminders + s.escalations + s.digests > 0 => {
+            tracing::info!(
+                step = "reminders",
+                reminders = s.reminders,
+                escalations = s.escalations,
+                digests = s.digests,
+                "reminders queued"
+            );
+            shared.outbox.notify_one();
+        }
+        Ok(_) => {}
+        Err(e) => tracing::error!(step = "reminders-failed", error = %e, "reminder pass failed"),
+    }
+}
+
+async fn reminder_loop(shared: Arc<Shared>, stop: watch::Receiver<bool>) {
+    loop {
+        remind(&shared);
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(60)) => {}
+            _ = stopped(stop.clone()) => return,
         }
     }
 }

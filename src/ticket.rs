@@ -389,6 +389,286 @@ pub fn open_tickets(
     })
 }
 
+/// The time reminders are measured against: now, or `PILAH_NOW` (RFC 3339) when set — a
+/// clock that tests and rehearsals can move.
+pub fn now() -> DateTime<Utc> {
+    std::env::var("PILAH_NOW")
+        .ok()
+        .and_then(|s| DateTime::parse_from_rfc3339(s.trim()).ok())
+        .map(|d| d.with_timezone(&Utc))
+        .unwrap_or_else(Utc::now)
+}
+
+/// What the reminder pass needs to know of a ticket.
+struct FollowUpState {
+    reminded_at: Option<String>,
+    escalated_at: Option<String>,
+    /// The ticket's first message (reminders are recorded against it).
+    first_row: Option<i64>,
+    subject: String,
+}
+
+fn follow_up_state(
+    store: &crate::store::Store,
+    ticket: &str,
+) -> Result<Option<FollowUpState>, StoreError> {
+    store.transaction(|tx| {
+        let flags: Option<(Option<String>, Option<String>)> = tx
+            .query_row(
+                "SELECT reminded_at, escalated_at FROM tickets WHERE ticket = ?1",
+                params![ticket],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((reminded_at, escalated_at)) = flags else {
+            return Ok(None);
+        };
+        let first: Option<(i64, Option<String>)> = tx
+            .query_row(
+                "SELECT id, subject FROM messages WHERE ticket = ?1 ORDER BY id LIMIT 1",
+                params![ticket],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        Ok(Some(FollowUpState {
+            reminded_at,
+            escalated_at,
+            first_row: first.as_ref().map(|f| f.0),
+            subject: first.and_then(|f| f.1).unwrap_or_default(),
+        }))
+    })
+}
+
+/// Reminders, escalations and digests sent in one pass at most (a backlog is spread out).
+const MAX_PER_PASS: usize = 50;
+
+/// What one reminder pass queued.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ReminderStats {
+    pub reminders: usize,
+    pub escalations: usize,
+    pub digests: usize,
+}
+
+/// Queues the reminders, escalations and daily digests that are due at `now`.
+///
+/// Waiting time is counted in service hours (on WIB, the contact center's clock), so a
+/// weekend or a holiday does not count. Each ticket gets at most one reminder and one
+/// escalation; each unit at most one digest per day. Nothing is sent outside service hours
+/// unless `reminders_outside_hours` says so.
+pub fn remind(
+    store: &crate::store::Store,
+    rules: &crate::classify::rules::RuleSet,
+    config: &crate::config::Config,
+    now: DateTime<Utc>,
+) -> Result<ReminderStats, StoreError> {
+    use crate::hours::Zone;
+    let mut stats = ReminderStats::default();
+    if !config.reminders_outside_hours && !config.service_hours.is_open(now, Zone::Wib) {
+        return Ok(stats);
+    }
+    let open = open_tickets(store, None)?;
+    let sender_addr = &config.smtp.from;
+    let domain = sender_addr
+        .rsplit_once('@')
+        .map(|(_, d)| d)
+        .unwrap_or("pilah.invalid");
+    let mut queued = 0;
+    for t in &open {
+        if queued >= MAX_PER_PASS {
+            break;
+        }
+        let Some(unit) = t.unit.as_deref().and_then(|u| rules.units.get(u)) else {
+            continue;
+        };
+        let Ok(opened) = DateTime::parse_from_rfc3339(&t.opened_at) else {
+            continue;
+        };
+        let waited =
+            config
+                .service_hours
+                .business_duration(opened.with_timezone(&Utc), now, Zone::Wib);
+        let waited_h = waited.num_minutes() as f64 / 60.0;
+        let Some(state) = follow_up_state(store, &t.ticket)? else {
+            continue;
+        };
+        let (reminded, escalated, first_row, subject) = (
+            state.reminded_at,
+            state.escalated_at,
+            state.first_row,
+            state.subject,
+        );
+        let mut due: Vec<(&str, Vec<String>)> = Vec::new();
+        if reminded.is_none() && unit.remind_after_hours.is_some_and(|h| waited_h >= h) {
+            due.push(("reminder", unit.pics.clone()));
+        }
+        if escalated.is_none() && unit.escalate_after_hours.is_some_and(|h| waited_h >= h) {
+            if let Some(sup) = &unit.supervisor {
+                due.push(("escalation", vec![sup.clone()]));
+            }
+        }
+        for (kind, rcpt) in due {
+            let id = format!("<{}.{kind}@{domain}>", t.ticket);
+            let fwd_id = format!("<{}.fwd.{}@{domain}>", t.ticket, unit.id);
+            let title = if kind == "reminder" {
+                "Pengingat"
+            } else {
+                "Eskalasi"
+            };
+            let text = format!(
+                "{title}: tiket {} belum dijawab.\n\n\
+                 Tiket      : {}\n\
+                 Unit       : {}\n\
+                 Kategori   : {}\n\
+                 Pengirim   : {}\n\
+                 Subjek     : {}\n\
+                 Dibuka     : {}\n\
+                 Menunggu   : {:.1} jam layanan\n\n\
+                 Pesan asli telah diteruskan kepada PIC unit ini. Mohon dijawab dengan membalas\n\
+                 pesan terusan tersebut (balas ke semua), agar jawaban tercatat pada tiket.\n",
+                t.ticket,
+                t.ticket,
+                unit.name,
+                rules.label(&t.category).unwrap_or(&t.category),
+                t.sender.as_deref().unwrap_or("-"),
+                subject,
+                crate::act::compose::indonesian_time(opened.with_timezone(&Utc), config.timezone),
+                waited_h,
+            );
+            let msg = (|| {
+                let mut b = lettre::Message::builder()
+                    .from(lettre::message::Mailbox::new(
+                        Some(config.smtp.from_name.clone()),
+                        sender_addr.parse().ok()?,
+                    ))
+                    .subject(format!("[{}] {title}: belum dijawab — {subject}", t.ticket))
+                    .message_id(Some(id.clone()))
+                    .references(fwd_id.clone())
+                    .in_reply_to(fwd_id)
+                    .header(crate::act::compose::AutoSubmitted("auto-generated".into()))
+                    .header(crate::act::compose::PilahTicket(t.ticket.clone()))
+                    .header(crate::act::compose::PilahKind(kind.into()));
+                for r in &rcpt {
+                    b = b.to(r.parse().ok()?);
+                }
+                if let Some(sender) = t.sender.as_deref().and_then(|s| s.parse().ok()) {
+                    b = b.reply_to(lettre::message::Mailbox::new(None, sender));
+                }
+                b.body(text).ok()
+            })();
+            let Some(msg) = msg else { continue };
+            let column = if kind == "reminder" {
+                "reminded_at"
+            } else {
+                "escalated_at"
+            };
+            store.transaction(|tx| {
+                tx.execute(
+                    "INSERT INTO outbox (message_row, kind, message_id, env_from, rcpt, unit, body, created_at, next_attempt_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) ON CONFLICT (message_id) DO NOTHING",
+                    params![
+                        first_row,
+                        kind,
+                        id,
+                        sender_addr,
+                        serde_json::to_string(&rcpt).unwrap_or_default(),
+                        unit.id,
+                        msg.formatted(),
+                        Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+                    ],
+                )?;
+                tx.execute(
+                    &format!("UPDATE tickets SET {column} = ?1 WHERE ticket = ?2"),
+                    params![now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), t.ticket],
+                )?;
+                Ok(())
+            })?;
+            tracing::info!(step = kind, ticket = %t.ticket, unit = %unit.id, waited_hours = waited_h, "queued");
+            queued += 1;
+            if kind == "reminder" {
+                stats.reminders += 1;
+            } else {
+                stats.escalations += 1;
+            }
+        }
+    }
+    // Daily digests: one a day per unit that asks for it, when it has open tickets.
+    let day = now
+        .with_timezone(&Zone::Wib.tz())
+        .format("%Y%m%d")
+        .to_string();
+    for unit in rules.units.values().filter(|u| u.daily_digest) {
+        let mine: Vec<&TicketRecord> = open
+            .iter()
+            .filter(|t| t.unit.as_deref() == Some(unit.id.as_str()))
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let id = format!("<digest.{}.{day}@{domain}>", unit.id);
+        let exists = store.transaction(|tx| {
+            Ok(tx.query_row(
+                "SELECT count(*) FROM outbox WHERE message_id = ?1",
+                params![id],
+                |r| r.get::<_, i64>(0),
+            )? > 0)
+        })?;
+        if exists {
+            continue;
+        }
+        let mut text = format!(
+            "Tiket {} yang belum dijawab ({}):\n\n",
+            unit.name,
+            mine.len()
+        );
+        for t in &mine {
+            text.push_str(&format!(
+                "  [{}] dibuka {}  {}  {}\n",
+                t.ticket,
+                DateTime::parse_from_rfc3339(&t.opened_at)
+                    .map(|d| crate::act::compose::indonesian_time(
+                        d.with_timezone(&Utc),
+                        config.timezone
+                    ))
+                    .unwrap_or_else(|_| t.opened_at.clone()),
+                rules.label(&t.category).unwrap_or(&t.category),
+                t.sender.as_deref().unwrap_or("-"),
+            ));
+        }
+        text.push_str("\nDaftar ini dikirim otomatis oleh pilah setiap hari layanan.\n");
+        let msg = (|| {
+            let mut b = lettre::Message::builder()
+                .from(lettre::message::Mailbox::new(
+                    Some(config.smtp.from_name.clone()),
+                    sender_addr.parse().ok()?,
+                ))
+                .subject(format!(
+                    "[pilah] {} tiket terbuka — {}",
+                    mine.len(),
+                    unit.name
+                ))
+                .message_id(Some(id.clone()))
+                .header(crate::act::compose::AutoSubmitted("auto-generated".into()))
+                .header(crate::act::compose::PilahKind("digest".into()));
+            for r in &unit.pics {
+                b = b.to(r.parse().ok()?);
+            }
+            b.body(text).ok()
+        })();
+        let Some(msg) = msg else { continue };
+        store.queue(&crate::store::Outgoing {
+            kind: "digest",
+            message_id: id,
+            env_from: sender_addr.clone(),
+            rcpt: unit.pics.clone(),
+            unit: Some(unit.id.clone()),
+            body: msg.formatted(),
+        })?;
+        stats.digests += 1;
+    }
+    Ok(stats)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -235,3 +235,102 @@ fn one_message_to_both_mailboxes_is_one_ticket_and_one_forward() {
         .chain(contents(&cc).iter())
         .all(|f| f.folder != "INBOX"));
 }
+
+#[test]
+fn an_unanswered_ticket_gets_one_reminder_then_one_escalation_counted_in_service_hours() {
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    // The DBH unit: remind after 8 service hours, escalate after 16.
+    let units_path = t.rules.join("units.toml");
+    let units = std::fs::read_to_string(&units_path).unwrap();
+    let cats: toml::Value =
+        toml::from_str(&std::fs::read_to_string(t.rules.join("categories.toml")).unwrap()).unwrap();
+    let unit = cats["category"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"].as_str() == Some("syarat-salur-dbh"))
+        .and_then(|c| c["unit"].as_str())
+        .unwrap()
+        .to_string();
+    let marker = format!("id = \"{unit}\"\n");
+    assert!(units.contains(&marker), "{units}");
+    let units = units.replace(
+        &marker,
+        &format!("{marker}remind_after_hours = 8\nescalate_after_hours = 16\n"),
+    );
+    std::fs::write(&units_path, units).unwrap();
+    let u: toml::Value = toml::from_str(&std::fs::read_to_string(&units_path).unwrap()).unwrap();
+    let u = u["unit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"].as_str() == Some(unit.as_str()))
+        .unwrap()
+        .clone();
+    let pics: Vec<String> = u["pics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_string())
+        .collect();
+    let supervisor = u["supervisor"]
+        .as_str()
+        .expect("the DBH unit has a supervisor")
+        .to_string();
+
+    let lapor = t.addr("lapor");
+    let sender = t.ext("bpkad", "kudus.go.id");
+    let m = mail(
+        &format!("BPKAD <{sender}>"),
+        &lapor,
+        "Laporan BA Rekon DBH",
+        "terlampir",
+        "",
+    );
+    // Monday 4 March 2024, 09:00 WIB.
+    rt().block_on(append(
+        &lapor,
+        "INBOX",
+        &m,
+        Some("04-Mar-2024 09:00:00 +0700"),
+        None,
+    ));
+    let kinds = |who: &str| -> Vec<String> { contents(who).iter().map(kind).collect() };
+    let count = |who: &str, k: &str| kinds(who).iter().filter(|x| *x == k).count();
+
+    // Monday 15:00: 6 service hours, nothing yet.
+    let out = t.run_once_at("2024-03-04T15:00:00+07:00");
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(count(&pics[0], "reminder"), 0);
+    // Saturday: the service is closed, nothing is sent even though the time has passed.
+    let out = t.run_once_at("2024-03-09T10:00:00+07:00");
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        count(&pics[0], "reminder"),
+        0,
+        "nothing outside service hours"
+    );
+    // Tuesday 10:00: 8 + 2 = 10 service hours: one reminder to every PIC, no escalation.
+    let out = t.run_once_at("2024-03-05T10:00:00+07:00");
+    assert!(out.status.success(), "{}", text(&out));
+    for p in &pics {
+        assert_eq!(count(p, "reminder"), 1, "{p}: {:?}", kinds(p));
+    }
+    assert_eq!(count(&supervisor, "escalation"), 0);
+    // Tuesday 11:00 again: still exactly one reminder.
+    let out = t.run_once_at("2024-03-05T11:00:00+07:00");
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(count(&pics[0], "reminder"), 1);
+    // Wednesday 10:00: 18 service hours: one escalation to the supervisor.
+    let out = t.run_once_at("2024-03-06T10:00:00+07:00");
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(count(&supervisor, "escalation"), 1);
+    let out = t.run_once_at("2024-03-07T10:00:00+07:00");
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        count(&supervisor, "escalation"),
+        1,
+        "exactly one escalation"
+    );
+    assert_eq!(count(&pics[0], "reminder"), 1, "exactly one reminder");
+}

@@ -117,6 +117,13 @@ fn judge(
                 .unwrap_or_else(|| "lainnya".to_string()),
         ),
     };
+    // Spam is spam even when it comes from a robot's address (phishing from
+    // "no-reply@…"): it counts in the spam category, and is never answered either way.
+    let machine = if rule.is_some() && category_id == "spam" {
+        None
+    } else {
+        machine
+    };
     let category = rules.category(mailbox, &category_id);
     let mut ack = match rule.map(|r| &r.ack) {
         Some(AckChoice::None) => None,

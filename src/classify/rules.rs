@@ -25,6 +25,12 @@ pub struct Unit {
     pub name: String,
     pub pics: Vec<String>,
     pub supervisor: Option<String>,
+    /// Service hours an open ticket may wait before its PICs get one reminder.
+    pub remind_after_hours: Option<f64>,
+    /// Service hours before one escalation to the supervisor.
+    pub escalate_after_hours: Option<f64>,
+    /// A daily list of the unit's open tickets to its PICs.
+    pub daily_digest: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -60,6 +66,8 @@ pub struct Rule {
     pub tags: Vec<String>,
     pub cond: Cond,
     pub location: Location,
+    /// Had errors at load (only seen while checking; a set with errors never runs).
+    pub broken: bool,
 }
 
 /// A loaded, validated rules directory.
@@ -196,7 +204,19 @@ impl RuleSet {
         }
         let regions = crate::region::Regions::load(&regions_path, &mut diags);
         let version = hex(&hasher.finalize()[..6]);
-        let set = build(dir, &sources, templates, version, &mut diags);
+        let broken_templates: BTreeSet<String> = template_files
+            .iter()
+            .filter_map(|f| f.file_stem().map(|s| s.to_string_lossy().to_string()))
+            .filter(|n| !templates.contains_key(n))
+            .collect();
+        let set = build(
+            dir,
+            &sources,
+            templates,
+            &broken_templates,
+            version,
+            &mut diags,
+        );
         if diags.has_errors() {
             return Err(RulesError::Invalid(diags));
         }
@@ -236,6 +256,10 @@ struct RawUnit {
     #[serde(default)]
     pics: Vec<Spanned<String>>,
     supervisor: Option<Spanned<String>>,
+    remind_after_hours: Option<Spanned<f64>>,
+    escalate_after_hours: Option<Spanned<f64>>,
+    #[serde(default)]
+    daily_digest: bool,
 }
 
 #[derive(Deserialize)]
@@ -324,10 +348,57 @@ impl Lists {
     }
 }
 
+/// A list as written, with the file it is in.
+type RawList<'a> = (&'a Src<'a>, &'a Spanned<Vec<Spanned<String>>>);
+
+/// Expands list `name`, including the lists it names (`@other`); a cycle is an error.
+fn expand_list(
+    name: &str,
+    raw: &BTreeMap<String, RawList>,
+    path: &mut Vec<String>,
+    out: &mut Vec<String>,
+    diags: &mut Diagnostics,
+) {
+    let Some((src, items)) = raw.get(name) else {
+        return;
+    };
+    for it in items.get_ref() {
+        match it.get_ref().strip_prefix('@') {
+            Some(inner) if path.iter().any(|p| p == inner) => {
+                // Reported once, where the cycle closes.
+                if path.first().map(|p| p.as_str()) == Some(inner) {
+                    diags.error(
+                        src.loc(it),
+                        format!(
+                            "list @{inner} includes itself ({} → @{inner})",
+                            path.join(" → ")
+                        ),
+                    );
+                }
+            }
+            Some(inner) if raw.contains_key(inner) => {
+                path.push(inner.to_string());
+                expand_list(inner, raw, path, out, diags);
+                path.pop();
+            }
+            Some(inner) => {
+                if path.len() == 1 {
+                    diags.error(
+                        src.loc(it),
+                        format!("unknown list @{inner}: define it under [lists]"),
+                    );
+                }
+            }
+            None => out.push(it.get_ref().clone()),
+        }
+    }
+}
+
 fn build(
     dir: &Path,
     sources: &[(PathBuf, String)],
     templates: BTreeMap<String, Template>,
+    broken_templates: &BTreeSet<String>,
     version: String,
     diags: &mut Diagnostics,
 ) -> Option<RuleSet> {
@@ -344,24 +415,21 @@ fn build(
     let mut lists = Lists {
         lists: BTreeMap::new(),
     };
+    let mut raw_lists: BTreeMap<String, RawList> = BTreeMap::new();
     for (src, raw) in &parsed {
         for (name, items) in &raw.lists {
-            if lists.lists.contains_key(name) {
+            if raw_lists.contains_key(name) {
                 diags.error(src.loc(items), format!("list {name:?} is defined twice"));
                 continue;
             }
-            let mut v = Vec::new();
-            for it in items.get_ref() {
-                if it.get_ref().starts_with('@') {
-                    diags.error(src.loc(it), "a list cannot include another list");
-                } else {
-                    v.push(it.get_ref().clone());
-                }
-            }
-            lists.lists.insert(name.clone(), v);
+            raw_lists.insert(name.clone(), (src, items));
         }
     }
-
+    for name in raw_lists.keys() {
+        let mut out = Vec::new();
+        expand_list(name, &raw_lists, &mut vec![name.clone()], &mut out, diags);
+        lists.lists.insert(name.clone(), out);
+    }
     let mut units = BTreeMap::new();
     for (src, raw) in &parsed {
         for u in &raw.unit {
@@ -391,6 +459,28 @@ fn build(
                     );
                 }
             }
+            for h in [&u.remind_after_hours, &u.escalate_after_hours]
+                .into_iter()
+                .flatten()
+            {
+                if h.get_ref().is_nan() || *h.get_ref() <= 0.0 {
+                    diags.error(src.loc(h), "a number of service hours must be more than 0");
+                }
+            }
+            if let (Some(r), Some(e)) = (&u.remind_after_hours, &u.escalate_after_hours) {
+                if e.get_ref() <= r.get_ref() {
+                    diags.error(
+                        src.loc(e),
+                        "escalate_after_hours must be more than remind_after_hours",
+                    );
+                }
+            }
+            if u.escalate_after_hours.is_some() && u.supervisor.is_none() {
+                diags.error(
+                    src.loc(&u.id),
+                    format!("unit {id:?}: escalate_after_hours needs a `supervisor`"),
+                );
+            }
             units.insert(
                 id.clone(),
                 Unit {
@@ -398,6 +488,9 @@ fn build(
                     name: u.name.clone(),
                     pics: u.pics.iter().map(|p| p.get_ref().to_lowercase()).collect(),
                     supervisor: u.supervisor.as_ref().map(|s| s.get_ref().to_lowercase()),
+                    remind_after_hours: u.remind_after_hours.as_ref().map(|h| *h.get_ref()),
+                    escalate_after_hours: u.escalate_after_hours.as_ref().map(|h| *h.get_ref()),
+                    daily_digest: u.daily_digest,
                 },
             );
         }
@@ -450,7 +543,9 @@ fn build(
                 }
                 Some(a) if a.get_ref() == "none" => None,
                 Some(a) => {
-                    if !templates.contains_key(a.get_ref()) {
+                    if !templates.contains_key(a.get_ref())
+                        && !broken_templates.contains(a.get_ref())
+                    {
                         diags.error(
                             src.loc(a),
                             format!(
@@ -596,7 +691,9 @@ fn build(
                 None => AckChoice::Category,
                 Some(a) if a.get_ref() == "none" => AckChoice::None,
                 Some(a) => {
-                    if !templates.contains_key(a.get_ref()) {
+                    if !templates.contains_key(a.get_ref())
+                        && !broken_templates.contains(a.get_ref())
+                    {
                         diags.error(
                             src.loc(a),
                             format!("template {:?} does not exist", a.get_ref()),
@@ -606,10 +703,14 @@ fn build(
                     AckChoice::Template(a.get_ref().clone())
                 }
             };
+            let errors_before = diags.errors().count();
             let cond = match &r.when {
-                None => Cond::Always,
-                Some(w) => compile(src, w, &lists, diags).unwrap_or(Cond::Always),
+                None => Some(Cond::Always),
+                Some(w) => compile(src, w, &lists, diags),
             };
+            // A condition with errors is reported once, not as a rule that matches everything.
+            let broken = cond.is_none() || diags.errors().count() > errors_before;
+            let cond = cond.unwrap_or(Cond::Any(Vec::new()));
             rules.push(Rule {
                 id,
                 description: r.description.clone(),
@@ -620,15 +721,19 @@ fn build(
                 tags: r.tags.clone(),
                 cond,
                 location: at,
+                broken,
             });
         }
     }
 
     // 4. Rules that can never fire.
     for (i, later) in rules.iter().enumerate() {
+        if later.broken {
+            continue;
+        }
         let later_desc = later.cond.describe();
         for earlier in &rules[..i] {
-            if earlier.cont {
+            if earlier.cont || earlier.broken {
                 continue;
             }
             let covers = later
@@ -793,9 +898,12 @@ fn compile(
         }
     }
     let matcher = if let Some(k) = &r.keywords {
+        let errors_before = diags.errors().count();
         let entries = lists.expand(src, k, diags);
         if entries.is_empty() {
-            diags.error(src.loc(c), "`keywords` is empty");
+            if diags.errors().count() == errors_before {
+                diags.error(src.loc(c), "`keywords` is empty");
+            }
             return None;
         }
         match KeywordSet::new(&entries) {

@@ -212,14 +212,36 @@ password_file = "{pw}"
             .expect("run pilah")
     }
 
-    /// `pilah run --config ... --once`.
+    /// `pilah run --config ... --once`, then wait until Postfix has delivered what pilah
+    /// handed to it (delivery into Dovecot happens just after the SMTP server's answer).
     pub fn run_once(&self) -> Output {
-        self.pilah(&[
+        let out = self.pilah(&[
             "run",
             "--config",
             self.config.to_str().expect("utf-8"),
             "--once",
-        ])
+        ]);
+        settle();
+        out
+    }
+
+    /// `pilah run --once` with the reminder clock set to `now` (RFC 3339).
+    pub fn run_once_at(&self, now: &str) -> Output {
+        let out = Command::new(env!("CARGO_BIN_EXE_pilah"))
+            .args([
+                "run",
+                "--config",
+                self.config.to_str().expect("utf-8"),
+                "--once",
+            ])
+            .env("PILAH_LOG", "info")
+            .env("NO_COLOR", "1")
+            .env("PILAH_NOW", now)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run pilah");
+        settle();
+        out
     }
 
     pub fn db(&self) -> rusqlite::Connection {

@@ -254,6 +254,12 @@ fn an_unanswered_ticket_gets_one_reminder_then_one_escalation_counted_in_service
         .to_string();
     let marker = format!("id = \"{unit}\"\n");
     assert!(units.contains(&marker), "{units}");
+    // Replace the default timings of every unit by these, for this unit only.
+    let units: String = units
+        .lines()
+        .filter(|l| !l.starts_with("remind_after_hours") && !l.starts_with("escalate_after_hours"))
+        .map(|l| format!("{l}\n"))
+        .collect();
     let units = units.replace(
         &marker,
         &format!("{marker}remind_after_hours = 8\nescalate_after_hours = 16\n"),

@@ -120,6 +120,16 @@ impl Scratch {
             let p = f.expect("entry").path();
             if p.extension().is_some_and(|x| x == "toml") {
                 let t = std::fs::read_to_string(&p).expect("read");
+                // Reminders depend on the wall clock: tests that want them set their own.
+                let t: String = t
+                    .lines()
+                    .filter(|l| {
+                        !l.starts_with("remind_after_hours")
+                            && !l.starts_with("escalate_after_hours")
+                            && !l.starts_with("daily_digest")
+                    })
+                    .map(|l| format!("{l}\n"))
+                    .collect();
                 std::fs::write(&p, t.replace("@djpk.test", &format!("@{domain}"))).expect("write");
             }
         }

@@ -75,6 +75,12 @@ enum Command {
     },
     /// The monthly report.
     Report(crate::report::ReportArgs),
+    /// Check a configuration before (re)starting the service: config, rules, every IMAP
+    /// mailbox and its folders, the SMTP server. One verdict per item.
+    Doctor {
+        #[arg(long)]
+        config: PathBuf,
+    },
     /// Tickets: one ticket's history, or the open ones.
     Ticket {
         #[command(subcommand)]
@@ -207,6 +213,7 @@ fn dispatch(cmd: Command) -> Result<()> {
                 },
         } => rules_test(&rules, &fixtures, verbose),
         Command::Report(args) => crate::report::command(args),
+        Command::Doctor { config } => doctor(&config),
         Command::Ticket {
             command: TicketCommand::Show { config, id },
         } => ticket_show(&config, &id),
@@ -248,6 +255,11 @@ fn run(config_path: &Path, once: bool, no_send: bool) -> Result<()> {
     rt.block_on(async {
         // lettre's connection pool needs the runtime to exist when it is built.
         let smtp = crate::act::send::Smtp::new(&config.smtp, config.limits.network_timeout)?;
+        let mailbox_names: Vec<String> = config
+            .mailboxes
+            .iter()
+            .map(|m| m.name.to_string())
+            .collect();
         let shared = Arc::new(Shared {
             config,
             store,
@@ -255,6 +267,7 @@ fn run(config_path: &Path, once: bool, no_send: bool) -> Result<()> {
             smtp,
             outbox: tokio::sync::Notify::new(),
             options: RunOptions { no_send },
+            health: crate::health::Health::new(mailbox_names.iter().map(|s| s.as_str())),
         });
         if once {
             daemon::run_once(shared).await
@@ -570,6 +583,121 @@ fn rules_test(rules_dir: &Path, dir: &Path, verbose: bool) -> Result<()> {
         ))
         .into());
     }
+    Ok(())
+}
+
+fn doctor(path: &Path) -> Result<()> {
+    let mut failures = 0;
+    let mut verdict = |ok: bool, what: &str, detail: &str| {
+        if !ok {
+            failures += 1;
+        }
+        println!(
+            "{} {what}{}",
+            if ok { "  ok  " } else { "  FAIL" },
+            if detail.is_empty() {
+                String::new()
+            } else {
+                format!(": {detail}")
+            }
+        );
+    };
+    let config = match Config::load(path) {
+        Ok(c) => {
+            verdict(true, &format!("config {}", path.display()), "");
+            c
+        }
+        Err(e) => {
+            verdict(false, &format!("config {}", path.display()), &e.to_string());
+            return Err(
+                Findings("the configuration has errors; nothing else was checked".into()).into(),
+            );
+        }
+    };
+    let rules = match RuleSet::load(&config.rules_dir) {
+        Ok(r) => {
+            verdict(
+                true,
+                &format!("rules {}", config.rules_dir.display()),
+                &format!("{} rules, version {}", r.rules.len(), r.version),
+            );
+            for w in r.warnings.warnings() {
+                println!("        warning: {w}");
+            }
+            if let Err(e) = daemon::check_mailboxes(&config, &r) {
+                verdict(false, "mailboxes known to the rules", &e.to_string());
+            }
+            Some(r)
+        }
+        Err(e) => {
+            verdict(
+                false,
+                &format!("rules {}", config.rules_dir.display()),
+                &e.to_string(),
+            );
+            None
+        }
+    };
+    match Store::open(&config.state_dir) {
+        Ok(_) => verdict(
+            true,
+            &format!("state directory {}", config.state_dir.display()),
+            "writable, database opens",
+        ),
+        Err(e) => verdict(
+            false,
+            &format!("state directory {}", config.state_dir.display()),
+            &e.to_string(),
+        ),
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(async {
+        for m in &config.mailboxes {
+            let what = format!("mailbox {} ({}:{} as {})", m.name, m.imap.host, m.imap.port, m.imap.username);
+            match crate::source::Connection::open(&m.name, &m.imap, config.limits.network_timeout).await {
+                Ok(mut conn) => {
+                    match conn.select(&m.imap.folder).await {
+                        Ok(f) => verdict(true, &what, &format!("logged in; {} holds {} message(s), IDLE {}", m.imap.folder, f.exists, if conn.has_idle { "yes" } else { "no (polling)" })),
+                        Err(e) => verdict(false, &what, &e.to_string()),
+                    }
+                    let mut folders: Vec<String> = vec![config.folders.machine.clone(), config.folders.quarantine.clone()];
+                    if let Some(r) = &rules {
+                        folders.extend(r.categories.iter().filter(|c| c.mailboxes.iter().any(|x| x == m.name.as_str())).map(|c| c.folder.clone()));
+                    }
+                    folders.sort();
+                    folders.dedup();
+                    let missing: Vec<&String> = folders.iter().filter(|f| !conn.has_folder(f)).collect();
+                    if missing.is_empty() {
+                        verdict(true, &format!("mailbox {} folders", m.name), &format!("all {} exist", folders.len()));
+                    } else {
+                        println!("  note  mailbox {} folders: {} of {} do not exist yet and will be created when first used ({})",
+                            m.name, missing.len(), folders.len(),
+                            missing.iter().take(4).map(|s| s.as_str()).collect::<Vec<_>>().join(", "));
+                    }
+                    conn.logout().await;
+                }
+                Err(e) => verdict(false, &what, &e.to_string()),
+            }
+        }
+        let what = format!("smtp {}:{}", config.smtp.host, config.smtp.port);
+        match crate::act::send::Smtp::new(&config.smtp, config.limits.network_timeout) {
+            Ok(smtp) => match smtp.check().await {
+                Ok(()) => verdict(true, &what, "connected"),
+                Err(e) => verdict(false, &what, &e.to_string()),
+            },
+            Err(e) => verdict(false, &what, &e.to_string()),
+        }
+    });
+    if failures > 0 {
+        return Err(Findings(format!(
+            "{failures} problem(s): fix them before (re)starting pilah"
+        ))
+        .into());
+    }
+    println!("everything pilah needs is in order");
     Ok(())
 }
 

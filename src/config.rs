@@ -155,6 +155,8 @@ pub struct Config {
     pub forward_cc_mailbox: bool,
     /// Send reminders, escalations and digests outside service hours too.
     pub reminders_outside_hours: bool,
+    /// Where the Prometheus metrics are served (`[metrics] listen`, loopback only); off when absent.
+    pub metrics_listen: Option<std::net::SocketAddr>,
     pub smtp: SmtpConfig,
     pub mailboxes: Vec<MailboxConfig>,
     pub folders: Folders,
@@ -180,6 +182,7 @@ struct RawConfig {
     mailbox: Vec<Spanned<RawMailbox>>,
     folders: Option<RawFolders>,
     limits: Option<RawLimits>,
+    metrics: Option<RawMetrics>,
     service_hours: Option<crate::hours::RawServiceHours>,
 }
 
@@ -213,6 +216,12 @@ struct RawMailbox {
     password_credential: Option<Spanned<String>>,
     folder: Option<String>,
     ca_file: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMetrics {
+    listen: Spanned<String>,
 }
 
 #[derive(Deserialize)]
@@ -541,6 +550,25 @@ impl Validator<'_> {
             alert_after: Duration::from_secs(60 * l.alert_after_minutes.unwrap_or(30)),
         };
 
+        let metrics_listen = raw.metrics.and_then(|m| {
+            match m.listen.get_ref().parse::<std::net::SocketAddr>() {
+                Ok(a) if a.ip().is_loopback() => Some(a),
+                Ok(_) => {
+                    diags.error(
+                        self.loc(&m.listen),
+                        "metrics.listen: the metrics are served on a loopback address only (127.0.0.1:PORT or [::1]:PORT)",
+                    );
+                    None
+                }
+                Err(_) => {
+                    diags.error(
+                        self.loc(&m.listen),
+                        format!("metrics.listen: {:?} is not an address and port, e.g. \"127.0.0.1:9187\"", m.listen.get_ref()),
+                    );
+                    None
+                }
+            }
+        });
         let service_hours = crate::hours::ServiceHours::from_config(
             raw.service_hours,
             self.path,
@@ -558,6 +586,7 @@ impl Validator<'_> {
             admin_address: raw.admin_address.map(|a| a.into_inner()),
             forward_cc_mailbox: raw.forward_cc_mailbox.unwrap_or(true),
             reminders_outside_hours: raw.reminders_outside_hours.unwrap_or(false),
+            metrics_listen,
             smtp,
             mailboxes,
             folders: Folders {

@@ -38,6 +38,7 @@ pub struct Shared {
     pub smtp: Smtp,
     pub outbox: Notify,
     pub options: RunOptions,
+    pub health: crate::health::Health,
 }
 
 impl Shared {
@@ -47,14 +48,27 @@ impl Shared {
 
     /// Loads the rules again; on any error the running set stays.
     pub fn reload_rules(&self) {
+        let _ = sd_notify::notify(&[sd_notify::NotifyState::Reloading]);
         match RuleSet::load(&self.config.rules_dir) {
             Ok(new) => {
                 tracing::info!(step = "rules-reloaded", version = %new.version, rules = new.rules.len(), "rules reloaded");
                 *self.rules.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(new);
+                self.health.count_reload(true);
             }
             Err(e) => {
                 tracing::error!(step = "rules-reload-refused", error = %e, "new rules refused; the old rules keep running");
+                self.health.count_reload(false);
             }
+        }
+        let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
+    }
+
+    /// The longest a mailbox waits in IDLE (or between polls): under half the systemd
+    /// watchdog interval, so that a quiet mailbox is not taken for a hung one.
+    fn wait_limit(&self) -> Duration {
+        match sd_notify::watchdog_enabled() {
+            Some(wd) => self.config.limits.poll_interval.min(wd / 3),
+            None => self.config.limits.poll_interval,
         }
     }
 }
@@ -147,6 +161,7 @@ async fn drain_mailbox(
         store: &shared.store,
         rules: shared.rules(),
         options: shared.options,
+        health: None,
     };
     let r = pipeline.drain(&mut conn).await?;
     tracing::info!(step = "drained", mailbox = %m.name, fetched = r.fetched, classified = r.classified, filed = r.filed, "mailbox drained");
@@ -173,6 +188,14 @@ pub async fn run_forever(shared: Arc<Shared>) -> Result<(), DaemonError> {
     }
     tasks.push(tokio::spawn(outbox_loop(shared.clone(), stop_rx.clone())));
     tasks.push(tokio::spawn(reminder_loop(shared.clone(), stop_rx.clone())));
+    tasks.push(tokio::spawn(notify_loop(shared.clone(), stop_rx.clone())));
+    if let Some(addr) = shared.config.metrics_listen {
+        tasks.push(tokio::spawn(crate::metrics::serve(
+            shared.clone(),
+            addr,
+            stop_rx.clone(),
+        )));
+    }
     let (reload_tx, mut reload_rx) = tokio::sync::mpsc::channel::<()>(1);
     // Kept alive for as long as the daemon runs.
     let _watcher = watch_rules(&shared.config.rules_dir, reload_tx);
@@ -191,6 +214,7 @@ pub async fn run_forever(shared: Arc<Shared>) -> Result<(), DaemonError> {
         }
     }
     tracing::info!(step = "stopping", "finishing the message in hand");
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
     let _ = stop_tx.send(true);
     for t in tasks {
         let _ = tokio::time::timeout(Duration::from_secs(20), t).await;
@@ -307,20 +331,29 @@ async fn mailbox_loop(shared: Arc<Shared>, m: MailboxConfig, stop: watch::Receiv
     let mut failures = 0u32;
     let mut last_ok = std::time::Instant::now();
     let mut alerted = false;
+    let name = m.name.as_str();
     while !*stop.borrow() {
         let r: Result<(), crate::pipeline::PipelineError> = async {
+            shared.health.state(name, "connecting");
             let mut conn =
                 Connection::open(&m.name, &m.imap, shared.config.limits.network_timeout).await?;
+            shared.health.connected(name);
             failures = 0;
             loop {
+                shared.health.state(name, "fetching");
                 let pipeline = Pipeline {
                     config: &shared.config,
                     mailbox: &m,
                     store: &shared.store,
                     rules: shared.rules(),
                     options: shared.options,
+                    health: Some(&shared.health),
                 };
                 let r = pipeline.drain(&mut conn).await?;
+                shared.health.success(name);
+                shared
+                    .health
+                    .state(name, if conn.has_idle { "idle" } else { "polling" });
                 last_ok = std::time::Instant::now();
                 alerted = false;
                 if r.classified > 0 {
@@ -332,11 +365,11 @@ async fn mailbox_loop(shared: Arc<Shared>, m: MailboxConfig, stop: watch::Receiv
                 }
                 if conn.has_idle {
                     conn = conn
-                        .idle(shared.config.limits.poll_interval, stopped(stop.clone()))
+                        .idle(shared.wait_limit(), stopped(stop.clone()))
                         .await?;
                 } else {
                     tokio::select! {
-                        _ = tokio::time::sleep(shared.config.limits.poll_interval) => {}
+                        _ = tokio::time::sleep(shared.wait_limit()) => {}
                         _ = stopped(stop.clone()) => {}
                     }
                     conn.noop().await?;
@@ -349,14 +382,64 @@ async fn mailbox_loop(shared: Arc<Shared>, m: MailboxConfig, stop: watch::Receiv
             let delay = reconnect_delay(failures);
             tracing::error!(step = "fetch-failed", mailbox = %m.name, error = %e, retry_in_s = delay.as_secs(), "mailbox error; reconnecting");
             let _ = shared.store.mailbox_error(m.name.as_str(), &e.to_string());
+            shared.health.failed(name, &e.to_string(), delay);
             if !alerted && last_ok.elapsed() >= shared.config.limits.alert_after {
                 alert_stale_mailbox(&shared, &m, last_ok.elapsed(), &e.to_string());
                 alerted = true;
             }
-            tokio::select! {
-                _ = tokio::time::sleep(delay) => {}
-                _ = stopped(stop.clone()) => {}
+            // Sleep in short steps, beating: waiting to reconnect is not being hung.
+            let until = tokio::time::Instant::now() + delay;
+            while tokio::time::Instant::now() < until && !*stop.borrow() {
+                tokio::select! {
+                    _ = tokio::time::sleep_until(until.min(tokio::time::Instant::now() + Duration::from_secs(5))) => {}
+                    _ = stopped(stop.clone()) => {}
+                }
+                shared.health.beat(name);
             }
+        }
+    }
+}
+
+/// Tells systemd how pilah is: READY once every mailbox has connected (or after a minute
+/// with whatever state, so that one broken mailbox does not keep the others from starting),
+/// STATUS lines, and the watchdog ping only while every mailbox loop makes progress.
+async fn notify_loop(shared: Arc<Shared>, stop: watch::Receiver<bool>) {
+    use sd_notify::NotifyState;
+    let watchdog = sd_notify::watchdog_enabled();
+    let step = watchdog
+        .map(|w| w / 3)
+        .unwrap_or(Duration::from_secs(10))
+        .min(Duration::from_secs(10));
+    let mut ready = false;
+    let mut last_status = String::new();
+    loop {
+        let pending = shared.store.pending_count().unwrap_or(-1);
+        let status = shared.health.status_line(pending);
+        if !ready
+            && (shared.health.all_connected_once()
+                || shared.health.started.elapsed() > Duration::from_secs(60))
+        {
+            let _ = sd_notify::notify(&[NotifyState::Ready, NotifyState::Status(&status)]);
+            tracing::info!(step = "ready", status = %status, "ready");
+            ready = true;
+        } else if status != last_status {
+            let _ = sd_notify::notify(&[NotifyState::Status(&status)]);
+        }
+        last_status = status;
+        if let Some(wd) = watchdog {
+            if shared.health.alive(wd) {
+                let _ = sd_notify::notify(&[NotifyState::Watchdog]);
+            } else {
+                tracing::error!(
+                    step = "watchdog-missed",
+                    "a mailbox loop made no progress for {} s",
+                    wd.as_secs()
+                );
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(step) => {}
+            _ = stopped(stop.clone()) => return,
         }
     }
 }

@@ -50,6 +50,8 @@ pub struct Pipeline<'a> {
     pub store: &'a Store,
     pub rules: Arc<RuleSet>,
     pub options: RunOptions,
+    /// Told after each batch that the loop is alive (the systemd watchdog).
+    pub health: Option<&'a crate::health::Health>,
 }
 
 /// What one drain did.
@@ -165,6 +167,9 @@ impl Pipeline<'_> {
                     to_file.entry(target).or_default().push((f.uid, stored.id));
                 }
                 self.file(conn, &mut to_file, &mut report).await?;
+                if let Some(h) = self.health {
+                    h.beat(name.as_str());
+                }
                 batch.clear();
                 batch_bytes = 0;
             }

@@ -294,6 +294,11 @@ impl Connection {
         Ok(())
     }
 
+    /// Whether a `/`-separated folder exists on the server.
+    pub fn has_folder(&self, folder: &str) -> bool {
+        self.known_folders.contains(&self.server_folder(folder))
+    }
+
     /// A `/`-separated folder name in the server's own hierarchy.
     pub fn server_folder(&self, folder: &str) -> String {
         folder.replace('/', &self.delimiter)

@@ -126,3 +126,130 @@ fn the_daemon_picks_up_new_mail_reloads_and_stops_cleanly() {
         2
     );
 }
+
+#[test]
+fn systemd_hears_ready_status_and_watchdog_and_metrics_are_served() {
+    use std::os::unix::net::UnixDatagram;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let t = Scratch::new(&format!(
+        "start_date = \"2024-03-01\"\n[metrics]\nlisten = \"127.0.0.1:{port}\""
+    ));
+    let sock_path = t.dir.path().join("notify.sock");
+    let sock = UnixDatagram::bind(&sock_path).unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let log = std::fs::File::create(t.dir.path().join("daemon.log")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pilah"))
+        .args(["run", "--config", t.config.to_str().unwrap()])
+        .env("NOTIFY_SOCKET", &sock_path)
+        .env("WATCHDOG_USEC", "3000000")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let mut heard = String::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut buf = [0u8; 4096];
+    while Instant::now() < deadline && !(heard.contains("READY=1") && heard.contains("WATCHDOG=1"))
+    {
+        if let Ok(n) = sock.recv(&mut buf) {
+            heard.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    }
+    assert!(heard.contains("READY=1"), "{heard}\n{}", log_of(&t));
+    assert!(heard.contains("WATCHDOG=1"), "{heard}");
+    assert!(
+        heard.contains("STATUS=") && heard.contains("lapor: ") && heard.contains("callcenter: "),
+        "{heard}"
+    );
+
+    // Metrics: a message goes through, and the endpoint counts it.
+    let lapor = t.addr("lapor");
+    let sender = t.ext("bpkad", "kendalkab.go.id");
+    let m = mail(
+        &format!("BPKAD <{sender}>"),
+        &lapor,
+        "Laporan Realisasi DAK Non Fisik TPG",
+        "terlampir",
+        "",
+    );
+    rt().block_on(append(&lapor, "INBOX", &m, None, None));
+    wait_for("the acknowledgement", &t, || contents(&sender).len() == 1);
+    let body = {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    };
+    assert!(body.starts_with("HTTP/1.1 200"), "{body}");
+    assert!(
+        body.contains("pilah_messages_total{mailbox=\"lapor\",category=\"syarat-salur-dak-nf\",outcome=\"filed\"} 1"),
+        "{body}"
+    );
+    assert!(
+        body.contains("pilah_mailbox_up{mailbox=\"callcenter\"} 1"),
+        "{body}"
+    );
+    assert!(body.contains("pilah_sent_total{kind=\"ack\"} 1"), "{body}");
+    assert!(body.contains("pilah_outbox_pending 0"), "{body}");
+
+    let ok = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let status = child.wait().unwrap();
+    assert!(status.success());
+}
+
+fn log_of(t: &Scratch) -> String {
+    std::fs::read_to_string(t.dir.path().join("daemon.log")).unwrap_or_default()
+}
+
+#[test]
+fn doctor_gives_a_verdict_per_item() {
+    let t = Scratch::new("");
+    let out = t.pilah(&["doctor", "--config", t.config.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let report = String::from_utf8_lossy(&out.stdout);
+    for item in [
+        "config",
+        "rules",
+        "mailbox lapor",
+        "mailbox callcenter",
+        "smtp",
+    ] {
+        assert!(
+            report
+                .lines()
+                .any(|l| l.trim_start().starts_with("ok") && l.contains(item)),
+            "{item}:\n{report}"
+        );
+    }
+    // A wrong password for one mailbox: that item fails, by name, and the exit code says so.
+    std::fs::write(t.password_file(), "wrong\n").unwrap();
+    let out = t.pilah(&["doctor", "--config", t.config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        report
+            .lines()
+            .any(|l| l.contains("FAIL") && l.contains("mailbox lapor") && l.contains("login")),
+        "{report}"
+    );
+    assert!(
+        report
+            .lines()
+            .any(|l| l.trim_start().starts_with("ok") && l.contains("smtp")),
+        "{report}"
+    );
+}

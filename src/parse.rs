@@ -245,10 +245,11 @@ fn parse_inner(raw: &[u8]) -> Result<Mail, ParseError> {
         }
     };
 
+    let body = windows_1252_controls(body);
     Ok(Mail {
         size: raw.len(),
         message_id: msg.message_id().map(|s| s.to_string()),
-        subject: msg.subject().unwrap_or("").trim().to_string(),
+        subject: windows_1252_controls(msg.subject().unwrap_or("").trim().to_string()),
         from,
         from_name,
         reply_to: first_addr(msg.reply_to()),
@@ -263,6 +264,25 @@ fn parse_inner(raw: &[u8]) -> Result<Mail, ParseError> {
         body,
         attachments,
     })
+}
+
+/// Text labelled ISO-8859-1 is very often windows-1252 (curly quotes, dashes, "…"): its C1
+/// control characters, which no one writes on purpose, are read as windows-1252 instead.
+fn windows_1252_controls(text: String) -> String {
+    if !text.chars().any(|c| ('\u{80}'..='\u{9f}').contains(&c)) {
+        return text;
+    }
+    const CP1252: [char; 32] = [
+        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž',
+        '\u{8f}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}',
+        'ž', 'Ÿ',
+    ];
+    text.chars()
+        .map(|c| match c as u32 {
+            0x80..=0x9f => CP1252[(c as u32 - 0x80) as usize],
+            _ => c,
+        })
+        .collect()
 }
 
 fn header_text(v: &HeaderValue) -> Option<String> {
@@ -327,6 +347,18 @@ Content-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n--b--\r\n";
         let raw = b"Subject: x\r\nMessage-ID:\r\n <abc@d.id>\r\n\r\nMessage-ID: <no@x>\r\n";
         assert_eq!(quick_message_id(raw).as_deref(), Some("abc@d.id"));
         assert_eq!(quick_message_id(b"Subject: x\r\n\r\n"), None);
+    }
+
+    #[test]
+    fn windows_1252_labelled_latin1_is_read_as_windows_1252() {
+        let raw = b"From: a@b.id\r\nSubject: x\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\n\x93Laporan\x94 \x96 DBH\x85\r\n";
+        let m = parse(raw).unwrap();
+        assert!(
+            m.body
+                .contains("\u{201c}Laporan\u{201d} \u{2013} DBH\u{2026}"),
+            "{:?}",
+            m.body
+        );
     }
 
     #[test]

@@ -433,3 +433,75 @@ fn unreadable_mail_is_quarantined_and_reported_without_blocking_the_rest() {
     assert_eq!(alerts.len() as i64, quarantined);
     assert!(alerts[0].subject().contains("karantina"));
 }
+
+#[test]
+fn every_hostile_message_is_filed_and_none_stops_the_daemon() {
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    let lapor = t.addr("lapor");
+    let dir = repo().join("tests/fixtures/hostile");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+        .collect();
+    files.sort();
+    let mut appended = 0;
+    rt().block_on(async {
+        let mut s = login(&lapor).await;
+        for f in &files {
+            let raw = std::fs::read(f).unwrap();
+            // The server itself refuses some (an empty message): nothing for pilah to see.
+            if s.append("INBOX", None, Some("\"05-Mar-2024 09:30:00 +0700\""), &raw)
+                .await
+                .is_ok()
+            {
+                appended += 1;
+            }
+        }
+        s.logout().await.ok();
+    });
+    assert!(
+        appended >= files.len() - 2,
+        "{appended} of {} appended",
+        files.len()
+    );
+    // A good message behind them.
+    let sender = t.ext("bpkad", "bantulkab.go.id");
+    let good = mail(
+        &format!("BPKAD <{sender}>"),
+        &lapor,
+        "Laporan BA Rekon DBH",
+        "terlampir",
+        "",
+    );
+    rt().block_on(append(&lapor, "INBOX", &good, Some(MARCH), None));
+
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+    let l = contents(&lapor);
+    assert_eq!(l.len(), appended + 1, "nothing lost");
+    assert!(
+        l.iter().all(|f| f.folder != "INBOX"),
+        "{:?}",
+        l.iter().map(|f| &f.folder).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        t.count("SELECT count(*) FROM messages WHERE state != 'filed'"),
+        0
+    );
+    assert_eq!(contents(&sender).len(), 1, "the good message was answered");
+    // Each quarantined one is recorded with its reason.
+    assert_eq!(
+        t.count(
+            "SELECT count(*) FROM messages WHERE quarantine IS NOT NULL AND length(quarantine) < 5"
+        ),
+        0
+    );
+    // A second run has nothing left to do.
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        t.count("SELECT count(*) FROM messages"),
+        (appended + 1) as i64
+    );
+}

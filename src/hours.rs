@@ -548,7 +548,7 @@ mod tests {
         );
         let all = d.to_string();
         assert!(
-            all.contains("pilah.toml:2:27: error: service_hours.days: \"funday\""),
+            all.contains("pilah.toml:2:25: error: service_hours.days: \"funday\""),
             "{all}"
         );
         assert!(

@@ -183,6 +183,29 @@ fn a_conversation_follow_up_pic_answer_and_a_stranger() {
     let list = String::from_utf8_lossy(&out.stdout);
     assert!(!list.contains(&ticket), "{list}");
     assert!(list.contains("1 open ticket"), "{list}");
+
+    // The report counts tickets, not follow-ups, as new mail.
+    let out = t.pilah(&[
+        "report",
+        "--config",
+        t.config.to_str().unwrap(),
+        "--month",
+        "2024-03",
+        "--mailbox",
+        "lapor",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = r.as_array().map(|a| a[0].clone()).unwrap_or(r);
+    assert_eq!(r["total"], 2, "the first message and the stranger's: {r}");
+    let tk = &r["tickets"];
+    assert_eq!(tk["opened"], 2, "{tk}");
+    assert_eq!(tk["escalated"], 2, "{tk}");
+    assert_eq!(tk["answered"], 1, "{tk}");
+    assert_eq!(tk["follow_ups"], 2, "{tk}");
+    assert_eq!(tk["open_at_month_end"], 1, "{tk}");
 }
 
 #[test]

@@ -1,0 +1,546 @@
+//! Counts from before pilah: `pilah report import FILE.csv` loads past monthly totals per
+//! mailbox and category, so that the report's comparisons work from pilah's first month.
+//!
+//! The file is a CSV with a header naming its columns (in any order):
+//!
+//! ```text
+//! mailbox,month,category,count,label
+//! lapor,2023-03,syarat-salur-dbh,260,
+//! lapor,2023-03,,489,
+//! callcenter,2024-02,,131,
+//! ```
+//!
+//! `mailbox`, `month` and `count` are required; `category` empty (or the column absent) is
+//! the month's total when only the total is known, or when the categories do not add up to
+//! it; `label` names a category the rules no longer have. `;` may separate the fields instead
+//! of `,` (a spreadsheet's export in an Indonesian locale). Every problem is reported at
+//! once, as `file:line:col`, and nothing is written while there is any. A month imported
+//! again replaces what was imported for that mailbox and month. Imported figures replace
+//! pilah's own count of the same mailbox and month in reports, and are marked as imported.
+
+use super::{Month, ReportError};
+use crate::classify::rules::RuleSet;
+use crate::config::{is_id, Config};
+use crate::location::{Diagnostics, Location};
+use crate::store::Store;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// The imported counts: pilah's own table, created on first use.
+pub const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS report_imported (
+    mailbox     TEXT NOT NULL,
+    month       TEXT NOT NULL,
+    category    TEXT NOT NULL,
+    label       TEXT,
+    count       INTEGER NOT NULL,
+    source      TEXT NOT NULL,
+    imported_at TEXT NOT NULL,
+    PRIMARY KEY (mailbox, month, category)
+);
+"#;
+
+pub fn ensure_schema(store: &Store) -> Result<(), ReportError> {
+    Ok(store.transaction(|tx| {
+        tx.execute_batch(SCHEMA)?;
+        Ok(())
+    })?)
+}
+
+/// (category id, label, count) rows of a month.
+pub type CategoryRows = Vec<(String, Option<String>, i64)>;
+
+/// One mailbox's imported month.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Imported {
+    pub total: i64,
+    /// (category id, label from the file, count); id `""`: the part of the total without
+    /// a category.
+    pub categories: CategoryRows,
+}
+
+/// The imported figures of a mailbox and month, if any.
+pub fn imported(
+    store: &Store,
+    mailbox: &str,
+    month: Month,
+) -> Result<Option<Imported>, ReportError> {
+    let rows: CategoryRows = store.transaction(|tx| {
+        let mut st = tx.prepare(
+            "SELECT category, label, count FROM report_imported WHERE mailbox = ?1 AND month = ?2
+             ORDER BY count DESC, category",
+        )?;
+        let rows = st
+            .query_map(rusqlite::params![mailbox, month.id()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    })?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let explicit = rows.iter().find(|r| r.0.is_empty()).map(|r| r.2);
+    let mut categories: Vec<_> = rows.into_iter().filter(|r| !r.0.is_empty()).collect();
+    let sum: i64 = categories.iter().map(|c| c.2).sum();
+    let total = explicit.unwrap_or(sum).max(sum);
+    if total > sum {
+        categories.push((String::new(), None, total - sum));
+    }
+    Ok(Some(Imported { total, categories }))
+}
+
+/// One row of an import file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportRow {
+    pub mailbox: String,
+    pub month: Month,
+    /// Empty: the month's total.
+    pub category: String,
+    pub label: Option<String>,
+    pub count: i64,
+    pub line: usize,
+}
+
+/// Splits one line on `sep`; double quotes may enclose a field, `""` is a quote. Returns each
+/// field with the byte offset in the line where it starts.
+fn split(line: &str, sep: char) -> Vec<(String, usize)> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut start = 0;
+    let mut quoted = false;
+    let mut chars = line.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek().map(|p| p.1) == Some('"') => {
+                chars.next();
+                cur.push('"');
+            }
+            ('"', _) => quoted = !quoted,
+            (c, false) if c == sep => {
+                out.push((std::mem::take(&mut cur).trim().to_string(), start));
+                start = i + c.len_utf8();
+            }
+            (c, _) => cur.push(c),
+        }
+    }
+    out.push((cur.trim().to_string(), start));
+    out
+}
+
+/// The column a header names (English or Indonesian).
+fn column_key(name: &str) -> Option<&'static str> {
+    Some(match name.to_ascii_lowercase().as_str() {
+        "mailbox" | "kotak_surel" | "kotak" => "mailbox",
+        "month" | "bulan" => "month",
+        "category" | "kategori" => "category",
+        "count" | "jumlah" | "total" => "count",
+        "label" => "label",
+        _ => return None,
+    })
+}
+
+/// Parses and checks an import file. `mailboxes`: the configured mailbox names; `rules`, when
+/// loaded, to warn about categories the rules do not know.
+pub fn parse(
+    path: &Path,
+    text: &str,
+    mailboxes: &[&str],
+    rules: Option<&RuleSet>,
+    diags: &mut Diagnostics,
+) -> Vec<ImportRow> {
+    let mut out: Vec<ImportRow> = Vec::new();
+    let text_start = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let mut header: Option<(char, BTreeMap<&'static str, usize>)> = None;
+    let mut seen: BTreeMap<(String, Month, String), usize> = BTreeMap::new();
+    let mut offset = text_start;
+    for (i, raw_line) in text[text_start..].split('\n').enumerate() {
+        let here = offset;
+        offset += raw_line.len() + 1;
+        let line = raw_line.trim_end_matches('\r');
+        if line.trim().is_empty() || line.trim_start().starts_with('#') {
+            continue;
+        }
+        let at = |col: usize| Location::at(path, text, here + col);
+        let Some((sep, cols)) = &header else {
+            let sep = if line.contains(';') && !line.contains(',') {
+                ';'
+            } else {
+                ','
+            };
+            let mut positions: BTreeMap<&'static str, usize> = BTreeMap::new();
+            for (idx, (name, col)) in split(line, sep).into_iter().enumerate() {
+                let Some(key) = column_key(&name) else {
+                    diags.error(
+                        at(col),
+                        format!(
+                            "unknown column {name:?}: the header names mailbox, month, \
+                             category, count and label"
+                        ),
+                    );
+                    continue;
+                };
+                if positions.insert(key, idx).is_some() {
+                    diags.error(at(col), format!("column {key} appears twice"));
+                }
+            }
+            for need in ["mailbox", "month", "count"] {
+                if !positions.contains_key(need) {
+                    diags.error(
+                        at(0),
+                        format!(
+                            "the header has no {need} column (expected e.g. \
+                             mailbox,month,category,count)"
+                        ),
+                    );
+                }
+            }
+            header = Some((sep, positions));
+            continue;
+        };
+        let fields = split(line, *sep);
+        let get =
+            |key: &str| -> Option<&(String, usize)> { cols.get(key).and_then(|i| fields.get(*i)) };
+        let n_cols = cols.values().max().map(|m| m + 1).unwrap_or(0);
+        if fields.len() < n_cols {
+            diags.error(
+                at(0),
+                format!(
+                    "line {}: {} fields, the header has {n_cols}",
+                    i + 1,
+                    fields.len()
+                ),
+            );
+            continue;
+        }
+        let (Some(mb), Some(mo), Some(cnt)) = (get("mailbox"), get("month"), get("count")) else {
+            continue;
+        };
+        let mut ok = true;
+        if !mailboxes.contains(&mb.0.as_str()) {
+            diags.error(
+                at(mb.1),
+                format!(
+                    "mailbox {:?} is not in the config (its mailboxes: {})",
+                    mb.0,
+                    mailboxes.join(", ")
+                ),
+            );
+            ok = false;
+        }
+        let month = match Month::parse(&mo.0) {
+            Ok(m) => Some(m),
+            Err(_) => {
+                diags.error(
+                    at(mo.1),
+                    format!("month {:?}: expected YYYY-MM, e.g. 2024-03", mo.0),
+                );
+                None
+            }
+        };
+        let count = match cnt.0.parse::<i64>() {
+            Ok(n) if n >= 0 => Some(n),
+            _ => {
+                diags.error(
+                    at(cnt.1),
+                    format!(
+                        "count {:?}: expected a whole number, 0 or more, without separators",
+                        cnt.0
+                    ),
+                );
+                None
+            }
+        };
+        let category = get("category").map(|c| c.0.clone()).unwrap_or_default();
+        if !category.is_empty() {
+            let col = get("category").map(|c| c.1).unwrap_or(0);
+            if !is_id(&category) {
+                diags.error(
+                    at(col),
+                    format!(
+                        "category {category:?}: a category id (lower-case letters, digits and '-', \
+                         as in categories.toml), or empty for the month's total"
+                    ),
+                );
+                ok = false;
+            } else if let Some(r) = rules {
+                if r.category(&mb.0, &category).is_none() {
+                    diags.warning(
+                        at(col),
+                        format!(
+                            "category {category:?} is not a category of mailbox {:?} in the rules: \
+                             it is shown with its label or id",
+                            mb.0
+                        ),
+                    );
+                }
+            }
+        }
+        let label = get("label").map(|l| l.0.clone()).filter(|l| !l.is_empty());
+        let (Some(month), Some(count)) = (month, count) else {
+            continue;
+        };
+        if !ok {
+            continue;
+        }
+        let key = (mb.0.clone(), month, category.clone());
+        if let Some(first) = seen.insert(key, i + 1) {
+            diags.error(
+                at(0),
+                format!(
+                    "{} {} {}: already given on line {first}",
+                    mb.0,
+                    month,
+                    if category.is_empty() {
+                        "total"
+                    } else {
+                        &category
+                    }
+                ),
+            );
+            continue;
+        }
+        out.push(ImportRow {
+            mailbox: mb.0.clone(),
+            month,
+            category,
+            label,
+            count,
+            line: i + 1,
+        });
+    }
+    if header.is_none() {
+        diags.error(
+            Location::at(path, text, 0),
+            "empty file: expected a header (mailbox,month,category,count) and rows",
+        );
+    }
+    // A month's total must not be smaller than its categories.
+    let mut sums: BTreeMap<(String, Month), i64> = BTreeMap::new();
+    for r in out.iter().filter(|r| !r.category.is_empty()) {
+        *sums.entry((r.mailbox.clone(), r.month)).or_default() += r.count;
+    }
+    for r in out.iter().filter(|r| r.category.is_empty()) {
+        let sum = sums
+            .get(&(r.mailbox.clone(), r.month))
+            .copied()
+            .unwrap_or(0);
+        if r.count < sum {
+            diags.error(
+                Location::at(path, text, line_offset(text, r.line)),
+                format!(
+                    "{} {}: the total {} is smaller than its categories together ({sum})",
+                    r.mailbox, r.month, r.count
+                ),
+            );
+        }
+    }
+    out
+}
+
+fn line_offset(text: &str, line: usize) -> usize {
+    let start = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let mut off = start;
+    for (i, l) in text[start..].split('\n').enumerate() {
+        if i + 1 == line {
+            return off;
+        }
+        off += l.len() + 1;
+    }
+    off.min(text.len())
+}
+
+/// Writes the rows: every (mailbox, month) of the file replaces what was imported for it.
+/// Returns the (mailbox, month) pairs written.
+pub fn save(
+    store: &Store,
+    rows: &[ImportRow],
+    source: &str,
+) -> Result<BTreeSet<(String, Month)>, ReportError> {
+    ensure_schema(store)?;
+    let months: BTreeSet<(String, Month)> =
+        rows.iter().map(|r| (r.mailbox.clone(), r.month)).collect();
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    store.transaction(|tx| {
+        for (mb, mo) in &months {
+            tx.execute(
+                "DELETE FROM report_imported WHERE mailbox = ?1 AND month = ?2",
+                rusqlite::params![mb, mo.id()],
+            )?;
+        }
+        for r in rows {
+            tx.execute(
+                "INSERT INTO report_imported (mailbox, month, category, label, count, source, imported_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                rusqlite::params![r.mailbox, r.month.id(), r.category, r.label, r.count, source, now],
+            )?;
+        }
+        Ok(())
+    })?;
+    Ok(months)
+}
+
+/// `pilah report import`.
+#[derive(clap::Args, Debug)]
+pub struct ImportArgs {
+    /// The CSV file: mailbox,month,category,count[,label].
+    pub file: PathBuf,
+    /// The config file (may also be given before `import`).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Check the file and show what would be imported, without writing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Runs `pilah report import`.
+pub fn command(args: ImportArgs) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let Some(config_path) = &args.config else {
+        anyhow::bail!("--config is required: pilah report import FILE.csv --config FILE");
+    };
+    let config = Config::load(config_path)?;
+    let text = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let rules = RuleSet::load(&config.rules_dir).ok();
+    let names: Vec<&str> = config.mailboxes.iter().map(|m| m.name.as_str()).collect();
+    let mut diags = Diagnostics::default();
+    let rows = parse(&args.file, &text, &names, rules.as_ref(), &mut diags);
+    for w in diags.warnings() {
+        eprintln!("{w}");
+    }
+    if diags.has_errors() {
+        let errors: Vec<String> = diags.errors().map(|d| d.to_string()).collect();
+        anyhow::bail!(
+            "{} has errors; nothing was imported:\n{}",
+            args.file.display(),
+            errors.join("\n")
+        );
+    }
+    let months: BTreeSet<(String, Month)> =
+        rows.iter().map(|r| (r.mailbox.clone(), r.month)).collect();
+    let store = Store::open(&config.state_dir)?;
+    // Months pilah counted itself: the imported figure will replace its count.
+    let tz = config.timezone;
+    for (mb, mo) in &months {
+        let own: i64 = store.transaction(|tx| {
+            Ok(tx.query_row(
+                "SELECT count(*) FROM messages WHERE mailbox = ?1 AND internal_date >= ?2 AND internal_date < ?3",
+                rusqlite::params![
+                    mb,
+                    mo.start(tz).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    mo.end(tz).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                ],
+                |r| r.get(0),
+            )?)
+        })?;
+        if own > 0 {
+            eprintln!(
+                "{}: warning: pilah recorded {own} messages of {mb} in {mo}; the imported figures replace its own count of that month in reports",
+                args.file.display()
+            );
+        }
+    }
+    let source = args
+        .file
+        .file_name()
+        .map(|f| f.to_string_lossy().to_string())
+        .unwrap_or_default();
+    if !args.dry_run {
+        save(&store, &rows, &source)?;
+    }
+    let mut per_mailbox: BTreeMap<&str, Vec<Month>> = BTreeMap::new();
+    for (mb, mo) in &months {
+        per_mailbox.entry(mb.as_str()).or_default().push(*mo);
+    }
+    println!(
+        "{} {} rows from {}:",
+        if args.dry_run {
+            "would import"
+        } else {
+            "imported"
+        },
+        rows.len(),
+        args.file.display()
+    );
+    for (mb, ms) in per_mailbox {
+        let first = ms.first().map(|m| m.id()).unwrap_or_default();
+        let last = ms.last().map(|m| m.id()).unwrap_or_default();
+        println!("  {mb}: {} month(s), {first} … {last}", ms.len());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(text: &str) -> (Vec<ImportRow>, Diagnostics) {
+        let mut d = Diagnostics::default();
+        let rows = parse(
+            Path::new("past.csv"),
+            text,
+            &["lapor", "callcenter"],
+            None,
+            &mut d,
+        );
+        (rows, d)
+    }
+
+    #[test]
+    fn rows_totals_and_categories() {
+        let (rows, d) = run(
+            "mailbox,month,category,count\nlapor,2023-03,syarat-salur-dbh,260\n\nlapor,2023-03,,489\n# comment\ncallcenter,2024-02,,131\n",
+        );
+        assert!(!d.has_errors(), "{d}");
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[1].category, "");
+        assert_eq!(rows[1].count, 489);
+        assert_eq!(rows[2].line, 6);
+    }
+
+    #[test]
+    fn semicolons_quotes_and_other_column_orders() {
+        let (rows, d) = run("\u{feff}Bulan;Kotak;Jumlah;Label;Kategori\n2024-02;lapor;432;\"DBH; semua\";syarat-salur-dbh\n");
+        assert!(!d.has_errors(), "{d}");
+        assert_eq!(rows[0].mailbox, "lapor");
+        assert_eq!(rows[0].label.as_deref(), Some("DBH; semua"));
+        assert_eq!(rows[0].count, 432);
+    }
+
+    #[test]
+    fn every_error_with_its_place() {
+        let (_, d) = run(
+            "mailbox,month,category,count\nlaporan,2024-02,,10\nlapor,2024-2x,,10\nlapor,2024-02,DBH!,x\nlapor,2024-01,,5\nlapor,2024-01,,6\nlapor,2023-12,dbh,9\nlapor,2023-12,,8\n",
+        );
+        let all = d.to_string();
+        assert!(
+            all.contains("past.csv:2:1: error: mailbox \"laporan\" is not in the config"),
+            "{all}"
+        );
+        assert!(
+            all.contains("past.csv:3:7: error: month \"2024-2x\""),
+            "{all}"
+        );
+        assert!(
+            all.contains("past.csv:4:15: error: category \"DBH!\""),
+            "{all}"
+        );
+        assert!(all.contains("past.csv:4:20: error: count \"x\""), "{all}");
+        assert!(
+            all.contains("past.csv:6:1: error: lapor 2024-01 total: already given on line 5"),
+            "{all}"
+        );
+        assert!(
+            all.contains("past.csv:8:1: error: lapor 2023-12: the total 8 is smaller"),
+            "{all}"
+        );
+        assert_eq!(d.errors().count(), 6, "{all}");
+    }
+
+    #[test]
+    fn a_missing_column_is_named() {
+        let (_, d) = run("mailbox,bulan\nlapor,2024-01\n");
+        assert!(d.to_string().contains("no count column"), "{d}");
+    }
+}

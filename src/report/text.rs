@@ -1,0 +1,344 @@
+//! The report as plain text (a terminal, an e-mail) and as Markdown.
+
+use super::data::{Delay, MailboxReport};
+use super::{fmt_duration, fmt_int, fmt_pct, Month};
+use std::fmt::Write;
+
+const IMPORTED: &str = "[impor]";
+
+fn mark(imported: bool) -> &'static str {
+    if imported {
+        " [impor]"
+    } else {
+        ""
+    }
+}
+
+fn machine_line(r: &MailboxReport) -> String {
+    let kinds = r
+        .machine
+        .kinds
+        .iter()
+        .map(|(k, c)| format!("{} {c}", super::machine_label(k)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "{}{}",
+        fmt_int(r.machine.total),
+        if kinds.is_empty() {
+            String::new()
+        } else {
+            format!(" ({kinds})")
+        }
+    )
+}
+
+fn delay(d: &Delay) -> String {
+    match (d.median_seconds, d.p90_seconds) {
+        (Some(m), Some(p)) => format!(
+            "median {}, persentil ke-90 {} ({} pesan)",
+            fmt_duration(m),
+            fmt_duration(p),
+            fmt_int(d.count)
+        ),
+        _ => "belum ada".to_string(),
+    }
+}
+
+fn top_regions(r: &MailboxReport) -> String {
+    if r.regions.top.is_empty() {
+        return "belum ada".to_string();
+    }
+    r.regions
+        .top
+        .iter()
+        .map(|x| format!("{} ({})", x.name, fmt_int(x.count)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The plain-text report.
+pub fn text(reports: &[MailboxReport], month: Month) -> String {
+    let mut s = String::new();
+    let mut any_imported = false;
+    for r in reports {
+        any_imported |= r.imported || r.previous_month.imported || r.same_month_last_year.imported;
+        let _ = writeln!(s, "Email {} ({}) — {}", r.mailbox, r.address, month.label());
+        let _ = writeln!(
+            s,
+            "  Jumlah pesan: {}{}",
+            fmt_int(r.total),
+            mark(r.imported)
+        );
+        let _ = writeln!(
+            s,
+            "  {}{}",
+            r.comparisons.previous_month,
+            mark(r.previous_month.imported)
+        );
+        let _ = writeln!(
+            s,
+            "  {}{}",
+            r.comparisons.same_month_last_year,
+            mark(r.same_month_last_year.imported)
+        );
+        let _ = writeln!(s, "  Kategori:");
+        for c in &r.categories {
+            let _ = writeln!(
+                s,
+                "    {:<44} {:>6}  {:>6}",
+                c.label,
+                fmt_int(c.count),
+                fmt_pct(c.percent)
+            );
+        }
+        let _ = writeln!(s, "  Pesan otomatis (di luar jumlah): {}", machine_line(r));
+        let _ = writeln!(
+            s,
+            "  Karantina (di luar jumlah): {}",
+            fmt_int(r.quarantined)
+        );
+        if r.pic_answers > 0 {
+            let _ = writeln!(
+                s,
+                "  Jawaban PIC (di luar jumlah): {}",
+                fmt_int(r.pic_answers)
+            );
+        }
+        let t = &r.tickets;
+        let _ = writeln!(
+            s,
+            "  Tiket: {} dibuka, {} diteruskan ke unit ({:.1}%), {} dijawab PIC ({:.1}%){}; tindak lanjut {}, duplikat {}, masih terbuka di akhir bulan {}",
+            fmt_int(t.opened),
+            fmt_int(t.escalated),
+            t.escalated_percent,
+            fmt_int(t.answered),
+            t.answered_percent,
+            t.median_answer_hours.map(|h| format!(", median {h:.1} jam")).unwrap_or_default(),
+            fmt_int(t.follow_ups),
+            fmt_int(t.duplicates),
+            fmt_int(t.open_at_month_end),
+        );
+        for u in &t.units {
+            let _ = writeln!(
+                s,
+                "    {:<28} diteruskan {:>4}  dijawab {:>4} ({:.1}%){}",
+                u.unit,
+                u.forwarded,
+                u.answered,
+                u.answered_percent,
+                u.median_answer_hours
+                    .map(|h| format!("  median {h:.1} jam"))
+                    .unwrap_or_default()
+            );
+        }
+        let senders = r
+            .senders
+            .iter()
+            .map(|g| {
+                format!(
+                    "{} {} ({})",
+                    g.label,
+                    fmt_int(g.messages),
+                    fmt_pct(g.percent)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let _ = writeln!(s, "  Pengirim: {senders}");
+        let _ = writeln!(s, "  Pemda terbanyak: {}", top_regions(r));
+        let h = &r.service_hours;
+        let _ = writeln!(
+            s,
+            "  Jam layanan ({}, jam setempat pengirim): di dalam {}, di luar {}",
+            h.hours,
+            fmt_int(h.inside),
+            fmt_int(h.outside)
+        );
+        for z in &h.zones {
+            let _ = writeln!(
+                s,
+                "    {:<5} di dalam {:>5}   di luar {:>5}",
+                z.zone,
+                fmt_int(z.inside),
+                fmt_int(z.outside)
+            );
+        }
+        for d in &h.holidays {
+            let _ = writeln!(s, "    libur {}: {}", d.date, d.name);
+        }
+        let ro = &r.routing;
+        let _ = writeln!(
+            s,
+            "  Diteruskan ke unit: {} pesan ({})",
+            fmt_int(ro.forwarded),
+            fmt_pct(ro.forwarded_percent)
+        );
+        for u in &ro.units {
+            let _ = writeln!(
+                s,
+                "    {:<44} {:>6}  (terkirim {})",
+                u.name,
+                fmt_int(u.forwarded),
+                fmt_int(u.sent)
+            );
+        }
+        let _ = writeln!(s, "  Waktu sampai diteruskan: {}", delay(&ro.to_forward));
+        let _ = writeln!(
+            s,
+            "  Waktu sampai tanda terima: {}",
+            delay(&ro.to_acknowledgement)
+        );
+        let _ = writeln!(s);
+    }
+    if any_imported {
+        let _ = writeln!(
+            s,
+            "{IMPORTED} angka impor: hitungan Contact Center sebelum pilah (pilah report import)"
+        );
+    }
+    s
+}
+
+/// Escapes the characters Markdown tables care about.
+fn md(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace('\n', " ")
+}
+
+/// The report as Markdown.
+pub fn markdown(reports: &[MailboxReport], month: Month) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "# Laporan Bulanan Kanal Email — {}\n", month.label());
+    let mut any_imported = false;
+    for r in reports {
+        any_imported |= r.imported || r.previous_month.imported || r.same_month_last_year.imported;
+        let star = |b: bool| if b { " *" } else { "" };
+        let _ = writeln!(s, "## Email {} ({})\n", md(&r.mailbox), md(&r.address));
+        let _ = writeln!(s, "**{}** pesan{}\n", fmt_int(r.total), star(r.imported));
+        let _ = writeln!(
+            s,
+            "- {}{}",
+            r.comparisons.previous_month,
+            star(r.previous_month.imported)
+        );
+        let _ = writeln!(
+            s,
+            "- {}{}\n",
+            r.comparisons.same_month_last_year,
+            star(r.same_month_last_year.imported)
+        );
+        let _ = writeln!(s, "| Bulan | Jumlah |\n|---|---:|");
+        for (label, total, imp) in [
+            (
+                &r.same_month_last_year.label,
+                r.same_month_last_year.total,
+                r.same_month_last_year.imported,
+            ),
+            (
+                &r.previous_month.label,
+                r.previous_month.total,
+                r.previous_month.imported,
+            ),
+            (&r.month_label, r.total, r.imported),
+        ] {
+            let _ = writeln!(s, "| {}{} | {} |", label, star(imp), fmt_int(total));
+        }
+        let _ = writeln!(
+            s,
+            "\n### Kategori\n\n| Kategori | Jumlah | % |\n|---|---:|---:|"
+        );
+        for c in &r.categories {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} |",
+                md(&c.label),
+                fmt_int(c.count),
+                fmt_pct(c.percent)
+            );
+        }
+        let _ = writeln!(
+            s,
+            "\nDi luar jumlah: pesan otomatis {}, karantina {}{}.\n",
+            machine_line(r),
+            fmt_int(r.quarantined),
+            if r.pic_answers > 0 {
+                format!(", jawaban PIC {}", fmt_int(r.pic_answers))
+            } else {
+                String::new()
+            }
+        );
+        let _ = writeln!(
+            s,
+            "### Pengirim\n\n| Pengirim | Pesan | % | Alamat berbeda |\n|---|---:|---:|---:|"
+        );
+        for g in &r.senders {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} |",
+                g.label,
+                fmt_int(g.messages),
+                fmt_pct(g.percent),
+                fmt_int(g.senders)
+            );
+        }
+        let _ = writeln!(s, "\n### Pemda terbanyak\n");
+        if r.regions.top.is_empty() {
+            let _ = writeln!(s, "Belum ada.");
+        }
+        for (i, x) in r.regions.top.iter().enumerate() {
+            let _ = writeln!(s, "{}. {} ({})", i + 1, md(&x.name), fmt_int(x.count));
+        }
+        let h = &r.service_hours;
+        let _ = writeln!(
+            s,
+            "\n### Jam layanan\n\n{} (jam setempat pengirim).\n\n| Zona | Di dalam | Di luar |\n|---|---:|---:|",
+            h.hours
+        );
+        for z in &h.zones {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} |",
+                z.zone,
+                fmt_int(z.inside),
+                fmt_int(z.outside)
+            );
+        }
+        let _ = writeln!(
+            s,
+            "| Jumlah | {} | {} |",
+            fmt_int(h.inside),
+            fmt_int(h.outside)
+        );
+        let ro = &r.routing;
+        let _ = writeln!(
+            s,
+            "\n### Penerusan ke unit\n\n{} pesan diteruskan ({}).\n\n| Unit | Diteruskan | Terkirim |\n|---|---:|---:|",
+            fmt_int(ro.forwarded),
+            fmt_pct(ro.forwarded_percent)
+        );
+        for u in &ro.units {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} |",
+                md(&u.name),
+                fmt_int(u.forwarded),
+                fmt_int(u.sent)
+            );
+        }
+        let _ = writeln!(
+            s,
+            "\n- Waktu sampai diteruskan: {}\n- Waktu sampai tanda terima: {}\n",
+            delay(&ro.to_forward),
+            delay(&ro.to_acknowledgement)
+        );
+    }
+    if any_imported {
+        let _ = writeln!(
+            s,
+            "\\* angka impor: hitungan Contact Center sebelum pilah (`pilah report import`)."
+        );
+    }
+    s
+}

@@ -184,6 +184,8 @@ pub struct MailboxReport {
     pub pic_answers: i64,
     /// Tickets: escalated to units, answered, follow-ups, still open.
     pub tickets: super::tickets::TicketStats,
+    /// Which rules sets (by version hash) judged the month's messages, and how many each.
+    pub rules_versions: BTreeMap<String, i64>,
     pub regions: RegionStats,
     pub senders: Vec<SenderGroup>,
     pub service_hours: HoursStats,
@@ -285,6 +287,22 @@ impl Scope<'_> {
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )?
                 .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })?)
+    }
+
+    /// The rules versions that judged the messages.
+    fn rules_versions(&self) -> Result<BTreeMap<String, i64>, ReportError> {
+        Ok(self.store.transaction(|tx| {
+            let mut st = tx.prepare(
+                "SELECT rules_version, count(*) FROM messages WHERE mailbox = ?1 AND internal_date >= ?2
+                   AND internal_date < ?3 AND rules_version IS NOT NULL GROUP BY rules_version",
+            )?;
+            let rows = st
+                .query_map(rusqlite::params![self.mailbox, ts(self.from), ts(self.to)], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?
+                .collect::<Result<BTreeMap<String, i64>, _>>()?;
             Ok(rows)
         })?)
     }
@@ -667,6 +685,7 @@ pub fn build(
             quarantined,
             pic_answers,
             tickets: super::tickets::stats(store, name, month, tz)?,
+            rules_versions: scope.rules_versions()?,
             regions: regions_stats,
             senders,
             service_hours,

@@ -108,13 +108,19 @@ pub fn text(reports: &[MailboxReport], month: Month) -> String {
         let t = &r.tickets;
         let _ = writeln!(
             s,
-            "  Tiket: {} dibuka, {} diteruskan ke unit ({:.1}%), {} dijawab PIC ({:.1}%){}; tindak lanjut {}, duplikat {}, masih terbuka di akhir bulan {}",
+            "  Tiket: {} dibuka, {} diteruskan ke unit ({}), {} dijawab PIC ({}){}",
             fmt_int(t.opened),
             fmt_int(t.escalated),
-            t.escalated_percent,
+            fmt_pct(t.escalated_percent),
             fmt_int(t.answered),
-            t.answered_percent,
-            t.median_answer_hours.map(|h| format!(", median {h:.1} jam")).unwrap_or_default(),
+            fmt_pct(t.answered_percent),
+            t.median_answer_hours
+                .map(|h| format!(", median {} jam", fmt_pct(h).trim_end_matches('%')))
+                .unwrap_or_default(),
+        );
+        let _ = writeln!(
+            s,
+            "    tindak lanjut {}, duplikat {}, masih terbuka di akhir bulan {}",
             fmt_int(t.follow_ups),
             fmt_int(t.duplicates),
             fmt_int(t.open_at_month_end),
@@ -122,15 +128,23 @@ pub fn text(reports: &[MailboxReport], month: Month) -> String {
         for u in &t.units {
             let _ = writeln!(
                 s,
-                "    {:<28} diteruskan {:>4}  dijawab {:>4} ({:.1}%){}",
+                "    {:<28} diteruskan {:>4}  dijawab {:>4} ({}){}",
                 u.unit,
                 u.forwarded,
                 u.answered,
-                u.answered_percent,
+                fmt_pct(u.answered_percent),
                 u.median_answer_hours
-                    .map(|h| format!("  median {h:.1} jam"))
+                    .map(|h| format!("  median {} jam", fmt_pct(h).trim_end_matches('%')))
                     .unwrap_or_default()
             );
+        }
+        if !r.rules_versions.is_empty() {
+            let v: Vec<String> = r
+                .rules_versions
+                .iter()
+                .map(|(v, n)| format!("{v} ({n})"))
+                .collect();
+            let _ = writeln!(s, "  Versi aturan: {}", v.join(", "));
         }
         let senders = r
             .senders

@@ -520,8 +520,21 @@ impl Connection {
         wait: Duration,
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> Result<Connection, SourceError> {
-        // Responses that arrived meanwhile would otherwise fill the bounded channel.
-        while self.session.unsolicited_responses.try_recv().is_ok() {}
+        // Responses that arrived meanwhile would otherwise fill the bounded channel. Among
+        // them, new mail announced while we were busy: then there is no need to wait.
+        let mut grew = false;
+        while let Ok(r) = self.session.unsolicited_responses.try_recv() {
+            if matches!(
+                r,
+                async_imap::types::UnsolicitedResponse::Exists(_)
+                    | async_imap::types::UnsolicitedResponse::Recent(_)
+            ) {
+                grew = true;
+            }
+        }
+        if grew {
+            return Ok(self);
+        }
         let mut handle = self.session.idle();
         let mailbox = self.mailbox.clone();
         let imap = |op| {

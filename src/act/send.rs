@@ -129,6 +129,15 @@ impl Smtp {
     }
 }
 
+/// The ticket of an outgoing Message-ID (`<LPR-2024-000123.ack@…>`), for the log.
+fn ticket_of(message_id: &str) -> &str {
+    let id = message_id.trim_start_matches('<');
+    match id.split_once('.') {
+        Some((t, _)) if t.parse::<crate::types::Ticket>().is_ok() => t,
+        _ => "",
+    }
+}
+
 /// What one pass over the outbox did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct DrainStats {
@@ -171,6 +180,7 @@ pub async fn drain(
                     stats.sent += 1;
                     tracing::info!(
                         step = "sent",
+                        ticket = ticket_of(&item.message_id),
                         kind = %item.kind,
                         message_id = %item.message_id,
                         rcpt = %item.rcpt.join(","),

@@ -177,46 +177,13 @@ take_lock() {
 }
 
 # --- install -----------------------------------------------------------------
-POLICY=/usr/sbin/policy-rc.d
-POLICY_BAK=""
-POLICY_TMP=""
-POLICY_OURS=0
+# Package installs (lock, policy-rc.d guard, apt-get update when needed): shared with the
+# other installers.
+# shellcheck source=scripts/lib/apt.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"
+restore_policy() { apt_restore_policy; }
 
-restore_policy() {
-    if [ "$POLICY_OURS" = 1 ]; then
-        rm -f "$POLICY"
-        if [ -n "$POLICY_BAK" ]; then
-            mv -f "$POLICY_BAK" "$POLICY"
-        fi
-        POLICY_OURS=0
-        POLICY_BAK=""
-    fi
-    if [ -n "$POLICY_TMP" ] && [ -e "$POLICY_TMP" ] && [ "$POLICY_TMP" != "$POLICY_BAK" ]; then
-        rm -f "$POLICY_TMP"
-    fi
-    POLICY_TMP=""
-}
-
-block_service_starts() {
-    if [ -e "$POLICY" ] || [ -L "$POLICY" ]; then
-        POLICY_TMP=$(mktemp "$POLICY.pilah-saved.XXXXXX")
-        mv -f "$POLICY" "$POLICY_TMP"
-        POLICY_BAK=$POLICY_TMP
-    fi
-    POLICY_OURS=1
-    printf '#!/bin/sh\n# temporary, from pilah scripts/mailstack.sh install: start no services\nexit 101\n' >"$POLICY"
-    chmod 0755 "$POLICY"
-}
-
-pkg_installed() {
-    [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" = installed ]
-}
-
-pkg_has_candidate() {
-    local c
-    c=$(apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2; exit}')
-    [ -n "$c" ] && [ "$c" != "(none)" ]
-}
+pkg_installed() { apt_pkg_installed "$1"; }
 
 missing_packages() {
     local p
@@ -245,37 +212,13 @@ install_needed() {
     return 1
 }
 
-apt_install() {
-    apt-get install -y -q --no-install-recommends \
-        -o DPkg::Lock::Timeout=300 \
-        -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$@"
-}
-
 cmd_install() {
     need_root install
     local -a missing
     mapfile -t missing < <(missing_packages)
     if [ "${#missing[@]}" -gt 0 ]; then
-        log "installing: ${missing[*]}"
-        export DEBIAN_FRONTEND=noninteractive
         echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
-        local updated=0 p
-        for p in "${missing[@]}"; do
-            if ! pkg_has_candidate "$p"; then
-                log "package lists do not know $p: apt-get update"
-                apt-get update -q -o DPkg::Lock::Timeout=300
-                updated=1
-                break
-            fi
-        done
-        block_service_starts
-        if ! apt_install "${missing[@]}"; then
-            [ "$updated" = 0 ] || die "apt-get install failed"
-            log "apt-get install failed; retrying after apt-get update"
-            apt-get update -q -o DPkg::Lock::Timeout=300
-            apt_install "${missing[@]}"
-        fi
-        restore_policy
+        apt_ensure "${missing[@]}"
     fi
     ensure_mail_user
     log "packages present: ${PACKAGES[*]} (dovecot $(dovecot --version 2>/dev/null | cut -d' ' -f1), postfix $(postconf -d -h mail_version 2>/dev/null))"

@@ -638,17 +638,21 @@ fn doctor(path: &Path) -> Result<()> {
             None
         }
     };
-    match Store::open(&config.state_dir) {
-        Ok(_) => verdict(
-            true,
-            &format!("state directory {}", config.state_dir.display()),
-            "writable, database opens",
-        ),
-        Err(e) => verdict(
-            false,
-            &format!("state directory {}", config.state_dir.display()),
-            &e.to_string(),
-        ),
+    // Looked at, never created: a database made by root here would not be writable by the
+    // service's own user later.
+    let what = format!("state directory {}", config.state_dir.display());
+    let db = config.db_path();
+    if db.exists() {
+        match rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .and_then(|c| c.query_row("SELECT count(*) FROM messages", [], |r| r.get::<_, i64>(0)))
+        {
+            Ok(n) => verdict(true, &what, &format!("database holds {n} message(s)")),
+            Err(e) => verdict(false, &what, &format!("{}: {e}", db.display())),
+        }
+    } else if config.state_dir.is_dir() || !config.state_dir.exists() {
+        println!("  note  {what}: no database yet; pilah creates it at its first start");
+    } else {
+        verdict(false, &what, "exists but is not a directory");
     }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -783,15 +787,20 @@ fn messages(config: &Path, mailbox: Option<String>, month: Option<String>) -> Re
             actions.push(format!("quarantined: {q}"));
         }
         if !m.route.is_empty() {
-            let state = if m.forwards_sent > 0 {
-                "sent"
+            let route = m.route.join(", ");
+            if m.forwards_queued == 0 {
+                actions.push(format!("not forwarded to {route}"));
             } else {
-                "queued"
-            };
-            actions.push(format!("forward to {} ({state})", m.route.join(", ")));
+                let state = if m.forwards_sent >= m.forwards_queued {
+                    "sent"
+                } else {
+                    "queued"
+                };
+                actions.push(format!("forward to {route} ({state})"));
+            }
         }
         match (&m.ack_template, &m.ack_skipped) {
-            (Some(t), None) => {
+            (Some(t), None) if m.acks_queued > 0 => {
                 let state = if m.acks_sent > 0 { "sent" } else { "queued" };
                 actions.push(format!("ack {t} ({state})"));
             }

@@ -38,12 +38,17 @@ pub enum Security {
     Plain,
 }
 
+/// Where the packaged unit's `LoadCredential=` lines read the passwords from; used for
+/// `password_credential` when pilah runs outside systemd.
+pub const DEFAULT_CREDENTIALS_DIRECTORY: &str = "/etc/pilah/credentials";
+
 /// Where a password comes from. Exactly one source per server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecretSource {
     File(PathBuf),
     Env(String),
-    /// A systemd credential (`LoadCredential=`), read from `$CREDENTIALS_DIRECTORY`.
+    /// A systemd credential (`LoadCredential=`), read from `$CREDENTIALS_DIRECTORY`, or from
+    /// `/etc/pilah/credentials` outside systemd.
     Credential(String),
 }
 
@@ -60,12 +65,10 @@ impl SecretSource {
             SecretSource::Env(var) => std::env::var(var)
                 .map_err(|_| err(format!("environment variable {var} is not set")))?,
             SecretSource::Credential(name) => {
-                let dir = std::env::var("CREDENTIALS_DIRECTORY").map_err(|_| {
-                    err(format!(
-                        "credential {name:?} asked for, but $CREDENTIALS_DIRECTORY is not set \
-                         (LoadCredential= in the unit)"
-                    ))
-                })?;
+                // Under systemd, LoadCredential= sets $CREDENTIALS_DIRECTORY; an admin running
+                // `pilah doctor` by hand reads the same files from where the unit loads them.
+                let dir = std::env::var("CREDENTIALS_DIRECTORY")
+                    .unwrap_or_else(|_| DEFAULT_CREDENTIALS_DIRECTORY.to_string());
                 let path = Path::new(&dir).join(name);
                 std::fs::read_to_string(&path)
                     .map_err(|e| err(format!("{}: {e}", path.display())))?

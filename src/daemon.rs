@@ -437,8 +437,14 @@ async fn notify_loop(shared: Arc<Shared>, stop: watch::Receiver<bool>) {
                 );
             }
         }
+        // Until READY, look every second: systemd waits for it.
+        let pause = if ready {
+            step
+        } else {
+            step.min(Duration::from_secs(1))
+        };
         tokio::select! {
-            _ = tokio::time::sleep(step) => {}
+            _ = tokio::time::sleep(pause) => {}
             _ = stopped(stop.clone()) => return,
         }
     }

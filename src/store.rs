@@ -567,6 +567,9 @@ pub struct MessageSummary {
     pub ack_skipped: Option<String>,
     pub forwards_sent: i64,
     pub acks_sent: i64,
+    /// Forwards and acknowledgements queued at all (sent or not).
+    pub forwards_queued: i64,
+    pub acks_queued: i64,
     pub region: Option<String>,
 }
 
@@ -583,7 +586,9 @@ impl Store {
                     m.rule, m.machine, m.quarantine, m.folder, m.route, m.ack_template, m.ack_skipped,
                     (SELECT count(*) FROM outbox o WHERE o.message_row = m.id AND o.kind = 'forward' AND o.sent_at IS NOT NULL),
                     (SELECT count(*) FROM outbox o WHERE o.message_row = m.id AND o.kind = 'ack' AND o.sent_at IS NOT NULL),
-                    m.region
+                    m.region,
+                    (SELECT count(*) FROM outbox o WHERE o.message_row = m.id AND o.kind = 'forward'),
+                    (SELECT count(*) FROM outbox o WHERE o.message_row = m.id AND o.kind = 'ack')
              FROM messages m
              WHERE (?1 IS NULL OR m.mailbox = ?1)
                AND (?2 IS NULL OR (m.internal_date >= ?2 AND m.internal_date < ?3))
@@ -618,6 +623,8 @@ impl Store {
                     forwards_sent: r.get(14)?,
                     acks_sent: r.get(15)?,
                     region: r.get(16)?,
+                    forwards_queued: r.get(17)?,
+                    acks_queued: r.get(18)?,
                 })
             },
         )?;

@@ -93,28 +93,21 @@ pub struct Connection {
     has_uidplus: bool,
 }
 
-fn tls_config(
-    cfg: &ImapConfig,
-    mailbox: &MailboxName,
-) -> Result<Arc<rustls::ClientConfig>, SourceError> {
-    let err = |detail: String| SourceError::Tls {
-        mailbox: mailbox.clone(),
-        host: cfg.host.clone(),
-        detail,
-    };
+/// The TLS setup shared by IMAP and SMTP: the system's CAs, plus `ca_file` if given.
+pub fn tls_config(ca_file: Option<&std::path::Path>) -> Result<Arc<rustls::ClientConfig>, String> {
     let mut roots = rustls::RootCertStore::empty();
     for cert in rustls_native_certs::load_native_certs().certs {
         let _ = roots.add(cert);
     }
-    if let Some(path) = &cfg.ca_file {
+    if let Some(path) = ca_file {
         use rustls::pki_types::pem::PemObject;
         let certs = rustls::pki_types::CertificateDer::pem_file_iter(path)
-            .map_err(|e| err(format!("ca_file {}: {e}", path.display())))?;
+            .map_err(|e| format!("ca_file {}: {e}", path.display()))?;
         for c in certs {
-            let c = c.map_err(|e| err(format!("ca_file {}: {e}", path.display())))?;
+            let c = c.map_err(|e| format!("ca_file {}: {e}", path.display()))?;
             roots
                 .add(c)
-                .map_err(|e| err(format!("ca_file {}: {e}", path.display())))?;
+                .map_err(|e| format!("ca_file {}: {e}", path.display()))?;
         }
     }
     Ok(Arc::new(
@@ -122,6 +115,17 @@ fn tls_config(
             .with_root_certificates(roots)
             .with_no_client_auth(),
     ))
+}
+
+fn imap_tls_config(
+    cfg: &ImapConfig,
+    mailbox: &MailboxName,
+) -> Result<Arc<rustls::ClientConfig>, SourceError> {
+    tls_config(cfg.ca_file.as_deref()).map_err(|detail| SourceError::Tls {
+        mailbox: mailbox.clone(),
+        host: cfg.host.clone(),
+        detail,
+    })
 }
 
 impl Connection {
@@ -172,7 +176,7 @@ impl Connection {
         let stream: Box<dyn Stream> = match cfg.security {
             Security::Plain => Box::new(tcp),
             Security::Tls => {
-                let connector = tokio_rustls::TlsConnector::from(tls_config(cfg, mailbox)?);
+                let connector = tokio_rustls::TlsConnector::from(imap_tls_config(cfg, mailbox)?);
                 let tls = timed(
                     mailbox,
                     timeout,
@@ -203,7 +207,7 @@ impl Connection {
                 )
                 .await?;
                 let tcp = client.into_inner();
-                let connector = tokio_rustls::TlsConnector::from(tls_config(cfg, mailbox)?);
+                let connector = tokio_rustls::TlsConnector::from(imap_tls_config(cfg, mailbox)?);
                 let tls = timed(
                     mailbox,
                     timeout,

@@ -174,6 +174,9 @@ CREATE TABLE IF NOT EXISTS outbox (
     failed_at       TEXT
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (sent_at, failed_at, next_attempt_at);
+-- acks_since() runs once per acknowledgement: without this index it would scan the whole
+-- outbox, bodies included (quadratic over a backlog; docs/performance.md).
+CREATE INDEX IF NOT EXISTS outbox_acks ON outbox (rcpt, created_at) WHERE kind = 'ack';
 
 CREATE TABLE IF NOT EXISTS events (
     id          INTEGER PRIMARY KEY,

@@ -505,3 +505,34 @@ fn every_hostile_message_is_filed_and_none_stops_the_daemon() {
         (appended + 1) as i64
     );
 }
+
+#[test]
+fn mail_goes_out_over_starttls_when_the_config_asks_for_it() {
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    let cfg = std::fs::read_to_string(&t.config).unwrap();
+    let ca = stack().ca_file.display().to_string();
+    let cfg = cfg.replacen(
+        "security = \"plain\"\nfrom",
+        &format!("security = \"starttls\"\nca_file = \"{ca}\"\nfrom"),
+        1,
+    );
+    assert!(cfg.contains("security = \"starttls\"\nca_file"), "{cfg}");
+    std::fs::write(&t.config, cfg).unwrap();
+    let lapor = t.addr("lapor");
+    let sender = t.ext("bpkad", "sragenkab.go.id");
+    let m = mail(
+        &format!("BPKAD <{sender}>"),
+        &lapor,
+        "Laporan BA Rekon DBH",
+        "terlampir",
+        "",
+    );
+    rt().block_on(append(&lapor, "INBOX", &m, Some(MARCH), None));
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+    let got = contents(&sender);
+    assert_eq!(got.len(), 1);
+    // Postfix records a TLS submission as ESMTPS in its Received header.
+    let raw = String::from_utf8_lossy(&got[0].raw).to_string();
+    assert!(raw.contains("with ESMTPS"), "submitted over TLS:\n{raw}");
+}

@@ -8,10 +8,18 @@ use crate::config::{Security, SmtpConfig};
 use crate::store::{OutboxItem, Store, StoreError};
 use chrono::Utc;
 use lettre::address::Envelope;
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
-use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{
+    AsyncSmtpConnection, AsyncTokioStream, Certificate, TlsParameters,
+};
+use lettre::transport::smtp::extension::ClientId;
+use lettre::Address;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
@@ -20,6 +28,12 @@ pub enum SendError {
         host: String,
         port: u16,
         source: lettre::transport::smtp::Error,
+    },
+    #[error("smtp {host}:{port}: {detail}")]
+    Connect {
+        host: String,
+        port: u16,
+        detail: String,
     },
     #[error("smtp.ca_file {path}: {detail}")]
     Ca { path: String, detail: String },
@@ -31,49 +45,126 @@ pub enum SendError {
     Store(#[from] StoreError),
 }
 
-/// The SMTP submission server, with pooled connections.
-#[derive(Clone)]
+impl SendError {
+    /// The server cannot be reached at all (as opposed to refusing one message).
+    fn unreachable(&self) -> bool {
+        match self {
+            SendError::Connect { .. } => true,
+            SendError::Smtp { source, .. } => source.status().is_none(),
+            _ => false,
+        }
+    }
+
+    fn permanent(&self) -> bool {
+        match self {
+            SendError::Smtp { source, .. } => source.is_permanent(),
+            SendError::Address { .. } => true,
+            _ => false,
+        }
+    }
+}
+
+/// Implicit TLS done with pilah's own rustls setup, handed to lettre as a stream.
+#[derive(Debug)]
+struct TlsTcp(tokio_rustls::client::TlsStream<TcpStream>);
+
+impl AsyncRead for TlsTcp {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for TlsTcp {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_shutdown(cx)
+    }
+}
+
+impl AsyncTokioStream for TlsTcp {
+    fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.0.get_ref().0.peer_addr()
+    }
+}
+
+/// The SMTP submission server. One connection is opened per pass over the outbox and reused
+/// for every message of it, with `TCP_NODELAY` (lettre writes a message and its final dot
+/// separately: with Nagle's algorithm each message would wait ~40 ms for a delayed ACK).
 pub struct Smtp {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
     host: String,
     port: u16,
+    security: Security,
+    /// For STARTTLS (lettre upgrades the connection).
+    starttls: Option<TlsParameters>,
+    /// For implicit TLS (pilah's rustls setup, as for IMAP).
+    tls: Option<Arc<rustls::ClientConfig>>,
+    credentials: Option<Credentials>,
+    timeout: Duration,
+    hello: ClientId,
 }
 
 impl Smtp {
     pub fn new(cfg: &SmtpConfig, timeout: Duration) -> Result<Smtp, SendError> {
-        let tls_params = || -> Result<TlsParameters, SendError> {
-            let mut b = TlsParameters::builder(cfg.host.clone());
-            if let Some(path) = &cfg.ca_file {
-                let ca_err = |detail: String| SendError::Ca {
-                    path: path.display().to_string(),
-                    detail,
-                };
-                let pem = std::fs::read(path).map_err(|e| ca_err(e.to_string()))?;
-                let cert = Certificate::from_pem(&pem).map_err(|e| ca_err(e.to_string()))?;
-                b = b.add_root_certificate(cert);
+        let ca_err = |path: &std::path::Path, detail: String| SendError::Ca {
+            path: path.display().to_string(),
+            detail,
+        };
+        let starttls = match cfg.security {
+            Security::Starttls => {
+                let mut b = TlsParameters::builder(cfg.host.clone());
+                if let Some(path) = &cfg.ca_file {
+                    let pem = std::fs::read(path).map_err(|e| ca_err(path, e.to_string()))?;
+                    let cert =
+                        Certificate::from_pem(&pem).map_err(|e| ca_err(path, e.to_string()))?;
+                    b = b.add_root_certificate(cert);
+                }
+                Some(b.build_rustls().map_err(|source| SendError::Smtp {
+                    host: cfg.host.clone(),
+                    port: cfg.port,
+                    source,
+                })?)
             }
-            b.build_rustls().map_err(|source| SendError::Smtp {
-                host: cfg.host.clone(),
-                port: cfg.port,
-                source,
-            })
+            _ => None,
         };
         let tls = match cfg.security {
-            Security::Plain => Tls::None,
-            Security::Starttls => Tls::Required(tls_params()?),
-            Security::Tls => Tls::Wrapper(tls_params()?),
+            Security::Tls => Some(crate::source::tls_config(cfg.ca_file.as_deref()).map_err(
+                |detail| {
+                    ca_err(
+                        cfg.ca_file.as_deref().unwrap_or(std::path::Path::new("-")),
+                        detail,
+                    )
+                },
+            )?),
+            _ => None,
         };
-        let mut b = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(cfg.host.clone())
-            .port(cfg.port)
-            .tls(tls)
-            .timeout(Some(timeout));
-        if let (Some(user), Some(pass)) = (&cfg.username, &cfg.password) {
-            b = b.credentials(Credentials::new(user.clone(), pass.read("smtp.password")?));
-        }
+        let credentials = match (&cfg.username, &cfg.password) {
+            (Some(user), Some(pass)) => {
+                Some(Credentials::new(user.clone(), pass.read("smtp.password")?))
+            }
+            _ => None,
+        };
         Ok(Smtp {
-            transport: b.build(),
             host: cfg.host.clone(),
             port: cfg.port,
+            security: cfg.security,
+            starttls,
+            tls,
+            credentials,
+            timeout,
+            hello: ClientId::default(),
         })
     }
 
@@ -85,47 +176,131 @@ impl Smtp {
         }
     }
 
-    /// Connects and says hello (for `doctor` and start-up checks).
-    pub async fn check(&self) -> Result<(), SendError> {
-        self.transport
-            .test_connection()
-            .await
-            .map(|_| ())
-            .map_err(|e| self.err(e))
+    fn connect_err(&self, detail: impl std::fmt::Display) -> SendError {
+        SendError::Connect {
+            host: self.host.clone(),
+            port: self.port,
+            detail: detail.to_string(),
+        }
     }
 
-    pub async fn send(&self, item: &OutboxItem) -> Result<(), SendError> {
+    async fn timed<T>(
+        &self,
+        what: &str,
+        fut: impl std::future::Future<Output = Result<T, SendError>>,
+    ) -> Result<T, SendError> {
+        tokio::time::timeout(self.timeout, fut)
+            .await
+            .unwrap_or_else(|_| {
+                Err(self.connect_err(format!(
+                    "{what} timed out after {} s",
+                    self.timeout.as_secs()
+                )))
+            })
+    }
+
+    /// Opens a connection: TCP (no Nagle), TLS as configured, EHLO, AUTH.
+    async fn connect(&self) -> Result<AsyncSmtpConnection, SendError> {
+        self.timed("connect", async {
+            let tcp = TcpStream::connect((self.host.as_str(), self.port))
+                .await
+                .map_err(|e| self.connect_err(e))?;
+            let _ = tcp.set_nodelay(true);
+            let stream: Box<dyn AsyncTokioStream> = match (&self.security, &self.tls) {
+                (Security::Tls, Some(cfg)) => {
+                    let name = rustls::pki_types::ServerName::try_from(self.host.clone())
+                        .map_err(|e| self.connect_err(format!("bad host name: {e}")))?;
+                    let tls = tokio_rustls::TlsConnector::from(cfg.clone())
+                        .connect(name, tcp)
+                        .await
+                        .map_err(|e| self.connect_err(format!("TLS: {e}")))?;
+                    Box::new(TlsTcp(tls))
+                }
+                _ => Box::new(tcp),
+            };
+            let mut conn = AsyncSmtpConnection::connect_with_transport(stream, &self.hello)
+                .await
+                .map_err(|e| self.err(e))?;
+            if let Some(params) = &self.starttls {
+                conn.starttls(params.clone(), &self.hello)
+                    .await
+                    .map_err(|e| self.err(e))?;
+            }
+            if let Some(creds) = &self.credentials {
+                conn.auth(&[Mechanism::Plain, Mechanism::Login], creds)
+                    .await
+                    .map_err(|e| self.err(e))?;
+            }
+            Ok(conn)
+        })
+        .await
+    }
+
+    /// Connects and says hello (for `doctor` and start-up checks).
+    pub async fn check(&self) -> Result<(), SendError> {
+        let mut conn = self.connect().await?;
+        let _ = conn.quit().await;
+        Ok(())
+    }
+
+    fn envelope(item: &OutboxItem) -> Result<Envelope, SendError> {
+        let bad = |address: &str| SendError::Address {
+            id: item.id,
+            address: address.to_string(),
+        };
         let from = if item.env_from.is_empty() {
             None
         } else {
             Some(
                 item.env_from
                     .parse::<Address>()
-                    .map_err(|_| SendError::Address {
-                        id: item.id,
-                        address: item.env_from.clone(),
-                    })?,
+                    .map_err(|_| bad(&item.env_from))?,
             )
         };
         let to = item
             .rcpt
             .iter()
-            .map(|r| {
-                r.parse::<Address>().map_err(|_| SendError::Address {
-                    id: item.id,
-                    address: r.clone(),
-                })
-            })
+            .map(|r| r.parse::<Address>().map_err(|_| bad(r)))
             .collect::<Result<Vec<_>, _>>()?;
-        let envelope = Envelope::new(from, to).map_err(|_| SendError::Address {
-            id: item.id,
-            address: item.rcpt.join(","),
-        })?;
-        self.transport
-            .send_raw(&envelope, &item.body)
-            .await
-            .map(|_| ())
-            .map_err(|e| self.err(e))
+        Envelope::new(from, to).map_err(|_| bad(&item.rcpt.join(",")))
+    }
+
+    /// Sends one item over `conn` (opened if needed; dropped when it broke).
+    async fn send_on(
+        &self,
+        conn: &mut Option<AsyncSmtpConnection>,
+        item: &OutboxItem,
+    ) -> Result<(), SendError> {
+        let envelope = Self::envelope(item)?;
+        if conn.as_ref().is_none_or(|c| c.has_broken()) {
+            *conn = Some(self.connect().await?);
+        }
+        let Some(c) = conn.as_mut() else {
+            return Err(self.connect_err("no connection"));
+        };
+        // Once started, a send is not cancelled by pilah: only the network timeout ends it.
+        let r = self
+            .timed("send", async {
+                c.send(&envelope, &item.body).await.map_err(|e| self.err(e))
+            })
+            .await;
+        if r.is_err() && conn.as_ref().is_none_or(|c| c.has_broken()) {
+            *conn = None;
+        }
+        if let Err(SendError::Connect { .. }) = &r {
+            *conn = None;
+        }
+        r.map(|_| ())
+    }
+
+    /// Sends one item on a connection of its own.
+    pub async fn send(&self, item: &OutboxItem) -> Result<(), SendError> {
+        let mut conn = None;
+        let r = self.send_on(&mut conn, item).await;
+        if let Some(mut c) = conn {
+            let _ = c.quit().await;
+        }
+        r
     }
 }
 
@@ -165,57 +340,62 @@ pub async fn drain(
 ) -> Result<DrainStats, SendError> {
     let mut stats = DrainStats::default();
     let mut last_id = 0;
-    loop {
-        let batch = store.due(all, 200)?;
-        let batch: Vec<_> = batch.into_iter().filter(|i| i.id > last_id).collect();
-        if batch.is_empty() {
-            return Ok(stats);
-        }
-        for item in batch {
-            last_id = item.id;
-            // Once started, a send is not cancelled: lettre must see the server's answer.
-            match smtp.send(&item).await {
-                Ok(()) => {
-                    store.sent(item.id)?;
-                    stats.sent += 1;
-                    tracing::info!(
-                        step = "sent",
-                        ticket = ticket_of(&item.message_id),
-                        kind = %item.kind,
-                        message_id = %item.message_id,
-                        rcpt = %item.rcpt.join(","),
-                        "sent"
-                    );
-                }
-                Err(e) => {
-                    let permanent = matches!(&e, SendError::Smtp { source, .. } if source.is_permanent())
-                        || matches!(e, SendError::Address { .. });
-                    let next = Utc::now()
-                        + chrono::Duration::from_std(backoff(retry_initial, item.attempts))
-                            .unwrap_or(chrono::Duration::seconds(30));
-                    store.send_failed(item.id, &e.to_string(), next, permanent)?;
-                    if permanent {
-                        stats.failed += 1;
-                        tracing::error!(step = "send-failed", kind = %item.kind, message_id = %item.message_id, error = %e, "the server refused this message for good");
-                    } else {
-                        stats.deferred += 1;
-                        tracing::warn!(step = "send-deferred", kind = %item.kind, message_id = %item.message_id, error = %e, "will retry");
-                        let unreachable = matches!(&e, SendError::Smtp { source, .. } if source.status().is_none());
-                        if unreachable {
-                            // The server is down: don't hammer it with the rest of the queue.
-                            let rest = store
-                                .due(all, 100_000)?
-                                .into_iter()
-                                .filter(|i| i.id > last_id)
-                                .count();
-                            stats.deferred += rest;
-                            return Ok(stats);
+    let mut conn: Option<AsyncSmtpConnection> = None;
+    let result = async {
+        loop {
+            let batch = store.due(all, 200)?;
+            let batch: Vec<_> = batch.into_iter().filter(|i| i.id > last_id).collect();
+            if batch.is_empty() {
+                return Ok(());
+            }
+            for item in batch {
+                last_id = item.id;
+                match smtp.send_on(&mut conn, &item).await {
+                    Ok(()) => {
+                        store.sent(item.id)?;
+                        stats.sent += 1;
+                        tracing::info!(
+                            step = "sent",
+                            ticket = ticket_of(&item.message_id),
+                            kind = %item.kind,
+                            message_id = %item.message_id,
+                            rcpt = %item.rcpt.join(","),
+                            "sent"
+                        );
+                    }
+                    Err(e) => {
+                        let permanent = e.permanent();
+                        let next = Utc::now()
+                            + chrono::Duration::from_std(backoff(retry_initial, item.attempts))
+                                .unwrap_or(chrono::Duration::seconds(30));
+                        store.send_failed(item.id, &e.to_string(), next, permanent)?;
+                        if permanent {
+                            stats.failed += 1;
+                            tracing::error!(step = "send-failed", ticket = ticket_of(&item.message_id), kind = %item.kind, message_id = %item.message_id, error = %e, "the server refused this message for good");
+                        } else {
+                            stats.deferred += 1;
+                            tracing::warn!(step = "send-deferred", ticket = ticket_of(&item.message_id), kind = %item.kind, message_id = %item.message_id, error = %e, "will retry");
+                            if e.unreachable() {
+                                // The server is down: don't hammer it with the rest of the queue.
+                                let rest = store
+                                    .due(all, 100_000)?
+                                    .into_iter()
+                                    .filter(|i| i.id > last_id)
+                                    .count();
+                                stats.deferred += rest;
+                                return Ok(());
+                            }
                         }
                     }
                 }
             }
         }
     }
+    .await;
+    if let Some(mut c) = conn {
+        let _ = tokio::time::timeout(Duration::from_secs(5), c.quit()).await;
+    }
+    result.map(|()| stats)
 }
 
 #[cfg(test)]

@@ -94,3 +94,34 @@ fn mangled_fixtures_never_panic_the_parse_and_classify_path() {
     eprintln!("{parsed} mangled messages classified, {refused} refused as not mail");
     assert!(parsed > files.len(), "most mangled mail is still mail");
 }
+
+#[test]
+fn one_automaton_per_field_decides_exactly_as_one_scan_per_keyword_list() {
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let rules = RuleSet::load(&repo.join("rules")).expect("default rules");
+    assert!(!rules.keyword_index.is_empty());
+    let mut plain = rules.clone();
+    plain.keyword_index = std::sync::Arc::new(Default::default());
+    let mut files = Vec::new();
+    emls(&repo.join("tests/fixtures"), &mut files);
+    emls(&repo.join("demo/mail"), &mut files);
+    let mut compared = 0;
+    for f in &files {
+        let Ok(mail) = pilah::parse::parse(&std::fs::read(f).unwrap()) else {
+            continue;
+        };
+        for mailbox in ["lapor", "callcenter"] {
+            let a = pilah::classify::explain(&rules, &mail, mailbox, "Pilah/otomatis");
+            let b = pilah::classify::explain(&plain, &mail, mailbox, "Pilah/otomatis");
+            assert_eq!(a.0, b.0, "{} in {mailbox}", f.display());
+            let matched = |t: &[pilah::classify::RuleTrace]| {
+                t.iter()
+                    .map(|r| (r.rule.clone(), r.matched))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(matched(&a.1), matched(&b.1), "{} in {mailbox}", f.display());
+            compared += 1;
+        }
+    }
+    assert!(compared > 500);
+}

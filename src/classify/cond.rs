@@ -1,6 +1,6 @@
 //! Conditions of rules: fields of a message, matchers, and `all`/`any`/`not`.
 
-use super::keywords::{KeywordSet, Squeezed};
+use super::keywords::{KeywordHit, KeywordIndex, KeywordSet, Squeezed};
 use crate::parse::{domain_of, Mail};
 use regex::Regex;
 use std::cell::OnceCell;
@@ -125,16 +125,29 @@ pub struct Subject<'a> {
     pub mail: &'a Mail,
     pub mailbox: &'a str,
     squeezed: HashMap<Field, Vec<Squeezed>>,
+    /// The rules set's per-field keyword automata, and what they found in this message.
+    index: Option<&'a HashMap<Field, KeywordIndex>>,
+    hits: HashMap<Field, HashMap<usize, KeywordHit>>,
     text_field: OnceCell<String>,
     attachment_names: Vec<String>,
 }
 
 impl<'a> Subject<'a> {
     pub fn new(mail: &'a Mail, mailbox: &'a str) -> Subject<'a> {
+        Subject::with_index(mail, mailbox, None)
+    }
+
+    pub fn with_index(
+        mail: &'a Mail,
+        mailbox: &'a str,
+        index: Option<&'a HashMap<Field, KeywordIndex>>,
+    ) -> Subject<'a> {
         Subject {
             mail,
             mailbox,
             squeezed: HashMap::new(),
+            index,
+            hits: HashMap::new(),
             text_field: OnceCell::new(),
             attachment_names: mail
                 .attachments
@@ -334,6 +347,24 @@ fn eval_match(field: &Field, matcher: &Matcher, s: &mut Subject) -> Option<Vec<E
         }
         Matcher::Keywords(set) => {
             s.ensure_squeezed(field);
+            if let Some(index) = s.index.and_then(|i| i.get(field)) {
+                // One scan of the field for every keyword set of the rules.
+                if !s.hits.contains_key(field) {
+                    let mut found = HashMap::new();
+                    if let Some(squeezed) = s.squeezed.get(field) {
+                        for (v, sq) in s.values(field).into_iter().zip(squeezed) {
+                            index.scan(v, sq, &mut found);
+                        }
+                    }
+                    s.hits.insert(field.clone(), found);
+                }
+                return s
+                    .hits
+                    .get(field)
+                    .and_then(|h| h.get(&set.id))
+                    .cloned()
+                    .and_then(|hit| ev(&hit.text, hit.keyword));
+            }
             let squeezed = s.squeezed.get(field)?;
             s.values(field)
                 .into_iter()

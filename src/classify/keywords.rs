@@ -116,7 +116,11 @@ pub fn expand_alternatives(entry: &str) -> Result<Vec<String>, String> {
 /// A compiled keyword list.
 #[derive(Debug, Clone)]
 pub struct KeywordSet {
+    /// Unique within a rules set: its key in the per-field [`KeywordIndex`].
+    pub id: usize,
     automaton: AhoCorasick,
+    /// The squeezed patterns.
+    patterns: Vec<String>,
     /// For each pattern, the entry it came from (as written).
     entries: Vec<String>,
 }
@@ -149,7 +153,9 @@ impl KeywordSet {
             .build(&patterns)
             .map_err(|e| e.to_string())?;
         Ok(KeywordSet {
+            id: 0,
             automaton,
+            patterns,
             entries: sources,
         })
     }
@@ -175,6 +181,59 @@ impl KeywordSet {
 
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+}
+
+/// Every keyword set that tests one field, in one automaton: a message's field is scanned
+/// once, whatever the number of rules and keywords, and each set's first hit is looked up.
+#[derive(Debug, Clone)]
+pub struct KeywordIndex {
+    automaton: AhoCorasick,
+    /// For each pattern: the set it belongs to, and its entry as written.
+    owner: Vec<(usize, String)>,
+}
+
+impl KeywordIndex {
+    pub fn new<'a>(sets: impl IntoIterator<Item = &'a KeywordSet>) -> Result<KeywordIndex, String> {
+        let mut patterns: Vec<&str> = Vec::new();
+        let mut owner = Vec::new();
+        for set in sets {
+            for (p, e) in set.patterns.iter().zip(&set.entries) {
+                patterns.push(p);
+                owner.push((set.id, e.clone()));
+            }
+        }
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&patterns)
+            .map_err(|e| e.to_string())?;
+        Ok(KeywordIndex { automaton, owner })
+    }
+
+    /// The first whole-word hit of every set in `text`, by set id.
+    pub fn scan(
+        &self,
+        original: &str,
+        text: &Squeezed,
+        into: &mut std::collections::HashMap<usize, KeywordHit>,
+    ) {
+        for m in self.automaton.find_overlapping_iter(&text.text) {
+            let (set, entry) = &self.owner[m.pattern().as_usize()];
+            if into.contains_key(set) {
+                continue;
+            }
+            if text.is_boundary(m.start()) && text.is_boundary(m.end()) {
+                let (s, e) = text.original_range(m.start(), m.end());
+                let e = ceil_char_boundary(original, e);
+                into.insert(
+                    *set,
+                    KeywordHit {
+                        keyword: entry.clone(),
+                        text: original.get(s..e).unwrap_or("").to_string(),
+                    },
+                );
+            }
+        }
     }
 }
 

@@ -81,6 +81,9 @@ pub struct RuleSet {
     pub templates: BTreeMap<String, Template>,
     /// Indonesia's regions, from `regions.csv` (empty when the file is absent).
     pub regions: std::sync::Arc<crate::region::Regions>,
+    /// Every keyword set of the rules, one automaton per field (see [`KeywordIndex`]).
+    pub keyword_index:
+        std::sync::Arc<std::collections::HashMap<Field, super::keywords::KeywordIndex>>,
     /// A hash of every file that made this set: which rules produced a decision.
     pub version: String,
     /// Problems that do not stop the set from loading.
@@ -346,6 +349,60 @@ impl Lists {
         }
         out
     }
+}
+
+/// A fresh id for a keyword set (unique in the process, hence within any rules set).
+fn next_set_id() -> usize {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// One automaton per field over every keyword set that tests it.
+fn keyword_index(
+    rules: &[Rule],
+    diags: &mut Diagnostics,
+) -> std::collections::HashMap<Field, super::keywords::KeywordIndex> {
+    fn walk<'a>(c: &'a Cond, out: &mut std::collections::HashMap<Field, Vec<&'a KeywordSet>>) {
+        match c {
+            Cond::Always => {}
+            Cond::All(cs) | Cond::Any(cs) => cs.iter().for_each(|c| walk(c, out)),
+            Cond::Not(c) => walk(c, out),
+            Cond::Match {
+                fields,
+                matcher: Matcher::Keywords(set),
+            } => {
+                for f in fields {
+                    out.entry(f.clone()).or_default().push(set);
+                }
+            }
+            Cond::Match { .. } => {}
+        }
+    }
+    let mut per_field = std::collections::HashMap::new();
+    for r in rules {
+        walk(&r.cond, &mut per_field);
+    }
+    let mut out = std::collections::HashMap::new();
+    for (field, sets) in per_field {
+        match super::keywords::KeywordIndex::new(sets) {
+            Ok(ix) => {
+                out.insert(field, ix);
+            }
+            Err(e) => diags.warning(
+                Location {
+                    file: PathBuf::from("(keywords)"),
+                    line: 1,
+                    col: 1,
+                },
+                format!(
+                    "cannot combine the keywords of field {}: {e}; each list is scanned on its own",
+                    field.name()
+                ),
+            ),
+        }
+    }
+    out
 }
 
 /// A list as written, with the file it is in.
@@ -776,6 +833,7 @@ fn build(
         }
     }
 
+    let index = keyword_index(&rules, diags);
     Some(RuleSet {
         dir: dir.to_path_buf(),
         units,
@@ -783,6 +841,7 @@ fn build(
         rules,
         fallback,
         templates,
+        keyword_index: std::sync::Arc::new(index),
         regions: std::sync::Arc::new(crate::region::Regions::empty()),
         version,
         warnings: Diagnostics::default(),
@@ -907,7 +966,10 @@ fn compile(
             return None;
         }
         match KeywordSet::new(&entries) {
-            Ok(set) => Matcher::Keywords(set),
+            Ok(mut set) => {
+                set.id = next_set_id();
+                Matcher::Keywords(set)
+            }
             Err(e) => {
                 diags.error(src.loc(c), format!("bad keyword {e}"));
                 return None;

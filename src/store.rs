@@ -88,7 +88,6 @@ pub struct OutboxItem {
     pub message_id: String,
     pub env_from: String,
     pub rcpt: Vec<String>,
-    pub body: Vec<u8>,
     pub attempts: i64,
 }
 
@@ -466,7 +465,7 @@ impl Store {
     pub fn due(&self, all: bool, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
         let conn = self.conn();
         let mut st = conn.prepare(
-            "SELECT id, message_row, kind, message_id, env_from, rcpt, body, attempts FROM outbox
+            "SELECT id, message_row, kind, message_id, env_from, rcpt, attempts FROM outbox
              WHERE sent_at IS NULL AND failed_at IS NULL AND (?1 OR next_attempt_at <= ?2)
              ORDER BY id LIMIT ?3",
         )?;
@@ -479,11 +478,22 @@ impl Store {
                 message_id: r.get(3)?,
                 env_from: r.get(4)?,
                 rcpt: serde_json::from_str(&rcpt).unwrap_or_default(),
-                body: r.get(6)?,
-                attempts: r.get(7)?,
+                attempts: r.get(6)?,
             })
         })?;
         rows.collect::<Result<Vec<_>, _>>().map_err(Into::into)
+    }
+
+    /// The bytes of one queued message, read when it is sent (a queue of large forwards is
+    /// never held in memory at once).
+    pub fn outbox_body(&self, item: i64) -> Result<Vec<u8>, StoreError> {
+        self.conn()
+            .query_row(
+                "SELECT body FROM outbox WHERE id = ?1",
+                params![item],
+                |r| r.get(0),
+            )
+            .map_err(Into::into)
     }
 
     pub fn sent(&self, item: i64) -> Result<(), StoreError> {

@@ -270,6 +270,7 @@ impl Smtp {
         &self,
         conn: &mut Option<AsyncSmtpConnection>,
         item: &OutboxItem,
+        body: &[u8],
     ) -> Result<(), SendError> {
         let envelope = Self::envelope(item)?;
         if conn.as_ref().is_none_or(|c| c.has_broken()) {
@@ -281,7 +282,7 @@ impl Smtp {
         // Once started, a send is not cancelled by pilah: only the network timeout ends it.
         let r = self
             .timed("send", async {
-                c.send(&envelope, &item.body).await.map_err(|e| self.err(e))
+                c.send(&envelope, body).await.map_err(|e| self.err(e))
             })
             .await;
         if r.is_err() && conn.as_ref().is_none_or(|c| c.has_broken()) {
@@ -294,9 +295,9 @@ impl Smtp {
     }
 
     /// Sends one item on a connection of its own.
-    pub async fn send(&self, item: &OutboxItem) -> Result<(), SendError> {
+    pub async fn send(&self, item: &OutboxItem, body: &[u8]) -> Result<(), SendError> {
         let mut conn = None;
-        let r = self.send_on(&mut conn, item).await;
+        let r = self.send_on(&mut conn, item, body).await;
         if let Some(mut c) = conn {
             let _ = c.quit().await;
         }
@@ -350,7 +351,10 @@ pub async fn drain(
             }
             for item in batch {
                 last_id = item.id;
-                match smtp.send_on(&mut conn, &item).await {
+                let body = store.outbox_body(item.id)?;
+                let sent = smtp.send_on(&mut conn, &item, &body).await;
+                drop(body);
+                match sent {
                     Ok(()) => {
                         store.sent(item.id)?;
                         stats.sent += 1;

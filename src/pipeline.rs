@@ -459,13 +459,13 @@ impl Pipeline<'_> {
                 continue;
             };
             match compose::forward(ctx, unit, raw, sender) {
-                Ok((id, msg)) => outgoing.push(Outgoing {
+                Ok((id, body)) => outgoing.push(Outgoing {
                     kind: "forward",
                     message_id: id,
                     env_from: self.config.smtp.from.clone(),
                     rcpt: unit.pics.clone(),
                     unit: Some(unit.id.clone()),
-                    body: msg.formatted(),
+                    body,
                 }),
                 Err(e) => {
                     tracing::error!(step = "forward-failed", mailbox = %ctx.mailbox, ticket = %ctx.ticket, unit = %unit.id, error = %e, "cannot compose the forward")

@@ -238,22 +238,65 @@ pub fn summary(ctx: &Context, unit: &Unit) -> String {
 
 /// The original as an attachment: `message/rfc822` when its bytes allow, otherwise an
 /// `application/octet-stream` `.eml` file (8-bit lines too long for SMTP, NULs, ...).
-fn original_part(raw: &[u8]) -> SinglePart {
-    let rfc822 = ContentType::parse("message/rfc822").expect("static content type");
-    match Body::new_with_encoding(raw.to_vec(), ContentTransferEncoding::SevenBit)
-        .or_else(|raw| Body::new_with_encoding(raw, ContentTransferEncoding::EightBit))
-    {
-        Ok(body) => SinglePart::builder()
-            .header(rfc822)
-            .header(ContentDisposition::inline_with_name("pesan-asli.eml"))
-            .body(body),
-        Err(raw) => SinglePart::builder()
-            .header(ContentType::parse("application/octet-stream").expect("static content type"))
-            .header(ContentDisposition::attachment("pesan-asli.eml"))
-            .body(
-                Body::new_with_encoding(raw, ContentTransferEncoding::Base64)
-                    .unwrap_or_else(Body::new),
-            ),
+/// Stands in the forward for the original until the finished message is assembled.
+const ORIGINAL_PLACEHOLDER: &str = "@@PILAH-ORIGINAL-MESSAGE-7f3c9a1e@@";
+
+/// How the original can travel as a `message/rfc822` part: 7bit or 8bit, or not at all
+/// (bare LF or CR, NUL, a line over 998 bytes: then it goes as a base64 `.eml` file).
+fn rfc822_encoding(raw: &[u8]) -> Option<ContentTransferEncoding> {
+    let (mut eight, mut line, mut prev) = (false, 0usize, 0u8);
+    for &b in raw {
+        match b {
+            b'\n' if prev != b'\r' => return None,
+            b'\n' => line = 0,
+            0 => return None,
+            _ if prev == b'\r' => return None,
+            b'\r' => {}
+            _ => {
+                line += 1;
+                if line > 998 {
+                    return None;
+                }
+                eight |= b >= 0x80;
+            }
+        }
+        prev = b;
+    }
+    if prev == b'\r' {
+        return None;
+    }
+    Some(if eight {
+        ContentTransferEncoding::EightBit
+    } else {
+        ContentTransferEncoding::SevenBit
+    })
+}
+
+/// The part that carries the original: `message/rfc822` holding a placeholder (the bytes are
+/// put in place once, when the message is assembled, instead of being copied through the
+/// MIME builder), or a base64 `.eml` file when the bytes cannot travel as they are.
+fn original_part(raw: &[u8]) -> (SinglePart, bool) {
+    match rfc822_encoding(raw) {
+        Some(encoding) => (
+            SinglePart::builder()
+                .header(ContentType::parse("message/rfc822").expect("static content type"))
+                .header(ContentDisposition::inline_with_name("pesan-asli.eml"))
+                .header(encoding)
+                .body(ORIGINAL_PLACEHOLDER.to_string()),
+            true,
+        ),
+        None => (
+            SinglePart::builder()
+                .header(
+                    ContentType::parse("application/octet-stream").expect("static content type"),
+                )
+                .header(ContentDisposition::attachment("pesan-asli.eml"))
+                .body(
+                    Body::new_with_encoding(raw.to_vec(), ContentTransferEncoding::Base64)
+                        .unwrap_or_else(Body::new),
+                ),
+            false,
+        ),
     }
 }
 
@@ -263,7 +306,7 @@ pub fn forward(
     unit: &Unit,
     raw: &[u8],
     sender: &Sender,
-) -> Result<(String, Message), ComposeError> {
+) -> Result<(String, Vec<u8>), ComposeError> {
     let kind = match ctx.followup {
         Some(row) => format!("fwd.{}.{row}", unit.id),
         None => format!("fwd.{}", unit.id),
@@ -308,12 +351,29 @@ pub fn forward(
     if let Some(orig) = &ctx.mail.message_id {
         b = b.references(format!("<{orig}>"));
     }
+    let (part, placeholder) = original_part(raw);
     let msg = b.multipart(
         MultiPart::mixed()
             .singlepart(SinglePart::plain(summary(ctx, unit)))
-            .singlepart(original_part(raw)),
+            .singlepart(part),
     )?;
-    Ok((id, msg))
+    let formatted = msg.formatted();
+    drop(msg);
+    if !placeholder {
+        return Ok((id, formatted));
+    }
+    let token = ORIGINAL_PLACEHOLDER.as_bytes();
+    let Some(at) = formatted.windows(token.len()).position(|w| w == token) else {
+        return Err(ComposeError::Build(lettre::error::Error::MissingFrom));
+    };
+    let mut out = Vec::with_capacity(formatted.len() + raw.len());
+    out.extend_from_slice(&formatted[..at]);
+    out.extend_from_slice(raw);
+    if !raw.ends_with(b"\r\n") {
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(&formatted[at + token.len()..]);
+    Ok((id, out))
 }
 
 /// The acknowledgement to the sender, from the mailbox's own address.
@@ -358,6 +418,22 @@ pub fn acknowledgement(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn which_originals_travel_as_message_rfc822() {
+        assert!(matches!(
+            rfc822_encoding(b"Subject: a\r\n\r\nhalo\r\n"),
+            Some(ContentTransferEncoding::SevenBit)
+        ));
+        assert!(matches!(
+            rfc822_encoding("Subject: á\r\n\r\nhalo\r\n".as_bytes()),
+            Some(ContentTransferEncoding::EightBit)
+        ));
+        assert!(rfc822_encoding(b"Subject: a\n\nbare lf\n").is_none());
+        assert!(rfc822_encoding(b"a\rb\r\n").is_none());
+        assert!(rfc822_encoding(&[b'a'; 1200]).is_none());
+        assert!(rfc822_encoding(b"nul\x00\r\n").is_none());
+    }
 
     #[test]
     fn indonesian_dates() {

@@ -287,41 +287,38 @@ fn alert_stale_mailbox(
          Galat terakhir:\n  {}\n\nPesan di kotak surat ini belum diproses sampai masalah ini diatasi.\n",
         m.name, minutes, error
     );
-    let domain = shared
-        .config
-        .smtp
-        .from
-        .rsplit_once('@')
-        .map(|(_, d)| d)
-        .unwrap_or("pilah.invalid");
+    let sender = crate::act::compose::Sender {
+        address: &shared.config.smtp.from,
+        name: &shared.config.smtp.from_name,
+    };
     let id = format!(
         "<stale.{}.{}@{}>",
         m.name,
         chrono::Utc::now().timestamp(),
-        domain
+        crate::act::compose::id_domain(&shared.config.smtp.from)
     );
-    let msg = (|| {
-        lettre::Message::builder()
-            .from(shared.config.smtp.from.parse().ok()?)
-            .to(admin.parse().ok()?)
-            .subject(format!(
-                "[pilah] Kotak surat {} tidak dapat diambil",
-                m.name
-            ))
-            .message_id(Some(id.clone()))
-            .header(crate::act::compose::AutoSubmitted("auto-generated".into()))
-            .header(crate::act::compose::PilahKind("alert".into()))
-            .body(text)
-            .ok()
-    })();
-    if let Some(msg) = msg {
+    let to = [admin.clone()];
+    let body = crate::act::compose::notice(
+        &sender,
+        crate::act::compose::Notice {
+            kind: "alert",
+            message_id: id.clone(),
+            to: &to,
+            subject: format!("[pilah] Kotak surat {} tidak dapat diambil", m.name),
+            text,
+            ticket: None,
+            reply_to: None,
+            about: None,
+        },
+    );
+    if let Some(body) = body {
         let _ = shared.store.queue(&crate::store::Outgoing {
             kind: "alert",
             message_id: id,
             env_from: String::new(),
-            rcpt: vec![admin.clone()],
+            rcpt: to.to_vec(),
             unit: None,
-            body: msg.formatted(),
+            body,
         });
         shared.outbox.notify_one();
     }

@@ -564,24 +564,36 @@ impl Pipeline<'_> {
                 stored.uid.uidvalidity,
                 stored.uid.uid,
                 stored.id,
-                self.config.smtp.from.rsplit_once('@').map(|(_, d)| d).unwrap_or("pilah.invalid")
+                compose::id_domain(&self.config.smtp.from)
             );
-            let msg = lettre::Message::builder()
-                .from(self.config.smtp.from.parse().ok()?)
-                .to(admin.parse().ok()?)
-                .subject(format!("[pilah] Pesan dikarantina: {} UID {}", self.mailbox.name, stored.uid.uid))
-                .message_id(Some(id.clone()))
-                .header(compose::AutoSubmitted("auto-generated".into()))
-                .header(compose::PilahKind("alert".into()))
-                .body(text)
-                .ok()?;
+            let sender = Sender {
+                address: &self.config.smtp.from,
+                name: &self.config.smtp.from_name,
+            };
+            let to = [admin.clone()];
+            let body = compose::notice(
+                &sender,
+                compose::Notice {
+                    kind: "alert",
+                    message_id: id.clone(),
+                    to: &to,
+                    subject: format!(
+                        "[pilah] Pesan dikarantina: {} UID {}",
+                        self.mailbox.name, stored.uid.uid
+                    ),
+                    text,
+                    ticket: None,
+                    reply_to: None,
+                    about: None,
+                },
+            )?;
             Some(Outgoing {
                 kind: "alert",
                 message_id: id,
                 env_from: String::new(),
-                rcpt: vec![admin.clone()],
+                rcpt: to.to_vec(),
                 unit: None,
-                body: msg.formatted(),
+                body,
             })
         });
         let outgoing: Vec<Outgoing> = alert.into_iter().collect();

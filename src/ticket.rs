@@ -68,21 +68,26 @@ CREATE TABLE IF NOT EXISTS tickets (
 CREATE INDEX IF NOT EXISTS tickets_open ON tickets (answered_at, unit);
 "#;
 
+/// The columns [`record_from_row`] reads.
+const RECORD_COLUMNS: &str = "ticket, mailbox, category, unit, sender, opened_at, answered_at";
+
+fn record_from_row(r: &rusqlite::Row) -> rusqlite::Result<TicketRecord> {
+    Ok(TicketRecord {
+        ticket: r.get(0)?,
+        mailbox: r.get(1)?,
+        category: r.get(2)?,
+        unit: r.get(3)?,
+        sender: r.get(4)?,
+        opened_at: r.get(5)?,
+        answered_at: r.get(6)?,
+    })
+}
+
 fn get(tx: &Transaction, ticket: &str) -> Result<Option<TicketRecord>, StoreError> {
     tx.query_row(
-        "SELECT ticket, mailbox, category, unit, sender, opened_at, answered_at FROM tickets WHERE ticket = ?1",
+        &format!("SELECT {RECORD_COLUMNS} FROM tickets WHERE ticket = ?1"),
         params![ticket],
-        |r| {
-            Ok(TicketRecord {
-                ticket: r.get(0)?,
-                mailbox: r.get(1)?,
-                category: r.get(2)?,
-                unit: r.get(3)?,
-                sender: r.get(4)?,
-                opened_at: r.get(5)?,
-                answered_at: r.get(6)?,
-            })
-        },
+        record_from_row,
     )
     .optional()
     .map_err(Into::into)
@@ -369,22 +374,12 @@ pub fn open_tickets(
     unit: Option<&str>,
 ) -> Result<Vec<TicketRecord>, StoreError> {
     store.transaction(|tx| {
-        let mut st = tx.prepare(
-            "SELECT ticket, mailbox, category, unit, sender, opened_at, answered_at FROM tickets
+        let mut st = tx.prepare(&format!(
+            "SELECT {RECORD_COLUMNS} FROM tickets
              WHERE answered_at IS NULL AND unit IS NOT NULL AND (?1 IS NULL OR unit = ?1)
-             ORDER BY opened_at, ticket",
-        )?;
-        let rows = st.query_map(params![unit], |r| {
-            Ok(TicketRecord {
-                ticket: r.get(0)?,
-                mailbox: r.get(1)?,
-                category: r.get(2)?,
-                unit: r.get(3)?,
-                sender: r.get(4)?,
-                opened_at: r.get(5)?,
-                answered_at: r.get(6)?,
-            })
-        })?;
+             ORDER BY opened_at, ticket"
+        ))?;
+        let rows = st.query_map(params![unit], record_from_row)?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
     })
 }
@@ -535,27 +530,23 @@ pub fn remind(
                 crate::act::compose::indonesian_time(opened.with_timezone(&Utc), config.timezone),
                 waited_h,
             );
-            let msg = (|| {
-                let mut b = lettre::Message::builder()
-                    .from(lettre::message::Mailbox::new(
-                        Some(config.smtp.from_name.clone()),
-                        sender_addr.parse().ok()?,
-                    ))
-                    .subject(format!("[{}] {title}: belum dijawab — {subject}", t.ticket))
-                    .message_id(Some(id.clone()))
-                    .references(fwd_id.clone())
-                    .in_reply_to(fwd_id)
-                    .header(crate::act::compose::AutoSubmitted("auto-generated".into()))
-                    .header(crate::act::compose::PilahTicket(t.ticket.clone()))
-                    .header(crate::act::compose::PilahKind(kind.into()));
-                for r in &rcpt {
-                    b = b.to(r.parse().ok()?);
-                }
-                if let Some(sender) = t.sender.as_deref().and_then(|s| s.parse().ok()) {
-                    b = b.reply_to(lettre::message::Mailbox::new(None, sender));
-                }
-                b.body(text).ok()
-            })();
+            let sender = crate::act::compose::Sender {
+                address: sender_addr,
+                name: &config.smtp.from_name,
+            };
+            let msg = crate::act::compose::notice(
+                &sender,
+                crate::act::compose::Notice {
+                    kind,
+                    message_id: id.clone(),
+                    to: &rcpt,
+                    subject: format!("[{}] {title}: belum dijawab — {subject}", t.ticket),
+                    text,
+                    ticket: Some(&t.ticket),
+                    reply_to: t.sender.as_deref(),
+                    about: Some(fwd_id),
+                },
+            );
             let Some(msg) = msg else { continue };
             let column = if kind == "reminder" {
                 "reminded_at"
@@ -573,7 +564,7 @@ pub fn remind(
                         sender_addr,
                         serde_json::to_string(&rcpt).unwrap_or_default(),
                         unit.id,
-                        msg.formatted(),
+                        msg,
                         Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
                     ],
                 )?;
@@ -636,25 +627,23 @@ pub fn remind(
             ));
         }
         text.push_str("\nDaftar ini dikirim otomatis oleh pilah setiap hari layanan.\n");
-        let msg = (|| {
-            let mut b = lettre::Message::builder()
-                .from(lettre::message::Mailbox::new(
-                    Some(config.smtp.from_name.clone()),
-                    sender_addr.parse().ok()?,
-                ))
-                .subject(format!(
-                    "[pilah] {} tiket terbuka — {}",
-                    mine.len(),
-                    unit.name
-                ))
-                .message_id(Some(id.clone()))
-                .header(crate::act::compose::AutoSubmitted("auto-generated".into()))
-                .header(crate::act::compose::PilahKind("digest".into()));
-            for r in &unit.pics {
-                b = b.to(r.parse().ok()?);
-            }
-            b.body(text).ok()
-        })();
+        let sender = crate::act::compose::Sender {
+            address: sender_addr,
+            name: &config.smtp.from_name,
+        };
+        let msg = crate::act::compose::notice(
+            &sender,
+            crate::act::compose::Notice {
+                kind: "digest",
+                message_id: id.clone(),
+                to: &unit.pics,
+                subject: format!("[pilah] {} tiket terbuka — {}", mine.len(), unit.name),
+                text,
+                ticket: None,
+                reply_to: None,
+                about: None,
+            },
+        );
         let Some(msg) = msg else { continue };
         store.queue(&crate::store::Outgoing {
             kind: "digest",
@@ -662,7 +651,7 @@ pub fn remind(
             env_from: sender_addr.clone(),
             rcpt: unit.pics.clone(),
             unit: Some(unit.id.clone()),
-            body: msg.formatted(),
+            body: msg,
         })?;
         stats.digests += 1;
     }

@@ -253,3 +253,50 @@ fn doctor_gives_a_verdict_per_item() {
         "{report}"
     );
 }
+
+#[test]
+fn a_mailbox_that_cannot_be_fetched_is_reported_to_the_admin_once() {
+    let t = Scratch::new("start_date = \"2024-03-01\"\n[limits]\nalert_after_minutes = 0");
+    // lapor's password is wrong; callcenter's is right.
+    let cfg = std::fs::read_to_string(&t.config).unwrap();
+    let bad = t.dir.path().join("wrong");
+    std::fs::write(&bad, "nope\n").unwrap();
+    let first = cfg.find("password_file").unwrap();
+    let end = first + cfg[first..].find('\n').unwrap();
+    std::fs::write(
+        &t.config,
+        format!(
+            "{}password_file = \"{}\"{}",
+            &cfg[..first],
+            bad.display(),
+            &cfg[end..]
+        ),
+    )
+    .unwrap();
+    let mut child = start(&t);
+    let admin = t.addr("admin");
+    wait_for("the alert", &t, || !contents(&admin).is_empty());
+    // Two more failed reconnects (backoff 2 s, then 4 s), and still one alert.
+    wait_for("more reconnect attempts", &t, || {
+        log(&t).matches("fetch-failed").count() >= 3
+    });
+    signal(&child, "-TERM");
+    let _ = child.wait();
+    let alerts = contents(&admin);
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert!(
+        alerts[0].subject().contains("lapor"),
+        "{}",
+        alerts[0].subject()
+    );
+    let body = alerts[0]
+        .parsed()
+        .body_text(0)
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        body.contains("login"),
+        "the alert carries the last error: {body}"
+    );
+    assert!(log(&t).contains("mailbox-stale"));
+}

@@ -114,10 +114,53 @@ pub fn indonesian_time(t: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
 }
 
 fn domain_of_sender(s: &Sender) -> String {
-    s.address
+    id_domain(s.address).to_string()
+}
+
+/// The domain of pilah's own Message-IDs: that of its address.
+pub fn id_domain(address: &str) -> &str {
+    address
         .rsplit_once('@')
-        .map(|(_, d)| d.to_string())
-        .unwrap_or_else(|| "pilah.invalid".to_string())
+        .map(|(_, d)| d)
+        .unwrap_or("pilah.invalid")
+}
+
+/// A plain-text notice from pilah itself: alerts to the admin, reminders, digests.
+pub struct Notice<'a> {
+    /// `X-Pilah-Kind`: alert, reminder, escalation, digest.
+    pub kind: &'a str,
+    pub message_id: String,
+    pub to: &'a [String],
+    pub subject: String,
+    pub text: String,
+    pub ticket: Option<&'a str>,
+    pub reply_to: Option<&'a str>,
+    /// The forward this notice is about (threads it with the ticket).
+    pub about: Option<String>,
+}
+
+/// Builds a notice; `None` when an address is unusable.
+pub fn notice(sender: &Sender, n: Notice) -> Option<Vec<u8>> {
+    let mut b = Message::builder()
+        .from(mailbox(Some(sender.name), sender.address, "smtp.from").ok()?)
+        .subject(n.subject)
+        .message_id(Some(n.message_id))
+        .date_now()
+        .header(AutoSubmitted("auto-generated".into()))
+        .header(PilahKind(n.kind.into()));
+    if let Some(t) = n.ticket {
+        b = b.header(PilahTicket(t.into()));
+    }
+    for r in n.to {
+        b = b.to(mailbox(None, r, "recipient").ok()?);
+    }
+    if let Some(r) = n.reply_to.and_then(|r| mailbox(None, r, "reply-to").ok()) {
+        b = b.reply_to(r);
+    }
+    if let Some(about) = n.about {
+        b = b.references(about.clone()).in_reply_to(about);
+    }
+    b.body(n.text).ok().map(|m| m.formatted())
 }
 
 /// The stable Message-ID of an outgoing message: `<TICKET.KIND@domain>`.

@@ -53,11 +53,10 @@ impl Shared {
             Ok(new) => {
                 tracing::info!(step = "rules-reloaded", version = %new.version, rules = new.rules.len(), "rules reloaded");
                 *self.rules.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(new);
-                self.health.count_reload(true);
             }
             Err(e) => {
                 tracing::error!(step = "rules-reload-refused", error = %e, "new rules refused; the old rules keep running");
-                self.health.count_reload(false);
+                self.health.reload_refused();
             }
         }
         let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);

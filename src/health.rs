@@ -24,7 +24,6 @@ pub struct MailboxHealth {
 pub struct Health {
     mailboxes: Mutex<BTreeMap<String, MailboxHealth>>,
     pub reload_failures: AtomicU64,
-    pub reloads: AtomicU64,
     pub started: Instant,
 }
 
@@ -52,7 +51,6 @@ impl Health {
                     .collect(),
             ),
             reload_failures: AtomicU64::new(0),
-            reloads: AtomicU64::new(0),
             started: now,
         }
     }
@@ -132,12 +130,9 @@ impl Health {
         parts.join("; ")
     }
 
-    pub fn count_reload(&self, ok: bool) {
-        if ok {
-            self.reloads.fetch_add(1, Ordering::Relaxed);
-        } else {
-            self.reload_failures.fetch_add(1, Ordering::Relaxed);
-        }
+    /// A rules reload was refused (counted for the metrics).
+    pub fn reload_refused(&self) {
+        self.reload_failures.fetch_add(1, Ordering::Relaxed);
     }
 }
 

@@ -60,7 +60,6 @@ pub struct DrainReport {
     pub fetched: usize,
     pub classified: usize,
     pub filed: usize,
-    pub queued: usize,
 }
 
 /// Largest number of bytes fetched in one round trip.
@@ -284,15 +283,6 @@ impl Pipeline<'_> {
             .start_date
             .unwrap_or_else(|| first_seen - chrono::Duration::days(1));
         let old = received < cutoff;
-        let staff = self.rules.staff_addresses();
-        let own: BTreeSet<String> = std::iter::once(self.config.smtp.from.to_lowercase())
-            .chain(
-                self.config
-                    .mailboxes
-                    .iter()
-                    .map(|m| m.address.to_lowercase()),
-            )
-            .collect();
         let sender = Sender {
             address: &self.config.smtp.from,
             name: &self.config.smtp.from_name,
@@ -397,16 +387,8 @@ impl Pipeline<'_> {
                 } else {
                     self.queue_forwards(&ctx, &v, raw, &sender, &mut outgoing);
                     if !followup {
-                        ack_skipped = self.queue_ack(
-                            tx,
-                            &ctx,
-                            &v,
-                            &mail,
-                            &own,
-                            &staff,
-                            &sender,
-                            &mut outgoing,
-                        )?;
+                        ack_skipped =
+                            self.queue_ack(tx, &ctx, &v, &mail, &sender, &mut outgoing)?;
                     }
                 }
             }
@@ -482,8 +464,6 @@ impl Pipeline<'_> {
         ctx: &Context,
         verdict: &Verdict,
         mail: &Mail,
-        own: &BTreeSet<String>,
-        staff: &BTreeSet<String>,
         sender: &Sender,
         outgoing: &mut Vec<Outgoing>,
     ) -> Result<Option<String>, StoreError> {
@@ -497,10 +477,21 @@ impl Pipeline<'_> {
             return Ok(Some("no sender address".into()));
         };
         let to = to.to_lowercase();
-        if own.contains(&to) {
+        let own = to.eq_ignore_ascii_case(&self.config.smtp.from)
+            || self
+                .config
+                .mailboxes
+                .iter()
+                .any(|m| m.address.eq_ignore_ascii_case(&to));
+        if own {
             return Ok(Some("sender is pilah's own address".into()));
         }
-        if staff.contains(&to) {
+        let staff = self
+            .rules
+            .units
+            .values()
+            .any(|u| u.pics.contains(&to) || u.supervisor.as_deref() == Some(to.as_str()));
+        if staff {
             return Ok(Some("sender is a PIC or supervisor".into()));
         }
         let window_start = Utc::now()

@@ -679,17 +679,6 @@ pub fn next_ticket(tx: &Transaction, prefix: &str, year: i32) -> Result<Ticket, 
     })
 }
 
-/// Whether a ticket number was given out.
-pub fn ticket_exists(tx: &Transaction, ticket: &str) -> Result<bool, StoreError> {
-    tx.query_row(
-        "SELECT count(*) FROM messages WHERE ticket = ?1",
-        params![ticket],
-        |r| r.get::<_, i64>(0),
-    )
-    .map(|n| n > 0)
-    .map_err(Into::into)
-}
-
 /// How many acknowledgements went to `rcpt` since `since` (sliding window).
 pub fn acks_since(tx: &Transaction, rcpt: &str, since: DateTime<Utc>) -> Result<i64, StoreError> {
     tx.query_row(

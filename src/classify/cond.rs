@@ -133,11 +133,7 @@ pub struct Subject<'a> {
 }
 
 impl<'a> Subject<'a> {
-    pub fn new(mail: &'a Mail, mailbox: &'a str) -> Subject<'a> {
-        Subject::with_index(mail, mailbox, None)
-    }
-
-    pub fn with_index(
+    pub fn new(
         mail: &'a Mail,
         mailbox: &'a str,
         index: Option<&'a HashMap<Field, KeywordIndex>>,

@@ -69,7 +69,7 @@ fn judge(
     mut trace: Option<&mut Vec<RuleTrace>>,
 ) -> Verdict {
     let machine = machine::detect(mail);
-    let mut subject = Subject::with_index(mail, mailbox, Some(&rules.keyword_index));
+    let mut subject = Subject::new(mail, mailbox, Some(&rules.keyword_index));
     let mut tags = Vec::new();
     let mut decided: Option<(&rules::Rule, String)> = None;
     for rule in &rules.rules {

@@ -132,15 +132,6 @@ impl RuleSet {
             .map(|c| c.label.as_str())
     }
 
-    /// Every address that belongs to a unit (PICs and supervisors).
-    pub fn staff_addresses(&self) -> BTreeSet<String> {
-        self.units
-            .values()
-            .flat_map(|u| u.pics.iter().chain(u.supervisor.iter()))
-            .map(|a| a.to_lowercase())
-            .collect()
-    }
-
     /// Loads and validates every file of a rules directory.
     pub fn load(dir: &Path) -> Result<RuleSet, RulesError> {
         let read_err = |source| RulesError::Read {

@@ -225,18 +225,12 @@ struct Scope<'a> {
     mailbox: &'a str,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-    /// Whether `messages.relation` exists (older databases lack it).
-    has_relation: bool,
 }
 
 impl Scope<'_> {
-    /// `AND …` excluding PICs' answers, when the database records them.
-    fn not_pic_answer(&self) -> &'static str {
-        if self.has_relation {
-            " AND coalesce(relation, 'new') = 'new'"
-        } else {
-            ""
-        }
+    /// `AND …` keeping new messages only: not PICs' answers, follow-ups or duplicates.
+    fn only_new(&self) -> &'static str {
+        " AND coalesce(relation, 'new') = 'new'"
     }
 
     fn people(&self) -> Result<Vec<Row>, ReportError> {
@@ -245,7 +239,7 @@ impl Scope<'_> {
              WHERE mailbox = ?1 AND internal_date >= ?2 AND internal_date < ?3
                AND machine IS NULL AND quarantine IS NULL AND category IS NOT NULL{}
              ORDER BY internal_date, id",
-            self.not_pic_answer()
+            self.only_new()
         );
         Ok(self.store.transaction(|tx| {
             let mut st = tx.prepare(&sql)?;
@@ -277,7 +271,7 @@ impl Scope<'_> {
              WHERE mailbox = ?1 AND internal_date >= ?2 AND internal_date < ?3
                AND machine IS NULL AND quarantine IS NULL AND category IS NOT NULL{}
              GROUP BY category ORDER BY count(*) DESC, category",
-            self.not_pic_answer()
+            self.only_new()
         );
         Ok(self.store.transaction(|tx| {
             let mut st = tx.prepare(&sql)?;
@@ -310,7 +304,6 @@ impl Scope<'_> {
     /// Machine mail by kind, quarantined, PICs' answers.
     fn apart(&self) -> Result<(BTreeMap<String, i64>, i64, i64), ReportError> {
         let p = rusqlite::params![self.mailbox, ts(self.from), ts(self.to)];
-        let has_relation = self.has_relation;
         Ok(self.store.transaction(|tx| {
             let mut st = tx.prepare(
                 "SELECT machine, count(*) FROM messages WHERE mailbox = ?1 AND internal_date >= ?2
@@ -325,17 +318,13 @@ impl Scope<'_> {
                 p,
                 |r| r.get(0),
             )?;
-            let answers: i64 = if has_relation {
-                tx.query_row(
-                    "SELECT count(*) FROM messages WHERE mailbox = ?1 AND internal_date >= ?2
-                       AND internal_date < ?3 AND machine IS NULL AND quarantine IS NULL
-                       AND category IS NOT NULL AND relation = 'pic-answer'",
-                    p,
-                    |r| r.get(0),
-                )?
-            } else {
-                0
-            };
+            let answers: i64 = tx.query_row(
+                "SELECT count(*) FROM messages WHERE mailbox = ?1 AND internal_date >= ?2
+                   AND internal_date < ?3 AND machine IS NULL AND quarantine IS NULL
+                   AND category IS NOT NULL AND relation = 'pic-answer'",
+                p,
+                |r| r.get(0),
+            )?;
             Ok((machine, q, answers))
         })?)
     }
@@ -351,7 +340,7 @@ impl Scope<'_> {
                AND m.machine IS NULL AND m.quarantine IS NULL AND m.category IS NOT NULL{}
                AND o.kind IN ('forward', 'ack')
              ORDER BY o.id",
-            self.not_pic_answer().replace("relation", "m.relation")
+            self.only_new().replace("relation", "m.relation")
         );
         Ok(self.store.transaction(|tx| {
             let mut st = tx.prepare(&sql)?;
@@ -371,17 +360,6 @@ impl Scope<'_> {
             Ok(rows)
         })?)
     }
-}
-
-fn has_column(store: &Store, table: &str, column: &str) -> Result<bool, ReportError> {
-    Ok(store.transaction(|tx| {
-        let n: i64 = tx.query_row(
-            "SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2",
-            rusqlite::params![table, column],
-            |r| r.get(0),
-        )?;
-        Ok(n > 0)
-    })?)
 }
 
 /// The kinds of sender, in the report's order.
@@ -457,7 +435,6 @@ fn month_figures(
     mailbox: &str,
     month: Month,
     tz: chrono_tz::Tz,
-    has_relation: bool,
 ) -> Result<(i64, CategoryRows, bool), ReportError> {
     if let Some(imp) = import::imported(store, mailbox, month)? {
         return Ok((imp.total, imp.categories, true));
@@ -467,7 +444,6 @@ fn month_figures(
         mailbox,
         from: month.start(tz),
         to: month.end(tz),
-        has_relation,
     };
     let cats = scope.categories()?;
     let total = cats.iter().map(|(_, c)| c).sum();
@@ -488,7 +464,6 @@ pub fn build(
 ) -> Result<Vec<MailboxReport>, ReportError> {
     import::ensure_schema(store)?;
     let tz = config.timezone;
-    let has_relation = has_column(store, "messages", "relation")?;
     let regions: HashMap<&str, &Region> = rules
         .map(|r| {
             r.regions
@@ -509,11 +484,10 @@ pub fn build(
             mailbox: name,
             from: month.start(tz),
             to: month.end(tz),
-            has_relation,
         };
-        let (total, cats, imported) = month_figures(store, name, month, tz, has_relation)?;
+        let (total, cats, imported) = month_figures(store, name, month, tz)?;
         let total_of = |mo: Month| -> Result<MonthTotal, ReportError> {
-            let (total, cats, imported) = month_figures(store, name, mo, tz, has_relation)?;
+            let (total, cats, imported) = month_figures(store, name, mo, tz)?;
             Ok(MonthTotal {
                 month: mo.id(),
                 label: mo.label(),

@@ -107,8 +107,11 @@ pub fn lock_state_dir(config: &Config) -> Result<InstanceLock, DaemonError> {
     Ok(InstanceLock { _file: file })
 }
 
-/// Drains every mailbox and the outbox once (`--once`).
+/// Drains every mailbox and the outbox once (`--once`). Sending runs beside the mailboxes:
+/// each fetch batch's mail goes out while the next batch is fetched.
 pub async fn run_once(shared: Arc<Shared>) -> Result<(), DaemonError> {
+    let (done_tx, done_rx) = watch::channel(false);
+    let sender = tokio::spawn(once_outbox(shared.clone(), done_rx));
     let mut tasks = Vec::new();
     for m in shared.config.mailboxes.clone() {
         let shared = shared.clone();
@@ -129,13 +132,14 @@ pub async fn run_once(shared: Arc<Shared>) -> Result<(), DaemonError> {
         }
     }
     remind(&shared);
-    let stats = send::drain(
-        &shared.store,
-        &shared.smtp,
-        true,
-        shared.config.limits.retry_initial,
-    )
-    .await?;
+    let _ = done_tx.send(true);
+    let stats = match sender.await {
+        Ok(r) => r?,
+        Err(e) => {
+            tracing::error!(step = "outbox-failed", error = %e, "the sending task ended abnormally");
+            send::DrainStats::default()
+        }
+    };
     tracing::info!(
         step = "outbox",
         sent = stats.sent,
@@ -147,6 +151,40 @@ pub async fn run_once(shared: Arc<Shared>) -> Result<(), DaemonError> {
         return Err(DaemonError::MailboxesFailed { failed, total });
     }
     Ok(())
+}
+
+/// The outbox of `--once`: a pass whenever a batch queued mail, a last one when the
+/// mailboxes are done. What was tried once (and deferred) is not tried again in this run.
+async fn once_outbox(
+    shared: Arc<Shared>,
+    mut done: watch::Receiver<bool>,
+) -> Result<send::DrainStats, send::SendError> {
+    let mut total = send::DrainStats::default();
+    let mut cursor = 0;
+    loop {
+        let finished = *done.borrow_and_update();
+        let stats = send::drain(
+            &shared.store,
+            &shared.smtp,
+            true,
+            shared.config.limits.retry_initial,
+            &mut cursor,
+        )
+        .await?;
+        total += stats;
+        if finished || stats.unreachable {
+            if stats.unreachable && !finished {
+                // Leave the rest queued for the next run; count what is still waiting then.
+                let _ = done.wait_for(|d| *d).await;
+                total.deferred = shared.store.pending_count()?.max(0) as usize;
+            }
+            return Ok(total);
+        }
+        tokio::select! {
+            _ = shared.outbox.notified() => {}
+            _ = done.changed() => {}
+        }
+    }
 }
 
 async fn drain_mailbox(
@@ -161,6 +199,7 @@ async fn drain_mailbox(
         rules: shared.rules(),
         options: shared.options,
         health: None,
+        queued: Some(&shared.outbox),
     };
     let r = pipeline.drain(&mut conn).await?;
     tracing::info!(step = "drained", mailbox = %m.name, fetched = r.fetched, classified = r.classified, filed = r.filed, "mailbox drained");
@@ -344,6 +383,7 @@ async fn mailbox_loop(shared: Arc<Shared>, m: MailboxConfig, stop: watch::Receiv
                     rules: shared.rules(),
                     options: shared.options,
                     health: Some(&shared.health),
+                    queued: Some(&shared.outbox),
                 };
                 let r = pipeline.drain(&mut conn).await?;
                 shared.health.success(name);
@@ -489,6 +529,7 @@ async fn outbox_loop(shared: Arc<Shared>, stop: watch::Receiver<bool>) {
             &shared.smtp,
             false,
             shared.config.limits.retry_initial,
+            &mut 0,
         )
         .await
         {

@@ -4,6 +4,15 @@
 //! (mailbox, UIDVALIDITY, UID) with its Message-ID and SHA-256. Its verdict, ticket and the
 //! mail to send for it are written in one transaction; the outbox is drained separately and
 //! each item is marked sent right after the SMTP server accepted it.
+//!
+//! Durability is paid once per fetch batch, not once per message: the batch's raw files are
+//! written, then fsynced together (and their directory once); commits run with
+//! `synchronous = NORMAL` (durable against a crash of pilah, not yet against a power cut)
+//! and the one commit that must survive a power cut — the batch's verdicts and queued mail,
+//! before the batch is moved out of the watched folder — runs with `synchronous = FULL`,
+//! which also makes every earlier commit durable. What a power cut can undo is only what
+//! pilah redoes without harm: a "filed" mark (the next drain finds the message moved), a
+//! "sent" mark (the item is sent again, under the same Message-ID).
 
 use crate::classify::Verdict;
 use crate::types::{ImapUid, MailboxName, Ticket};
@@ -233,7 +242,7 @@ impl Store {
         let conn = Connection::open(&path).map_err(db)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(db)?;
-        conn.pragma_update(None, "synchronous", "FULL")
+        conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(db)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
@@ -256,7 +265,8 @@ impl Store {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Runs `f` in one transaction.
+    /// Runs `f` in one transaction (durable against a crash of pilah; see the module's
+    /// documentation for power cuts).
     pub fn transaction<T>(
         &self,
         f: impl FnOnce(&Transaction) -> Result<T, StoreError>,
@@ -265,6 +275,27 @@ impl Store {
         let tx = conn.transaction()?;
         let out = f(&tx)?;
         tx.commit()?;
+        Ok(out)
+    }
+
+    /// Runs `f` in one transaction whose commit is on the disk when this returns, together
+    /// with every commit before it (`synchronous = FULL` fsyncs the write-ahead log). Used
+    /// before an action pilah cannot take back: moving messages out of the watched folder.
+    pub fn durable_transaction<T>(
+        &self,
+        f: impl FnOnce(&Transaction) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.conn();
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        let result: Result<T, StoreError> = (|| {
+            let tx = conn.transaction()?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        })();
+        let reset = conn.pragma_update(None, "synchronous", "NORMAL");
+        let out = result?;
+        reset?;
         Ok(out)
     }
 
@@ -336,15 +367,12 @@ impl Store {
         .map_err(Into::into)
     }
 
-    /// Writes the raw bytes to disk (fsynced) and records the message, before anything else
-    /// happens to it. A message already known under another UIDVALIDITY (same mailbox and
-    /// SHA-256) is re-identified instead of recorded twice.
-    pub fn record(&self, m: &NewMessage) -> Result<StoredMessage, StoreError> {
+    /// The record of a message pilah already has: under this UID, or under another
+    /// UIDVALIDITY (same mailbox, SHA-256 and Message-ID), which is then re-identified.
+    fn known(&self, m: &NewMessage, sha: &str) -> Result<Option<StoredMessage>, StoreError> {
         if let Some(known) = self.find(m.mailbox, m.uid)? {
-            return Ok(known);
+            return Ok(Some(known));
         }
-        let sha = sha256_hex(m.raw);
-        // Re-identification after a UIDVALIDITY change.
         let existing = self
             .conn()
             .query_row(
@@ -356,7 +384,7 @@ impl Store {
                 |r| stored_from_row(r, m.mailbox.as_str(), m.uid),
             )
             .optional()?;
-        if let Some(known) = existing {
+        if let Some(known) = &existing {
             self.conn().execute(
                 "UPDATE messages SET uidvalidity = ?1, uid = ?2 WHERE id = ?3",
                 params![m.uid.uidvalidity, m.uid.uid, known.id],
@@ -370,42 +398,81 @@ impl Store {
                     m.uid.uidvalidity, m.uid.uid
                 ),
             )?;
-            return Ok(known);
         }
-        let dir = self
-            .state_dir
-            .join("raw")
-            .join(m.mailbox.as_str())
-            .join(m.uid.uidvalidity.to_string());
-        let raw_path = dir.join(format!("{}.eml", m.uid.uid));
-        write_durably(&dir, &raw_path, m.raw)?;
-        let conn = self.conn();
-        conn.execute(
-            "INSERT INTO messages (mailbox, uidvalidity, uid, message_id, sha256, size,
-                 internal_date, fetched_at, raw_path, state)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'stored')",
-            params![
-                m.mailbox.as_str(),
-                m.uid.uidvalidity,
-                m.uid.uid,
-                m.message_id,
-                sha,
-                m.raw.len() as i64,
-                m.internal_date.as_ref().map(ts),
-                now(),
-                raw_path.to_string_lossy(),
-            ],
-        )?;
-        let id = conn.last_insert_rowid();
-        Ok(StoredMessage {
-            id,
-            mailbox: m.mailbox.to_string(),
-            uid: m.uid,
-            state: MessageState::Stored,
-            raw_path,
-            folder: None,
-            internal_date: m.internal_date,
+        Ok(existing)
+    }
+
+    /// Writes one message's raw bytes to disk (fsynced) and records it, before anything
+    /// else happens to it.
+    pub fn record(&self, m: &NewMessage) -> Result<StoredMessage, StoreError> {
+        let mut out = self.record_batch(std::slice::from_ref(m))?;
+        out.pop().ok_or_else(|| StoreError::Io {
+            path: self.state_dir.clone(),
+            source: std::io::Error::other("a recorded message went missing"),
         })
+    }
+
+    /// Writes a fetched batch's raw bytes to disk and records the batch, before anything
+    /// else happens to it. The files are fsynced together, then their directory once, then
+    /// the rows are inserted in one transaction; returns one record per message, in order.
+    /// A message already known (same UID, or re-identified after a UIDVALIDITY change) is
+    /// returned as it is, not written again.
+    pub fn record_batch(&self, batch: &[NewMessage]) -> Result<Vec<StoredMessage>, StoreError> {
+        let mut out: Vec<Option<StoredMessage>> = Vec::with_capacity(batch.len());
+        let mut new: Vec<(usize, String, PathBuf)> = Vec::new();
+        let mut files = RawFiles::default();
+        for (i, m) in batch.iter().enumerate() {
+            let sha = sha256_hex(m.raw);
+            if let Some(known) = self.known(m, &sha)? {
+                out.push(Some(known));
+                continue;
+            }
+            out.push(None);
+            let dir = self
+                .state_dir
+                .join("raw")
+                .join(m.mailbox.as_str())
+                .join(m.uid.uidvalidity.to_string());
+            let raw_path = dir.join(format!("{}.eml", m.uid.uid));
+            files.write(&dir, &raw_path, m.raw)?;
+            new.push((i, sha, raw_path));
+        }
+        files.sync()?;
+        if !new.is_empty() {
+            let fetched_at = now();
+            self.transaction(|tx| {
+                let mut st = tx.prepare_cached(
+                    "INSERT INTO messages (mailbox, uidvalidity, uid, message_id, sha256, size,
+                         internal_date, fetched_at, raw_path, state)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'stored')",
+                )?;
+                for (i, sha, raw_path) in &new {
+                    let m = &batch[*i];
+                    st.execute(params![
+                        m.mailbox.as_str(),
+                        m.uid.uidvalidity,
+                        m.uid.uid,
+                        m.message_id,
+                        sha,
+                        m.raw.len() as i64,
+                        m.internal_date.as_ref().map(ts),
+                        fetched_at,
+                        raw_path.to_string_lossy(),
+                    ])?;
+                    out[*i] = Some(StoredMessage {
+                        id: tx.last_insert_rowid(),
+                        mailbox: m.mailbox.to_string(),
+                        uid: m.uid,
+                        state: MessageState::Stored,
+                        raw_path: raw_path.clone(),
+                        folder: None,
+                        internal_date: m.internal_date,
+                    });
+                }
+                Ok(())
+            })?;
+        }
+        Ok(out.into_iter().flatten().collect())
     }
 
     /// Messages classified but not filed whose UID is no longer in the watched folder: the
@@ -461,15 +528,17 @@ impl Store {
 
     // ---- outbox ----
 
-    /// Mail due for sending, oldest first.
-    pub fn due(&self, all: bool, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
+    /// Mail due for sending, oldest first, queued after item `after` (0: from the start).
+    /// `all`: also what waits for its next attempt.
+    pub fn due(&self, all: bool, after: i64, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
         let conn = self.conn();
-        let mut st = conn.prepare(
+        let mut st = conn.prepare_cached(
             "SELECT id, message_row, kind, message_id, env_from, rcpt, attempts FROM outbox
              WHERE sent_at IS NULL AND failed_at IS NULL AND (?1 OR next_attempt_at <= ?2)
-             ORDER BY id LIMIT ?3",
+               AND id > ?3
+             ORDER BY id LIMIT ?4",
         )?;
-        let rows = st.query_map(params![all, now(), limit as i64], |r| {
+        let rows = st.query_map(params![all, now(), after, limit as i64], |r| {
             let rcpt: String = r.get(5)?;
             Ok(OutboxItem {
                 id: r.get(0)?,
@@ -750,22 +819,56 @@ pub fn record_verdict(
     Ok(())
 }
 
-fn write_durably(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-    let io = |source| StoreError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    std::fs::create_dir_all(dir).map_err(io)?;
-    let tmp = path.with_extension("eml.tmp");
-    let mut f = std::fs::File::create(&tmp).map_err(io)?;
-    f.write_all(bytes).map_err(io)?;
-    f.sync_all().map_err(io)?;
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(io)?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
+/// Raw files of one batch, written first and made durable together: each file's data is
+/// fsynced, then it is renamed into place, then each directory is fsynced once (and its
+/// parent, when pilah created it), so that a record never points at a file a power cut lost.
+#[derive(Default)]
+struct RawFiles {
+    /// (temporary file, its final name)
+    written: Vec<(std::fs::File, PathBuf, PathBuf)>,
+    dirs: std::collections::BTreeSet<PathBuf>,
+    created: std::collections::BTreeSet<PathBuf>,
+}
+
+impl RawFiles {
+    fn write(&mut self, dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+        let io = |source| StoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        if !self.dirs.contains(dir) {
+            if !dir.is_dir() {
+                std::fs::create_dir_all(dir).map_err(io)?;
+                if let Some(parent) = dir.parent() {
+                    self.created.insert(parent.to_path_buf());
+                }
+            }
+            self.dirs.insert(dir.to_path_buf());
+        }
+        let tmp = path.with_extension("eml.tmp");
+        let mut f = std::fs::File::create(&tmp).map_err(io)?;
+        f.write_all(bytes).map_err(io)?;
+        self.written.push((f, tmp, path.to_path_buf()));
+        Ok(())
     }
-    Ok(())
+
+    fn sync(self) -> Result<(), StoreError> {
+        for (f, tmp, path) in self.written {
+            let io = |source| StoreError::Io {
+                path: path.clone(),
+                source,
+            };
+            f.sync_all().map_err(io)?;
+            drop(f);
+            std::fs::rename(&tmp, &path).map_err(io)?;
+        }
+        for dir in self.dirs.iter().chain(self.created.iter()) {
+            if let Ok(d) = std::fs::File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -818,5 +921,71 @@ mod tests {
             )
             .unwrap()
             .is_none());
+    }
+
+    #[test]
+    fn a_batch_is_recorded_in_order_with_its_files_in_place_and_known_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let mb = MailboxName("callcenter".into());
+        let raws: Vec<Vec<u8>> = (0..4)
+            .map(|i| format!("Subject: {i}\r\n\r\nbody {i}\r\n").into_bytes())
+            .collect();
+        let new = |uid: u32| NewMessage {
+            mailbox: &mb,
+            uid: ImapUid {
+                uidvalidity: 9,
+                uid,
+            },
+            raw: &raws[uid as usize],
+            internal_date: None,
+            message_id: None,
+        };
+        let first = s.record(&new(2)).unwrap();
+        let batch: Vec<NewMessage> = (0..4).map(new).collect();
+        let stored = s.record_batch(&batch).unwrap();
+        assert_eq!(stored.len(), 4);
+        for (i, m) in stored.iter().enumerate() {
+            assert_eq!(m.uid.uid, i as u32);
+            assert_eq!(std::fs::read(&m.raw_path).unwrap(), raws[i]);
+            assert_eq!(s.find(&mb, m.uid).unwrap().map(|f| f.id), Some(m.id));
+        }
+        assert_eq!(
+            stored[2].id, first.id,
+            "a known message is not recorded twice"
+        );
+        let leftovers: Vec<_> = std::fs::read_dir(stored[0].raw_path.parent().unwrap())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().extension().is_some_and(|x| x == "tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+    }
+
+    #[test]
+    fn a_durable_transaction_leaves_the_connection_as_it_found_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let sync = |s: &Store| -> i64 {
+            s.conn()
+                .query_row("PRAGMA synchronous", [], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(sync(&s), 1, "NORMAL by default");
+        let failed: Result<(), StoreError> = s.durable_transaction(|tx| {
+            tx.execute("INSERT INTO no_such_table VALUES (1)", [])?;
+            Ok(())
+        });
+        assert!(failed.is_err());
+        assert_eq!(sync(&s), 1, "NORMAL again after a failed durable commit");
+        s.durable_transaction(|tx| {
+            tx.execute(
+                "INSERT INTO events (message_row, mailbox, step, detail, at) VALUES (NULL, 'lapor', 'x', 'y', 'now')",
+                [],
+            )?;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(sync(&s), 1);
     }
 }

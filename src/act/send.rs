@@ -1,8 +1,10 @@
 //! Sending the outbox over SMTP, with retries and backoff.
 //!
 //! Each queued message is marked sent in the database right after the server accepted it:
-//! the only window in which a crash can send something twice is between the server's `250`
-//! and that commit. The stable Message-ID makes such a duplicate recognisable.
+//! the only window in which a crash of pilah can send something twice is between the
+//! server's `250` and that commit. The mark is not fsynced (see `store`): a power cut can
+//! also undo the last marks, and those items go out again. The stable Message-ID makes such
+//! a duplicate recognisable.
 
 use crate::config::{Security, SmtpConfig};
 use crate::store::{OutboxItem, Store, StoreError};
@@ -320,6 +322,17 @@ pub struct DrainStats {
     pub sent: usize,
     pub deferred: usize,
     pub failed: usize,
+    /// The server could not be reached: the pass stopped early.
+    pub unreachable: bool,
+}
+
+impl std::ops::AddAssign for DrainStats {
+    fn add_assign(&mut self, o: DrainStats) {
+        self.sent += o.sent;
+        self.deferred += o.deferred;
+        self.failed += o.failed;
+        self.unreachable |= o.unreachable;
+    }
 }
 
 /// Delay before attempt `n + 1`: `initial`, twice that, four times, … up to an hour.
@@ -331,26 +344,26 @@ pub fn backoff(initial: Duration, attempts: i64) -> Duration {
     Duration::from_secs(secs.min(3600))
 }
 
-/// Sends every due item once. `all`: ignore the backoff times (for `--once`).
-/// Stops early, leaving the rest queued, when the server cannot be reached at all.
+/// Sends every due item queued after `*cursor` once, over one connection, and moves the
+/// cursor past what it tried. `all`: ignore the backoff times (for `--once`). Stops early,
+/// leaving the rest queued, when the server cannot be reached at all.
 pub async fn drain(
     store: &Store,
     smtp: &Smtp,
     all: bool,
     retry_initial: Duration,
+    cursor: &mut i64,
 ) -> Result<DrainStats, SendError> {
     let mut stats = DrainStats::default();
-    let mut last_id = 0;
     let mut conn: Option<AsyncSmtpConnection> = None;
     let result = async {
         loop {
-            let batch = store.due(all, 200)?;
-            let batch: Vec<_> = batch.into_iter().filter(|i| i.id > last_id).collect();
+            let batch = store.due(all, *cursor, 200)?;
             if batch.is_empty() {
                 return Ok(());
             }
             for item in batch {
-                last_id = item.id;
+                *cursor = item.id;
                 let body = store.outbox_body(item.id)?;
                 let sent = smtp.send_on(&mut conn, &item, &body).await;
                 drop(body);
@@ -381,12 +394,9 @@ pub async fn drain(
                             tracing::warn!(step = "send-deferred", ticket = ticket_of(&item.message_id), kind = %item.kind, message_id = %item.message_id, error = %e, "will retry");
                             if e.unreachable() {
                                 // The server is down: don't hammer it with the rest of the queue.
-                                let rest = store
-                                    .due(all, 100_000)?
-                                    .into_iter()
-                                    .filter(|i| i.id > last_id)
-                                    .count();
+                                let rest = store.due(all, *cursor, 100_000)?.len();
                                 stats.deferred += rest;
+                                stats.unreachable = true;
                                 return Ok(());
                             }
                         }

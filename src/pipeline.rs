@@ -7,8 +7,9 @@
 //!
 //! The steps run per fetch batch (up to `limits.fetch_batch` messages and 32 MB): the
 //! batch's raw files are made durable together, recorded in one transaction, judged in one
-//! transaction that is on the disk before the batch is moved, then moved with one `UID MOVE`
-//! per folder. Durability costs a few fsyncs per batch instead of several per message.
+//! transaction that is on the disk before the batch is moved; judged messages are moved
+//! with one `UID MOVE` per folder once a few hundred wait, and at the end of the drain.
+//! Durability costs a few fsyncs per batch instead of several per message.
 
 use crate::act::compose::{self, Context, Sender};
 use crate::act::template::Template;
@@ -110,6 +111,9 @@ pub struct DrainReport {
 
 /// Largest number of bytes fetched in one round trip.
 const BATCH_BYTES: u64 = 32 * 1024 * 1024;
+
+/// Judged messages are moved once this many wait (and at the end of every drain).
+const FILE_AFTER: usize = 500;
 
 impl Pipeline<'_> {
     /// Processes everything in the watched folder, then returns.
@@ -246,8 +250,12 @@ impl Pipeline<'_> {
                         n.notify_one();
                     }
                 }
-                // 3. Moved to the folders.
-                self.file(conn, &mut to_file, &mut report).await?;
+                // 3. Moved to the folders, a few hundred at a time: one `UID MOVE` per
+                // folder for many batches (what is judged and not yet moved is moved on
+                // the next drain if pilah stops meanwhile).
+                if to_file.values().map(Vec::len).sum::<usize>() >= FILE_AFTER {
+                    self.file(conn, &mut to_file, &mut report).await?;
+                }
                 if let Some(h) = self.health {
                     h.beat(name.as_str());
                 }

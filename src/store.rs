@@ -819,9 +819,16 @@ pub fn record_verdict(
     Ok(())
 }
 
-/// Raw files of one batch, written first and made durable together: each file's data is
-/// fsynced, then it is renamed into place, then each directory is fsynced once (and its
-/// parent, when pilah created it), so that a record never points at a file a power cut lost.
+/// Raw files of one batch, written first and made durable together before any record
+/// points at them.
+///
+/// A few files are fsynced one by one (then renamed into place, then their directory
+/// fsynced). A larger batch is renamed into place and made durable with one `syncfs` of the
+/// state directory's filesystem: on a virtual disk every fsync is a cache flush of a few
+/// milliseconds, so fsyncing 50 files costs 50 flushes where `syncfs` costs one (plus
+/// writing whatever else is dirty on that filesystem). Until `sync` returns nothing refers
+/// to these files: a power cut before it leaves the messages in the watched folder, fetched
+/// and written again on the next drain.
 #[derive(Default)]
 struct RawFiles {
     /// (temporary file, its final name)
@@ -829,6 +836,9 @@ struct RawFiles {
     dirs: std::collections::BTreeSet<PathBuf>,
     created: std::collections::BTreeSet<PathBuf>,
 }
+
+/// Up to this many files, fsync each; above, one `syncfs`.
+const FSYNC_EACH_UP_TO: usize = 4;
 
 impl RawFiles {
     fn write(&mut self, dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
@@ -853,21 +863,34 @@ impl RawFiles {
     }
 
     fn sync(self) -> Result<(), StoreError> {
+        let each = self.written.len() <= FSYNC_EACH_UP_TO;
+        let mut any: Option<std::fs::File> = None;
         for (f, tmp, path) in self.written {
             let io = |source| StoreError::Io {
                 path: path.clone(),
                 source,
             };
-            f.sync_all().map_err(io)?;
-            drop(f);
-            std::fs::rename(&tmp, &path).map_err(io)?;
-        }
-        for dir in self.dirs.iter().chain(self.created.iter()) {
-            if let Ok(d) = std::fs::File::open(dir) {
-                let _ = d.sync_all();
+            if each {
+                f.sync_all().map_err(io)?;
             }
+            std::fs::rename(&tmp, &path).map_err(io)?;
+            any = Some(f);
         }
-        Ok(())
+        let Some(file) = any else {
+            return Ok(());
+        };
+        if each {
+            for dir in self.dirs.iter().chain(self.created.iter()) {
+                if let Ok(d) = std::fs::File::open(dir) {
+                    let _ = d.sync_all();
+                }
+            }
+            return Ok(());
+        }
+        rustix::fs::syncfs(&file).map_err(|e| StoreError::Io {
+            path: self.dirs.iter().next().cloned().unwrap_or_default(),
+            source: e.into(),
+        })
     }
 }
 
@@ -928,7 +951,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = Store::open(dir.path()).unwrap();
         let mb = MailboxName("callcenter".into());
-        let raws: Vec<Vec<u8>> = (0..4)
+        let raws: Vec<Vec<u8>> = (0..8)
             .map(|i| format!("Subject: {i}\r\n\r\nbody {i}\r\n").into_bytes())
             .collect();
         let new = |uid: u32| NewMessage {
@@ -942,9 +965,9 @@ mod tests {
             message_id: None,
         };
         let first = s.record(&new(2)).unwrap();
-        let batch: Vec<NewMessage> = (0..4).map(new).collect();
+        let batch: Vec<NewMessage> = (0..8).map(new).collect();
         let stored = s.record_batch(&batch).unwrap();
-        assert_eq!(stored.len(), 4);
+        assert_eq!(stored.len(), 8);
         for (i, m) in stored.iter().enumerate() {
             assert_eq!(m.uid.uid, i as u32);
             assert_eq!(std::fs::read(&m.raw_path).unwrap(), raws[i]);

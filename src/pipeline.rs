@@ -17,6 +17,7 @@ use crate::classify::rules::RuleSet;
 use crate::classify::{self, Verdict};
 use crate::config::{Config, MailboxConfig};
 use crate::parse::{self, Mail};
+use crate::region::{Region, RegionSource};
 use crate::source::{Connection, SourceError};
 use crate::store::{
     self, MessageState, NewMessage, Outgoing, Store, StoreError, StoredMessage, VerdictRecord,
@@ -61,6 +62,17 @@ pub struct Pipeline<'a> {
     pub health: Option<&'a crate::health::Health>,
     /// Told after each batch that queued mail, so that sending starts while the drain goes on.
     pub queued: Option<&'a tokio::sync::Notify>,
+}
+
+/// A message's parse and the rules' verdict on it.
+enum Assessment<'r> {
+    /// Cannot be judged: quarantined for this reason (with its header when that parses).
+    Quarantine { mail: Option<Mail>, reason: String },
+    Judged {
+        mail: Mail,
+        verdict: Verdict,
+        region: Option<(&'r Region, RegionSource)>,
+    },
 }
 
 /// What judging one message decided, logged once its transaction is committed.
@@ -156,9 +168,10 @@ impl Pipeline<'_> {
                 path: m.raw_path.display().to_string(),
                 source,
             })?;
+            let assessment = self.assess(&raw, None);
             let d = self
                 .store
-                .durable_transaction(|tx| self.judge(tx, &m, &raw, None, first_seen))?;
+                .durable_transaction(|tx| self.judge(tx, &m, &raw, assessment, first_seen))?;
             d.log(name);
             report.classified += 1;
             to_file.entry(d.folder).or_default().push((m.uid.uid, m.id));
@@ -219,11 +232,18 @@ impl Pipeline<'_> {
                     tracing::info!(step = "stored", mailbox = %name, uid = f.uid, size = f.raw.len(), "stored");
                 }
                 // 2. Judged, with the mail it causes, in one transaction on the disk.
+                let mut assessments: Vec<Option<Assessment>> = fetched
+                    .iter()
+                    .zip(&stored)
+                    .map(|(f, m)| {
+                        (m.state == MessageState::Stored).then(|| self.assess(&f.raw, None))
+                    })
+                    .collect();
                 let decisions = self.store.durable_transaction(|tx| {
                     let mut decisions = Vec::with_capacity(stored.len());
-                    for (f, m) in fetched.iter().zip(&stored) {
-                        if m.state == MessageState::Stored {
-                            let d = self.judge(tx, m, &f.raw, None, first_seen)?;
+                    for ((f, m), a) in fetched.iter().zip(&stored).zip(assessments.iter_mut()) {
+                        if let Some(assessment) = a.take() {
+                            let d = self.judge(tx, m, &f.raw, assessment, first_seen)?;
                             decisions.push((m, d.folder.clone(), Some(d)));
                         } else {
                             let folder = m
@@ -298,8 +318,9 @@ impl Pipeline<'_> {
         );
         let target = if stored.state == MessageState::Stored {
             report.classified += 1;
+            let assessment = self.assess(&h.raw, Some(reason));
             let d = self.store.durable_transaction(|tx| {
-                self.judge(tx, &stored, &h.raw, Some(reason), first_seen)
+                self.judge(tx, &stored, &h.raw, assessment, first_seen)
             })?;
             d.log(&self.mailbox.name);
             d.folder
@@ -333,43 +354,60 @@ impl Pipeline<'_> {
         Ok(())
     }
 
-    /// Parses and classifies one stored message, queues what it causes, and records it all
+    /// Parses and classifies a message: the work that needs no database, done before any
+    /// transaction so that sending is not held up meanwhile. `quarantine`: only the header
+    /// was fetched, for this reason.
+    fn assess(&self, raw: &[u8], quarantine: Option<String>) -> Assessment<'_> {
+        if let Some(reason) = quarantine {
+            return Assessment::Quarantine {
+                mail: parse::parse(raw).ok(),
+                reason,
+            };
+        }
+        match parse::parse(raw) {
+            Err(e) => Assessment::Quarantine {
+                mail: None,
+                reason: format!("unreadable message: {e}"),
+            },
+            Ok(mail) => {
+                let verdict = classify::classify(
+                    &self.rules,
+                    &mail,
+                    self.mailbox.name.as_str(),
+                    &self.config.folders.machine,
+                );
+                let region = self.rules.regions.detect(&mail);
+                Assessment::Judged {
+                    mail,
+                    verdict,
+                    region,
+                }
+            }
+        }
+    }
+
+    /// Relates an assessed message to its ticket, queues what it causes, and records it all
     /// in `tx`. Returns what was decided (its folder among it). Never fails on bad mail.
     fn judge(
         &self,
         tx: &Transaction,
         stored: &StoredMessage,
         raw: &[u8],
-        quarantine: Option<String>,
+        assessment: Assessment,
         first_seen: DateTime<Utc>,
     ) -> Result<Decision, StoreError> {
         let name = &self.mailbox.name;
         let uid = stored.uid.uid;
-        let parsed = if quarantine.is_some() {
-            // Only the header was fetched: parse it for the record, file it as quarantined.
-            parse::parse(raw).ok()
-        } else {
-            match parse::parse(raw) {
-                Ok(m) => Some(m),
-                Err(e) => {
-                    let reason = format!("unreadable message: {e}");
-                    return self.quarantine(tx, stored, None, &reason);
-                }
+        let (mail, verdict, region) = match assessment {
+            Assessment::Quarantine { mail, reason } => {
+                return self.quarantine(tx, stored, mail.as_ref(), &reason);
             }
+            Assessment::Judged {
+                mail,
+                verdict,
+                region,
+            } => (mail, verdict, region),
         };
-        if let Some(reason) = quarantine {
-            return self.quarantine(tx, stored, parsed.as_ref(), &reason);
-        }
-        let Some(mail) = parsed else {
-            return self.quarantine(tx, stored, None, "unreadable message");
-        };
-        let verdict = classify::classify(
-            &self.rules,
-            &mail,
-            name.as_str(),
-            &self.config.folders.machine,
-        );
-        let region = self.rules.regions.detect(&mail);
         let received = stored.internal_date.unwrap_or_else(Utc::now);
         let cutoff = self
             .config

@@ -17,7 +17,7 @@
 use crate::classify::Verdict;
 use crate::types::{ImapUid, MailboxName, Ticket};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -115,6 +115,9 @@ pub struct Outgoing {
 #[derive(Clone)]
 pub struct Store {
     conn: Arc<Mutex<Connection>>,
+    /// The outbox's own connection: the sender reads queued mail and marks it sent without
+    /// waiting for the mailboxes' work on `conn` (WAL: readers never wait, writers briefly).
+    outbox: Arc<Mutex<Connection>>,
     state_dir: PathBuf,
     path: PathBuf,
 }
@@ -239,18 +242,21 @@ impl Store {
             path: path.clone(),
             source,
         };
-        let conn = Connection::open(&path).map_err(db)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(db)?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(db)?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(db)?;
+        let connect = || -> Result<Connection, rusqlite::Error> {
+            let conn = Connection::open(&path)?;
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "synchronous", "NORMAL")?;
+            conn.pragma_update(None, "foreign_keys", "ON")?;
+            conn.busy_timeout(std::time::Duration::from_secs(10))?;
+            Ok(conn)
+        };
+        let conn = connect().map_err(db)?;
         conn.execute_batch(SCHEMA).map_err(db)?;
         conn.execute_batch(crate::ticket::SCHEMA).map_err(db)?;
+        let outbox = connect().map_err(db)?;
         Ok(Store {
             conn: Arc::new(Mutex::new(conn)),
+            outbox: Arc::new(Mutex::new(outbox)),
             state_dir: state_dir.to_path_buf(),
             path,
         })
@@ -265,14 +271,20 @@ impl Store {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    fn outbox_conn(&self) -> MutexGuard<'_, Connection> {
+        self.outbox.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Runs `f` in one transaction (durable against a crash of pilah; see the module's
-    /// documentation for power cuts).
+    /// documentation for power cuts). Transactions take the write lock when they begin, so
+    /// that one that reads and then writes never finds the database changed under it by
+    /// the outbox's connection.
     pub fn transaction<T>(
         &self,
         f: impl FnOnce(&Transaction) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let out = f(&tx)?;
         tx.commit()?;
         Ok(out)
@@ -288,7 +300,7 @@ impl Store {
         let mut conn = self.conn();
         conn.pragma_update(None, "synchronous", "FULL")?;
         let result: Result<T, StoreError> = (|| {
-            let tx = conn.transaction()?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let out = f(&tx)?;
             tx.commit()?;
             Ok(out)
@@ -531,7 +543,7 @@ impl Store {
     /// Mail due for sending, oldest first, queued after item `after` (0: from the start).
     /// `all`: also what waits for its next attempt.
     pub fn due(&self, all: bool, after: i64, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
-        let conn = self.conn();
+        let conn = self.outbox_conn();
         let mut st = conn.prepare_cached(
             "SELECT id, message_row, kind, message_id, env_from, rcpt, attempts FROM outbox
              WHERE sent_at IS NULL AND failed_at IS NULL AND (?1 OR next_attempt_at <= ?2)
@@ -556,7 +568,7 @@ impl Store {
     /// The bytes of one queued message, read when it is sent (a queue of large forwards is
     /// never held in memory at once).
     pub fn outbox_body(&self, item: i64) -> Result<Vec<u8>, StoreError> {
-        self.conn()
+        self.outbox_conn()
             .query_row(
                 "SELECT body FROM outbox WHERE id = ?1",
                 params![item],
@@ -566,7 +578,7 @@ impl Store {
     }
 
     pub fn sent(&self, item: i64) -> Result<(), StoreError> {
-        self.conn().execute(
+        self.outbox_conn().execute(
             "UPDATE outbox SET sent_at = ?1, attempts = attempts + 1, last_error = NULL WHERE id = ?2",
             params![now(), item],
         )?;
@@ -581,7 +593,7 @@ impl Store {
         next: DateTime<Utc>,
         permanent: bool,
     ) -> Result<(), StoreError> {
-        self.conn().execute(
+        self.outbox_conn().execute(
             "UPDATE outbox SET attempts = attempts + 1, last_error = ?1, next_attempt_at = ?2,
                  failed_at = CASE WHEN ?3 THEN ?4 ELSE NULL END
              WHERE id = ?5",

@@ -6,7 +6,7 @@
 START_EPOCH is when pilah was started (seconds, float). Printed (times in seconds after it):
   messages filed fetch_last filed_last send_first send_last
   fwd_n fwd_bytes fwd_rcpt ack_n ack_bytes other_n unsent
-fwd_bytes/ack_bytes are average message sizes, fwd_rcpt the average recipients per forward.
+fwd_bytes/ack_bytes are average message sizes (a forward's with its original), fwd_rcpt the average recipients per forward.
 """
 
 import json
@@ -37,7 +37,18 @@ def main():
     out["filed_last"] = t(q("SELECT max(filed_at) FROM messages")[0], start)
     first, last = q("SELECT min(sent_at), max(sent_at) FROM outbox")
     out["send_first"], out["send_last"] = t(first, start), t(last, start)
-    rows = db.execute("SELECT kind, length(body), rcpt, sent_at FROM outbox").fetchall()
+    # A forward's row holds pilah's own bytes; its original (messages.size bytes, or their
+    # base64) is put in from raw/ when it is sent. Older databases have no such columns.
+    cols = {r[1] for r in db.execute("PRAGMA table_info(outbox)")}
+    size = "length(o.body)"
+    if "original" in cols:
+        size += """ + coalesce(length(o.body_tail), 0) + CASE o.original
+            WHEN 'rfc822' THEN m.size
+            WHEN 'base64' THEN (m.size + 2) / 3 * 4 + 2 * (((m.size + 2) / 3 * 4 + 75) / 76 - 1)
+            ELSE 0 END"""
+    rows = db.execute(
+        "SELECT o.kind, %s, o.rcpt, o.sent_at FROM outbox o LEFT JOIN messages m ON m.id = o.message_row" % size
+    ).fetchall()
     fwd = [r for r in rows if r[0] == "forward" and r[3]]
     ack = [r for r in rows if r[0] == "ack" and r[3]]
     out["fwd_n"] = len(fwd)

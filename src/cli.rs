@@ -791,7 +791,9 @@ fn messages(config: &Path, mailbox: Option<String>, month: Option<String>) -> Re
             if m.forwards_queued == 0 {
                 actions.push(format!("not forwarded to {route}"));
             } else {
-                let state = if m.forwards_sent >= m.forwards_queued {
+                let state = if m.forwards_failed > 0 {
+                    "failed"
+                } else if m.forwards_sent >= m.forwards_queued {
                     "sent"
                 } else {
                     "queued"

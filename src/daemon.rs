@@ -357,6 +357,7 @@ fn alert_stale_mailbox(
             rcpt: to.to_vec(),
             unit: None,
             body,
+            original: None,
         });
         shared.outbox.notify_one();
     }

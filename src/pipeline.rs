@@ -572,14 +572,17 @@ impl Pipeline<'_> {
             let Some(unit) = self.rules.units.get(unit_id) else {
                 continue;
             };
+            // The original stays in its raw file (messages.raw_path): the outbox gets only
+            // pilah's own bytes around it, and the original is put in place when sending.
             match compose::forward(ctx, unit, raw, sender) {
-                Ok((id, body)) => outgoing.push(Outgoing {
+                Ok(fwd) => outgoing.push(Outgoing {
                     kind: "forward",
-                    message_id: id,
+                    message_id: fwd.message_id,
                     env_from: self.config.smtp.from.clone(),
                     rcpt: unit.pics.clone(),
                     unit: Some(unit.id.clone()),
-                    body,
+                    body: fwd.head,
+                    original: Some((fwd.original, fwd.tail)),
                 }),
                 Err(e) => {
                     tracing::error!(step = "forward-failed", mailbox = %ctx.mailbox, ticket = %ctx.ticket, unit = %unit.id, error = %e, "cannot compose the forward")
@@ -645,6 +648,7 @@ impl Pipeline<'_> {
                     rcpt: vec![to],
                     unit: None,
                     body: msg.formatted(),
+                    original: None,
                 });
                 Ok(None)
             }
@@ -718,6 +722,7 @@ impl Pipeline<'_> {
                 rcpt: to.to_vec(),
                 unit: None,
                 body,
+                original: None,
             })
         });
         let outgoing: Vec<Outgoing> = alert.into_iter().collect();

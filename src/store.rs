@@ -14,12 +14,13 @@
 //! pilah redoes without harm: a "filed" mark (the next drain finds the message moved), a
 //! "sent" mark (the item is sent again, under the same Message-ID).
 
+use crate::act::compose::OriginalEncoding;
 use crate::classify::Verdict;
 use crate::types::{ImapUid, MailboxName, Ticket};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use sha2::{Digest, Sha256};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -36,6 +37,15 @@ pub enum StoreError {
     Io {
         path: PathBuf,
         source: std::io::Error,
+    },
+    /// A forward whose original cannot be put in: it must not go out without it.
+    #[error("outbox item {item} ({message_id}, ticket {ticket}): cannot attach the original {path}: {detail}")]
+    Original {
+        item: i64,
+        message_id: String,
+        ticket: String,
+        path: String,
+        detail: String,
     },
 }
 
@@ -108,7 +118,11 @@ pub struct Outgoing {
     pub env_from: String,
     pub rcpt: Vec<String>,
     pub unit: Option<String>,
+    /// The whole message; for a forward, what comes before the original.
     pub body: Vec<u8>,
+    /// A forward: the original (the raw file of the outbox row's message) goes between
+    /// `body` and this tail when it is sent; it is not stored again.
+    pub original: Option<(OriginalEncoding, Vec<u8>)>,
 }
 
 /// The database and the raw-mail directory of one state directory.
@@ -176,13 +190,18 @@ CREATE TABLE IF NOT EXISTS outbox (
     env_from        TEXT NOT NULL,
     rcpt            TEXT NOT NULL,
     unit            TEXT,
+    -- The whole message, or, when `original` is set, what comes before the original.
     body            BLOB NOT NULL,
     created_at      TEXT NOT NULL,
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_attempt_at TEXT NOT NULL,
     last_error      TEXT,
     sent_at         TEXT,
-    failed_at       TEXT
+    failed_at       TEXT,
+    -- A forward: how the original (messages.raw_path of message_row) goes between body and
+    -- body_tail when it is sent: 'rfc822' as it is, 'base64'. NULL: body is the whole message.
+    original        TEXT,
+    body_tail       BLOB
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (sent_at, failed_at, next_attempt_at);
 -- acks_since() runs once per acknowledgement: without this index it would scan the whole
@@ -250,8 +269,9 @@ impl Store {
             conn.busy_timeout(std::time::Duration::from_secs(10))?;
             Ok(conn)
         };
-        let conn = connect().map_err(db)?;
+        let mut conn = connect().map_err(db)?;
         conn.execute_batch(SCHEMA).map_err(db)?;
+        add_missing_columns(&mut conn).map_err(db)?;
         conn.execute_batch(crate::ticket::SCHEMA).map_err(db)?;
         let outbox = connect().map_err(db)?;
         Ok(Store {
@@ -566,15 +586,62 @@ impl Store {
     }
 
     /// The bytes of one queued message, read when it is sent (a queue of large forwards is
-    /// never held in memory at once).
+    /// never held in memory at once). A forward is assembled here: its head, the original
+    /// read from the message's raw file straight into place, its tail, in one buffer of
+    /// the final size. The raw file must be the one recorded (size and SHA-256), or the
+    /// item fails with [`StoreError::Original`]: a forward never goes out without its original.
     pub fn outbox_body(&self, item: i64) -> Result<Vec<u8>, StoreError> {
-        self.outbox_conn()
-            .query_row(
-                "SELECT body FROM outbox WHERE id = ?1",
-                params![item],
-                |r| r.get(0),
-            )
-            .map_err(Into::into)
+        let row = self.outbox_conn().query_row(
+            "SELECT o.body, o.original, o.body_tail, o.message_id, o.message_row,
+                    m.raw_path, m.size, m.sha256, m.ticket
+             FROM outbox o LEFT JOIN messages m ON m.id = o.message_row
+             WHERE o.id = ?1",
+            params![item],
+            |r| {
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, Option<Vec<u8>>>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<i64>>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, Option<i64>>(6)?,
+                    r.get::<_, Option<String>>(7)?,
+                    r.get::<_, Option<String>>(8)?,
+                ))
+            },
+        )?;
+        // The lock is released: reading a large file does not hold up the pipeline.
+        let (head, original, tail, message_id, message_row, raw_path, size, sha, ticket) = row;
+        let Some(original) = original else {
+            return Ok(head);
+        };
+        let path = raw_path
+            .clone()
+            .unwrap_or_else(|| "(no stored message)".into());
+        let fail = |detail: String| StoreError::Original {
+            item,
+            message_id: message_id.clone(),
+            ticket: ticket.clone().unwrap_or_else(|| "-".into()),
+            path: path.clone(),
+            detail,
+        };
+        let encoding = OriginalEncoding::parse(&original)
+            .ok_or_else(|| fail(format!("unknown encoding {original:?} of the original")))?;
+        let (Some(raw_path), Some(size), Some(sha)) = (raw_path, size, sha) else {
+            return Err(fail(format!(
+                "the outbox row names no stored message (message_row {message_row:?})"
+            )));
+        };
+        let tail = tail.unwrap_or_default();
+        let size = u64::try_from(size).map_err(|e| fail(e.to_string()))?;
+        let len = usize::try_from(size).map_err(|e| fail(e.to_string()))?;
+        let mut out = Vec::with_capacity(head.len() + encoding.encoded_len(len) + tail.len());
+        out.extend_from_slice(&head);
+        drop(head);
+        append_original(&mut out, Path::new(&raw_path), size, &sha, encoding).map_err(fail)?;
+        out.extend_from_slice(&tail);
+        Ok(out)
     }
 
     pub fn sent(&self, item: i64) -> Result<(), StoreError> {
@@ -606,10 +673,11 @@ impl Store {
     pub fn queue(&self, o: &Outgoing) -> Result<(), StoreError> {
         let t = now();
         self.conn().execute(
-            "INSERT INTO outbox (message_row, kind, message_id, env_from, rcpt, unit, body, created_at, next_attempt_at)
-             VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
+            "INSERT INTO outbox (message_row, kind, message_id, env_from, rcpt, unit, body, created_at, next_attempt_at, original, body_tail)
+             VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9)
              ON CONFLICT (message_id) DO NOTHING",
-            params![o.kind, o.message_id, o.env_from, serde_json::to_string(&o.rcpt).unwrap_or_default(), o.unit, o.body, t],
+            params![o.kind, o.message_id, o.env_from, serde_json::to_string(&o.rcpt).unwrap_or_default(), o.unit, o.body, t,
+                o.original.as_ref().map(|(e, _)| e.as_str()), o.original.as_ref().map(|(_, tail)| tail)],
         )?;
         Ok(())
     }
@@ -623,6 +691,55 @@ impl Store {
             )
             .map_err(Into::into)
     }
+}
+
+/// Appends the original of a forward, read from its raw file (which must be the one recorded:
+/// `size` bytes with SHA-256 `sha`) straight into `out`, in `encoding`. The error says what
+/// is wrong with the file.
+fn append_original(
+    out: &mut Vec<u8>,
+    path: &Path,
+    size: u64,
+    sha: &str,
+    encoding: OriginalEncoding,
+) -> Result<(), String> {
+    let mut file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let on_disk = file.metadata().map_err(|e| e.to_string())?.len();
+    if on_disk != size {
+        return Err(format!(
+            "the file has {on_disk} bytes, {size} were recorded"
+        ));
+    }
+    let mut hasher = Sha256::new();
+    let start = out.len();
+    let read = match encoding {
+        OriginalEncoding::AsIs => {
+            let n = (&mut file)
+                .take(size)
+                .read_to_end(out)
+                .map_err(|e| e.to_string())?;
+            hasher.update(&out[start..]);
+            n
+        }
+        OriginalEncoding::Base64 => {
+            crate::act::compose::append_base64((&mut file).take(size), out, &mut hasher)
+                .map_err(|e| e.to_string())?
+        }
+    };
+    if read as u64 != size {
+        return Err(format!("read {read} bytes, {size} were recorded"));
+    }
+    let digest: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    if digest != sha {
+        return Err(
+            "the file's SHA-256 is not the one recorded when the message was fetched".into(),
+        );
+    }
+    Ok(())
 }
 
 /// Reads `id, state, raw_path, folder, internal_date`.
@@ -664,6 +781,8 @@ pub struct MessageSummary {
     /// Forwards and acknowledgements queued at all (sent or not).
     pub forwards_queued: i64,
     pub acks_queued: i64,
+    /// Forwards that failed for good (refused by the server, or their original is gone).
+    pub forwards_failed: i64,
     pub region: Option<String>,
 }
 
@@ -682,7 +801,8 @@ impl Store {
                     (SELECT count(*) FROM outbox o WHERE o.message_row = m.id AND o.kind = 'ack' AND o.sent_at IS NOT NULL),
                     m.region,
                     (SELECT count(*) FROM outbox o WHERE o.message_row = m.id AND o.kind = 'forward'),
-                    (SELECT count(*) FROM outbox o WHERE o.message_row = m.id AND o.kind = 'ack')
+                    (SELECT count(*) FROM outbox o WHERE o.message_row = m.id AND o.kind = 'ack'),
+                    (SELECT count(*) FROM outbox o WHERE o.message_row = m.id AND o.kind = 'forward' AND o.failed_at IS NOT NULL)
              FROM messages m
              WHERE (?1 IS NULL OR m.mailbox = ?1)
                AND (?2 IS NULL OR (m.internal_date >= ?2 AND m.internal_date < ?3))
@@ -719,6 +839,7 @@ impl Store {
                     region: r.get(16)?,
                     forwards_queued: r.get(17)?,
                     acks_queued: r.get(18)?,
+                    forwards_failed: r.get(19)?,
                 })
             },
         )?;
@@ -813,8 +934,8 @@ pub fn record_verdict(
     for o in outgoing {
         tx.execute(
             "INSERT INTO outbox (message_row, kind, message_id, env_from, rcpt, unit, body,
-                 created_at, next_attempt_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
+                 created_at, next_attempt_at, original, body_tail)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10)
              ON CONFLICT (message_id) DO NOTHING",
             params![
                 rec.message_row,
@@ -825,6 +946,8 @@ pub fn record_verdict(
                 o.unit,
                 o.body,
                 t,
+                o.original.as_ref().map(|(e, _)| e.as_str()),
+                o.original.as_ref().map(|(_, tail)| tail),
             ],
         )?;
     }
@@ -906,6 +1029,43 @@ impl RawFiles {
     }
 }
 
+/// Columns added after the first release: a database made by an older pilah gets them at
+/// open (`CREATE TABLE IF NOT EXISTS` leaves an existing table as it is). Rows from before
+/// keep NULL in them, which means what it meant then.
+const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
+    ("outbox", "original", "TEXT"),
+    ("outbox", "body_tail", "BLOB"),
+];
+
+fn add_missing_columns(conn: &mut Connection) -> Result<(), rusqlite::Error> {
+    fn missing(
+        c: &Connection,
+    ) -> Result<Vec<&'static (&'static str, &'static str, &'static str)>, rusqlite::Error> {
+        let mut out = Vec::new();
+        for added in ADDED_COLUMNS {
+            let present: i64 = c.query_row(
+                "SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2",
+                params![added.0, added.1],
+                |r| r.get(0),
+            )?;
+            if present == 0 {
+                out.push(added);
+            }
+        }
+        Ok(out)
+    }
+    if missing(conn)?.is_empty() {
+        return Ok(());
+    }
+    // Under the write lock, looking again: two processes opening an old database at once
+    // must not both add a column.
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    for (table, column, decl) in missing(&tx)? {
+        tx.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {decl}"))?;
+    }
+    tx.commit()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -923,6 +1083,100 @@ mod tests {
         assert_eq!(t("LPR", 2024), "LPR-2024-000002");
         assert_eq!(t("CC", 2024), "CC-2024-000001");
         assert_eq!(t("LPR", 2025), "LPR-2025-000001");
+    }
+
+    fn queue_forward(s: &Store, row: i64, id: &str, original: OriginalEncoding) -> i64 {
+        s.transaction(|tx| {
+            tx.execute(
+                "INSERT INTO outbox (message_row, kind, message_id, env_from, rcpt, body,
+                     created_at, next_attempt_at, original, body_tail)
+                 VALUES (?1, 'forward', ?2, '', '[]', X'48454144', '', '', ?3, X'5441494C')",
+                params![row, id, original.as_str()],
+            )?;
+            Ok(tx.last_insert_rowid())
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn a_forward_is_assembled_from_its_head_the_raw_file_and_its_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let mb = MailboxName("lapor".into());
+        let raw = b"Subject: x\r\n\r\nisi pesan\r\n".to_vec();
+        let m = s
+            .record(&NewMessage {
+                mailbox: &mb,
+                uid: ImapUid {
+                    uidvalidity: 1,
+                    uid: 1,
+                },
+                raw: &raw,
+                internal_date: None,
+                message_id: None,
+            })
+            .unwrap();
+        let as_is = queue_forward(&s, m.id, "<a>", OriginalEncoding::AsIs);
+        let body = s.outbox_body(as_is).unwrap();
+        assert_eq!(body, [&b"HEAD"[..], &raw, b"TAIL"].concat());
+        assert_eq!(body.capacity(), body.len(), "sized up front");
+        let b64 = queue_forward(&s, m.id, "<b>", OriginalEncoding::Base64);
+        assert_eq!(
+            s.outbox_body(b64).unwrap(),
+            b"HEADU3ViamVjdDogeA0KDQppc2kgcGVzYW4NCg==TAIL"
+        );
+
+        // Changed on disk (same size): not sent.
+        std::fs::write(&m.raw_path, b"Subject: y\r\n\r\nisi pesan\r\n").unwrap();
+        let e = s.outbox_body(as_is).unwrap_err();
+        assert!(matches!(e, StoreError::Original { .. }), "{e}");
+        assert!(e.to_string().contains("SHA-256"), "{e}");
+        // Truncated.
+        std::fs::write(&m.raw_path, b"Subject: x\r\n").unwrap();
+        let e = s.outbox_body(b64).unwrap_err();
+        assert!(e.to_string().contains("bytes"), "{e}");
+        // Gone: the error names the item, the outgoing Message-ID and the path.
+        std::fs::remove_file(&m.raw_path).unwrap();
+        let e = s.outbox_body(as_is).unwrap_err().to_string();
+        assert!(e.contains(&format!("outbox item {as_is}")), "{e}");
+        assert!(e.contains("<a>"), "{e}");
+        assert!(e.contains(&m.raw_path.display().to_string()), "{e}");
+    }
+
+    #[test]
+    fn an_older_database_gets_the_new_columns_and_its_queued_bodies_go_out_as_they_are() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            // The outbox as the first release created it, with one forward queued whole.
+            let c = Connection::open(dir.path().join("pilah.sqlite")).unwrap();
+            c.execute_batch(
+                "CREATE TABLE outbox (
+                    id INTEGER PRIMARY KEY, message_row INTEGER, kind TEXT NOT NULL,
+                    message_id TEXT NOT NULL UNIQUE, env_from TEXT NOT NULL, rcpt TEXT NOT NULL,
+                    unit TEXT, body BLOB NOT NULL, created_at TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at TEXT NOT NULL,
+                    last_error TEXT, sent_at TEXT, failed_at TEXT);
+                 INSERT INTO outbox (message_row, kind, message_id, env_from, rcpt, body,
+                     created_at, next_attempt_at)
+                 VALUES (NULL, 'forward', '<old>', '', '[]', X'57484F4C45', '', '');",
+            )
+            .unwrap();
+        }
+        let s = Store::open(dir.path()).unwrap();
+        let item = s.due(true, 0, 10).unwrap()[0].id;
+        assert_eq!(s.outbox_body(item).unwrap(), b"WHOLE");
+        let cols: i64 = s
+            .conn()
+            .query_row(
+                "SELECT count(*) FROM pragma_table_info('outbox') WHERE name IN ('original', 'body_tail')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(cols, 2);
+        drop(s);
+        // Opening again finds nothing to add.
+        Store::open(dir.path()).unwrap();
     }
 
     #[test]

@@ -652,6 +652,7 @@ pub fn remind(
             rcpt: unit.pics.clone(),
             unit: Some(unit.id.clone()),
             body: msg,
+            original: None,
         })?;
         stats.digests += 1;
     }

@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use mail_parser::MimeHeaders;
 
 const MARCH: &str = "05-Mar-2024 09:30:00 +0700";
 
@@ -535,4 +536,266 @@ fn mail_goes_out_over_starttls_when_the_config_asks_for_it() {
     // Postfix records a TLS submission as ESMTPS in its Received header.
     let raw = String::from_utf8_lossy(&got[0].raw).to_string();
     assert!(raw.contains("with ESMTPS"), "submitted over TLS:\n{raw}");
+}
+
+/// Deterministic bytes that do not compress or repeat (an attachment's content).
+fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// A DBH report with an attachment of `attachment.len()` bytes, in base64 lines of 76.
+fn report_with_attachment(
+    from: &str,
+    to: &str,
+    subject: &str,
+    text: &str,
+    attachment: &[u8],
+) -> Vec<u8> {
+    let mut b64 = String::new();
+    let table = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for line in attachment.chunks(57) {
+        for g in line.chunks(3) {
+            let v = (u32::from(g[0]) << 16)
+                | (u32::from(*g.get(1).unwrap_or(&0)) << 8)
+                | u32::from(*g.get(2).unwrap_or(&0));
+            b64.push(table[(v >> 18) as usize & 63] as char);
+            b64.push(table[(v >> 12) as usize & 63] as char);
+            b64.push(if g.len() > 1 {
+                table[(v >> 6) as usize & 63] as char
+            } else {
+                '='
+            });
+            b64.push(if g.len() > 2 {
+                table[v as usize & 63] as char
+            } else {
+                '='
+            });
+        }
+        b64.push_str("\r\n");
+    }
+    format!(
+        "From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\nDate: Tue, 05 Mar 2024 09:30:00 +0700\r\n\
+         Message-ID: <{}.big@cilacapkab.go.id>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n\
+         --b1\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{text}\r\n\
+         --b1\r\nContent-Type: application/pdf; name=\"ba-rekon.pdf\"\r\n\
+         Content-Disposition: attachment; filename=\"ba-rekon.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n\
+         {b64}--b1--\r\n",
+        subject.len()
+    )
+    .into_bytes()
+}
+
+/// The stored raw file of the message with this subject, as pilah recorded it.
+fn stored_raw(t: &Scratch, subject: &str) -> Vec<u8> {
+    let path: String = t
+        .db()
+        .query_row(
+            "SELECT raw_path FROM messages WHERE subject = ?1",
+            [subject],
+            |r| r.get(0),
+        )
+        .expect("recorded");
+    std::fs::read(path).expect("raw file")
+}
+
+#[test]
+fn a_large_forward_carries_the_original_byte_for_byte_and_the_database_does_not() {
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    let lapor = t.addr("lapor");
+    let from = format!(
+        "BPKAD Kab. Cilacap <{}>",
+        t.ext("bpkad", "cilacapkab.go.id")
+    );
+    // 8-bit text and a 4 MB attachment: travels as message/rfc822, as it is.
+    let pdf = noise(4 * 1024 * 1024, 7);
+    let big_subject = "Laporan BA Rekonsiliasi DBH Triwulan I";
+    let big = report_with_attachment(
+        &from,
+        &lapor,
+        big_subject,
+        "Dengan hormat, terlampir berita acara rekonsiliasi DBH — Rp 1.250.000.",
+        &pdf,
+    );
+    // A line over 998 bytes: cannot travel as message/rfc822, goes as a base64 .eml file.
+    let long_subject = "Laporan BA Rekonsiliasi DBH Triwulan II";
+    let long = report_with_attachment(
+        &from,
+        &lapor,
+        long_subject,
+        &format!(
+            "Dengan hormat, berita acara rekonsiliasi DBH: {}",
+            "data ".repeat(300)
+        ),
+        &noise(300 * 1024, 11),
+    );
+    rt().block_on(async {
+        append(&lapor, "INBOX", &big, Some(MARCH), None).await;
+        append(&lapor, "INBOX", &long, Some(MARCH), None).await;
+    });
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+
+    // What pilah stored is what was delivered to the mailbox.
+    let big_raw = stored_raw(&t, big_subject);
+    assert_eq!(big_raw, big);
+    let long_raw = stored_raw(&t, long_subject);
+    assert_eq!(long_raw, long);
+
+    // The forwards' rows hold only pilah's own bytes, and point at the raw files.
+    assert_eq!(
+        t.count("SELECT count(*) FROM outbox WHERE kind = 'forward' AND sent_at IS NOT NULL"),
+        2
+    );
+    let stored_max =
+        t.count("SELECT max(length(body) + length(body_tail)) FROM outbox WHERE kind = 'forward'");
+    assert!(
+        stored_max < 16 * 1024,
+        "forward rows hold {stored_max} bytes"
+    );
+    assert_eq!(
+        t.count("SELECT count(*) FROM outbox WHERE kind = 'forward' AND original = 'rfc822'"),
+        1
+    );
+    assert_eq!(
+        t.count("SELECT count(*) FROM outbox WHERE kind = 'forward' AND original = 'base64'"),
+        1
+    );
+
+    let dbh_pics = pics_of("", "syarat-salur-dbh", &t);
+    assert!(!dbh_pics.is_empty());
+    for pic in &dbh_pics {
+        let got = contents(pic);
+        let fwd = forwards_in(&got);
+        assert_eq!(
+            fwd.len(),
+            2,
+            "{pic}: {:?}",
+            fwd.iter().map(|f| f.subject()).collect::<Vec<_>>()
+        );
+        let big_fwd = fwd
+            .iter()
+            .find(|f| f.subject().ends_with(big_subject))
+            .expect("forward of the large report");
+        // The original, byte for byte, inside the forward, as a message/rfc822 part.
+        let at = big_fwd
+            .raw
+            .windows(64)
+            .position(|w| w == &big_raw[..64])
+            .expect("the original's first bytes in the forward");
+        assert!(
+            big_fwd.raw[at..].starts_with(&big_raw),
+            "the attached original differs from the stored one"
+        );
+        let p = big_fwd.parsed();
+        let attached = p
+            .attachments()
+            .find(|a| a.is_message())
+            .expect("original attached as message/rfc822");
+        let nested = attached.message().expect("nested message");
+        assert_eq!(nested.subject(), Some(big_subject));
+        let inner = nested.attachments().next().expect("the PDF");
+        assert_eq!(inner.contents(), &pdf[..], "the PDF inside the original");
+
+        let long_fwd = fwd
+            .iter()
+            .find(|f| f.subject().ends_with(long_subject))
+            .expect("forward of the report with a long line");
+        let p = long_fwd.parsed();
+        let eml = p
+            .attachments()
+            .find(|a| a.attachment_name() == Some("pesan-asli.eml"))
+            .expect("original attached as a file");
+        assert_eq!(
+            eml.contents(),
+            &long_raw[..],
+            "the .eml file is the original"
+        );
+    }
+}
+
+#[test]
+fn a_forward_whose_original_is_gone_fails_with_its_path_and_nothing_truncated_goes_out() {
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    t.write_config(closed, "start_date = \"2024-03-01\"");
+    let lapor = t.addr("lapor");
+    let subject = "Laporan BA Rekonsiliasi DBH Triwulan III";
+    let m = mail(
+        &format!(
+            "BPKAD Kab. Cilacap <{}>",
+            t.ext("bpkad", "cilacapkab.go.id")
+        ),
+        &lapor,
+        subject,
+        "Dengan hormat, bersama ini kami sampaikan berita acara rekonsiliasi DBH.",
+        "",
+    );
+    rt().block_on(append(&lapor, "INBOX", &m, Some(MARCH), None));
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+    let raw_path: String = t
+        .db()
+        .query_row(
+            "SELECT raw_path FROM messages WHERE subject = ?1",
+            [subject],
+            |r| r.get(0),
+        )
+        .unwrap();
+    // The raw file is lost before the forward is sent (a bad restore, a disk fault).
+    std::fs::remove_file(&raw_path).unwrap();
+
+    t.write_config(stack().smtp_port, "start_date = \"2024-03-01\"");
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+    let log = text(&out);
+    assert!(
+        log.contains("send-failed") && log.contains(&raw_path),
+        "{log}"
+    );
+
+    // Nothing reached the PICs; the acknowledgement went out all the same.
+    for pic in pics_of("", "syarat-salur-dbh", &t) {
+        assert!(forwards_in(&contents(&pic)).is_empty(), "{pic}");
+    }
+    assert_eq!(contents(&t.ext("bpkad", "cilacapkab.go.id")).len(), 1);
+
+    // Failed for good, with an error naming the item, the ticket and the path.
+    let (id, error): (i64, String) = t
+        .db()
+        .query_row(
+            "SELECT id, last_error FROM outbox WHERE kind = 'forward' AND failed_at IS NOT NULL",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("the forward failed");
+    assert!(error.contains(&format!("outbox item {id}")), "{error}");
+    assert!(error.contains("LPR-2024-000001"), "{error}");
+    assert!(error.contains(&raw_path), "{error}");
+    // `pilah messages` says so.
+    let out = t.pilah(&["messages", "--config", t.config.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let listing = String::from_utf8_lossy(&out.stdout);
+    assert!(listing.contains("(failed)"), "{listing}");
+
+    // Not tried again.
+    let attempts = t.count("SELECT attempts FROM outbox WHERE kind = 'forward'");
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        t.count("SELECT attempts FROM outbox WHERE kind = 'forward'"),
+        attempts
+    );
 }

@@ -181,6 +181,7 @@ holidays_file = "libur.txt"
                 rcpt: vec![format!("pic@{unit}.test")],
                 unit: Some(unit.to_string()),
                 body: b"forward".to_vec(),
+                original: None,
             });
         }
         if m.ack.is_some() {
@@ -191,6 +192,7 @@ holidays_file = "libur.txt"
                 rcpt: vec![m.sender.clone()],
                 unit: None,
                 body: b"ack".to_vec(),
+                original: None,
             });
         }
         self.store

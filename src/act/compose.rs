@@ -3,7 +3,9 @@
 //! Forwards carry the original as a `message/rfc822` attachment, untouched, from pilah's own
 //! address with `Reply-To` set to the sender: redirecting with the sender's address would
 //! fail SPF/DMARC at the PICs' server. Every message gets a Message-ID derived from its
-//! ticket, so a duplicate after a crash is recognisable as such.
+//! ticket, so a duplicate after a crash is recognisable as such. A forward is composed
+//! without the original's bytes ([`Forward`]: what comes before and after it); they are put
+//! in from the stored raw file when it is sent.
 
 use super::template::{Template, Vars};
 use crate::classify::rules::{Category, Unit};
@@ -23,6 +25,8 @@ pub enum ComposeError {
     Address { what: &'static str, address: String },
     #[error("cannot build the message: {0}")]
     Build(#[from] lettre::error::Error),
+    #[error("cannot build the forward: the original's place is missing from the built message")]
+    Placeholder,
 }
 
 macro_rules! text_header {
@@ -279,9 +283,8 @@ pub fn summary(ctx: &Context, unit: &Unit) -> String {
     )
 }
 
-/// The original as an attachment: `message/rfc822` when its bytes allow, otherwise an
-/// `application/octet-stream` `.eml` file (8-bit lines too long for SMTP, NULs, ...).
-/// Stands in the forward for the original until the finished message is assembled.
+/// Stands in the forward for the original: where the stored raw file's bytes go when the
+/// forward is sent.
 const ORIGINAL_PLACEHOLDER: &str = "@@PILAH-ORIGINAL-MESSAGE-7f3c9a1e@@";
 
 /// How the original can travel as a `message/rfc822` part: 7bit or 8bit, or not at all
@@ -315,18 +318,19 @@ fn rfc822_encoding(raw: &[u8]) -> Option<ContentTransferEncoding> {
     })
 }
 
-/// The part that carries the original: `message/rfc822` holding a placeholder (the bytes are
-/// put in place once, when the message is assembled, instead of being copied through the
-/// MIME builder), or a base64 `.eml` file when the bytes cannot travel as they are.
-fn original_part(raw: &[u8]) -> (SinglePart, bool) {
+/// The part that carries the original, holding a placeholder: the original's bytes are never
+/// copied through the MIME builder, and are not part of the forward as queued (see
+/// [`Forward`]). `message/rfc822` when its bytes can travel as they are, otherwise an
+/// `application/octet-stream` `.eml` file in base64.
+fn original_part(raw: &[u8]) -> (SinglePart, OriginalEncoding) {
+    let placeholder = ORIGINAL_PLACEHOLDER.as_bytes().to_vec();
     match rfc822_encoding(raw) {
         Some(encoding) => (
             SinglePart::builder()
                 .header(ContentType::parse("message/rfc822").expect("static content type"))
                 .header(ContentDisposition::inline_with_name("pesan-asli.eml"))
-                .header(encoding)
-                .body(ORIGINAL_PLACEHOLDER.to_string()),
-            true,
+                .body(Body::dangerous_pre_encoded(placeholder, encoding)),
+            OriginalEncoding::AsIs,
         ),
         None => (
             SinglePart::builder()
@@ -334,22 +338,132 @@ fn original_part(raw: &[u8]) -> (SinglePart, bool) {
                     ContentType::parse("application/octet-stream").expect("static content type"),
                 )
                 .header(ContentDisposition::attachment("pesan-asli.eml"))
-                .body(
-                    Body::new_with_encoding(raw.to_vec(), ContentTransferEncoding::Base64)
-                        .unwrap_or_else(Body::new),
-                ),
-            false,
+                .body(Body::dangerous_pre_encoded(
+                    placeholder,
+                    ContentTransferEncoding::Base64,
+                )),
+            OriginalEncoding::Base64,
         ),
     }
 }
 
-/// A forward of the original to one unit's PICs.
+/// How the original stands between a forward's head and tail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OriginalEncoding {
+    /// Its bytes as they are (`message/rfc822`, 7bit or 8bit).
+    AsIs,
+    /// Base64, in lines of 76 characters (an `.eml` file that could not travel as it is).
+    Base64,
+}
+
+impl OriginalEncoding {
+    /// As stored in `outbox.original`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OriginalEncoding::AsIs => "rfc822",
+            OriginalEncoding::Base64 => "base64",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OriginalEncoding> {
+        match s {
+            "rfc822" => Some(OriginalEncoding::AsIs),
+            "base64" => Some(OriginalEncoding::Base64),
+            _ => None,
+        }
+    }
+
+    /// Bytes the original of `len` bytes takes in the forward.
+    pub fn encoded_len(self, len: usize) -> usize {
+        match self {
+            OriginalEncoding::AsIs => len,
+            OriginalEncoding::Base64 => {
+                let chars = len.div_ceil(3) * 4;
+                chars + 2 * chars.div_ceil(BASE64_LINE).saturating_sub(1)
+            }
+        }
+    }
+}
+
+/// Characters per base64 line (RFC 2045), from 57 bytes of input.
+const BASE64_LINE: usize = 76;
+const BASE64_LINE_IN: usize = BASE64_LINE / 4 * 3;
+
+/// Appends the base64 of everything `from` yields, in CRLF-separated lines of 76 characters
+/// (no line break after the last line: the MIME structure that follows brings its own).
+/// Reads in chunks, so the original is never in memory as a whole besides its encoding, and
+/// feeds what it reads to `hasher` (the caller checks that it is the original recorded).
+pub fn append_base64(
+    mut from: impl std::io::Read,
+    out: &mut Vec<u8>,
+    hasher: &mut impl sha2::Digest,
+) -> std::io::Result<usize> {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut chunk = vec![0u8; BASE64_LINE_IN * 1024];
+    let (mut total, mut first_line) = (0usize, true);
+    loop {
+        // Fill the chunk (whole lines), unless the input ends.
+        let mut n = 0;
+        while n < chunk.len() {
+            match from.read(&mut chunk[n..]) {
+                Ok(0) => break,
+                Ok(k) => n += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if n == 0 {
+            return Ok(total);
+        }
+        total += n;
+        hasher.update(&chunk[..n]);
+        for line in chunk[..n].chunks(BASE64_LINE_IN) {
+            if !first_line {
+                out.extend_from_slice(b"\r\n");
+            }
+            first_line = false;
+            for group in line.chunks(3) {
+                let b = [
+                    group[0],
+                    *group.get(1).unwrap_or(&0),
+                    *group.get(2).unwrap_or(&0),
+                ];
+                let v = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+                let c = |shift: u32| ALPHABET[((v >> shift) & 63) as usize];
+                out.push(c(18));
+                out.push(c(12));
+                out.push(if group.len() > 1 { c(6) } else { b'=' });
+                out.push(if group.len() > 2 { c(0) } else { b'=' });
+            }
+        }
+        if n < chunk.len() {
+            return Ok(total);
+        }
+    }
+}
+
+/// A forward as queued: pilah's own bytes before and after the original, which is not
+/// copied here. The original's bytes come from the stored raw file when the forward is sent
+/// (`Store::outbox_body`), so the database holds only what is pilah's own, and a large
+/// message is never in memory twice while it is judged.
+#[derive(Debug, Clone)]
+pub struct Forward {
+    pub message_id: String,
+    /// Everything up to the original: headers, summary, the attachment's part header.
+    pub head: Vec<u8>,
+    /// Everything after it: the end of the MIME structure.
+    pub tail: Vec<u8>,
+    pub original: OriginalEncoding,
+}
+
+/// A forward of the original to one unit's PICs. `raw` is only looked at (how it can
+/// travel), never copied: see [`Forward`].
 pub fn forward(
     ctx: &Context,
     unit: &Unit,
     raw: &[u8],
     sender: &Sender,
-) -> Result<(String, Vec<u8>), ComposeError> {
+) -> Result<Forward, ComposeError> {
     let kind = match ctx.followup {
         Some(row) => format!("fwd.{}.{row}", unit.id),
         None => format!("fwd.{}", unit.id),
@@ -394,29 +508,30 @@ pub fn forward(
     if let Some(orig) = &ctx.mail.message_id {
         b = b.references(format!("<{orig}>"));
     }
-    let (part, placeholder) = original_part(raw);
+    let (part, original) = original_part(raw);
     let msg = b.multipart(
         MultiPart::mixed()
             .singlepart(SinglePart::plain(summary(ctx, unit)))
             .singlepart(part),
     )?;
-    let formatted = msg.formatted();
+    let mut formatted = msg.formatted();
     drop(msg);
-    if !placeholder {
-        return Ok((id, formatted));
-    }
     let token = ORIGINAL_PLACEHOLDER.as_bytes();
     let Some(at) = formatted.windows(token.len()).position(|w| w == token) else {
-        return Err(ComposeError::Build(lettre::error::Error::MissingFrom));
+        return Err(ComposeError::Placeholder);
     };
-    let mut out = Vec::with_capacity(formatted.len() + raw.len());
-    out.extend_from_slice(&formatted[..at]);
-    out.extend_from_slice(raw);
-    if !raw.ends_with(b"\r\n") {
-        out.extend_from_slice(b"\r\n");
+    let mut tail = Vec::with_capacity(formatted.len() - at - token.len() + 2);
+    if original == OriginalEncoding::AsIs && !raw.ends_with(b"\r\n") {
+        tail.extend_from_slice(b"\r\n");
     }
-    out.extend_from_slice(&formatted[at + token.len()..]);
-    Ok((id, out))
+    tail.extend_from_slice(&formatted[at + token.len()..]);
+    formatted.truncate(at);
+    Ok(Forward {
+        message_id: id,
+        head: formatted,
+        tail,
+        original,
+    })
 }
 
 /// The acknowledgement to the sender, from the mailbox's own address.
@@ -476,6 +591,41 @@ mod tests {
         assert!(rfc822_encoding(b"a\rb\r\n").is_none());
         assert!(rfc822_encoding(&[b'a'; 1200]).is_none());
         assert!(rfc822_encoding(b"nul\x00\r\n").is_none());
+    }
+
+    #[test]
+    fn base64_of_the_original_is_wrapped_and_sized_up_front() {
+        let b64 = |raw: &[u8]| {
+            let mut out = Vec::new();
+            let n = append_base64(raw, &mut out, &mut sha2::Sha256::default()).unwrap();
+            assert_eq!(n, raw.len());
+            assert_eq!(out.len(), OriginalEncoding::Base64.encoded_len(raw.len()));
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(b64(b""), "");
+        assert_eq!(b64(b"M"), "TQ==");
+        assert_eq!(b64(b"Ma"), "TWE=");
+        assert_eq!(b64(b"Man"), "TWFu");
+        let raw: Vec<u8> = (0..200_000u32).map(|i| (i * 7 + i / 13) as u8).collect();
+        for len in (0..300).chain([57 * 1024 - 1, 57 * 1024, 57 * 1024 + 1, 200_000]) {
+            let text = b64(&raw[..len]);
+            let lines: Vec<&str> = text.split("\r\n").collect();
+            assert!(lines.iter().all(|l| l.len() <= 76), "{len}");
+            assert!(
+                lines[..lines.len() - 1].iter().all(|l| l.len() == 76),
+                "{len}"
+            );
+            // Same as lettre's own base64 body, line breaks aside.
+            let lettre = Body::new(raw[..len].to_vec());
+            if lettre.encoding() == ContentTransferEncoding::Base64 {
+                let theirs: Vec<u8> = lettre
+                    .into_vec()
+                    .into_iter()
+                    .filter(|b| !b"\r\n".contains(b))
+                    .collect();
+                assert_eq!(text.replace("\r\n", "").as_bytes(), &theirs[..], "{len}");
+            }
+        }
     }
 
     #[test]

@@ -364,7 +364,18 @@ pub async fn drain(
             }
             for item in batch {
                 *cursor = item.id;
-                let body = store.outbox_body(item.id)?;
+                let body = match store.outbox_body(item.id) {
+                    Ok(body) => body,
+                    Err(e @ StoreError::Original { .. }) => {
+                        // A forward whose original is gone or changed: never sent without
+                        // it, not retried blindly, and not in the way of the rest.
+                        store.send_failed(item.id, &e.to_string(), Utc::now(), true)?;
+                        stats.failed += 1;
+                        tracing::error!(step = "send-failed", ticket = ticket_of(&item.message_id), kind = %item.kind, message_id = %item.message_id, error = %e, "cannot assemble this message");
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
+                };
                 let sent = smtp.send_on(&mut conn, &item, &body).await;
                 drop(body);
                 match sent {

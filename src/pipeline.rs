@@ -210,7 +210,7 @@ impl Pipeline<'_> {
                 // 1. On disk and in the database, the whole batch.
                 let message_ids: Vec<Option<String>> = fetched
                     .iter()
-                    .map(|f| parse::quick_message_id(&f.raw))
+                    .map(|f| parse::quick_message_id(f.raw()))
                     .collect();
                 let new: Vec<NewMessage> = fetched
                     .iter()
@@ -221,7 +221,7 @@ impl Pipeline<'_> {
                             uidvalidity: folder.uidvalidity,
                             uid: f.uid,
                         },
-                        raw: &f.raw,
+                        raw: f.raw(),
                         internal_date: f.internal_date,
                         message_id: id.as_deref(),
                     })
@@ -229,21 +229,21 @@ impl Pipeline<'_> {
                 let stored = self.store.record_batch(&new)?;
                 drop(new);
                 for f in &fetched {
-                    tracing::info!(step = "stored", mailbox = %name, uid = f.uid, size = f.raw.len(), "stored");
+                    tracing::info!(step = "stored", mailbox = %name, uid = f.uid, size = f.raw().len(), "stored");
                 }
                 // 2. Judged, with the mail it causes, in one transaction on the disk.
                 let mut assessments: Vec<Option<Assessment>> = fetched
                     .iter()
                     .zip(&stored)
                     .map(|(f, m)| {
-                        (m.state == MessageState::Stored).then(|| self.assess(&f.raw, None))
+                        (m.state == MessageState::Stored).then(|| self.assess(f.raw(), None))
                     })
                     .collect();
                 let decisions = self.store.durable_transaction(|tx| {
                     let mut decisions = Vec::with_capacity(stored.len());
                     for ((f, m), a) in fetched.iter().zip(&stored).zip(assessments.iter_mut()) {
                         if let Some(assessment) = a.take() {
-                            let d = self.judge(tx, m, &f.raw, assessment, first_seen)?;
+                            let d = self.judge(tx, m, f.raw(), assessment, first_seen)?;
                             decisions.push((m, d.folder.clone(), Some(d)));
                         } else {
                             let folder = m
@@ -307,9 +307,9 @@ impl Pipeline<'_> {
         let stored = self.store.record(&NewMessage {
             mailbox: &self.mailbox.name,
             uid: ImapUid { uidvalidity, uid },
-            raw: &h.raw,
+            raw: h.raw(),
             internal_date: h.internal_date,
-            message_id: parse::quick_message_id(&h.raw).as_deref(),
+            message_id: parse::quick_message_id(h.raw()).as_deref(),
         })?;
         let reason = format!(
             "message of {} MB is over the limit of {} MB (limits.max_message_size_mb); only its header was read",
@@ -318,9 +318,9 @@ impl Pipeline<'_> {
         );
         let target = if stored.state == MessageState::Stored {
             report.classified += 1;
-            let assessment = self.assess(&h.raw, Some(reason));
+            let assessment = self.assess(h.raw(), Some(reason));
             let d = self.store.durable_transaction(|tx| {
-                self.judge(tx, &stored, &h.raw, assessment, first_seen)
+                self.judge(tx, &stored, h.raw(), assessment, first_seen)
             })?;
             d.log(&self.mailbox.name);
             d.folder

@@ -73,12 +73,35 @@ pub struct FolderState {
     pub exists: u32,
 }
 
-/// One fetched message.
-#[derive(Debug)]
+/// One fetched message. Its bytes stay in the IMAP response they came in: a large message
+/// is held once, not once in the response and again in a copy.
 pub struct Fetched {
     pub uid: u32,
     pub internal_date: Option<DateTime<Utc>>,
-    pub raw: Vec<u8>,
+    fetch: async_imap::types::Fetch,
+    headers_only: bool,
+}
+
+impl Fetched {
+    /// The message (or only its header), as the server sent it.
+    pub fn raw(&self) -> &[u8] {
+        let raw = if self.headers_only {
+            self.fetch.header()
+        } else {
+            self.fetch.body()
+        };
+        raw.unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for Fetched {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fetched")
+            .field("uid", &self.uid)
+            .field("internal_date", &self.internal_date)
+            .field("size", &self.raw().len())
+            .finish()
+    }
 }
 
 /// A logged-in connection to one mailbox.
@@ -409,11 +432,14 @@ impl Connection {
         for f in fetches {
             let Some(uid) = f.uid else { continue };
             let raw = if headers_only { f.header() } else { f.body() };
-            let Some(raw) = raw else { continue };
+            if raw.is_none() {
+                continue;
+            }
             out.push(Fetched {
                 uid,
                 internal_date: f.internal_date().map(|d| d.with_timezone(&Utc)),
-                raw: raw.to_vec(),
+                fetch: f,
+                headers_only,
             });
         }
         out.sort_by_key(|f| f.uid);

@@ -17,7 +17,10 @@
 # the results, e.g. when PILAH_BIN points at another build), --nosync (run pilah under
 # eatmydata: fsync becomes a no-op, to measure what durability costs; Debian package
 # eatmydata, installed if missing), --nodelay (run pilah with bench/nodelay.c preloaded:
-# TCP_NODELAY on its sockets, to measure what Nagle's algorithm costs its SMTP client).
+# TCP_NODELAY on its sockets, to measure what Nagle's algorithm costs its SMTP client),
+# --hold (Postfix puts what pilah and smtp-source submit in its hold queue instead of
+# delivering it: submission alone, without the stack delivering into Dovecot on the same
+# cores; the held mail is deleted after the run).
 #
 # Prints one result line per run and appends it to target/bench-results/drain.tsv:
 #   wall, msgs/s, pilah user+sys CPU and its share of the wall time, peak RSS, the CPU time
@@ -37,6 +40,7 @@ PROFILE=small
 VARIANT=""
 NOSYNC=0
 NODELAY=0
+HOLD=0
 while [ $# -gt 0 ]; do
     case "$1" in
     --counts) COUNTS="$2"; shift 2 ;;
@@ -46,6 +50,7 @@ while [ $# -gt 0 ]; do
     --variant) VARIANT="$2"; shift 2 ;;
     --nosync) NOSYNC=1; shift ;;
     --nodelay) NODELAY=1; shift ;;
+    --hold) HOLD=1; shift ;;
     *) echo "drain.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -65,6 +70,7 @@ if [ "$NODELAY" = 1 ]; then
     WRAP=(env "LD_PRELOAD=$BENCH_OUT/libnodelay.so" "${WRAP[@]}")
     VARIANT="${VARIANT:+$VARIANT,}nodelay"
 fi
+[ "$HOLD" = 1 ] && VARIANT="${VARIANT:+$VARIANT,}hold"
 RESULTS="$BENCH_OUT/drain.tsv"
 [ -f "$RESULTS" ] || printf 'date\tvariant\tprofile\tn\trunner\twall_s\tmsgs_per_s\tuser_s\tsys_s\tcpu_share\tpeak_rss_mb\tdovecot_cpu_s\tpostfix_cpu_s\tleft_in_inbox\tdetails\n' >"$RESULTS"
 machine_info >&2
@@ -90,11 +96,13 @@ run_pilah() { # n corpus_dir mode(full|nosend)
     local args=(run --config "$work/pilah.toml" --once)
     [ "$mode" = nosend ] && args+=(--no-send)
     log "pilah $mode, N=$n: running"
+    [ "$HOLD" = 1 ] && hold_delivery on
     start_stackcpu
     local start rc=0
     start=$(date +%s.%N)
     /usr/bin/time -v -o "$work/time.txt" timeout "$TIMEOUT" "${WRAP[@]}" "$PILAH_BIN" "${args[@]}" 2>"$work/pilah.log" || rc=$?
     stop_stackcpu
+    [ "$HOLD" = 1 ] && hold_delivery off
     [ $rc = 0 ] || log "pilah exited $rc (see $work/pilah.log)"
     local stats
     stats=$(python3 "$BENCH_ROOT/bench/dbstats.py" "$work/state" "$start")
@@ -140,6 +148,7 @@ run_smtp_source() { # n
     rcpt=$(awk -v r="$fwd_rcpt" 'BEGIN {printf "%d", r + 0.5}')
     [ "$rcpt" -ge 1 ] || rcpt=1
     log "smtp-source, N=$n: $fwd_n forwards of ${fwd_bytes} B to $rcpt recipients, then $ack_n acknowledgements of ${ack_bytes} B"
+    [ "$HOLD" = 1 ] && hold_delivery on
     start_stackcpu
     # One session, sequential, the connection kept (-d): what pilah's outbox does.
     local t1="$work/time-fwd.txt" t2="$work/time-ack.txt"
@@ -148,6 +157,7 @@ run_smtp_source() { # n
     /usr/bin/time -v -o "$t2" timeout "$TIMEOUT" smtp-source -s 1 -d -m "$ack_n" -l "$ack_bytes" -r 1 \
         -f lapor@djpk.test -t sender.bench@djpk.test -M pilah.test "127.0.0.1:$PILAH_SMTP_PORT" >"$work/ack.log" 2>&1
     stop_stackcpu
+    [ "$HOLD" = 1 ] && hold_delivery off
     local wall user sys rss
     wall=$(awk -v a="$(tv "$t1" wall)" -v b="$(tv "$t2" wall)" 'BEGIN {printf "%.2f", a + b}')
     user=$(awk -v a="$(tv "$t1" user)" -v b="$(tv "$t2" user)" 'BEGIN {printf "%.2f", a + b}')

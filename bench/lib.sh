@@ -147,6 +147,21 @@ wait_queue_empty() {
     return 1
 }
 
+# hold_delivery on|off: with "on", Postfix accepts mail and puts it in its hold queue (an
+# access map answering HOLD to every message) instead of delivering it into Dovecot
+# meanwhile, so that a sending benchmark on a small machine measures submission, not the
+# stack's deliveries on the same cores. "off" deletes what was held.
+hold_delivery() {
+    local etc="$PILAH_MAILSTACK_DIR/postfix/etc"
+    if [ "$1" = on ]; then
+        postconf -c "$etc" -e "smtpd_data_restrictions = check_client_access static:HOLD"
+    else
+        postconf -c "$etc" -X smtpd_data_restrictions
+        postsuper -c "$etc" -d ALL hold >/dev/null 2>&1 || true
+    fi
+    postfix -c "$etc" reload >/dev/null 2>&1 || true
+}
+
 # Starts the Dovecot/Postfix CPU sampler; stop_stackcpu sets DOVECOT_CPU and POSTFIX_CPU
 # (seconds). Not in a $( ): the sampler must be waited for by the shell that started it.
 start_stackcpu() {

@@ -267,6 +267,8 @@ impl Store {
             conn.pragma_update(None, "synchronous", "NORMAL")?;
             conn.pragma_update(None, "foreign_keys", "ON")?;
             conn.busy_timeout(std::time::Duration::from_secs(10))?;
+            // Every statement of the per-message paths stays prepared.
+            conn.set_prepared_statement_cache_capacity(64);
             Ok(conn)
         };
         let mut conn = connect().map_err(db)?;
@@ -338,8 +340,7 @@ impl Store {
         step: &str,
         detail: &str,
     ) -> Result<(), StoreError> {
-        self.conn().execute(
-            "INSERT INTO events (at, message_row, mailbox, step, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+        self.conn().prepare_cached("INSERT INTO events (at, message_row, mailbox, step, detail) VALUES (?1, ?2, ?3, ?4, ?5)")?.execute(
             params![now(), message_row, mailbox, step, detail],
         )?;
         Ok(())
@@ -355,28 +356,27 @@ impl Store {
     ) -> Result<DateTime<Utc>, StoreError> {
         let conn = self.conn();
         let t = now();
-        conn.execute(
+        conn.prepare_cached(
             "INSERT INTO mailbox_state (mailbox, first_seen, uidvalidity, last_success)
              VALUES (?1, ?2, ?3, ?2)
              ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = ?3, last_success = ?2",
-            params![mailbox, t, uidvalidity],
-        )?;
-        let first: String = conn.query_row(
-            "SELECT first_seen FROM mailbox_state WHERE mailbox = ?1",
-            params![mailbox],
-            |r| r.get(0),
-        )?;
+        )?
+        .execute(params![mailbox, t, uidvalidity])?;
+        let first: String = conn
+            .prepare_cached("SELECT first_seen FROM mailbox_state WHERE mailbox = ?1")?
+            .query_row(params![mailbox], |r| r.get(0))?;
         Ok(parse_ts(&first).unwrap_or_else(Utc::now))
     }
 
     pub fn mailbox_error(&self, mailbox: &str, error: &str) -> Result<(), StoreError> {
         let t = now();
-        self.conn().execute(
-            "INSERT INTO mailbox_state (mailbox, first_seen, last_error, last_error_at)
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO mailbox_state (mailbox, first_seen, last_error, last_error_at)
              VALUES (?1, ?2, ?3, ?2)
              ON CONFLICT (mailbox) DO UPDATE SET last_error = ?3, last_error_at = ?2",
-            params![mailbox, t, error],
-        )?;
+            )?
+            .execute(params![mailbox, t, error])?;
         Ok(())
     }
 
@@ -389,14 +389,16 @@ impl Store {
         uid: ImapUid,
     ) -> Result<Option<StoredMessage>, StoreError> {
         let conn = self.conn();
-        conn.query_row(
+        let mut st = conn.prepare_cached(
             "SELECT id, state, raw_path, folder, internal_date FROM messages
              WHERE mailbox = ?1 AND uidvalidity = ?2 AND uid = ?3",
-            params![mailbox.as_str(), uid.uidvalidity, uid.uid],
-            |r| stored_from_row(r, mailbox.as_str(), uid),
-        )
-        .optional()
-        .map_err(Into::into)
+        )?;
+        let found = st
+            .query_row(params![mailbox.as_str(), uid.uidvalidity, uid.uid], |r| {
+                stored_from_row(r, mailbox.as_str(), uid)
+            })
+            .optional()?;
+        Ok(found)
     }
 
     /// The record of a message pilah already has: under this UID, or under another
@@ -417,10 +419,9 @@ impl Store {
             )
             .optional()?;
         if let Some(known) = &existing {
-            self.conn().execute(
-                "UPDATE messages SET uidvalidity = ?1, uid = ?2 WHERE id = ?3",
-                params![m.uid.uidvalidity, m.uid.uid, known.id],
-            )?;
+            self.conn()
+                .prepare_cached("UPDATE messages SET uidvalidity = ?1, uid = ?2 WHERE id = ?3")?
+                .execute(params![m.uid.uidvalidity, m.uid.uid, known.id])?;
             self.event(
                 Some(known.id),
                 m.mailbox.as_str(),
@@ -549,10 +550,10 @@ impl Store {
     pub fn filed(&self, ids: &[i64], folder: &str) -> Result<(), StoreError> {
         self.transaction(|tx| {
             for id in ids {
-                tx.execute(
+                tx.prepare_cached(
                     "UPDATE messages SET state = 'filed', folder = ?1, filed_at = ?2 WHERE id = ?3",
-                    params![folder, now(), id],
-                )?;
+                )?
+                .execute(params![folder, now(), id])?;
             }
             Ok(())
         })
@@ -591,13 +592,15 @@ impl Store {
     /// the final size. The raw file must be the one recorded (size and SHA-256), or the
     /// item fails with [`StoreError::Original`]: a forward never goes out without its original.
     pub fn outbox_body(&self, item: i64) -> Result<Vec<u8>, StoreError> {
-        let row = self.outbox_conn().query_row(
-            "SELECT o.body, o.original, o.body_tail, o.message_id, o.message_row,
+        let row = self
+            .outbox_conn()
+            .prepare_cached(
+                "SELECT o.body, o.original, o.body_tail, o.message_id, o.message_row,
                     m.raw_path, m.size, m.sha256, m.ticket
              FROM outbox o LEFT JOIN messages m ON m.id = o.message_row
              WHERE o.id = ?1",
-            params![item],
-            |r| {
+            )?
+            .query_row(params![item], |r| {
                 Ok((
                     r.get::<_, Vec<u8>>(0)?,
                     r.get::<_, Option<String>>(1)?,
@@ -609,8 +612,7 @@ impl Store {
                     r.get::<_, Option<String>>(7)?,
                     r.get::<_, Option<String>>(8)?,
                 ))
-            },
-        )?;
+            })?;
         // The lock is released: reading a large file does not hold up the pipeline.
         let (head, original, tail, message_id, message_row, raw_path, size, sha, ticket) = row;
         let Some(original) = original else {
@@ -645,8 +647,7 @@ impl Store {
     }
 
     pub fn sent(&self, item: i64) -> Result<(), StoreError> {
-        self.outbox_conn().execute(
-            "UPDATE outbox SET sent_at = ?1, attempts = attempts + 1, last_error = NULL WHERE id = ?2",
+        self.outbox_conn().prepare_cached("UPDATE outbox SET sent_at = ?1, attempts = attempts + 1, last_error = NULL WHERE id = ?2")?.execute(
             params![now(), item],
         )?;
         Ok(())
@@ -660,22 +661,22 @@ impl Store {
         next: DateTime<Utc>,
         permanent: bool,
     ) -> Result<(), StoreError> {
-        self.outbox_conn().execute(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = ?1, next_attempt_at = ?2,
+        self.outbox_conn()
+            .prepare_cached(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?1, next_attempt_at = ?2,
                  failed_at = CASE WHEN ?3 THEN ?4 ELSE NULL END
              WHERE id = ?5",
-            params![error, ts(&next), permanent, now(), item],
-        )?;
+            )?
+            .execute(params![error, ts(&next), permanent, now(), item])?;
         Ok(())
     }
 
     /// Queues mail that belongs to no message (alerts to the admin).
     pub fn queue(&self, o: &Outgoing) -> Result<(), StoreError> {
         let t = now();
-        self.conn().execute(
-            "INSERT INTO outbox (message_row, kind, message_id, env_from, rcpt, unit, body, created_at, next_attempt_at, original, body_tail)
+        self.conn().prepare_cached("INSERT INTO outbox (message_row, kind, message_id, env_from, rcpt, unit, body, created_at, next_attempt_at, original, body_tail)
              VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9)
-             ON CONFLICT (message_id) DO NOTHING",
+             ON CONFLICT (message_id) DO NOTHING")?.execute(
             params![o.kind, o.message_id, o.env_from, serde_json::to_string(&o.rcpt).unwrap_or_default(), o.unit, o.body, t,
                 o.original.as_ref().map(|(e, _)| e.as_str()), o.original.as_ref().map(|(_, tail)| tail)],
         )?;
@@ -864,16 +865,14 @@ pub struct VerdictRecord<'a> {
 
 /// Allocates the next ticket number for a prefix and year.
 pub fn next_ticket(tx: &Transaction, prefix: &str, year: i32) -> Result<Ticket, StoreError> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO ticket_seq (prefix, year, last) VALUES (?1, ?2, 1)
          ON CONFLICT (prefix, year) DO UPDATE SET last = last + 1",
-        params![prefix, year],
-    )?;
-    let seq: i64 = tx.query_row(
-        "SELECT last FROM ticket_seq WHERE prefix = ?1 AND year = ?2",
-        params![prefix, year],
-        |r| r.get(0),
-    )?;
+    )?
+    .execute(params![prefix, year])?;
+    let seq: i64 = tx
+        .prepare_cached("SELECT last FROM ticket_seq WHERE prefix = ?1 AND year = ?2")?
+        .query_row(params![prefix, year], |r| r.get(0))?;
     Ok(Ticket {
         prefix: prefix.to_string(),
         year,
@@ -883,8 +882,10 @@ pub fn next_ticket(tx: &Transaction, prefix: &str, year: i32) -> Result<Ticket, 
 
 /// How many acknowledgements went to `rcpt` since `since` (sliding window).
 pub fn acks_since(tx: &Transaction, rcpt: &str, since: DateTime<Utc>) -> Result<i64, StoreError> {
-    tx.query_row(
+    tx.prepare_cached(
         "SELECT count(*) FROM outbox WHERE kind = 'ack' AND rcpt = ?1 AND created_at >= ?2",
+    )?
+    .query_row(
         params![
             serde_json::to_string(&[rcpt]).unwrap_or_default(),
             ts(&since)
@@ -901,55 +902,55 @@ pub fn record_verdict(
     outgoing: &[Outgoing],
 ) -> Result<(), StoreError> {
     let v = rec.verdict;
-    tx.execute(
+    tx.prepare_cached(
         "UPDATE messages SET state = 'classified', sender = ?1, sender_name = ?2, subject = ?3,
              category = ?4, rule = ?5, rules_version = ?6, machine = ?7, quarantine = ?8,
              tags = ?9, region = ?10, region_source = ?11, ticket = ?12, route = ?13,
              ack_template = ?14, ack_skipped = ?15, classified_at = ?16, folder = ?18,
              relation = ?19
          WHERE id = ?17",
-        params![
-            rec.sender,
-            rec.sender_name,
-            rec.subject,
-            v.category,
-            v.rule_or_fallback(),
-            v.rules_version,
-            v.machine.map(|m| m.as_str()),
-            rec.quarantine,
-            v.tags.join(","),
-            rec.region.map(|r| r.0),
-            rec.region.map(|r| r.1),
-            rec.ticket.map(|t| t.to_string()),
-            v.route.join(","),
-            v.ack,
-            rec.ack_skipped,
-            now(),
-            rec.message_row,
-            v.folder,
-            rec.relation,
-        ],
-    )?;
+    )?
+    .execute(params![
+        rec.sender,
+        rec.sender_name,
+        rec.subject,
+        v.category,
+        v.rule_or_fallback(),
+        v.rules_version,
+        v.machine.map(|m| m.as_str()),
+        rec.quarantine,
+        v.tags.join(","),
+        rec.region.map(|r| r.0),
+        rec.region.map(|r| r.1),
+        rec.ticket.map(|t| t.to_string()),
+        v.route.join(","),
+        v.ack,
+        rec.ack_skipped,
+        now(),
+        rec.message_row,
+        v.folder,
+        rec.relation,
+    ])?;
     let t = now();
     for o in outgoing {
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO outbox (message_row, kind, message_id, env_from, rcpt, unit, body,
                  created_at, next_attempt_at, original, body_tail)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10)
              ON CONFLICT (message_id) DO NOTHING",
-            params![
-                rec.message_row,
-                o.kind,
-                o.message_id,
-                o.env_from,
-                serde_json::to_string(&o.rcpt).unwrap_or_default(),
-                o.unit,
-                o.body,
-                t,
-                o.original.as_ref().map(|(e, _)| e.as_str()),
-                o.original.as_ref().map(|(_, tail)| tail),
-            ],
-        )?;
+        )?
+        .execute(params![
+            rec.message_row,
+            o.kind,
+            o.message_id,
+            o.env_from,
+            serde_json::to_string(&o.rcpt).unwrap_or_default(),
+            o.unit,
+            o.body,
+            t,
+            o.original.as_ref().map(|(e, _)| e.as_str()),
+            o.original.as_ref().map(|(_, tail)| tail),
+        ])?;
     }
     Ok(())
 }
@@ -1087,12 +1088,12 @@ mod tests {
 
     fn queue_forward(s: &Store, row: i64, id: &str, original: OriginalEncoding) -> i64 {
         s.transaction(|tx| {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO outbox (message_row, kind, message_id, env_from, rcpt, body,
                      created_at, next_attempt_at, original, body_tail)
                  VALUES (?1, 'forward', ?2, '', '[]', X'48454144', '', '', ?3, X'5441494C')",
-                params![row, id, original.as_str()],
-            )?;
+            )?
+            .execute(params![row, id, original.as_str()])?;
             Ok(tx.last_insert_rowid())
         })
         .unwrap()
@@ -1262,14 +1263,14 @@ mod tests {
         };
         assert_eq!(sync(&s), 1, "NORMAL by default");
         let failed: Result<(), StoreError> = s.durable_transaction(|tx| {
-            tx.execute("INSERT INTO no_such_table VALUES (1)", [])?;
+            tx.prepare_cached("INSERT INTO no_such_table VALUES (1)")?
+                .execute([])?;
             Ok(())
         });
         assert!(failed.is_err());
         assert_eq!(sync(&s), 1, "NORMAL again after a failed durable commit");
         s.durable_transaction(|tx| {
-            tx.execute(
-                "INSERT INTO events (message_row, mailbox, step, detail, at) VALUES (NULL, 'lapor', 'x', 'y', 'now')",
+            tx.prepare_cached("INSERT INTO events (message_row, mailbox, step, detail, at) VALUES (NULL, 'lapor', 'x', 'y', 'now')")?.execute(
                 [],
             )?;
             Ok(())

@@ -103,19 +103,19 @@ pub fn open(
     sender: Option<&str>,
     opened_at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO tickets (ticket, mailbox, category, unit, sender, opened_at, forwarded)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (ticket) DO NOTHING",
-        params![
-            ticket.to_string(),
-            mailbox,
-            category,
-            unit,
-            sender,
-            opened_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            unit.is_some()
-        ],
-    )?;
+    )?
+    .execute(params![
+        ticket.to_string(),
+        mailbox,
+        category,
+        unit,
+        sender,
+        opened_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        unit.is_some()
+    ])?;
     Ok(())
 }
 
@@ -126,8 +126,7 @@ pub fn answered(
     by: &str,
     at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    tx.execute(
-        "UPDATE tickets SET answered_at = ?1, answered_by = ?2 WHERE ticket = ?3 AND answered_at IS NULL",
+    tx.prepare_cached("UPDATE tickets SET answered_at = ?1, answered_by = ?2 WHERE ticket = ?3 AND answered_at IS NULL")?.execute(
         params![at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), by, ticket],
     )?;
     Ok(())
@@ -146,12 +145,11 @@ fn ticket_of_message_id(tx: &Transaction, id: &str) -> Result<Option<String>, St
     if by_original.is_some() {
         return Ok(by_original);
     }
-    tx.query_row(
+    tx.prepare_cached(
         "SELECT m.ticket FROM outbox o JOIN messages m ON m.id = o.message_row
          WHERE o.message_id = ?1 AND m.ticket IS NOT NULL LIMIT 1",
-        params![format!("<{bare}>")],
-        |r| r.get(0),
-    )
+    )?
+    .query_row(params![format!("<{bare}>")], |r| r.get(0))
     .optional()
     .map_err(Into::into)
 }
@@ -554,9 +552,8 @@ pub fn remind(
                 "escalated_at"
             };
             store.transaction(|tx| {
-                tx.execute(
-                    "INSERT INTO outbox (message_row, kind, message_id, env_from, rcpt, unit, body, created_at, next_attempt_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) ON CONFLICT (message_id) DO NOTHING",
+                tx.prepare_cached("INSERT INTO outbox (message_row, kind, message_id, env_from, rcpt, unit, body, created_at, next_attempt_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) ON CONFLICT (message_id) DO NOTHING")?.execute(
                     params![
                         first_row,
                         kind,
@@ -598,11 +595,10 @@ pub fn remind(
         }
         let id = format!("<digest.{}.{day}@{domain}>", unit.id);
         let exists = store.transaction(|tx| {
-            Ok(tx.query_row(
-                "SELECT count(*) FROM outbox WHERE message_id = ?1",
-                params![id],
-                |r| r.get::<_, i64>(0),
-            )? > 0)
+            Ok(tx
+                .prepare_cached("SELECT count(*) FROM outbox WHERE message_id = ?1")?
+                .query_row(params![id], |r| r.get::<_, i64>(0))?
+                > 0)
         })?;
         if exists {
             continue;

@@ -203,7 +203,10 @@ CREATE TABLE IF NOT EXISTS outbox (
     original        TEXT,
     body_tail       BLOB
 );
-CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (sent_at, failed_at, next_attempt_at);
+-- What is due, in queue order from a cursor: (sent_at, failed_at) IS NULL, then id, so that
+-- a pass reads the next 200 without visiting and sorting everything still queued.
+DROP INDEX IF EXISTS outbox_pending;
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (sent_at, failed_at, id);
 -- acks_since() runs once per acknowledgement: without this index it would scan the whole
 -- outbox, bodies included (quadratic over a backlog; docs/performance.md).
 CREATE INDEX IF NOT EXISTS outbox_acks ON outbox (rcpt, created_at) WHERE kind = 'ack';
@@ -226,6 +229,12 @@ CREATE TABLE IF NOT EXISTS mailbox_state (
     last_error_at TEXT
 );
 "#;
+
+/// Mail due for sending after a cursor, in queue order (served by the `outbox_due` index).
+const DUE: &str = "SELECT id, message_row, kind, message_id, env_from, rcpt, attempts FROM outbox
+     WHERE sent_at IS NULL AND failed_at IS NULL AND (?1 OR next_attempt_at <= ?2)
+       AND id > ?3
+     ORDER BY id LIMIT ?4";
 
 fn now() -> String {
     Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
@@ -565,12 +574,7 @@ impl Store {
     /// `all`: also what waits for its next attempt.
     pub fn due(&self, all: bool, after: i64, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
         let conn = self.outbox_conn();
-        let mut st = conn.prepare_cached(
-            "SELECT id, message_row, kind, message_id, env_from, rcpt, attempts FROM outbox
-             WHERE sent_at IS NULL AND failed_at IS NULL AND (?1 OR next_attempt_at <= ?2)
-               AND id > ?3
-             ORDER BY id LIMIT ?4",
-        )?;
+        let mut st = conn.prepare_cached(DUE)?;
         let rows = st.query_map(params![all, now(), after, limit as i64], |r| {
             let rcpt: String = r.get(5)?;
             Ok(OutboxItem {
@@ -1250,6 +1254,23 @@ mod tests {
             .filter(|e| e.path().extension().is_some_and(|x| x == "tmp"))
             .collect();
         assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+    }
+
+    #[test]
+    fn the_due_query_reads_the_queue_in_order_without_sorting_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let plan: Vec<String> = {
+            let conn = s.outbox_conn();
+            let mut st = conn.prepare(&format!("EXPLAIN QUERY PLAN {DUE}")).unwrap();
+            let rows = st
+                .query_map(params![true, now(), 5, 200], |r| r.get::<_, String>(3))
+                .unwrap();
+            rows.map(|r| r.unwrap()).collect()
+        };
+        let plan = plan.join("\n");
+        assert!(plan.contains("outbox_due"), "{plan}");
+        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
     }
 
     #[test]

@@ -18,7 +18,7 @@ use crate::classify::{self, Verdict};
 use crate::config::{Config, MailboxConfig};
 use crate::parse::{self, Mail};
 use crate::region::{Region, RegionSource};
-use crate::source::{Connection, SourceError};
+use crate::source::{Connection, Fetched, SourceError};
 use crate::store::{
     self, MessageState, NewMessage, Outgoing, Store, StoreError, StoredMessage, VerdictRecord,
 };
@@ -124,6 +124,16 @@ pub struct DrainReport {
 /// Largest number of bytes fetched in one round trip.
 const BATCH_BYTES: u64 = 32 * 1024 * 1024;
 
+/// Runs blocking work (file writes, fsync, parsing, SQLite) so that the runtime's other
+/// tasks — the other mailbox, the outbox — keep running meanwhile: on a multi-threaded
+/// runtime this worker hands its tasks to another thread for the duration.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
 /// Judged messages are moved once this many wait (and at the end of every drain).
 const FILE_AFTER: usize = 500;
 
@@ -207,63 +217,18 @@ impl Pipeline<'_> {
             {
                 let fetched = conn.fetch(&batch, false).await?;
                 report.fetched += fetched.len();
-                // 1. On disk and in the database, the whole batch.
-                let message_ids: Vec<Option<String>> = fetched
-                    .iter()
-                    .map(|f| parse::quick_message_id(f.raw()))
-                    .collect();
-                let new: Vec<NewMessage> = fetched
-                    .iter()
-                    .zip(&message_ids)
-                    .map(|(f, id)| NewMessage {
-                        mailbox: name,
-                        uid: ImapUid {
-                            uidvalidity: folder.uidvalidity,
-                            uid: f.uid,
-                        },
-                        raw: f.raw(),
-                        internal_date: f.internal_date,
-                        message_id: id.as_deref(),
-                    })
-                    .collect();
-                let stored = self.store.record_batch(&new)?;
-                drop(new);
-                for f in &fetched {
-                    tracing::info!(step = "stored", mailbox = %name, uid = f.uid, size = f.raw().len(), "stored");
-                }
-                // 2. Judged, with the mail it causes, in one transaction on the disk.
-                let mut assessments: Vec<Option<Assessment>> = fetched
-                    .iter()
-                    .zip(&stored)
-                    .map(|(f, m)| {
-                        (m.state == MessageState::Stored).then(|| self.assess(f.raw(), None))
-                    })
-                    .collect();
-                let decisions = self.store.durable_transaction(|tx| {
-                    let mut decisions = Vec::with_capacity(stored.len());
-                    for ((f, m), a) in fetched.iter().zip(&stored).zip(assessments.iter_mut()) {
-                        if let Some(assessment) = a.take() {
-                            let d = self.judge(tx, m, f.raw(), assessment, first_seen)?;
-                            decisions.push((m, d.folder.clone(), Some(d)));
-                        } else {
-                            let folder = m
-                                .folder
-                                .clone()
-                                .unwrap_or_else(|| self.config.folders.quarantine.clone());
-                            decisions.push((m, folder, None));
-                        }
-                    }
-                    Ok(decisions)
-                })?;
+                // 1 and 2: stored and judged, on a thread that may block (disk, CPU).
+                let decisions =
+                    blocking(|| self.store_and_judge(&fetched, folder.uidvalidity, first_seen))?;
                 drop(fetched);
                 let mut queued = 0;
-                for (m, folder, d) in decisions {
+                for (uid, row, folder, d) in decisions {
                     if let Some(d) = d {
                         d.log(name);
                         report.classified += 1;
                         queued += d.queued;
                     }
-                    to_file.entry(folder).or_default().push((m.uid.uid, m.id));
+                    to_file.entry(folder).or_default().push((uid, row));
                 }
                 if queued > 0 {
                     if let Some(n) = self.queued {
@@ -285,6 +250,66 @@ impl Pipeline<'_> {
         }
         self.file(conn, &mut to_file, &mut report).await?;
         Ok(report)
+    }
+
+    /// Stores a fetched batch (raw files durable, rows recorded), then judges what is new
+    /// in one transaction on the disk. Returns, per message: UID, row, folder, and the
+    /// decision when it was judged now.
+    #[allow(clippy::type_complexity)]
+    fn store_and_judge(
+        &self,
+        fetched: &[Fetched],
+        uidvalidity: u32,
+        first_seen: DateTime<Utc>,
+    ) -> Result<Vec<(u32, i64, String, Option<Decision>)>, PipelineError> {
+        let name = &self.mailbox.name;
+        // 1. On disk and in the database, the whole batch.
+        let message_ids: Vec<Option<String>> = fetched
+            .iter()
+            .map(|f| parse::quick_message_id(f.raw()))
+            .collect();
+        let new: Vec<NewMessage> = fetched
+            .iter()
+            .zip(&message_ids)
+            .map(|(f, id)| NewMessage {
+                mailbox: name,
+                uid: ImapUid {
+                    uidvalidity,
+                    uid: f.uid,
+                },
+                raw: f.raw(),
+                internal_date: f.internal_date,
+                message_id: id.as_deref(),
+            })
+            .collect();
+        let stored = self.store.record_batch(&new)?;
+        drop(new);
+        for f in fetched {
+            tracing::info!(step = "stored", mailbox = %name, uid = f.uid, size = f.raw().len(), "stored");
+        }
+        // 2. Judged, with the mail it causes, in one transaction on the disk.
+        let mut assessments: Vec<Option<Assessment>> = fetched
+            .iter()
+            .zip(&stored)
+            .map(|(f, m)| (m.state == MessageState::Stored).then(|| self.assess(f.raw(), None)))
+            .collect();
+        let decisions = self.store.durable_transaction(|tx| {
+            let mut decisions = Vec::with_capacity(stored.len());
+            for ((f, m), a) in fetched.iter().zip(&stored).zip(assessments.iter_mut()) {
+                if let Some(assessment) = a.take() {
+                    let d = self.judge(tx, m, f.raw(), assessment, first_seen)?;
+                    decisions.push((m.uid.uid, m.id, d.folder.clone(), Some(d)));
+                } else {
+                    let folder = m
+                        .folder
+                        .clone()
+                        .unwrap_or_else(|| self.config.folders.quarantine.clone());
+                    decisions.push((m.uid.uid, m.id, folder, None));
+                }
+            }
+            Ok(decisions)
+        })?;
+        Ok(decisions)
     }
 
     /// A message over the size limit: its header is kept, the whole stays in the mailbox's

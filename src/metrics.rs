@@ -61,7 +61,7 @@ fn label(v: &str) -> String {
 /// The metrics, in Prometheus text format.
 pub fn render(shared: &Shared) -> String {
     let mut o = String::new();
-    let rows = shared.store.transaction(|tx| {
+    let rows = shared.store.read(|tx| {
         let mut st = tx.prepare(
             "SELECT mailbox, coalesce(category, ''),
                     CASE WHEN quarantine IS NOT NULL THEN 'quarantined'

@@ -230,6 +230,18 @@ CREATE TABLE IF NOT EXISTS mailbox_state (
 );
 "#;
 
+/// Runs `f` in a transaction of `behavior` and commits it.
+fn in_transaction<T>(
+    conn: &mut Connection,
+    behavior: TransactionBehavior,
+    f: impl FnOnce(&Transaction) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let tx = conn.transaction_with_behavior(behavior)?;
+    let out = f(&tx)?;
+    tx.commit()?;
+    Ok(out)
+}
+
 /// Mail due for sending after a cursor, in queue order (served by the `outbox_due` index).
 const DUE: &str = "SELECT id, message_row, kind, message_id, env_from, rcpt, attempts FROM outbox
      WHERE sent_at IS NULL AND failed_at IS NULL AND (?1 OR next_attempt_at <= ?2)
@@ -314,11 +326,16 @@ impl Store {
         &self,
         f: impl FnOnce(&Transaction) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let out = f(&tx)?;
-        tx.commit()?;
-        Ok(out)
+        in_transaction(&mut self.conn(), TransactionBehavior::Immediate, f)
+    }
+
+    /// Runs `f`, which only reads, on one consistent snapshot without taking the write lock
+    /// (reports, `ticket show`, metrics: a live daemon's commits are not held up).
+    pub fn read<T>(
+        &self,
+        f: impl FnOnce(&Transaction) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        in_transaction(&mut self.conn(), TransactionBehavior::Deferred, f)
     }
 
     /// Runs `f` in one transaction whose commit is on the disk when this returns, together
@@ -330,12 +347,7 @@ impl Store {
     ) -> Result<T, StoreError> {
         let mut conn = self.conn();
         conn.pragma_update(None, "synchronous", "FULL")?;
-        let result: Result<T, StoreError> = (|| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let out = f(&tx)?;
-            tx.commit()?;
-            Ok(out)
-        })();
+        let result = in_transaction(&mut conn, TransactionBehavior::Immediate, f);
         let reset = conn.pragma_update(None, "synchronous", "NORMAL");
         let out = result?;
         reset?;

@@ -267,7 +267,7 @@ pub fn history(
     store: &crate::store::Store,
     ticket: &str,
 ) -> Result<Option<(TicketRecord, Vec<HistoryEntry>)>, StoreError> {
-    store.transaction(|tx| {
+    store.read(|tx| {
         let Some(rec) = get(tx, ticket)? else {
             return Ok(None);
         };
@@ -371,7 +371,7 @@ pub fn open_tickets(
     store: &crate::store::Store,
     unit: Option<&str>,
 ) -> Result<Vec<TicketRecord>, StoreError> {
-    store.transaction(|tx| {
+    store.read(|tx| {
         let mut st = tx.prepare(&format!(
             "SELECT {RECORD_COLUMNS} FROM tickets
              WHERE answered_at IS NULL AND unit IS NOT NULL AND (?1 IS NULL OR unit = ?1)
@@ -405,7 +405,7 @@ fn follow_up_state(
     store: &crate::store::Store,
     ticket: &str,
 ) -> Result<Option<FollowUpState>, StoreError> {
-    store.transaction(|tx| {
+    store.read(|tx| {
         let flags: Option<(Option<String>, Option<String>)> = tx
             .query_row(
                 "SELECT reminded_at, escalated_at FROM tickets WHERE ticket = ?1",
@@ -594,7 +594,7 @@ pub fn remind(
             continue;
         }
         let id = format!("<digest.{}.{day}@{domain}>", unit.id);
-        let exists = store.transaction(|tx| {
+        let exists = store.read(|tx| {
             Ok(tx
                 .prepare_cached("SELECT count(*) FROM outbox WHERE message_id = ?1")?
                 .query_row(params![id], |r| r.get::<_, i64>(0))?

@@ -241,7 +241,7 @@ impl Scope<'_> {
              ORDER BY internal_date, id",
             self.only_new()
         );
-        Ok(self.store.transaction(|tx| {
+        Ok(self.store.read(|tx| {
             let mut st = tx.prepare(&sql)?;
             let rows = st
                 .query_map(
@@ -273,7 +273,7 @@ impl Scope<'_> {
              GROUP BY category ORDER BY count(*) DESC, category",
             self.only_new()
         );
-        Ok(self.store.transaction(|tx| {
+        Ok(self.store.read(|tx| {
             let mut st = tx.prepare(&sql)?;
             let rows = st
                 .query_map(
@@ -287,7 +287,7 @@ impl Scope<'_> {
 
     /// The rules versions that judged the messages.
     fn rules_versions(&self) -> Result<BTreeMap<String, i64>, ReportError> {
-        Ok(self.store.transaction(|tx| {
+        Ok(self.store.read(|tx| {
             let mut st = tx.prepare(
                 "SELECT rules_version, count(*) FROM messages WHERE mailbox = ?1 AND internal_date >= ?2
                    AND internal_date < ?3 AND rules_version IS NOT NULL GROUP BY rules_version",
@@ -304,7 +304,7 @@ impl Scope<'_> {
     /// Machine mail by kind, quarantined, PICs' answers.
     fn apart(&self) -> Result<(BTreeMap<String, i64>, i64, i64), ReportError> {
         let p = rusqlite::params![self.mailbox, ts(self.from), ts(self.to)];
-        Ok(self.store.transaction(|tx| {
+        Ok(self.store.read(|tx| {
             let mut st = tx.prepare(
                 "SELECT machine, count(*) FROM messages WHERE mailbox = ?1 AND internal_date >= ?2
                    AND internal_date < ?3 AND machine IS NOT NULL GROUP BY machine ORDER BY machine",
@@ -342,7 +342,7 @@ impl Scope<'_> {
              ORDER BY o.id",
             self.only_new().replace("relation", "m.relation")
         );
-        Ok(self.store.transaction(|tx| {
+        Ok(self.store.read(|tx| {
             let mut st = tx.prepare(&sql)?;
             let rows = st
                 .query_map(

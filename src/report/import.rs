@@ -65,7 +65,7 @@ pub fn imported(
     mailbox: &str,
     month: Month,
 ) -> Result<Option<Imported>, ReportError> {
-    let rows: CategoryRows = store.transaction(|tx| {
+    let rows: CategoryRows = store.read(|tx| {
         let mut st = tx.prepare(
             "SELECT category, label, count FROM report_imported WHERE mailbox = ?1 AND month = ?2
              ORDER BY count DESC, category",
@@ -423,7 +423,7 @@ pub fn command(args: ImportArgs) -> anyhow::Result<()> {
     // Months pilah counted itself: the imported figure will replace its count.
     let tz = config.timezone;
     for (mb, mo) in &months {
-        let own: i64 = store.transaction(|tx| {
+        let own: i64 = store.read(|tx| {
             Ok(tx.query_row(
                 "SELECT count(*) FROM messages WHERE mailbox = ?1 AND internal_date >= ?2 AND internal_date < ?3",
                 rusqlite::params![

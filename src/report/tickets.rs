@@ -74,7 +74,7 @@ pub fn stats(
 ) -> Result<TicketStats, ReportError> {
     let (from, to) = (month.start(tz), month.end(tz));
     let ts = |d: DateTime<Utc>| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let (tickets, relations) = store.transaction(|tx| {
+    let (tickets, relations) = store.read(|tx| {
         let mut st = tx.prepare(
             "SELECT ticket, unit, opened_at, answered_at FROM tickets
              WHERE mailbox = ?1 AND opened_at >= ?2 AND opened_at < ?3",

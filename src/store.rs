@@ -18,6 +18,7 @@ use crate::act::compose::OriginalEncoding;
 use crate::classify::Verdict;
 use crate::types::{ImapUid, MailboxName, Ticket};
 use chrono::{DateTime, Utc};
+use rusqlite::config::DbConfig;
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
@@ -242,6 +243,12 @@ fn in_transaction<T>(
     Ok(out)
 }
 
+/// What `Store::outbox_body` assembles a message from.
+const OUTBOX_BODY: &str = "SELECT o.body, o.original, o.body_tail, o.message_id, o.message_row,
+        m.raw_path, m.size, m.sha256, m.ticket
+    FROM outbox o LEFT JOIN messages m ON m.id = o.message_row
+    WHERE o.id = ?1";
+
 /// Mail due for sending after a cursor, in queue order (served by the `outbox_due` index).
 const DUE: &str = "SELECT id, message_row, kind, message_id, env_from, rcpt, attempts FROM outbox
      WHERE sent_at IS NULL AND failed_at IS NULL AND (?1 OR next_attempt_at <= ?2)
@@ -290,6 +297,12 @@ impl Store {
             conn.busy_timeout(std::time::Duration::from_secs(10))?;
             // Every statement of the per-message paths stays prepared.
             conn.set_prepared_statement_cache_capacity(64);
+            // ... and is not prepared again for every new value bound to it: without the
+            // query planner stability guarantee, SQLite re-plans a statement whose WHERE
+            // binds a parameter on a table with a partial index (outbox_acks) each time the
+            // value changes, which was a sixth of the outbox's CPU. The partial index is
+            // only used with its literal `kind = 'ack'`, which this does not change.
+            conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
             Ok(conn)
         };
         let mut conn = connect().map_err(db)?;
@@ -608,27 +621,22 @@ impl Store {
     /// the final size. The raw file must be the one recorded (size and SHA-256), or the
     /// item fails with [`StoreError::Original`]: a forward never goes out without its original.
     pub fn outbox_body(&self, item: i64) -> Result<Vec<u8>, StoreError> {
-        let row = self
-            .outbox_conn()
-            .prepare_cached(
-                "SELECT o.body, o.original, o.body_tail, o.message_id, o.message_row,
-                    m.raw_path, m.size, m.sha256, m.ticket
-             FROM outbox o LEFT JOIN messages m ON m.id = o.message_row
-             WHERE o.id = ?1",
-            )?
-            .query_row(params![item], |r| {
-                Ok((
-                    r.get::<_, Vec<u8>>(0)?,
-                    r.get::<_, Option<String>>(1)?,
-                    r.get::<_, Option<Vec<u8>>>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, Option<i64>>(4)?,
-                    r.get::<_, Option<String>>(5)?,
-                    r.get::<_, Option<i64>>(6)?,
-                    r.get::<_, Option<String>>(7)?,
-                    r.get::<_, Option<String>>(8)?,
-                ))
-            })?;
+        let row =
+            self.outbox_conn()
+                .prepare_cached(OUTBOX_BODY)?
+                .query_row(params![item], |r| {
+                    Ok((
+                        r.get::<_, Vec<u8>>(0)?,
+                        r.get::<_, Option<String>>(1)?,
+                        r.get::<_, Option<Vec<u8>>>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, Option<i64>>(4)?,
+                        r.get::<_, Option<String>>(5)?,
+                        r.get::<_, Option<i64>>(6)?,
+                        r.get::<_, Option<String>>(7)?,
+                        r.get::<_, Option<String>>(8)?,
+                    ))
+                })?;
         // The lock is released: reading a large file does not hold up the pipeline.
         let (head, original, tail, message_id, message_row, raw_path, size, sha, ticket) = row;
         let Some(original) = original else {
@@ -1283,6 +1291,25 @@ mod tests {
         let plan = plan.join("\n");
         assert!(plan.contains("outbox_due"), "{plan}");
         assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+    }
+
+    #[test]
+    fn a_statement_is_not_prepared_again_for_each_value_bound_to_it() {
+        // The outbox's per-message queries bind the item's id; with the partial index on
+        // outbox, SQLite would re-plan them for every new id unless told not to.
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        for conn in [s.conn(), s.outbox_conn()] {
+            let mut st = conn.prepare(OUTBOX_BODY).unwrap();
+            for id in 1..=5 {
+                let _ = st.query_row(params![id], |_| Ok(())).optional().unwrap();
+            }
+            assert_eq!(
+                st.get_status(rusqlite::StatementStatus::RePrepare),
+                0,
+                "re-prepared"
+            );
+        }
     }
 
     #[test]

@@ -799,3 +799,78 @@ fn a_forward_whose_original_is_gone_fails_with_its_path_and_nothing_truncated_go
         attempts
     );
 }
+
+#[test]
+fn a_recipient_the_server_refuses_fails_that_forward_for_good_and_the_rest_go_out() {
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    // One of the DBH unit's PICs is an address the server does not know (someone who left,
+    // a typo): the mail stack answers 550 5.1.1 to every `refused.*` recipient.
+    let units = t.rules.join("units.toml");
+    let text_of_units = std::fs::read_to_string(&units).unwrap();
+    let pic3 = format!("pic3.dbh@{}", t.domain);
+    let refused = format!("refused.dbh@{}", t.domain);
+    assert!(text_of_units.contains(&pic3));
+    std::fs::write(&units, text_of_units.replace(&pic3, &refused)).unwrap();
+
+    let lapor = t.addr("lapor");
+    let cilacap = t.ext("bpkad", "cilacapkab.go.id");
+    let banyumas = t.ext("bkad", "banyumaskab.go.id");
+    let dbh = mail(
+        &format!("BPKAD Kab. Cilacap <{cilacap}>"),
+        &lapor,
+        "Laporan BA Rekonsiliasi DBH Triwulan III",
+        "Dengan hormat, bersama ini kami sampaikan berita acara rekonsiliasi DBH.",
+        "",
+    );
+    let dau = mail(
+        &format!("BKAD Kab. Banyumas <{banyumas}>"),
+        &lapor,
+        "Laporan Syarat Salur DAU Bulan Maret 2024",
+        "Dengan hormat, terlampir laporan syarat salur DAU bulan Maret.",
+        "",
+    );
+    rt().block_on(async {
+        append(&lapor, "INBOX", &dbh, Some(MARCH), None).await;
+        append(&lapor, "INBOX", &dau, Some(MARCH), None).await;
+    });
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+
+    // The DBH forward failed for good, with the server's reply and the address it refused.
+    let error: String = t
+        .db()
+        .query_row(
+            "SELECT last_error FROM outbox WHERE kind = 'forward' AND failed_at IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap_or_else(|e| panic!("the DBH forward did not fail ({e}):\n{}", text(&out)));
+    assert!(error.contains("550"), "{error}");
+    assert!(error.contains(&refused), "{error}");
+    assert_eq!(
+        t.count("SELECT count(*) FROM outbox WHERE failed_at IS NOT NULL"),
+        1
+    );
+    // It is one message to all the unit's PICs: none of them got it.
+    for pic in pics_of("", "syarat-salur-dbh", &t) {
+        if pic != refused {
+            assert!(forwards_in(&contents(&pic)).is_empty(), "{pic}");
+        }
+    }
+    // Everything else went out once: both acknowledgements, the DAU forward to every PIC.
+    let check_the_rest = || {
+        assert_eq!(contents(&cilacap).len(), 1, "{cilacap}");
+        assert_eq!(contents(&banyumas).len(), 1, "{banyumas}");
+        for pic in pics_of("", "syarat-salur-dau", &t) {
+            assert_eq!(forwards_in(&contents(&pic)).len(), 1, "{pic}");
+        }
+    };
+    check_the_rest();
+
+    // Not tried again, and nothing sent twice.
+    let attempts = t.count("SELECT sum(attempts) FROM outbox");
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(t.count("SELECT sum(attempts) FROM outbox"), attempts);
+    check_the_rest();
+}

@@ -4,8 +4,8 @@
 #   pilah run --once --no-send    (filing only)
 #   imapfilter                    (the default rules' subject keywords as searches, moving
 #                                  each message to its folder; bench/imapfilter_config.py)
-#   smtp-source                   (Postfix's own generator, submitting as many messages of
-#                                  the same size as pilah sent: the floor for sending)
+#   smtp-source                   (Postfix's own generator, submitting as many messages as
+#                                  pilah sent, with the same content: the floor for sending)
 # each on the same corpus, loaded afresh into an emptied stack.
 #
 #   bash bench/drain.sh                       # N = 1000 and 10000, every runner
@@ -20,7 +20,15 @@
 # TCP_NODELAY on its sockets, to measure what Nagle's algorithm costs its SMTP client),
 # --hold (Postfix puts what pilah and smtp-source submit in its hold queue instead of
 # delivering it: submission alone, without the stack delivering into Dovecot on the same
-# cores; the held mail is deleted after the run).
+# cores; the held mail is deleted after the run), --synthetic (smtp-source sends its own
+# generated text of the same size instead of pilah's messages), --deliver-outside (the
+# acknowledgements to the senders' domains are delivered into Dovecot too, one new mailbox
+# per sender, instead of being discarded as mail that leaves the server; see outside_mail in
+# bench/lib.sh).
+#
+# The floor: after pilah's full run its typical forward and acknowledgement are captured
+# byte for byte (capture_sent in bench/lib.sh), and smtp-source submits them (-F) as many
+# times as pilah sent each kind, forwards to as many recipients as pilah's typically had.
 #
 # Prints one result line per run and appends it to target/bench-results/drain.tsv:
 #   wall, msgs/s, pilah user+sys CPU and its share of the wall time, peak RSS, the CPU time
@@ -41,6 +49,8 @@ VARIANT=""
 NOSYNC=0
 NODELAY=0
 HOLD=0
+SYNTHETIC=0
+OUTSIDE=discard
 while [ $# -gt 0 ]; do
     case "$1" in
     --counts) COUNTS="$2"; shift 2 ;;
@@ -51,6 +61,8 @@ while [ $# -gt 0 ]; do
     --nosync) NOSYNC=1; shift ;;
     --nodelay) NODELAY=1; shift ;;
     --hold) HOLD=1; shift ;;
+    --synthetic) SYNTHETIC=1; shift ;;
+    --deliver-outside) OUTSIDE=deliver; shift ;;
     *) echo "drain.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -71,6 +83,8 @@ if [ "$NODELAY" = 1 ]; then
     VARIANT="${VARIANT:+$VARIANT,}nodelay"
 fi
 [ "$HOLD" = 1 ] && VARIANT="${VARIANT:+$VARIANT,}hold"
+[ "$SYNTHETIC" = 1 ] && VARIANT="${VARIANT:+$VARIANT,}synthetic"
+[ "$OUTSIDE" = deliver ] && VARIANT="${VARIANT:+$VARIANT,}deliver-outside"
 RESULTS="$BENCH_OUT/drain.tsv"
 [ -f "$RESULTS" ] || printf 'date\tvariant\tprofile\tn\trunner\twall_s\tmsgs_per_s\tuser_s\tsys_s\tcpu_share\tpeak_rss_mb\tdovecot_cpu_s\tpostfix_cpu_s\tleft_in_inbox\tdetails\n' >"$RESULTS"
 machine_info >&2
@@ -93,6 +107,7 @@ run_pilah() { # n corpus_dir mode(full|nosend)
     fresh_stack
     load_corpus "$dir"
     write_config "$work/state" "$work/pilah.toml"
+    outside_mail "$OUTSIDE"
     local args=(run --config "$work/pilah.toml" --once)
     [ "$mode" = nosend ] && args+=(--no-send)
     log "pilah $mode, N=$n: running"
@@ -113,6 +128,8 @@ run_pilah() { # n corpus_dir mode(full|nosend)
         "$(tv "$work/time.txt" rss)" "$DOVECOT_CPU" "$POSTFIX_CPU" "$(inbox_left)" "$details"
     if [ "$mode" = full ]; then
         echo "$fwd_n $fwd_bytes $fwd_rcpt $ack_n $ack_bytes" >"$BENCH_OUT/sent-$PROFILE-$n.txt"
+        rm -rf "$BENCH_OUT/sent-$PROFILE-$n"
+        capture_sent "$work/state" "$work/pilah.toml" "$BENCH_OUT/sent-$PROFILE-$n"
     fi
 }
 
@@ -144,18 +161,32 @@ run_smtp_source() { # n
     rm -rf "$work"
     mkdir -p "$work"
     fresh_stack
-    local rcpt
+    outside_mail "$OUTSIDE"
+    local rcpt samples="$BENCH_OUT/sent-$PROFILE-$1" fwd_content ack_content content
     rcpt=$(awk -v r="$fwd_rcpt" 'BEGIN {printf "%d", r + 0.5}')
     [ "$rcpt" -ge 1 ] || rcpt=1
-    log "smtp-source, N=$n: $fwd_n forwards of ${fwd_bytes} B to $rcpt recipients, then $ack_n acknowledgements of ${ack_bytes} B"
+    if [ "$SYNTHETIC" = 0 ] && [ -s "$samples/forward.eml" ] && [ -s "$samples/ack.eml" ]; then
+        # pilah's own messages; forwards to as many recipients as pilah's typical one had.
+        rcpt=$(cat "$samples/recipients")
+        fwd_content=(-F "$samples/forward.eml")
+        ack_content=(-F "$samples/ack.eml")
+        content="pilah's ($(wc -c <"$samples/forward.eml") and $(wc -c <"$samples/ack.eml") B)"
+    else
+        fwd_content=(-l "$fwd_bytes")
+        ack_content=(-l "$ack_bytes")
+        content=synthetic
+    fi
+    log "smtp-source, N=$n: $fwd_n forwards to $rcpt recipients, then $ack_n acknowledgements; content $content"
     [ "$HOLD" = 1 ] && hold_delivery on
     start_stackcpu
     # One session, sequential, the connection kept (-d): what pilah's outbox does.
     local t1="$work/time-fwd.txt" t2="$work/time-ack.txt"
-    /usr/bin/time -v -o "$t1" timeout "$TIMEOUT" smtp-source -s 1 -d -m "$fwd_n" -l "$fwd_bytes" -r "$rcpt" \
+    # Acknowledgements go to a sender's domain, as pilah's do (discarded unless
+    # --deliver-outside), with the null sender pilah uses for them.
+    /usr/bin/time -v -o "$t1" timeout "$TIMEOUT" smtp-source -s 1 -d -m "$fwd_n" "${fwd_content[@]}" -r "$rcpt" \
         -f pilah@djpk.test -t pic.bench@djpk.test -M pilah.test "127.0.0.1:$PILAH_SMTP_PORT" >"$work/fwd.log" 2>&1
-    /usr/bin/time -v -o "$t2" timeout "$TIMEOUT" smtp-source -s 1 -d -m "$ack_n" -l "$ack_bytes" -r 1 \
-        -f lapor@djpk.test -t sender.bench@djpk.test -M pilah.test "127.0.0.1:$PILAH_SMTP_PORT" >"$work/ack.log" 2>&1
+    /usr/bin/time -v -o "$t2" timeout "$TIMEOUT" smtp-source -s 1 -d -m "$ack_n" "${ack_content[@]}" -r 1 \
+        -f '' -t sender.bench@pemda.test -M pilah.test "127.0.0.1:$PILAH_SMTP_PORT" >"$work/ack.log" 2>&1
     stop_stackcpu
     [ "$HOLD" = 1 ] && hold_delivery off
     local wall user sys rss
@@ -164,7 +195,7 @@ run_smtp_source() { # n
     sys=$(awk -v a="$(tv "$t1" sys)" -v b="$(tv "$t2" sys)" 'BEGIN {printf "%.2f", a + b}')
     rss=$(tv "$t1" rss)
     result smtp-source "$n" "$wall" "$user" "$sys" "$rss" "$DOVECOT_CPU" "$POSTFIX_CPU" "-" \
-        "messages=$((fwd_n + ack_n)) fwd=$(tv "$t1" wall)s ack=$(tv "$t2" wall)s"
+        "messages=$((fwd_n + ack_n)) fwd=$(tv "$t1" wall)s ack=$(tv "$t2" wall)s content=${content%% *}"
 }
 
 for n in $COUNTS; do

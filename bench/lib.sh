@@ -162,6 +162,55 @@ hold_delivery() {
     postfix -c "$etc" reload >/dev/null 2>&1 || true
 }
 
+# outside_mail discard|deliver: with "discard", mail to any domain but djpk.test is accepted
+# and then discarded, as it would leave the server in production (the acknowledgements to
+# the senders), while the PICs' forwards are delivered into Dovecot. Without it, the stack
+# would create a mailbox in Dovecot for each of the corpus's ~10,000 senders, a cost of the
+# test stack that smtp-source's fixed recipients do not have. "deliver": every domain is a
+# Dovecot mailbox domain, as scripts/mailstack.sh sets it up.
+outside_mail() {
+    local etc="$PILAH_MAILSTACK_DIR/postfix/etc"
+    if [ "$1" = discard ]; then
+        postconf -c "$etc" -e "virtual_mailbox_domains = djpk.test" "default_transport = discard:outside"
+    else
+        postconf -c "$etc" -e "virtual_mailbox_domains = regexp:$etc/virtual_domains.regexp" \
+            "default_transport = error:outbound mail is disabled in the pilah mailstack"
+    fi
+    postfix -c "$etc" reload >/dev/null 2>&1 || true
+    sleep 1 # the reload reaches Postfix's services asynchronously
+}
+
+# capture_sent STATE_DIR CONFIG OUT_DIR: what pilah sends, byte for byte, for smtp-source -F.
+# The typical forward and acknowledgement of a finished run (bench/dbstats.py --pick) are
+# queued again and sent once more into Postfix's hold queue, and taken from there without
+# the Received header Postfix adds: OUT_DIR/forward.eml and OUT_DIR/ack.eml, and in
+# OUT_DIR/recipients how many recipients that forward had.
+capture_sent() {
+    local etc="$PILAH_MAILSTACK_DIR/postfix/etc" ids
+    ids=$(python3 "$BENCH_ROOT/bench/dbstats.py" --pick "$1")
+    mkdir -p "$3"
+    echo "${ids##* }" >"$3/recipients"
+    # shellcheck disable=SC2086
+    python3 "$BENCH_ROOT/bench/dbstats.py" --requeue "$1" ${ids% *}
+    hold_delivery on
+    "$PILAH_BIN" run --config "$2" --once 2>"$3/capture.log" || log "capture: pilah failed (see $3/capture.log)"
+    local qid
+    for qid in $(postqueue -c "$etc" -j | python3 -c 'import json, sys
+for l in sys.stdin:
+    q = json.loads(l)
+    if q["queue_name"] == "hold": print(q["queue_id"])'); do
+        postcat -c "$etc" -hb -q "$qid" >"$3/held.eml"
+        # Postfix's Received header (the first one, with its continuation lines) is its own.
+        awk 'NR == 1 && /^Received:/ {skip = 1; next} skip && /^[ \t]/ {next} {skip = 0; print}' "$3/held.eml" >"$3/held2.eml"
+        case "$(grep -m1 -i '^X-Pilah-Kind:' "$3/held2.eml" | tr -d '\r' | awk '{print $2}')" in
+        forward) mv "$3/held2.eml" "$3/forward.eml" ;;
+        ack) mv "$3/held2.eml" "$3/ack.eml" ;;
+        esac
+    done
+    rm -f "$3/held.eml" "$3/held2.eml"
+    hold_delivery off
+}
+
 # Starts the Dovecot/Postfix CPU sampler; stop_stackcpu sets DOVECOT_CPU and POSTFIX_CPU
 # (seconds). Not in a $( ): the sampler must be waited for by the shell that started it.
 start_stackcpu() {

@@ -5,6 +5,7 @@
 
   python3 bench/dbstats.py --pick STATE_DIR           # "FORWARD_ID ACK_ID RECIPIENTS": typical ones
   python3 bench/dbstats.py --requeue STATE_DIR ID...  # sent items queued again
+  python3 bench/dbstats.py --requeue-all STATE_DIR [--fixed-recipients]   # for bench/send.sh
 
 START_EPOCH is when pilah was started (seconds, float). Printed (times in seconds after it):
   messages filed fetch_last filed_last send_first send_last
@@ -70,7 +71,24 @@ def requeue(state, ids):
             db.execute("UPDATE outbox SET sent_at = NULL WHERE id = ?", (int(i),))
 
 
+def requeue_all(state, fixed):
+    """Every sent outbox item queued again; with `fixed`, with smtp-source's recipients
+    (every acknowledgement to one address, every forward to the same two). Prints how many."""
+    db = sqlite3.connect("%s/pilah.sqlite" % state)
+    with db:
+        n = db.execute("UPDATE outbox SET sent_at = NULL, attempts = 0 WHERE sent_at IS NOT NULL").rowcount
+        if fixed:
+            db.execute("UPDATE outbox SET rcpt = ? WHERE kind = 'ack'", (json.dumps(["sender.bench@pemda.test"]),))
+            db.execute(
+                "UPDATE outbox SET rcpt = ? WHERE kind = 'forward'",
+                (json.dumps(["pic.bench@djpk.test", "2pic.bench@djpk.test"]),),
+            )
+    print(n)
+
+
 def main():
+    if sys.argv[1] == "--requeue-all":
+        return requeue_all(sys.argv[2], "--fixed-recipients" in sys.argv[3:])
     if sys.argv[1] == "--pick":
         return pick(sys.argv[2])
     if sys.argv[1] == "--requeue":

@@ -113,6 +113,14 @@ impl Decision {
     }
 }
 
+/// Where one message of a fetch batch goes, and what was decided if it was judged now.
+struct Placed {
+    uid: u32,
+    row: i64,
+    folder: String,
+    decided: Option<Decision>,
+}
+
 /// What one drain did.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct DrainReport {
@@ -160,13 +168,10 @@ impl Pipeline<'_> {
             };
             match self.store.find(name, id)? {
                 Some(m) if m.state == MessageState::Stored => to_classify.push(m),
-                Some(m) => {
-                    let f = m
-                        .folder
-                        .clone()
-                        .unwrap_or_else(|| self.config.folders.quarantine.clone());
-                    to_file.entry(f).or_default().push((uid, m.id));
-                }
+                Some(m) => to_file
+                    .entry(self.folder_of(&m))
+                    .or_default()
+                    .push((uid, m.id)),
                 None => new_uids.push(uid),
             }
         }
@@ -178,11 +183,7 @@ impl Pipeline<'_> {
                 path: m.raw_path.display().to_string(),
                 source,
             })?;
-            let assessment = self.assess(&raw, None);
-            let d = self
-                .store
-                .durable_transaction(|tx| self.judge(tx, &m, &raw, assessment, first_seen))?;
-            d.log(name);
+            let d = self.judge_one(&m, &raw, None, first_seen)?;
             report.classified += 1;
             to_file.entry(d.folder).or_default().push((m.uid.uid, m.id));
         }
@@ -222,13 +223,13 @@ impl Pipeline<'_> {
                     blocking(|| self.store_and_judge(&fetched, folder.uidvalidity, first_seen))?;
                 drop(fetched);
                 let mut queued = 0;
-                for (uid, row, folder, d) in decisions {
-                    if let Some(d) = d {
+                for p in decisions {
+                    if let Some(d) = &p.decided {
                         d.log(name);
                         report.classified += 1;
                         queued += d.queued;
                     }
-                    to_file.entry(folder).or_default().push((uid, row));
+                    to_file.entry(p.folder).or_default().push((p.uid, p.row));
                 }
                 if queued > 0 {
                     if let Some(n) = self.queued {
@@ -253,15 +254,13 @@ impl Pipeline<'_> {
     }
 
     /// Stores a fetched batch (raw files durable, rows recorded), then judges what is new
-    /// in one transaction on the disk. Returns, per message: UID, row, folder, and the
-    /// decision when it was judged now.
-    #[allow(clippy::type_complexity)]
+    /// in one transaction on the disk. Returns where each message goes.
     fn store_and_judge(
         &self,
         fetched: &[Fetched],
         uidvalidity: u32,
         first_seen: DateTime<Utc>,
-    ) -> Result<Vec<(u32, i64, String, Option<Decision>)>, PipelineError> {
+    ) -> Result<Vec<Placed>, PipelineError> {
         let name = &self.mailbox.name;
         // 1. On disk and in the database, the whole batch.
         let message_ids: Vec<Option<String>> = fetched
@@ -296,20 +295,46 @@ impl Pipeline<'_> {
         let decisions = self.store.durable_transaction(|tx| {
             let mut decisions = Vec::with_capacity(stored.len());
             for ((f, m), a) in fetched.iter().zip(&stored).zip(assessments.iter_mut()) {
-                if let Some(assessment) = a.take() {
-                    let d = self.judge(tx, m, f.raw(), assessment, first_seen)?;
-                    decisions.push((m.uid.uid, m.id, d.folder.clone(), Some(d)));
-                } else {
-                    let folder = m
-                        .folder
-                        .clone()
-                        .unwrap_or_else(|| self.config.folders.quarantine.clone());
-                    decisions.push((m.uid.uid, m.id, folder, None));
-                }
+                let (folder, decided) = match a.take() {
+                    Some(assessment) => {
+                        let d = self.judge(tx, m, f.raw(), assessment, first_seen)?;
+                        (d.folder.clone(), Some(d))
+                    }
+                    None => (self.folder_of(m), None),
+                };
+                decisions.push(Placed {
+                    uid: m.uid.uid,
+                    row: m.id,
+                    folder,
+                    decided,
+                });
             }
             Ok(decisions)
         })?;
         Ok(decisions)
+    }
+
+    /// Judges one stored message in a durable transaction of its own, and logs the decision.
+    fn judge_one(
+        &self,
+        stored: &StoredMessage,
+        raw: &[u8],
+        quarantine: Option<String>,
+        first_seen: DateTime<Utc>,
+    ) -> Result<Decision, PipelineError> {
+        let assessment = self.assess(raw, quarantine);
+        let d = self
+            .store
+            .durable_transaction(|tx| self.judge(tx, stored, raw, assessment, first_seen))?;
+        d.log(&self.mailbox.name);
+        Ok(d)
+    }
+
+    /// The folder of a message judged earlier (quarantine when it has none recorded).
+    fn folder_of(&self, m: &StoredMessage) -> String {
+        m.folder
+            .clone()
+            .unwrap_or_else(|| self.config.folders.quarantine.clone())
     }
 
     /// A message over the size limit: its header is kept, the whole stays in the mailbox's
@@ -343,17 +368,10 @@ impl Pipeline<'_> {
         );
         let target = if stored.state == MessageState::Stored {
             report.classified += 1;
-            let assessment = self.assess(h.raw(), Some(reason));
-            let d = self.store.durable_transaction(|tx| {
-                self.judge(tx, &stored, h.raw(), assessment, first_seen)
-            })?;
-            d.log(&self.mailbox.name);
-            d.folder
-        } else {
-            stored
+            self.judge_one(&stored, h.raw(), Some(reason), first_seen)?
                 .folder
-                .clone()
-                .unwrap_or_else(|| self.config.folders.quarantine.clone())
+        } else {
+            self.folder_of(&stored)
         };
         to_file.entry(target).or_default().push((uid, stored.id));
         Ok(())
@@ -452,7 +470,7 @@ impl Pipeline<'_> {
                 .unwrap_or_default()
         };
 
-        let outcome = {
+        let (v, ticket, queued, ack_skipped, relation) = {
             let relation = if verdict.machine.is_none() {
                 ticket::relate(tx, stored.id, &mail, &ticket::Staff { of_unit: &of_unit })?
             } else {
@@ -569,7 +587,6 @@ impl Pipeline<'_> {
             )?;
             (v, ticket, outgoing.len(), ack_skipped, relation.as_str())
         };
-        let (v, ticket, queued, ack_skipped, relation) = outcome;
         Ok(Decision {
             uid,
             rule: v.rule_or_fallback().to_string(),

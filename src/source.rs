@@ -85,12 +85,16 @@ pub struct Fetched {
 impl Fetched {
     /// The message (or only its header), as the server sent it.
     pub fn raw(&self) -> &[u8] {
-        let raw = if self.headers_only {
-            self.fetch.header()
-        } else {
-            self.fetch.body()
-        };
-        raw.unwrap_or_default()
+        part(&self.fetch, self.headers_only).unwrap_or_default()
+    }
+}
+
+/// The message, or only its header, in a FETCH response.
+fn part(fetch: &async_imap::types::Fetch, headers_only: bool) -> Option<&[u8]> {
+    if headers_only {
+        fetch.header()
+    } else {
+        fetch.body()
     }
 }
 
@@ -431,8 +435,7 @@ impl Connection {
         let mut out = Vec::with_capacity(fetches.len());
         for f in fetches {
             let Some(uid) = f.uid else { continue };
-            let raw = if headers_only { f.header() } else { f.body() };
-            if raw.is_none() {
+            if part(&f, headers_only).is_none() {
                 continue;
             }
             out.push(Fetched {

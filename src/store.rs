@@ -270,10 +270,11 @@ fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
 }
 
 pub fn sha256_hex(raw: &[u8]) -> String {
-    Sha256::digest(raw)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(raw))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Store {
@@ -697,14 +698,7 @@ impl Store {
 
     /// Queues mail that belongs to no message (alerts to the admin).
     pub fn queue(&self, o: &Outgoing) -> Result<(), StoreError> {
-        let t = now();
-        self.conn().prepare_cached("INSERT INTO outbox (message_row, kind, message_id, env_from, rcpt, unit, body, created_at, next_attempt_at, original, body_tail)
-             VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9)
-             ON CONFLICT (message_id) DO NOTHING")?.execute(
-            params![o.kind, o.message_id, o.env_from, serde_json::to_string(&o.rcpt).unwrap_or_default(), o.unit, o.body, t,
-                o.original.as_ref().map(|(e, _)| e.as_str()), o.original.as_ref().map(|(_, tail)| tail)],
-        )?;
-        Ok(())
+        insert_outgoing(&self.conn(), None, o, &now())
     }
 
     pub fn pending_count(&self) -> Result<i64, StoreError> {
@@ -754,12 +748,7 @@ fn append_original(
     if read as u64 != size {
         return Err(format!("read {read} bytes, {size} were recorded"));
     }
-    let digest: String = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    if digest != sha {
+    if hex(&hasher.finalize()) != sha {
         return Err(
             "the file's SHA-256 is not the one recorded when the message was fetched".into(),
         );
@@ -957,25 +946,37 @@ pub fn record_verdict(
     ])?;
     let t = now();
     for o in outgoing {
-        tx.prepare_cached(
-            "INSERT INTO outbox (message_row, kind, message_id, env_from, rcpt, unit, body,
-                 created_at, next_attempt_at, original, body_tail)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10)
-             ON CONFLICT (message_id) DO NOTHING",
-        )?
-        .execute(params![
-            rec.message_row,
-            o.kind,
-            o.message_id,
-            o.env_from,
-            serde_json::to_string(&o.rcpt).unwrap_or_default(),
-            o.unit,
-            o.body,
-            t,
-            o.original.as_ref().map(|(e, _)| e.as_str()),
-            o.original.as_ref().map(|(_, tail)| tail),
-        ])?;
+        insert_outgoing(tx, Some(rec.message_row), o, &t)?;
     }
+    Ok(())
+}
+
+/// Queues one outgoing message, created at `created_at` and due at once (nothing happens
+/// when its Message-ID is already queued). `message_row`: the message it is about.
+pub fn insert_outgoing(
+    c: &Connection,
+    message_row: Option<i64>,
+    o: &Outgoing,
+    created_at: &str,
+) -> Result<(), StoreError> {
+    c.prepare_cached(
+        "INSERT INTO outbox (message_row, kind, message_id, env_from, rcpt, unit, body,
+             created_at, next_attempt_at, original, body_tail)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10)
+         ON CONFLICT (message_id) DO NOTHING",
+    )?
+    .execute(params![
+        message_row,
+        o.kind,
+        o.message_id,
+        o.env_from,
+        serde_json::to_string(&o.rcpt).unwrap_or_default(),
+        o.unit,
+        o.body,
+        created_at,
+        o.original.as_ref().map(|(e, _)| e.as_str()),
+        o.original.as_ref().map(|(_, tail)| tail),
+    ])?;
     Ok(())
 }
 
@@ -991,7 +992,7 @@ pub fn record_verdict(
 /// and written again on the next drain.
 #[derive(Default)]
 struct RawFiles {
-    /// (temporary file, its final name)
+    /// (the file, its temporary name, its final name)
     written: Vec<(std::fs::File, PathBuf, PathBuf)>,
     dirs: std::collections::BTreeSet<PathBuf>,
     created: std::collections::BTreeSet<PathBuf>,

@@ -491,7 +491,7 @@ pub fn remind(
             state.first_row,
             state.subject,
         );
-        let mut due: Vec<(&str, Vec<String>)> = Vec::new();
+        let mut due: Vec<(&'static str, Vec<String>)> = Vec::new();
         if reminded.is_none() && unit.remind_after_hours.is_some_and(|h| waited_h >= h) {
             due.push(("reminder", unit.pics.clone()));
         }
@@ -551,23 +551,28 @@ pub fn remind(
             } else {
                 "escalated_at"
             };
+            let outgoing = crate::store::Outgoing {
+                kind,
+                message_id: id,
+                env_from: sender_addr.clone(),
+                rcpt,
+                unit: Some(unit.id.clone()),
+                body: msg,
+                original: None,
+            };
             store.transaction(|tx| {
-                tx.prepare_cached("INSERT INTO outbox (message_row, kind, message_id, env_from, rcpt, unit, body, created_at, next_attempt_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) ON CONFLICT (message_id) DO NOTHING")?.execute(
-                    params![
-                        first_row,
-                        kind,
-                        id,
-                        sender_addr,
-                        serde_json::to_string(&rcpt).unwrap_or_default(),
-                        unit.id,
-                        msg,
-                        Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-                    ],
+                crate::store::insert_outgoing(
+                    tx,
+                    first_row,
+                    &outgoing,
+                    &Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
                 )?;
                 tx.execute(
                     &format!("UPDATE tickets SET {column} = ?1 WHERE ticket = ?2"),
-                    params![now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), t.ticket],
+                    params![
+                        now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                        t.ticket
+                    ],
                 )?;
                 Ok(())
             })?;

@@ -130,11 +130,7 @@ fn the_daemon_picks_up_new_mail_reloads_and_stops_cleanly() {
 #[test]
 fn systemd_hears_ready_status_and_watchdog_and_metrics_are_served() {
     use std::os::unix::net::UnixDatagram;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let t = Scratch::new(&format!(
         "start_date = \"2024-03-01\"\n[metrics]\nlisten = \"127.0.0.1:{port}\""
     ));

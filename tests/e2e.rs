@@ -350,11 +350,7 @@ fn one_mailbox_failing_does_not_stop_the_other() {
 fn mail_queued_while_smtp_is_unreachable_is_sent_later_and_only_once() {
     let t = Scratch::new("start_date = \"2024-03-01\"");
     // An SMTP port nobody listens on.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = free_port();
     t.write_config(closed, "start_date = \"2024-03-01\"");
     let lapor = t.addr("lapor");
     let m = mail(
@@ -559,26 +555,10 @@ fn report_with_attachment(
     text: &str,
     attachment: &[u8],
 ) -> Vec<u8> {
+    use base64::Engine;
     let mut b64 = String::new();
-    let table = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     for line in attachment.chunks(57) {
-        for g in line.chunks(3) {
-            let v = (u32::from(g[0]) << 16)
-                | (u32::from(*g.get(1).unwrap_or(&0)) << 8)
-                | u32::from(*g.get(2).unwrap_or(&0));
-            b64.push(table[(v >> 18) as usize & 63] as char);
-            b64.push(table[(v >> 12) as usize & 63] as char);
-            b64.push(if g.len() > 1 {
-                table[(v >> 6) as usize & 63] as char
-            } else {
-                '='
-            });
-            b64.push(if g.len() > 2 {
-                table[v as usize & 63] as char
-            } else {
-                '='
-            });
-        }
+        base64::engine::general_purpose::STANDARD.encode_string(line, &mut b64);
         b64.push_str("\r\n");
     }
     format!(
@@ -594,17 +574,20 @@ fn report_with_attachment(
     .into_bytes()
 }
 
-/// The stored raw file of the message with this subject, as pilah recorded it.
-fn stored_raw(t: &Scratch, subject: &str) -> Vec<u8> {
-    let path: String = t
-        .db()
+/// Where pilah stored the raw file of the message with this subject.
+fn raw_path_of(t: &Scratch, subject: &str) -> String {
+    t.db()
         .query_row(
             "SELECT raw_path FROM messages WHERE subject = ?1",
             [subject],
             |r| r.get(0),
         )
-        .expect("recorded");
-    std::fs::read(path).expect("raw file")
+        .expect("recorded")
+}
+
+/// The stored raw file of the message with this subject, as pilah recorded it.
+fn stored_raw(t: &Scratch, subject: &str) -> Vec<u8> {
+    std::fs::read(raw_path_of(t, subject)).expect("raw file")
 }
 
 #[test]
@@ -725,11 +708,7 @@ fn a_large_forward_carries_the_original_byte_for_byte_and_the_database_does_not(
 #[test]
 fn a_forward_whose_original_is_gone_fails_with_its_path_and_nothing_truncated_goes_out() {
     let t = Scratch::new("start_date = \"2024-03-01\"");
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = free_port();
     t.write_config(closed, "start_date = \"2024-03-01\"");
     let lapor = t.addr("lapor");
     let subject = "Laporan BA Rekonsiliasi DBH Triwulan III";
@@ -746,14 +725,7 @@ fn a_forward_whose_original_is_gone_fails_with_its_path_and_nothing_truncated_go
     rt().block_on(append(&lapor, "INBOX", &m, Some(MARCH), None));
     let out = t.run_once();
     assert!(out.status.success(), "{}", text(&out));
-    let raw_path: String = t
-        .db()
-        .query_row(
-            "SELECT raw_path FROM messages WHERE subject = ?1",
-            [subject],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let raw_path = raw_path_of(&t, subject);
     // The raw file is lost before the forward is sent (a bad restore, a disk fault).
     std::fs::remove_file(&raw_path).unwrap();
 

@@ -398,7 +398,7 @@ pub fn append_base64(
     out: &mut Vec<u8>,
     hasher: &mut impl sha2::Digest,
 ) -> std::io::Result<usize> {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    use base64::Engine;
     let mut chunk = vec![0u8; BASE64_LINE_IN * 1024];
     let (mut total, mut first_line) = (0usize, true);
     loop {
@@ -422,19 +422,11 @@ pub fn append_base64(
                 out.extend_from_slice(b"\r\n");
             }
             first_line = false;
-            for group in line.chunks(3) {
-                let b = [
-                    group[0],
-                    *group.get(1).unwrap_or(&0),
-                    *group.get(2).unwrap_or(&0),
-                ];
-                let v = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-                let c = |shift: u32| ALPHABET[((v >> shift) & 63) as usize];
-                out.push(c(18));
-                out.push(c(12));
-                out.push(if group.len() > 1 { c(6) } else { b'=' });
-                out.push(if group.len() > 2 { c(0) } else { b'=' });
-            }
+            let at = out.len();
+            out.resize(at + line.len().div_ceil(3) * 4, 0);
+            base64::engine::general_purpose::STANDARD
+                .encode_slice(line, &mut out[at..])
+                .map_err(std::io::Error::other)?;
         }
         if n < chunk.len() {
             return Ok(total);

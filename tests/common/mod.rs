@@ -290,6 +290,15 @@ pub fn text(o: &Output) -> String {
     )
 }
 
+/// A port on 127.0.0.1 nobody listens on (free when this returns).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind 127.0.0.1:0")
+        .local_addr()
+        .expect("local address")
+        .port()
+}
+
 // ---- IMAP, for loading and checking mailboxes ----
 
 type Session = async_imap::Session<TcpStream>;

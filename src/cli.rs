@@ -55,6 +55,8 @@ enum Command {
     Classify {
         #[arg(long, default_value = DEFAULT_RULES)]
         rules: PathBuf,
+        #[command(flatten)]
+        trust: TrustArgs,
         #[arg(long)]
         mailbox: String,
         #[arg(required = true)]
@@ -64,6 +66,8 @@ enum Command {
     Explain {
         #[arg(long, default_value = DEFAULT_RULES)]
         rules: PathBuf,
+        #[command(flatten)]
+        trust: TrustArgs,
         #[arg(long)]
         mailbox: String,
         file: PathBuf,
@@ -96,6 +100,34 @@ enum Command {
         #[arg(long)]
         month: Option<String>,
     },
+}
+
+/// Whose `Authentication-Results` the offline commands believe, as the daemon would.
+#[derive(clap::Args)]
+struct TrustArgs {
+    /// Believe the `[authentication]` settings of this config file.
+    #[arg(long = "config", value_name = "FILE")]
+    trust_config: Option<PathBuf>,
+    /// Believe `Authentication-Results` headers of this authserv-id (repeatable; without it
+    /// and without --config, every sender is unauthenticated, as in a daemon without
+    /// `[authentication]`).
+    #[arg(long = "authserv-id", value_name = "ID")]
+    authserv_ids: Vec<String>,
+}
+
+impl TrustArgs {
+    fn load(&self) -> Result<crate::trust::TrustConfig> {
+        let mut trust = match &self.trust_config {
+            Some(path) => Config::load(path)?.authentication,
+            None => crate::trust::TrustConfig::default(),
+        };
+        trust.authserv_ids.extend(
+            self.authserv_ids
+                .iter()
+                .map(|s| s.trim().to_ascii_lowercase()),
+        );
+        Ok(trust)
+    }
 }
 
 #[derive(Subcommand)]
@@ -131,6 +163,8 @@ enum RulesCommand {
         rules: PathBuf,
         #[arg(default_value = "tests/fixtures/rules")]
         fixtures: PathBuf,
+        #[command(flatten)]
+        trust: TrustArgs,
         /// Print every fixture, not only mismatches.
         #[arg(long)]
         verbose: bool,
@@ -193,14 +227,16 @@ fn dispatch(cmd: Command) -> Result<()> {
         } => run(&config, once, no_send),
         Command::Classify {
             rules,
+            trust,
             mailbox,
             files,
-        } => classify_files(&rules, &mailbox, &files),
+        } => classify_files(&rules, &trust.load()?, &mailbox, &files),
         Command::Explain {
             rules,
+            trust,
             mailbox,
             file,
-        } => explain(&rules, &mailbox, &file),
+        } => explain(&rules, &trust.load()?, &mailbox, &file),
         Command::Rules {
             command: RulesCommand::Check { rules },
         } => rules_check(&rules),
@@ -209,9 +245,10 @@ fn dispatch(cmd: Command) -> Result<()> {
                 RulesCommand::Test {
                     rules,
                     fixtures,
+                    trust,
                     verbose,
                 },
-        } => rules_test(&rules, &fixtures, verbose),
+        } => rules_test(&rules, &fixtures, &trust.load()?, verbose),
         Command::Report(args) => crate::report::command(args),
         Command::Doctor { config } => doctor(&config),
         Command::Ticket {
@@ -241,8 +278,39 @@ fn load_rules(dir: &Path) -> Result<RuleSet> {
     Ok(rules)
 }
 
+/// What the daemon believes about senders, in one line: `Err` when it believes nothing.
+fn authentication_status(trust: &crate::trust::TrustConfig) -> Result<String, String> {
+    if !trust.is_configured() {
+        return Err(
+            "[authentication] authserv_ids is not set: every sender is treated as \
+                    unauthenticated (Reply-To is never used, a follow-up joins its ticket only \
+                    as a reply to pilah's own mail, and no PIC answer counts unless it arrives \
+                    by an internal network); see docs/security.md"
+                .to_string(),
+        );
+    }
+    let networks: Vec<String> = trust
+        .internal_networks
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    Ok(format!(
+        "believing the Authentication-Results of {}; internal networks: {}",
+        trust.authserv_ids.join(", "),
+        if networks.is_empty() {
+            "none".to_string()
+        } else {
+            networks.join(", ")
+        }
+    ))
+}
+
 fn run(config_path: &Path, once: bool, no_send: bool) -> Result<()> {
     let config = Config::load(config_path)?;
+    match authentication_status(&config.authentication) {
+        Ok(detail) => tracing::info!(step = "authentication", "{detail}"),
+        Err(warning) => tracing::warn!(step = "authentication", "{warning}"),
+    }
     let rules = load_rules(&config.rules_dir)?;
     daemon::check_mailboxes(&config, &rules)?;
     let _lock = daemon::lock_state_dir(&config)?;
@@ -278,10 +346,14 @@ fn run(config_path: &Path, once: bool, no_send: bool) -> Result<()> {
     Ok(())
 }
 
-fn read_mail(file: &Path) -> Result<(Vec<u8>, crate::parse::Mail)> {
+fn read_mail(
+    file: &Path,
+    trust: &crate::trust::TrustConfig,
+) -> Result<(Vec<u8>, crate::parse::Mail)> {
     let raw = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let mail =
+    let mut mail =
         crate::parse::parse(&raw).with_context(|| format!("{}: cannot parse", file.display()))?;
+    trust.apply(&mut mail);
     Ok((raw, mail))
 }
 
@@ -297,14 +369,19 @@ fn check_mailbox_name(rules: &RuleSet, mailbox: &str) -> Result<()> {
 
 const MACHINE_FOLDER: &str = "Pilah/otomatis";
 
-fn classify_files(rules_dir: &Path, mailbox: &str, files: &[PathBuf]) -> Result<()> {
+fn classify_files(
+    rules_dir: &Path,
+    trust: &crate::trust::TrustConfig,
+    mailbox: &str,
+    files: &[PathBuf],
+) -> Result<()> {
     let rules = load_rules(rules_dir)?;
     check_mailbox_name(&rules, mailbox)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut failed = 0;
     for f in files {
-        match read_mail(f) {
+        match read_mail(f, trust) {
             Ok((_, mail)) => {
                 let v = classify::classify(&rules, &mail, mailbox, MACHINE_FOLDER);
                 let line = serde_json::json!({
@@ -316,6 +393,7 @@ fn classify_files(rules_dir: &Path, mailbox: &str, files: &[PathBuf]) -> Result<
                     "machine": v.machine.map(|m| m.as_str()),
                     "route": v.route,
                     "ack": v.ack,
+                    "sender_auth": mail.vouched.sender(mail.from_domain()).as_str(),
                 });
                 writeln!(out, "{line}")?;
             }
@@ -331,10 +409,15 @@ fn classify_files(rules_dir: &Path, mailbox: &str, files: &[PathBuf]) -> Result<
     Ok(())
 }
 
-fn explain(rules_dir: &Path, mailbox: &str, file: &Path) -> Result<()> {
+fn explain(
+    rules_dir: &Path,
+    trust: &crate::trust::TrustConfig,
+    mailbox: &str,
+    file: &Path,
+) -> Result<()> {
     let rules = load_rules(rules_dir)?;
     check_mailbox_name(&rules, mailbox)?;
-    let (_, mail) = read_mail(file)?;
+    let (_, mail) = read_mail(file, trust)?;
     let (v, trace) = classify::explain(&rules, &mail, mailbox, MACHINE_FOLDER);
     let mut o = String::new();
     use std::fmt::Write as _;
@@ -346,6 +429,22 @@ fn explain(rules_dir: &Path, mailbox: &str, file: &Path) -> Result<()> {
     );
     let _ = writeln!(o, "  From:    {}", mail.from.as_deref().unwrap_or("-"));
     let _ = writeln!(o, "  Subject: {}", mail.subject);
+    let vouched = &mail.vouched;
+    let dkim: Vec<&str> = vouched.dkim_domains().collect();
+    let _ = writeln!(
+        o,
+        "  Sender:  {} (spf={}, dkim={}{}, dmarc={}; from {})",
+        vouched.sender(mail.from_domain()),
+        vouched.result("spf").as_str(),
+        vouched.result("dkim").as_str(),
+        if dkim.is_empty() {
+            String::new()
+        } else {
+            format!(" d={}", dkim.join(","))
+        },
+        vouched.result("dmarc").as_str(),
+        vouched.source()
+    );
     if !mail.attachments.is_empty() {
         let names: Vec<&str> = mail
             .attachments
@@ -498,7 +597,12 @@ pub fn fixtures(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-fn rules_test(rules_dir: &Path, dir: &Path, verbose: bool) -> Result<()> {
+fn rules_test(
+    rules_dir: &Path,
+    dir: &Path,
+    trust: &crate::trust::TrustConfig,
+    verbose: bool,
+) -> Result<()> {
     let rules = load_rules(rules_dir)?;
     let files = fixtures(dir)?;
     if files.is_empty() {
@@ -519,7 +623,7 @@ fn rules_test(rules_dir: &Path, dir: &Path, verbose: bool) -> Result<()> {
         let exp_text = std::fs::read_to_string(&exp_path)?;
         let exp: Expected =
             toml::from_str(&exp_text).with_context(|| format!("{}", exp_path.display()))?;
-        let (_, mail) = match read_mail(f) {
+        let (_, mail) = match read_mail(f, trust) {
             Ok(x) => x,
             Err(e) => {
                 bad += 1;
@@ -638,6 +742,10 @@ fn doctor(path: &Path) -> Result<()> {
             None
         }
     };
+    match authentication_status(&config.authentication) {
+        Ok(detail) => verdict(true, "authentication", &detail),
+        Err(warning) => println!("  warn authentication: {warning}"),
+    }
     // Looked at, never created: a database made by root here would not be writable by the
     // service's own user later.
     let what = format!("state directory {}", config.state_dir.display());

@@ -120,6 +120,8 @@ pub struct SmtpConfig {
 pub struct Folders {
     pub machine: String,
     pub quarantine: String,
+    /// Answers that claim to come from a PIC but that no trusted server vouched for.
+    pub unverified: String,
 }
 
 /// Limits that protect the daemon and the people it writes to.
@@ -132,6 +134,8 @@ pub struct Limits {
     /// Acknowledgements to one sender within `ack_window` at most.
     pub ack_per_sender: u32,
     pub ack_window: Duration,
+    /// Acknowledgements in total within an hour at most (a flood of forged senders).
+    pub acks_per_hour: u32,
     /// Timeout of every network operation.
     pub network_timeout: Duration,
     /// How often a mailbox without IDLE is polled; also the longest IDLE before re-issuing it.
@@ -166,6 +170,8 @@ pub struct Config {
     pub limits: Limits,
     /// When the contact center serves (`[service_hours]`; default Monday–Friday 08:00–17:00).
     pub service_hours: crate::hours::ServiceHours,
+    /// Which receiving servers' verdicts on senders pilah believes (`[authentication]`).
+    pub authentication: crate::trust::TrustConfig,
 }
 
 // ---- raw, as written ----
@@ -187,6 +193,16 @@ struct RawConfig {
     limits: Option<RawLimits>,
     metrics: Option<RawMetrics>,
     service_hours: Option<crate::hours::RawServiceHours>,
+    authentication: Option<RawAuthentication>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAuthentication {
+    #[serde(default)]
+    authserv_ids: Vec<Spanned<String>>,
+    #[serde(default)]
+    internal_networks: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -232,6 +248,7 @@ struct RawMetrics {
 struct RawFolders {
     machine: Option<String>,
     quarantine: Option<String>,
+    unverified: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -241,6 +258,7 @@ struct RawLimits {
     fetch_batch: Option<usize>,
     ack_per_sender: Option<u32>,
     ack_window_minutes: Option<u64>,
+    acks_per_hour: Option<u32>,
     network_timeout_seconds: Option<u64>,
     poll_interval_seconds: Option<u64>,
     retry_initial_seconds: Option<u64>,
@@ -527,12 +545,14 @@ impl Validator<'_> {
         let folders = raw.folders.unwrap_or(RawFolders {
             machine: None,
             quarantine: None,
+            unverified: None,
         });
         let l = raw.limits.unwrap_or(RawLimits {
             max_message_size_mb: None,
             fetch_batch: None,
             ack_per_sender: None,
             ack_window_minutes: None,
+            acks_per_hour: None,
             network_timeout_seconds: None,
             poll_interval_seconds: None,
             retry_initial_seconds: None,
@@ -543,6 +563,7 @@ impl Validator<'_> {
             fetch_batch: l.fetch_batch.unwrap_or(50).clamp(1, 1000),
             ack_per_sender: l.ack_per_sender.unwrap_or(30),
             ack_window: Duration::from_secs(60 * l.ack_window_minutes.unwrap_or(60)),
+            acks_per_hour: l.acks_per_hour.unwrap_or(300),
             network_timeout: Duration::from_secs(l.network_timeout_seconds.unwrap_or(60).max(1)),
             poll_interval: Duration::from_secs(
                 l.poll_interval_seconds.unwrap_or(300).clamp(1, 29 * 60),
@@ -572,6 +593,7 @@ impl Validator<'_> {
                 }
             }
         });
+        let authentication = self.authentication(raw.authentication, diags);
         let service_hours = crate::hours::ServiceHours::from_config(
             raw.service_hours,
             self.path,
@@ -599,10 +621,57 @@ impl Validator<'_> {
                 quarantine: folders
                     .quarantine
                     .unwrap_or_else(|| "Pilah/karantina".to_string()),
+                unverified: folders
+                    .unverified
+                    .unwrap_or_else(|| "Pilah/tidak-terverifikasi".to_string()),
             },
             limits,
             service_hours,
+            authentication,
         })
+    }
+
+    /// `[authentication]`: the authserv-ids and internal networks, checked.
+    fn authentication(
+        &self,
+        raw: Option<RawAuthentication>,
+        diags: &mut Diagnostics,
+    ) -> crate::trust::TrustConfig {
+        let Some(raw) = raw else {
+            return crate::trust::TrustConfig::default();
+        };
+        let mut trust = crate::trust::TrustConfig::default();
+        for id in raw.authserv_ids {
+            let v = id.get_ref().trim();
+            if v.is_empty() || v.contains([' ', ';', '(', ')', '=']) {
+                diags.error(
+                    self.loc(&id),
+                    format!(
+                        "authentication.authserv_ids: {:?} is not an authserv-id (the first word of the receiving server's Authentication-Results header, e.g. \"mx.kemenkeu.go.id\")",
+                        id.get_ref()
+                    ),
+                );
+            } else {
+                trust.authserv_ids.push(v.to_ascii_lowercase());
+            }
+        }
+        for net in raw.internal_networks {
+            let v = net.get_ref().trim();
+            let parsed = v
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| v.parse::<std::net::IpAddr>().map(ipnet::IpNet::from));
+            match parsed {
+                Ok(n) => trust.internal_networks.push(n),
+                Err(_) => diags.error(
+                    self.loc(&net),
+                    format!(
+                        "authentication.internal_networks: {:?} is not an address or network, e.g. \"10.0.0.0/8\" or \"192.0.2.25\"",
+                        net.get_ref()
+                    ),
+                ),
+            }
+        }
+        trust
     }
 }
 

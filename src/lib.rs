@@ -21,4 +21,5 @@ pub mod report;
 pub mod source;
 pub mod store;
 pub mod ticket;
+pub mod trust;
 pub mod types;

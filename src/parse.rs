@@ -52,6 +52,9 @@ pub struct Mail {
     /// Text of the body (HTML converted to text), at most [`BODY_LIMIT`] bytes.
     pub body: String,
     pub attachments: Vec<Attachment>,
+    /// What the organisation's receiving servers vouched for (set by
+    /// [`crate::trust::TrustConfig::apply`] after parsing; nothing until then).
+    pub vouched: crate::trust::Vouched,
 }
 
 impl Mail {
@@ -263,6 +266,7 @@ fn parse_inner(raw: &[u8]) -> Result<Mail, ParseError> {
         report_type,
         body,
         attachments,
+        vouched: Default::default(),
     })
 }
 

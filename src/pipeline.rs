@@ -412,7 +412,8 @@ impl Pipeline<'_> {
                 mail: None,
                 reason: format!("unreadable message: {e}"),
             },
-            Ok(mail) => {
+            Ok(mut mail) => {
+                self.config.authentication.apply(&mut mail);
                 let verdict = classify::classify(
                     &self.rules,
                     &mail,
@@ -470,12 +471,28 @@ impl Pipeline<'_> {
                 .unwrap_or_default()
         };
 
+        let sender_auth = mail.vouched.sender(mail.from_domain());
+        let is_provider = |d: &str| rules.is_public_provider(d);
         let (v, ticket, queued, ack_skipped, relation) = {
-            let relation = if verdict.machine.is_none() {
-                ticket::relate(tx, stored.id, &mail, &ticket::Staff { of_unit: &of_unit })?
+            let related = if verdict.machine.is_none() {
+                ticket::relate(
+                    tx,
+                    stored.id,
+                    &mail,
+                    &ticket::Correspondent {
+                        address: mail.from.as_deref(),
+                        auth: sender_auth,
+                        public_provider: &is_provider,
+                    },
+                    &ticket::Staff { of_unit: &of_unit },
+                )?
             } else {
-                Relation::New
+                ticket::Related {
+                    relation: Relation::New,
+                    mentions: Vec::new(),
+                }
             };
+            let relation = related.relation;
             let mut v = verdict.clone();
             let mut outgoing = Vec::new();
             let mut ack_skipped: Option<String> = None;
@@ -499,7 +516,10 @@ impl Pipeline<'_> {
                         None
                     }
                 }
-                Relation::FollowUp(rec) | Relation::PicAnswer(rec) | Relation::Duplicate(rec) => {
+                Relation::FollowUp(rec)
+                | Relation::PicAnswer(rec)
+                | Relation::UnverifiedAnswer(rec)
+                | Relation::Duplicate(rec) => {
                     // The message belongs to the ticket: its category, unit and folder.
                     v.category = rec.category.clone();
                     v.rule = Some(format!("ticket:{}", relation.as_str()));
@@ -510,6 +530,10 @@ impl Pipeline<'_> {
                     };
                     if let Some(c) = rules.category(&rec.mailbox, &rec.category) {
                         v.folder = c.folder.clone();
+                    }
+                    if let Relation::UnverifiedAnswer(_) = relation {
+                        v.folder = self.config.folders.unverified.clone();
+                        tracing::warn!(step = "unverified-answer", mailbox = %name, uid, ticket = %rec.ticket, sender = mail.from.as_deref().unwrap_or(""), auth = %sender_auth, "claims to answer a ticket as its PIC, but no trusted server vouched for the sender: filed, not counted");
                     }
                     if let Relation::PicAnswer(_) = relation {
                         ticket::answered(
@@ -524,6 +548,10 @@ impl Pipeline<'_> {
                         Relation::PicAnswer(_) => {
                             format!("answer of a PIC to ticket {}", rec.ticket)
                         }
+                        Relation::UnverifiedAnswer(_) => format!(
+                            "unverified answer to ticket {} (sender {sender_auth}): not counted",
+                            rec.ticket
+                        ),
                         _ => format!("duplicate of a message of ticket {}", rec.ticket),
                     });
                     rec.ticket.parse().ok()
@@ -547,6 +575,9 @@ impl Pipeline<'_> {
                     timezone: self.config.timezone,
                     followup: followup.then_some(stored.id),
                     cc_mailbox: self.config.forward_cc_mailbox,
+                    reply_to: compose::reply_address(&mail, sender_auth),
+                    sender_auth,
+                    mentions: &related.mentions,
                 };
                 let acts = matches!(relation, Relation::New) || followup;
                 if !acts {
@@ -561,8 +592,7 @@ impl Pipeline<'_> {
                 } else {
                     self.queue_forwards(&ctx, &v, raw, &sender, &mut outgoing);
                     if !followup {
-                        ack_skipped =
-                            self.queue_ack(tx, &ctx, &v, &mail, &sender, &mut outgoing)?;
+                        ack_skipped = self.queue_ack(tx, &ctx, &v, &sender, &mut outgoing)?;
                     }
                     // The acknowledgement goes out first: the sender waits for it, the PICs
                     // read their mail later.
@@ -640,7 +670,6 @@ impl Pipeline<'_> {
         tx: &rusqlite::Transaction,
         ctx: &Context,
         verdict: &Verdict,
-        mail: &Mail,
         sender: &Sender,
         outgoing: &mut Vec<Outgoing>,
     ) -> Result<Option<String>, StoreError> {
@@ -650,7 +679,12 @@ impl Pipeline<'_> {
         let Some(template): Option<&Template> = self.rules.templates.get(template_name) else {
             return Ok(Some(format!("template {template_name} missing")));
         };
-        let Some(to) = compose::reply_address(mail) else {
+        if let crate::trust::SenderAuth::Failed(method) = ctx.sender_auth {
+            return Ok(Some(format!(
+                "sender failed authentication ({method} fail at the receiving server): the From address is forged"
+            )));
+        }
+        let Some(to) = ctx.reply_to else {
             return Ok(Some("no sender address".into()));
         };
         let to = to.to_lowercase();
@@ -679,6 +713,13 @@ impl Pipeline<'_> {
             return Ok(Some(format!(
                 "rate limit: {recent} acknowledgements to {to} in the last {} minutes",
                 self.config.limits.ack_window.as_secs() / 60
+            )));
+        }
+        let last_hour = store::all_acks_since(tx, Utc::now() - chrono::Duration::hours(1))?;
+        if last_hour >= self.config.limits.acks_per_hour as i64 {
+            tracing::warn!(step = "ack-limit", mailbox = %ctx.mailbox, ticket = %ctx.ticket, acks = last_hour, "acknowledgements per hour reached (limits.acks_per_hour): no acknowledgement");
+            return Ok(Some(format!(
+                "rate limit: {last_hour} acknowledgements in total in the last hour (limits.acks_per_hour)"
             )));
         }
         match compose::acknowledgement(ctx, template, &to, sender) {

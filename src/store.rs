@@ -211,6 +211,8 @@ CREATE INDEX IF NOT EXISTS outbox_due ON outbox (sent_at, failed_at, id);
 -- acks_since() runs once per acknowledgement: without this index it would scan the whole
 -- outbox, bodies included (quadratic over a backlog; docs/performance.md).
 CREATE INDEX IF NOT EXISTS outbox_acks ON outbox (rcpt, created_at) WHERE kind = 'ack';
+CREATE INDEX IF NOT EXISTS outbox_ack_times ON outbox (created_at) WHERE kind = 'ack';
+CREATE INDEX IF NOT EXISTS outbox_row ON outbox (message_row);
 
 CREATE TABLE IF NOT EXISTS events (
     id          INTEGER PRIMARY KEY,
@@ -273,7 +275,7 @@ pub fn sha256_hex(raw: &[u8]) -> String {
     hex(&Sha256::digest(raw))
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -906,6 +908,13 @@ pub fn acks_since(tx: &Transaction, rcpt: &str, since: DateTime<Utc>) -> Result<
         |r| r.get(0),
     )
     .map_err(Into::into)
+}
+
+/// Acknowledgements queued since `since`, to anyone (the hourly cap).
+pub fn all_acks_since(tx: &Transaction, since: DateTime<Utc>) -> Result<i64, StoreError> {
+    tx.prepare_cached("SELECT count(*) FROM outbox WHERE kind = 'ack' AND created_at >= ?1")?
+        .query_row(params![ts(&since)], |r| r.get(0))
+        .map_err(Into::into)
 }
 
 /// Writes the verdict and queues the outgoing mail, in the caller's transaction.

@@ -9,6 +9,7 @@
 
 use crate::parse::{domain_of, Mail};
 use crate::store::StoreError;
+use crate::trust::SenderAuth;
 use crate::types::Ticket;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Transaction};
@@ -19,10 +20,13 @@ use std::collections::BTreeSet;
 pub enum Relation {
     /// Starts a ticket of its own.
     New,
-    /// The sender (or someone from the sender's domain) writes again on a ticket.
+    /// The ticket's own correspondent writes again.
     FollowUp(TicketRecord),
-    /// A PIC of the ticket's unit answers it.
+    /// A PIC of the ticket's unit answers it, vouched for by a trusted server.
     PicAnswer(TicketRecord),
+    /// Claims to be a PIC's answer, but no trusted server vouched for the sender: filed for
+    /// the contact center to look at; the ticket stays open.
+    UnverifiedAnswer(TicketRecord),
     /// The same message again (same Message-ID, sender and subject), e.g. sent to both
     /// mailboxes: recorded, but one ticket and one forward.
     Duplicate(TicketRecord),
@@ -34,9 +38,40 @@ impl Relation {
             Relation::New => "new",
             Relation::FollowUp(_) => "follow-up",
             Relation::PicAnswer(_) => "pic-answer",
+            Relation::UnverifiedAnswer(_) => "unverified-answer",
             Relation::Duplicate(_) => "duplicate",
         }
     }
+}
+
+/// A message's relation, and the tickets it refers to without being allowed to join them
+/// (shown to the PICs as a note on the new ticket's forward).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Related {
+    pub relation: Relation,
+    pub mentions: Vec<String>,
+}
+
+/// How a message points at a ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Link {
+    /// Answers mail pilah sent (its Message-IDs are unguessable): only those who received
+    /// it can write this.
+    PilahMail,
+    /// Answers the ticket's original message (its Message-ID was chosen by its sender).
+    Original,
+    /// Carries the ticket's tag in the subject: anyone can write this.
+    Tag,
+}
+
+/// Who sent a message, as far as pilah can tell.
+pub struct Correspondent<'a> {
+    /// The `From` address, lower case.
+    pub address: Option<&'a str>,
+    /// What the receiving server vouched for.
+    pub auth: SenderAuth,
+    /// Public mail providers: sharing their domain says nothing about who writes.
+    pub public_provider: &'a dyn Fn(&str) -> bool,
 }
 
 /// A ticket as recorded.
@@ -132,26 +167,29 @@ pub fn answered(
     Ok(())
 }
 
-/// The ticket a Message-ID belongs to: a recorded message's own ID, or one pilah sent.
-fn ticket_of_message_id(tx: &Transaction, id: &str) -> Result<Option<String>, StoreError> {
+/// The ticket a Message-ID belongs to: one pilah sent, or a recorded message's own ID.
+fn ticket_of_message_id(tx: &Transaction, id: &str) -> Result<Option<(String, Link)>, StoreError> {
     let bare = id.trim().trim_start_matches('<').trim_end_matches('>');
-    let by_original: Option<String> = tx
-        .query_row(
-            "SELECT ticket FROM messages WHERE message_id = ?1 AND ticket IS NOT NULL ORDER BY id LIMIT 1",
-            params![bare],
-            |r| r.get(0),
-        )
-        .optional()?;
-    if by_original.is_some() {
-        return Ok(by_original);
+    if bare.is_empty() {
+        return Ok(None);
     }
-    tx.prepare_cached(
-        "SELECT m.ticket FROM outbox o JOIN messages m ON m.id = o.message_row
-         WHERE o.message_id = ?1 AND m.ticket IS NOT NULL LIMIT 1",
-    )?
-    .query_row(params![format!("<{bare}>")], |r| r.get(0))
-    .optional()
-    .map_err(Into::into)
+    let by_pilah: Option<String> = tx
+        .prepare_cached(
+            "SELECT m.ticket FROM outbox o JOIN messages m ON m.id = o.message_row
+             WHERE o.message_id = ?1 AND m.ticket IS NOT NULL LIMIT 1",
+        )?
+        .query_row(params![format!("<{bare}>")], |r| r.get(0))
+        .optional()?;
+    if let Some(t) = by_pilah {
+        return Ok(Some((t, Link::PilahMail)));
+    }
+    let by_original: Option<String> = tx
+        .prepare_cached(
+            "SELECT ticket FROM messages WHERE message_id = ?1 AND ticket IS NOT NULL ORDER BY id LIMIT 1",
+        )?
+        .query_row(params![bare], |r| r.get(0))
+        .optional()?;
+    Ok(by_original.map(|t| (t, Link::Original)))
 }
 
 /// Ticket numbers written in brackets in a subject: `[LPR-2024-000123]`.
@@ -188,14 +226,26 @@ pub struct Staff<'a> {
     pub of_unit: &'a dyn Fn(&str) -> BTreeSet<String>,
 }
 
-/// How `mail` (recorded as row `row`) relates to the known tickets.
+/// Threading headers looked at, nearest first (a crafted message may carry thousands).
+const MAX_THREAD_IDS: usize = 20;
+/// Tags looked at in a subject.
+const MAX_TAGS: usize = 10;
+
+/// How `mail` (recorded as row `row`, sent by `from`) relates to the known tickets.
+///
+/// A message joins a ticket only when it is plausibly from the ticket's own correspondent
+/// or staff: a PIC's answer counts when the sender is vouched for; a follow-up when it
+/// comes from the ticket's address and is either vouched for or answers mail pilah sent to
+/// it, or comes vouched for from the same organisation's own domain (never a public
+/// provider's). Anything else starts a ticket of its own, noting which tickets it mentions.
 pub fn relate(
     tx: &Transaction,
     row: i64,
     mail: &Mail,
+    from: &Correspondent,
     staff: &Staff,
-) -> Result<Relation, StoreError> {
-    let sender = mail.from.clone().unwrap_or_default();
+) -> Result<Related, StoreError> {
+    let sender = from.address.unwrap_or_default();
     // The same message recorded before (other mailbox, or sent twice).
     if let Some(id) = &mail.message_id {
         let earlier: Option<String> = tx
@@ -209,49 +259,84 @@ pub fn relate(
             .optional()?;
         if let Some(t) = earlier {
             if let Some(rec) = get(tx, &t)? {
-                return Ok(Relation::Duplicate(rec));
+                return Ok(Related {
+                    relation: Relation::Duplicate(rec),
+                    mentions: Vec::new(),
+                });
             }
         }
     }
-    let classify = |rec: TicketRecord| {
-        let is_staff = rec
-            .unit
-            .as_deref()
-            .is_some_and(|u| (staff.of_unit)(u).contains(&sender));
-        if is_staff {
+    let mut mentions: Vec<String> = Vec::new();
+    let threaded = mail
+        .in_reply_to
+        .iter()
+        .chain(mail.references.iter().rev())
+        .take(MAX_THREAD_IDS);
+    let mut candidates = Vec::new();
+    for id in threaded {
+        if let Some(found) = ticket_of_message_id(tx, id)? {
+            candidates.push(found);
+        }
+    }
+    candidates.extend(
+        tags(&mail.subject)
+            .into_iter()
+            .take(MAX_TAGS)
+            .map(|t| (t, Link::Tag)),
+    );
+    for (ticket, link) in candidates {
+        let Some(rec) = get(tx, &ticket)? else {
+            continue;
+        };
+        if let Some(relation) = joins(rec.clone(), link, from, staff) {
+            return Ok(Related {
+                relation,
+                mentions: Vec::new(),
+            });
+        }
+        if !mentions.contains(&rec.ticket) {
+            mentions.push(rec.ticket);
+        }
+    }
+    Ok(Related {
+        relation: Relation::New,
+        mentions,
+    })
+}
+
+/// Whether a message from `from` that points at `rec` by `link` may join it, and how.
+fn joins(rec: TicketRecord, link: Link, from: &Correspondent, staff: &Staff) -> Option<Relation> {
+    let address = from.address?;
+    if matches!(from.auth, SenderAuth::Failed(_)) {
+        return None;
+    }
+    let authenticated = from.auth.is_authenticated();
+    let is_staff = rec
+        .unit
+        .as_deref()
+        .is_some_and(|u| (staff.of_unit)(u).contains(address));
+    if is_staff {
+        return Some(if authenticated {
             Relation::PicAnswer(rec)
         } else {
-            Relation::FollowUp(rec)
-        }
+            Relation::UnverifiedAnswer(rec)
+        });
+    }
+    let same_address = rec.sender.as_deref() == Some(address);
+    if same_address && (authenticated || link == Link::PilahMail) {
+        return Some(Relation::FollowUp(rec));
+    }
+    let same_organisation = match (
+        rec.sender.as_deref().and_then(domain_of),
+        domain_of(address),
+    ) {
+        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b) && !(from.public_provider)(b),
+        _ => false,
     };
-    // Threading headers, nearest first.
-    for id in mail.in_reply_to.iter().chain(mail.references.iter().rev()) {
-        if let Some(t) = ticket_of_message_id(tx, id)? {
-            if let Some(rec) = get(tx, &t)? {
-                return Ok(classify(rec));
-            }
-        }
+    if same_organisation && authenticated {
+        return Some(Relation::FollowUp(rec));
     }
-    // A tag in the subject, trusted from the ticket's sender, its domain, or its unit.
-    for tag in tags(&mail.subject) {
-        let Some(rec) = get(tx, &tag)? else { continue };
-        let same_sender = rec.sender.as_deref() == Some(sender.as_str());
-        let same_domain = match (
-            rec.sender.as_deref().and_then(domain_of),
-            domain_of(&sender),
-        ) {
-            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
-            _ => false,
-        };
-        let from_unit = rec
-            .unit
-            .as_deref()
-            .is_some_and(|u| (staff.of_unit)(u).contains(&sender));
-        if same_sender || same_domain || from_unit {
-            return Ok(classify(rec));
-        }
-    }
-    Ok(Relation::New)
+    None
 }
 
 /// One line of a ticket's history.
@@ -293,6 +378,7 @@ pub fn history(
             let what = match relation.as_str() {
                 "follow-up" => "follow-up",
                 "pic-answer" => "PIC answer",
+                "unverified-answer" => "unverified answer (not counted: sender not vouched for)",
                 "duplicate" => "duplicate",
                 _ => "message",
             };
@@ -432,6 +518,27 @@ fn follow_up_state(
     })
 }
 
+/// The Message-ID of the forward of a ticket's first message to `unit`, which reminders
+/// refer to.
+fn first_forward(
+    store: &crate::store::Store,
+    first_row: Option<i64>,
+    unit: &str,
+) -> Result<Option<String>, StoreError> {
+    let Some(row) = first_row else {
+        return Ok(None);
+    };
+    store.read(|tx| {
+        tx.prepare_cached(
+            "SELECT message_id FROM outbox WHERE message_row = ?1 AND kind = 'forward' AND unit = ?2
+             ORDER BY id LIMIT 1",
+        )?
+        .query_row(params![row, unit], |r| r.get(0))
+        .optional()
+        .map_err(Into::into)
+    })
+}
+
 /// Reminders, escalations and digests sent in one pass at most (a backlog is spread out).
 const MAX_PER_PASS: usize = 50;
 
@@ -501,8 +608,8 @@ pub fn remind(
             }
         }
         for (kind, rcpt) in due {
-            let id = format!("<{}.{kind}@{domain}>", t.ticket);
-            let fwd_id = format!("<{}.fwd.{}@{domain}>", t.ticket, unit.id);
+            let id = crate::act::compose::ticket_message_id(&t.ticket, kind, domain);
+            let fwd_id = first_forward(store, first_row, &unit.id)?;
             let title = if kind == "reminder" {
                 "Pengingat"
             } else {
@@ -542,7 +649,7 @@ pub fn remind(
                     text,
                     ticket: Some(&t.ticket),
                     reply_to: t.sender.as_deref(),
-                    about: Some(fwd_id),
+                    about: fwd_id,
                 },
             );
             let Some(msg) = msg else { continue };

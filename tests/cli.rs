@@ -46,7 +46,17 @@ fn the_default_rules_pass_the_check() {
 
 #[test]
 fn the_default_rules_get_every_fixture_right() {
-    let o = pilah(&["rules", "test", "--rules", "rules", "tests/fixtures/rules"]);
+    // The fixtures were delivered through the test stack's receiving server, whose
+    // Authentication-Results (authserv-id mx.djpk.test) decide the spoofing rules.
+    let o = pilah(&[
+        "rules",
+        "test",
+        "--rules",
+        "rules",
+        "--authserv-id",
+        "mx.djpk.test",
+        "tests/fixtures/rules",
+    ]);
     assert!(o.status.success(), "{}", out(&o));
     let o = pilah(&[
         "rules",

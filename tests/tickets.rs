@@ -86,6 +86,11 @@ fn a_conversation_follow_up_pic_answer_and_a_stranger() {
             forwards[0].header("Message-ID").unwrap()
         ),
     );
+    // The colleague, the stranger and the PIC are vouched for by the receiving server; the
+    // sender's reply is not, and joins because it answers the acknowledgement pilah sent.
+    let colleague_mail = vouched(&colleague, colleague_mail);
+    let stranger_mail = vouched(&stranger, stranger_mail);
+    let answer = vouched(&pic, answer);
     rt().block_on(async {
         append(&lapor, "INBOX", &reply, Some(MARCH), None).await;
         append(&lapor, "INBOX", &colleague_mail, Some(MARCH), None).await;

@@ -11,6 +11,7 @@ use super::template::{Template, Vars};
 use crate::classify::rules::{Category, Unit};
 use crate::parse::Mail;
 use crate::region::Region;
+use crate::trust::SenderAuth;
 use crate::types::{MailboxName, Ticket};
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use lettre::message::header::{
@@ -75,6 +76,12 @@ pub struct Context<'a> {
     pub followup: Option<i64>,
     /// Show the mailbox in `Cc` of forwards, so that a reply-all reaches it.
     pub cc_mailbox: bool,
+    /// Where answers to the sender go (see [`reply_address`]); `None`: nowhere.
+    pub reply_to: Option<&'a str>,
+    /// What the receiving server vouched for about the sender.
+    pub sender_auth: SenderAuth,
+    /// Tickets the message refers to but was not allowed to join.
+    pub mentions: &'a [String],
 }
 
 const MONTHS: [&str; 12] = [
@@ -167,9 +174,30 @@ pub fn notice(sender: &Sender, n: Notice) -> Option<Vec<u8>> {
     b.body(n.text).ok().map(|m| m.formatted())
 }
 
-/// The stable Message-ID of an outgoing message: `<TICKET.KIND@domain>`.
+/// The Message-ID of an outgoing message: `<TICKET.KIND.RANDOM@domain>`. The random part
+/// makes it unguessable: a reply that cites it comes from someone who received the mail.
 pub fn outgoing_message_id(ticket: &Ticket, kind: &str, sender: &Sender) -> String {
-    format!("<{}.{}@{}>", ticket, kind, domain_of_sender(sender))
+    ticket_message_id(&ticket.to_string(), kind, domain_of_sender(sender).as_str())
+}
+
+/// [`outgoing_message_id`] from its parts.
+pub fn ticket_message_id(ticket: &str, kind: &str, domain: &str) -> String {
+    format!("<{ticket}.{kind}.{}@{domain}>", random_token())
+}
+
+/// 96 random bits, hex. The system's generator cannot fail on Linux once booted; should it,
+/// the time and process id stand in (unique, if not unguessable) rather than stop pilah.
+fn random_token() -> String {
+    let mut bytes = [0u8; 12];
+    if getrandom::fill(&mut bytes).is_err() {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        bytes[..8].copy_from_slice(&(t as u64).to_le_bytes());
+        bytes[8..].copy_from_slice(&std::process::id().to_le_bytes());
+    }
+    crate::store::hex(&bytes)
 }
 
 fn mailbox(name: Option<&str>, addr: &str, what: &'static str) -> Result<Mailbox, ComposeError> {
@@ -180,9 +208,40 @@ fn mailbox(name: Option<&str>, addr: &str, what: &'static str) -> Result<Mailbox
     Ok(Mailbox::new(name.map(|n| n.to_string()), address))
 }
 
-/// Where an acknowledgement goes: `Reply-To`, else `From`.
-pub fn reply_address(mail: &Mail) -> Option<&str> {
-    mail.reply_to.as_deref().or(mail.from.as_deref())
+/// Where answers to the sender go: `Reply-To` only when the receiving server vouched for
+/// the sender (anyone can write a stranger's address there), else `From`; nowhere when the
+/// sender failed authentication.
+pub fn reply_address(mail: &Mail, auth: SenderAuth) -> Option<&str> {
+    match auth {
+        SenderAuth::Failed(_) => None,
+        SenderAuth::Authenticated(_) => mail.reply_to.as_deref().or(mail.from.as_deref()),
+        SenderAuth::Unverified => mail.from.as_deref(),
+    }
+}
+
+/// How much of the sender's subject an acknowledgement repeats, in characters.
+const ECHO_SUBJECT: usize = 60;
+/// How much of the sender's display name an acknowledgement repeats.
+const ECHO_NAME: usize = 40;
+
+/// At most `max` characters of `text`, control characters and runs of white space made one
+/// space, links replaced by `[tautan]`, `…` when cut: what an acknowledgement repeats of a
+/// stranger's words (so that pilah cannot be made to deliver someone's link or lure).
+pub fn echo(text: &str, max: usize) -> String {
+    let is_link = |w: &str| {
+        let w = w.to_ascii_lowercase();
+        w.contains("://") || w.starts_with("www.") || (w.contains('.') && w.contains('/'))
+    };
+    let clean = text
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
+        .map(|w| if is_link(w) { "[tautan]" } else { w })
+        .collect::<Vec<_>>()
+        .join(" ");
+    match clean.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", clean[..cut].trim_end()),
+        None => clean,
+    }
 }
 
 fn template_vars(ctx: &Context) -> Vars {
@@ -190,6 +249,7 @@ fn template_vars(ctx: &Context) -> Vars {
     let sender = ctx.mail.from.clone().unwrap_or_default();
     v.insert("ticket", ctx.ticket.to_string());
     let subject = crate::ticket::strip_tags(&ctx.mail.subject);
+    let subject = echo(&subject, ECHO_SUBJECT);
     v.insert(
         "subject",
         if subject.is_empty() {
@@ -200,7 +260,10 @@ fn template_vars(ctx: &Context) -> Vars {
     );
     v.insert(
         "sender_name",
-        ctx.mail.from_name.clone().unwrap_or_else(|| sender.clone()),
+        echo(
+            ctx.mail.from_name.as_deref().unwrap_or(sender.as_str()),
+            ECHO_NAME,
+        ),
     );
     v.insert("sender", sender);
     v.insert("category", ctx.category.id.clone());
@@ -252,6 +315,15 @@ pub fn summary(ctx: &Context, unit: &Unit) -> String {
             unit.name
         ),
     };
+    let mentions = if ctx.mentions.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "Catatan    : pesan ini menyebut tiket {}, tetapi pengirimnya tidak dapat dipastikan\n\
+             \x20            sebagai pengirim tiket tersebut, sehingga dicatat sebagai tiket baru.\n",
+            ctx.mentions.join(", ")
+        )
+    };
     format!(
         "{intro}\n\
          \n\
@@ -260,15 +332,24 @@ pub fn summary(ctx: &Context, unit: &Unit) -> String {
          Kategori   : {label} ({cat})\n\
          Aturan     : {rule}\n\
          Pengirim   : {sender}\n\
+         Keaslian   : {auth}\n\
          Daerah     : {region}\n\
          Diterima   : {received}\n\
          Subjek     : {subject}\n\
          Lampiran   : {attachments}\n\
+         {mentions}\
          \n\
          Pesan asli terlampir utuh, termasuk lampirannya. Untuk menjawab pengirim, cukup\n\
          balas e-mail ini (Reply-To sudah berisi alamat pengirim) dan sebutkan nomor tiket\n\
          [{ticket}] pada subjek.\n",
         ticket = ctx.ticket,
+        auth = match ctx.sender_auth {
+            SenderAuth::Authenticated(m) => format!("terverifikasi oleh server penerima ({m})"),
+            SenderAuth::Failed(m) =>
+                format!("GAGAL verifikasi ({m}): alamat pengirim kemungkinan dipalsukan"),
+            SenderAuth::Unverified =>
+                "tidak terverifikasi (alamat pengirim belum tentu asli)".to_string(),
+        },
         mailbox = ctx.mailbox,
         mailbox_address = ctx.mailbox_address,
         label = ctx.category.label,
@@ -486,7 +567,7 @@ pub fn forward(
     for pic in &unit.pics {
         b = b.to(mailbox(None, pic, "unit PIC")?);
     }
-    if let Some(reply) = reply_address(ctx.mail) {
+    if let Some(reply) = ctx.reply_to {
         if let Ok(mb) = mailbox(ctx.mail.from_name.as_deref(), reply, "sender") {
             b = b.reply_to(mb);
         }
@@ -541,7 +622,7 @@ pub fn acknowledgement(
             ctx.mailbox_address,
             "mailbox address",
         )?)
-        .to(mailbox(ctx.mail.from_name.as_deref(), to, "sender")?)
+        .to(mailbox(None, to, "sender")?)
         .subject(template.render_subject(&vars))
         .message_id(Some(id.clone()))
         .date_now()
@@ -618,6 +699,18 @@ mod tests {
                 assert_eq!(text.replace("\r\n", "").as_bytes(), &theirs[..], "{len}");
             }
         }
+    }
+
+    #[test]
+    fn an_acknowledgement_repeats_little_of_a_strangers_words() {
+        assert_eq!(echo("Laporan\r\nBcc: x\t DBH", 60), "Laporan Bcc: x DBH");
+        assert_eq!(
+            echo("Klik http://phish.example/a atau www.phish.example", 60),
+            "Klik [tautan] atau [tautan]"
+        );
+        let long = "a".repeat(100);
+        assert_eq!(echo(&long, 10), format!("{}…", "a".repeat(10)));
+        assert_eq!(echo("ÀÀÀ", 2), "ÀÀ…");
     }
 
     #[test]

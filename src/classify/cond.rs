@@ -49,6 +49,8 @@ impl Field {
             "auth.spf" => Field::Auth("spf"),
             "auth.dkim" => Field::Auth("dkim"),
             "auth.dmarc" => Field::Auth("dmarc"),
+            "auth.dkim.domain" => Field::Auth("dkim.domain"),
+            "auth.from" => Field::Auth("from"),
             other => {
                 let h = other.strip_prefix("header.")?;
                 if h.is_empty() || !h.chars().all(|c| c.is_ascii_graphic() && c != ':') {
@@ -88,7 +90,7 @@ impl Field {
 
 pub const FIELD_NAMES: &str = "subject, body, text, from, from.domain, from.name, to, cc, \
 to.domain, cc.domain, header.NAME, attachment.name, attachment.type, attachment.count, size, \
-mailbox, auth.spf, auth.dkim, auth.dmarc";
+mailbox, auth.spf, auth.dkim, auth.dmarc, auth.dkim.domain, auth.from";
 
 #[derive(Debug, Clone)]
 pub enum Matcher {
@@ -189,7 +191,9 @@ impl<'a> Subject<'a> {
                 .map(|a| a.content_type.as_str())
                 .collect(),
             Field::Mailbox => vec![self.mailbox],
-            Field::Auth(method) => vec![auth_result(m, method)],
+            Field::Auth("dkim.domain") => m.vouched.dkim_domains().collect(),
+            Field::Auth("from") => vec![m.vouched.sender(m.from_domain()).as_str()],
+            Field::Auth(method) => vec![m.vouched.result(method).as_str()],
             Field::AttachmentCount | Field::Size => Vec::new(),
         }
     }
@@ -209,44 +213,6 @@ impl<'a> Subject<'a> {
             self.squeezed.insert(field.clone(), sq);
         }
     }
-}
-
-/// The result of `method` (spf, dkim, dmarc) in `Authentication-Results`, `none` if absent.
-/// A `fail` anywhere wins over a `pass`, so a forged header added upstream cannot hide it.
-pub fn auth_result(mail: &Mail, method: &str) -> &'static str {
-    const RESULTS: &[&str] = &[
-        "pass",
-        "fail",
-        "softfail",
-        "neutral",
-        "none",
-        "temperror",
-        "permerror",
-        "policy",
-    ];
-    let mut found: Option<&'static str> = None;
-    for v in mail.header("authentication-results") {
-        for part in v.split(';') {
-            let part = part.trim().to_ascii_lowercase();
-            let Some(rest) = part.strip_prefix(method) else {
-                continue;
-            };
-            let Some(rest) = rest.trim_start().strip_prefix('=') else {
-                continue;
-            };
-            let word: String = rest
-                .trim_start()
-                .chars()
-                .take_while(|c| c.is_ascii_alphabetic())
-                .collect();
-            if let Some(r) = RESULTS.iter().find(|r| **r == word) {
-                if found != Some("fail") {
-                    found = Some(r);
-                }
-            }
-        }
-    }
-    found.unwrap_or("none")
 }
 
 impl Cond {

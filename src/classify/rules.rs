@@ -84,6 +84,9 @@ pub struct RuleSet {
     /// Every keyword set of the rules, one automaton per field (see [`KeywordIndex`]).
     pub keyword_index:
         std::sync::Arc<std::collections::HashMap<Field, super::keywords::KeywordIndex>>,
+    /// Domains of public mail providers (`public_mail_providers`, lower case): anyone can
+    /// have an address there, so sharing one says nothing about who writes.
+    pub public_providers: BTreeSet<String>,
     /// A hash of every file that made this set: which rules produced a decision.
     pub version: String,
     /// Problems that do not stop the set from loading.
@@ -111,6 +114,25 @@ impl RulesError {
 }
 
 impl RuleSet {
+    /// Whether `domain` (or a domain it is a subdomain of) is a public mail provider's.
+    /// Without any listed provider, every domain counts as one: trust by domain is off.
+    pub fn is_public_provider(&self, domain: &str) -> bool {
+        if self.public_providers.is_empty() {
+            return true;
+        }
+        let d = domain.to_ascii_lowercase();
+        let mut rest = d.as_str();
+        loop {
+            if self.public_providers.contains(rest) {
+                return true;
+            }
+            match rest.split_once('.') {
+                Some((_, parent)) if parent.contains('.') => rest = parent,
+                _ => return false,
+            }
+        }
+    }
+
     pub fn mailboxes(&self) -> BTreeSet<&str> {
         self.categories
             .iter()
@@ -240,6 +262,8 @@ struct RawFile {
     fallback: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
     rule: Vec<Spanned<RawRule>>,
+    #[serde(default)]
+    public_mail_providers: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -662,6 +686,45 @@ fn build(
         }
     }
 
+    let mut public_providers = BTreeSet::new();
+    for (src, raw) in &parsed {
+        for d in &raw.public_mail_providers {
+            let domain = d
+                .get_ref()
+                .trim()
+                .trim_start_matches('@')
+                .to_ascii_lowercase();
+            let valid = domain.contains('.')
+                && domain
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+            if !valid {
+                diags.error(
+                    src.loc(d),
+                    format!(
+                        "public_mail_providers: {:?} is not a domain, e.g. \"gmail.com\"",
+                        d.get_ref()
+                    ),
+                );
+            } else if !public_providers.insert(domain.clone()) {
+                diags.warning(
+                    src.loc(d),
+                    format!("public_mail_providers: {domain:?} is listed twice"),
+                );
+            }
+        }
+    }
+    if public_providers.is_empty() {
+        let first = sources
+            .first()
+            .map(|(p, _)| p.clone())
+            .unwrap_or_else(|| dir.to_path_buf());
+        diags.warning(
+            Location { file: first, line: 1, col: 1 },
+            "no public_mail_providers are listed (providers.toml): a follow-up from a colleague at the ticket's domain is never joined by domain, only by address",
+        );
+    }
+
     // 3. Rules, in file order then written order.
     let mut rules: Vec<Rule> = Vec::new();
     for (src, raw) in &parsed {
@@ -832,6 +895,7 @@ fn build(
         rules,
         fallback,
         templates,
+        public_providers,
         keyword_index: std::sync::Arc::new(index),
         regions: std::sync::Arc::new(crate::region::Regions::empty()),
         version,

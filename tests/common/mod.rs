@@ -178,7 +178,7 @@ security = "tls"
 ca_file = "{ca}"
 username = "callcenter@{d}"
 password_file = "{pw}"
-"#,
+{auth}"#,
             state = self.state().display(),
             rules = self.rules.display(),
             host = s.host,
@@ -186,6 +186,13 @@ password_file = "{pw}"
             imaps = s.imaps_port,
             ca = s.ca_file.display(),
             pw = self.password_file().display(),
+            // The stack's Postfix writes the verdict of authserv-id mx.djpk.test
+            // (scripts/mailstack.sh); a test that sets its own section passes it in `extra`.
+            auth = if extra.contains("[authentication]") {
+                ""
+            } else {
+                "\n[authentication]\nauthserv_ids = [\"mx.djpk.test\"]\n"
+            },
         );
         std::fs::write(self.password_file(), format!("{}\n", s.password)).expect("password");
         std::fs::write(&self.config, text).expect("config");
@@ -413,6 +420,78 @@ pub fn mail(from: &str, to: &str, subject: &str, body: &str, extra_headers: &str
          Message-ID: {id}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n{extra_headers}\r\n{body}\r\n"
     )
     .into_bytes()
+}
+
+/// `raw` as the receiving server would have stamped it after SPF, DKIM and DMARC passed
+/// for `from`'s domain: what a message loaded with IMAP APPEND (which bypasses the server)
+/// needs to be taken as vouched for. Mail submitted with [`submit`] gets it from Postfix.
+pub fn vouched(from: &str, raw: Vec<u8>) -> Vec<u8> {
+    let d = from.rsplit_once('@').map(|x| x.1).unwrap_or(from);
+    let mut out = format!(
+        "Authentication-Results: mx.djpk.test; spf=pass smtp.mailfrom={d}; dkim=pass header.d={d}; dmarc=pass header.from={d}\r\n"
+    )
+    .into_bytes();
+    out.extend_from_slice(&raw);
+    out
+}
+
+/// Submits `raw` to the stack's Postfix over SMTP from `source` (an address of 127/8),
+/// with envelope sender `env_from`: the message arrives as mail from outside does, with
+/// Postfix's Received line and its Authentication-Results on top (see
+/// `scripts/mailstack.sh`: `x+fail@d` fails, `x+none@d` has no verdict, else pass).
+pub fn submit(source: &str, env_from: &str, rcpt: &[&str], raw: &[u8]) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let s = stack();
+    rt().block_on(async {
+        let sock = tokio::net::TcpSocket::new_v4().expect("socket");
+        sock.bind(format!("{source}:0").parse().expect("source address"))
+            .expect("bind");
+        let addr = format!("{}:{}", s.host, s.smtp_port)
+            .parse()
+            .expect("address");
+        let stream = sock.connect(addr).await.expect("connect to Postfix");
+        let (r, mut w) = stream.into_split();
+        let mut r = BufReader::new(r);
+        async fn reply(r: &mut BufReader<tokio::net::tcp::OwnedReadHalf>, want: &str) {
+            loop {
+                let mut line = String::new();
+                r.read_line(&mut line).await.expect("read");
+                assert!(
+                    line.starts_with(want),
+                    "SMTP: expected {want}, got {line:?}"
+                );
+                if line.as_bytes().get(3) != Some(&b'-') {
+                    return;
+                }
+            }
+        }
+        reply(&mut r, "220").await;
+        let mut steps = vec![
+            ("EHLO client.test\r\n".to_string(), "250"),
+            (format!("MAIL FROM:<{env_from}>\r\n"), "250"),
+        ];
+        steps.extend(rcpt.iter().map(|to| (format!("RCPT TO:<{to}>\r\n"), "250")));
+        steps.push(("DATA\r\n".to_string(), "354"));
+        for (c, want) in steps {
+            w.write_all(c.as_bytes()).await.expect("write");
+            reply(&mut r, want).await;
+        }
+        let mut data = Vec::with_capacity(raw.len() + 8);
+        for line in raw.split_inclusive(|b| *b == b'\n') {
+            if line.starts_with(b".") {
+                data.push(b'.');
+            }
+            data.extend_from_slice(line);
+        }
+        if !data.ends_with(b"\r\n") {
+            data.extend_from_slice(b"\r\n");
+        }
+        data.extend_from_slice(b".\r\n");
+        w.write_all(&data).await.expect("write");
+        reply(&mut r, "250").await;
+        w.write_all(b"QUIT\r\n").await.expect("write");
+    });
+    settle();
 }
 
 pub type Shared<T> = Arc<T>;

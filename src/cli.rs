@@ -243,6 +243,7 @@ fn load_rules(dir: &Path) -> Result<RuleSet> {
 
 fn run(config_path: &Path, once: bool, no_send: bool) -> Result<()> {
     let config = Config::load(config_path)?;
+    config.check_secret_modes()?;
     let rules = load_rules(&config.rules_dir)?;
     daemon::check_mailboxes(&config, &rules)?;
     let _lock = daemon::lock_state_dir(&config)?;
@@ -654,6 +655,17 @@ fn doctor(path: &Path) -> Result<()> {
     } else {
         verdict(false, &what, "exists but is not a directory");
     }
+    let loose = loose_modes(&config);
+    if loose.is_empty() {
+        verdict(
+            true,
+            "file modes",
+            "password files, state directory and database are private to their owner",
+        );
+    }
+    for (what, detail) in &loose {
+        verdict(false, what, detail);
+    }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -703,6 +715,65 @@ fn doctor(path: &Path) -> Result<()> {
     }
     println!("everything pilah needs is in order");
     Ok(())
+}
+
+/// Files that group or others may read or write, as (what, detail with the fix): password
+/// files pilah reads itself (refused at start), the state directory and the database
+/// (tightened at start, but reported: they may have been read already). Missing files are
+/// left to the other checks.
+fn loose_modes(config: &Config) -> Vec<(String, String)> {
+    use crate::private::open_to_others;
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| {
+        std::fs::metadata(p)
+            .ok()
+            .map(|m| m.permissions().mode() & 0o777)
+    };
+    let mut out = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (table, src) in config.secrets() {
+        let Some(path) = src.private_file() else {
+            continue;
+        };
+        if let Some(m) = mode(&path).filter(|m| open_to_others(*m)) {
+            if seen.insert(path.clone()) {
+                out.push((
+                    format!("{table}.{} {}", src.key(), path.display()),
+                    format!(
+                        "mode {m:04o}: group or others can read it, and pilah refuses it; \
+                         run `chmod 600 {}` (and change the password if someone may have \
+                         read it)",
+                        path.display()
+                    ),
+                ));
+            }
+        }
+    }
+    let dir = &config.state_dir;
+    if let Some(m) = mode(dir).filter(|m| open_to_others(*m)) {
+        out.push((
+            format!("state directory {}", dir.display()),
+            format!(
+                "mode {m:04o}: open to group or others; pilah tightens it to 0700 at its \
+                 next start, or run `chmod 700 {}`",
+                dir.display()
+            ),
+        ));
+    }
+    for name in ["pilah.sqlite", "pilah.sqlite-wal", "pilah.sqlite-shm"] {
+        let p = dir.join(name);
+        if let Some(m) = mode(&p).filter(|m| open_to_others(*m)) {
+            out.push((
+                format!("database {}", p.display()),
+                format!(
+                    "mode {m:04o}: open to group or others; pilah tightens it to 0600 at \
+                     its next start, or run `chmod 600 {}`",
+                    p.display()
+                ),
+            ));
+        }
+    }
+    out
 }
 
 fn ticket_show(config: &Path, id: &str) -> Result<()> {

@@ -308,7 +308,7 @@ fn one_mailbox_failing_does_not_stop_the_other() {
     // lapor gets a wrong password file.
     let cfg = std::fs::read_to_string(&t.config).unwrap();
     let bad_pw = t.dir.path().join("wrong-password");
-    std::fs::write(&bad_pw, "not-the-password\n").unwrap();
+    write_secret(&bad_pw, "not-the-password\n");
     let first = cfg.find("password_file").unwrap();
     let line_end = first + cfg[first..].find('\n').unwrap();
     let cfg = format!(

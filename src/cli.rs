@@ -169,19 +169,49 @@ pub fn main() -> i32 {
     }
 }
 
+/// Libraries that write what goes over the wire at `debug` or `trace`: async-imap logs every
+/// command it sends (LOGIN with the password) and every response it reads (FETCH with the
+/// whole message) at `trace`, through the `log` crate; lettre, if its `tracing` feature is
+/// ever turned on, logs AUTH and DATA at `debug`; rustls logs handshake details. Their
+/// events are kept at `info` and above whatever `PILAH_LOG` says (docs/operations.md).
+const WIRE_TARGETS: &[&str] = &[
+    "async_imap",
+    "imap_proto",
+    "lettre",
+    "rustls",
+    "tokio_rustls",
+    "mail_parser",
+];
+
+/// True for an event that must not be shown: below `info`, from a [`WIRE_TARGETS`] crate.
+fn wire_detail(level: &tracing::Level, target: &str) -> bool {
+    *level > tracing::Level::INFO
+        && WIRE_TARGETS.iter().any(|t| {
+            target
+                .strip_prefix(t)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
+        })
+}
+
 fn init_logging(format: LogFormat) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("PILAH_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    use tracing_subscriber::filter::{filter_fn, FilterExt};
+    use tracing_subscriber::{fmt, prelude::*, EnvFilter, Layer, Registry};
+    let env = EnvFilter::try_from_env("PILAH_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    // A filter of its own rather than directives added to PILAH_LOG's: a more specific
+    // directive there (`async_imap::imap_stream=trace`) would win over an added one.
+    let filter = env.and(filter_fn(|m| !wire_detail(m.level(), m.target())));
     let journald = std::env::var_os("JOURNAL_STREAM").is_some();
-    let b = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false);
-    match (format, journald) {
-        (LogFormat::Json, _) => b.json().flatten_event(true).init(),
-        (LogFormat::Text, true) => b.without_time().with_ansi(false).init(),
-        (LogFormat::Text, false) => b.init(),
-    }
+    let layer = fmt::layer().with_writer(std::io::stderr).with_target(false);
+    let layer: Box<dyn Layer<Registry> + Send + Sync> = match (format, journald) {
+        (LogFormat::Json, _) => layer.json().flatten_event(true).boxed(),
+        (LogFormat::Text, true) => layer.without_time().with_ansi(false).boxed(),
+        (LogFormat::Text, false) => layer.boxed(),
+    };
+    // Also installs the bridge that turns the `log` crate's records (async-imap, rustls)
+    // into events, which the filter above then sees with their module as target.
+    tracing_subscriber::registry()
+        .with(layer.with_filter(filter))
+        .init();
 }
 
 fn dispatch(cmd: Command) -> Result<()> {
@@ -901,4 +931,30 @@ fn messages(config: &Path, mailbox: Option<String>, month: Option<String>) -> Re
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracing::Level;
+
+    #[test]
+    fn the_wire_libraries_are_held_at_info_and_everything_else_follows_pilah_log() {
+        for target in [
+            "async_imap",
+            "async_imap::imap_stream",
+            "imap_proto::parser",
+            "lettre::transport::smtp::client::async_connection",
+            "rustls::client::hs",
+            "tokio_rustls",
+        ] {
+            assert!(wire_detail(&Level::TRACE, target), "{target}");
+            assert!(wire_detail(&Level::DEBUG, target), "{target}");
+            assert!(!wire_detail(&Level::INFO, target), "{target}");
+            assert!(!wire_detail(&Level::WARN, target), "{target}");
+        }
+        for target in ["pilah::source", "mio::poll", "async_imapx", "lettres"] {
+            assert!(!wire_detail(&Level::TRACE, target), "{target}");
+        }
+    }
 }

@@ -203,19 +203,49 @@ pub fn main() -> i32 {
     }
 }
 
+/// Libraries that write what goes over the wire at `debug` or `trace`: async-imap logs every
+/// command it sends (LOGIN with the password) and every response it reads (FETCH with the
+/// whole message) at `trace`, through the `log` crate; lettre, if its `tracing` feature is
+/// ever turned on, logs AUTH and DATA at `debug`; rustls logs handshake details. Their
+/// events are kept at `info` and above whatever `PILAH_LOG` says (docs/operations.md).
+const WIRE_TARGETS: &[&str] = &[
+    "async_imap",
+    "imap_proto",
+    "lettre",
+    "rustls",
+    "tokio_rustls",
+    "mail_parser",
+];
+
+/// True for an event that must not be shown: below `info`, from a [`WIRE_TARGETS`] crate.
+fn wire_detail(level: &tracing::Level, target: &str) -> bool {
+    *level > tracing::Level::INFO
+        && WIRE_TARGETS.iter().any(|t| {
+            target
+                .strip_prefix(t)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
+        })
+}
+
 fn init_logging(format: LogFormat) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("PILAH_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    use tracing_subscriber::filter::{filter_fn, FilterExt};
+    use tracing_subscriber::{fmt, prelude::*, EnvFilter, Layer, Registry};
+    let env = EnvFilter::try_from_env("PILAH_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    // A filter of its own rather than directives added to PILAH_LOG's: a more specific
+    // directive there (`async_imap::imap_stream=trace`) would win over an added one.
+    let filter = env.and(filter_fn(|m| !wire_detail(m.level(), m.target())));
     let journald = std::env::var_os("JOURNAL_STREAM").is_some();
-    let b = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false);
-    match (format, journald) {
-        (LogFormat::Json, _) => b.json().flatten_event(true).init(),
-        (LogFormat::Text, true) => b.without_time().with_ansi(false).init(),
-        (LogFormat::Text, false) => b.init(),
-    }
+    let layer = fmt::layer().with_writer(std::io::stderr).with_target(false);
+    let layer: Box<dyn Layer<Registry> + Send + Sync> = match (format, journald) {
+        (LogFormat::Json, _) => layer.json().flatten_event(true).boxed(),
+        (LogFormat::Text, true) => layer.without_time().with_ansi(false).boxed(),
+        (LogFormat::Text, false) => layer.boxed(),
+    };
+    // Also installs the bridge that turns the `log` crate's records (async-imap, rustls)
+    // into events, which the filter above then sees with their module as target.
+    tracing_subscriber::registry()
+        .with(layer.with_filter(filter))
+        .init();
 }
 
 fn dispatch(cmd: Command) -> Result<()> {
@@ -307,6 +337,7 @@ fn authentication_status(trust: &crate::trust::TrustConfig) -> Result<String, St
 
 fn run(config_path: &Path, once: bool, no_send: bool) -> Result<()> {
     let config = Config::load(config_path)?;
+    config.check_secret_modes()?;
     match authentication_status(&config.authentication) {
         Ok(detail) => tracing::info!(step = "authentication", "{detail}"),
         Err(warning) => tracing::warn!(step = "authentication", "{warning}"),
@@ -762,6 +793,17 @@ fn doctor(path: &Path) -> Result<()> {
     } else {
         verdict(false, &what, "exists but is not a directory");
     }
+    let loose = loose_modes(&config);
+    if loose.is_empty() {
+        verdict(
+            true,
+            "file modes",
+            "password files, state directory and database are private to their owner",
+        );
+    }
+    for (what, detail) in &loose {
+        verdict(false, what, detail);
+    }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -811,6 +853,65 @@ fn doctor(path: &Path) -> Result<()> {
     }
     println!("everything pilah needs is in order");
     Ok(())
+}
+
+/// Files that group or others may read or write, as (what, detail with the fix): password
+/// files pilah reads itself (refused at start), the state directory and the database
+/// (tightened at start, but reported: they may have been read already). Missing files are
+/// left to the other checks.
+fn loose_modes(config: &Config) -> Vec<(String, String)> {
+    use crate::private::open_to_others;
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| {
+        std::fs::metadata(p)
+            .ok()
+            .map(|m| m.permissions().mode() & 0o777)
+    };
+    let mut out = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (table, src) in config.secrets() {
+        let Some(path) = src.private_file() else {
+            continue;
+        };
+        if let Some(m) = mode(&path).filter(|m| open_to_others(*m)) {
+            if seen.insert(path.clone()) {
+                out.push((
+                    format!("{table}.{} {}", src.key(), path.display()),
+                    format!(
+                        "mode {m:04o}: group or others can read it, and pilah refuses it; \
+                         run `chmod 600 {}` (and change the password if someone may have \
+                         read it)",
+                        path.display()
+                    ),
+                ));
+            }
+        }
+    }
+    let dir = &config.state_dir;
+    if let Some(m) = mode(dir).filter(|m| open_to_others(*m)) {
+        out.push((
+            format!("state directory {}", dir.display()),
+            format!(
+                "mode {m:04o}: open to group or others; pilah tightens it to 0700 at its \
+                 next start, or run `chmod 700 {}`",
+                dir.display()
+            ),
+        ));
+    }
+    for name in ["pilah.sqlite", "pilah.sqlite-wal", "pilah.sqlite-shm"] {
+        let p = dir.join(name);
+        if let Some(m) = mode(&p).filter(|m| open_to_others(*m)) {
+            out.push((
+                format!("database {}", p.display()),
+                format!(
+                    "mode {m:04o}: open to group or others; pilah tightens it to 0600 at \
+                     its next start, or run `chmod 600 {}`",
+                    p.display()
+                ),
+            ));
+        }
+    }
+    out
 }
 
 fn ticket_show(config: &Path, id: &str) -> Result<()> {
@@ -938,4 +1039,30 @@ fn messages(config: &Path, mailbox: Option<String>, month: Option<String>) -> Re
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracing::Level;
+
+    #[test]
+    fn the_wire_libraries_are_held_at_info_and_everything_else_follows_pilah_log() {
+        for target in [
+            "async_imap",
+            "async_imap::imap_stream",
+            "imap_proto::parser",
+            "lettre::transport::smtp::client::async_connection",
+            "rustls::client::hs",
+            "tokio_rustls",
+        ] {
+            assert!(wire_detail(&Level::TRACE, target), "{target}");
+            assert!(wire_detail(&Level::DEBUG, target), "{target}");
+            assert!(!wire_detail(&Level::INFO, target), "{target}");
+            assert!(!wire_detail(&Level::WARN, target), "{target}");
+        }
+        for target in ["pilah::source", "mio::poll", "async_imapx", "lettres"] {
+            assert!(!wire_detail(&Level::TRACE, target), "{target}");
+        }
+    }
 }

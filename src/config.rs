@@ -24,6 +24,54 @@ pub enum ConfigError {
     Invalid(Diagnostics),
     #[error("{key}: cannot read the secret: {detail}")]
     Secret { key: String, detail: String },
+    /// A password file that group or others may read: refused, the password may have leaked.
+    #[error(
+        "{key}: the password file {} is readable by {} (mode {mode:04o}); pilah refuses a \
+         password others can read: run `chmod 600 {}` (and change the password if someone \
+         may have read it)",
+        path.display(),
+        readers(*mode),
+        path.display()
+    )]
+    SecretReadable {
+        key: String,
+        path: PathBuf,
+        mode: u32,
+    },
+}
+
+/// Who besides the owner may read a file of this mode, in words.
+fn readers(mode: u32) -> &'static str {
+    match (mode & 0o040 != 0, mode & 0o004 != 0) {
+        (true, true) => "group and others",
+        (true, false) => "its group",
+        (false, true) => "others",
+        // Write or execute bits only: still not the owner's alone.
+        (false, false) => "group or others (write or execute permission)",
+    }
+}
+
+/// Reads a password file, refusing it if group or others have any permission on it. The
+/// mode is taken from the opened file, so it is the mode of what is read.
+fn read_private(path: &Path, key: &str) -> Result<String, ConfigError> {
+    use std::io::Read;
+    use std::os::unix::fs::PermissionsExt;
+    let err = |e: std::io::Error| ConfigError::Secret {
+        key: key.to_string(),
+        detail: format!("{}: {e}", path.display()),
+    };
+    let mut file = std::fs::File::open(path).map_err(err)?;
+    let mode = file.metadata().map_err(err)?.permissions().mode() & 0o777;
+    if crate::private::open_to_others(mode) {
+        return Err(ConfigError::SecretReadable {
+            key: key.to_string(),
+            path: path.to_path_buf(),
+            mode,
+        });
+    }
+    let mut text = String::new();
+    file.read_to_string(&mut text).map_err(err)?;
+    Ok(text)
 }
 
 /// How to talk to a server.
@@ -53,26 +101,54 @@ pub enum SecretSource {
 }
 
 impl SecretSource {
-    /// Reads the secret; the trailing newline of a file is dropped.
-    pub fn read(&self, key: &str) -> Result<String, ConfigError> {
+    /// The config key this source was given with.
+    pub fn key(&self) -> &'static str {
+        match self {
+            SecretSource::File(_) => "password_file",
+            SecretSource::Env(_) => "password_env",
+            SecretSource::Credential(_) => "password_credential",
+        }
+    }
+
+    /// The file pilah reads itself and so must be private to pilah's user: a
+    /// `password_file`, or a `password_credential` read from `/etc/pilah/credentials`
+    /// outside systemd. `None` for an environment variable and for a credential under
+    /// `$CREDENTIALS_DIRECTORY`, which systemd makes and keeps private.
+    pub fn private_file(&self) -> Option<PathBuf> {
+        match self {
+            SecretSource::File(path) => Some(path.clone()),
+            SecretSource::Env(_) => None,
+            SecretSource::Credential(name) => match std::env::var_os("CREDENTIALS_DIRECTORY") {
+                Some(_) => None,
+                None => Some(Path::new(DEFAULT_CREDENTIALS_DIRECTORY).join(name)),
+            },
+        }
+    }
+
+    /// Reads the secret; the trailing newline of a file is dropped. `table` names where it
+    /// is configured (`smtp`, `mailbox "lapor"`); errors name `table.password_file` etc. A
+    /// file that group or others may read is refused ([`ConfigError::SecretReadable`]).
+    pub fn read(&self, table: &str) -> Result<String, ConfigError> {
+        let key = format!("{table}.{}", self.key());
         let err = |detail: String| ConfigError::Secret {
-            key: key.to_string(),
+            key: key.clone(),
             detail,
         };
         let text = match self {
-            SecretSource::File(path) => std::fs::read_to_string(path)
-                .map_err(|e| err(format!("{}: {e}", path.display())))?,
+            SecretSource::File(path) => read_private(path, &key)?,
             SecretSource::Env(var) => std::env::var(var)
                 .map_err(|_| err(format!("environment variable {var} is not set")))?,
-            SecretSource::Credential(name) => {
-                // Under systemd, LoadCredential= sets $CREDENTIALS_DIRECTORY; an admin running
-                // `pilah doctor` by hand reads the same files from where the unit loads them.
-                let dir = std::env::var("CREDENTIALS_DIRECTORY")
-                    .unwrap_or_else(|_| DEFAULT_CREDENTIALS_DIRECTORY.to_string());
-                let path = Path::new(&dir).join(name);
-                std::fs::read_to_string(&path)
-                    .map_err(|e| err(format!("{}: {e}", path.display())))?
-            }
+            SecretSource::Credential(name) => match std::env::var_os("CREDENTIALS_DIRECTORY") {
+                // Under systemd, LoadCredential= gives pilah a private copy.
+                Some(dir) => {
+                    let path = Path::new(&dir).join(name);
+                    std::fs::read_to_string(&path)
+                        .map_err(|e| err(format!("{}: {e}", path.display())))?
+                }
+                // An admin running `pilah doctor` by hand reads the same files from where
+                // the unit loads them: pilah reads them itself, so they must be private.
+                None => read_private(&Path::new(DEFAULT_CREDENTIALS_DIRECTORY).join(name), &key)?,
+            },
         };
         Ok(text.trim_end_matches(['\r', '\n']).to_string())
     }
@@ -299,6 +375,42 @@ impl Config {
 
     pub fn mailbox(&self, name: &str) -> Option<&MailboxConfig> {
         self.mailboxes.iter().find(|m| m.name.as_str() == name)
+    }
+
+    /// Every password source with the table it is configured in (`mailbox "lapor"`, `smtp`).
+    pub fn secrets(&self) -> Vec<(String, &SecretSource)> {
+        let mut out: Vec<(String, &SecretSource)> = self
+            .mailboxes
+            .iter()
+            .map(|m| (format!("mailbox {:?}", m.name.as_str()), &m.imap.password))
+            .collect();
+        if let Some(p) = &self.smtp.password {
+            out.push(("smtp".to_string(), p));
+        }
+        out
+    }
+
+    /// Refuses, before anything starts, a password file that group or others may read
+    /// (the same check as every read; a missing file is left to the read, which names it).
+    pub fn check_secret_modes(&self) -> Result<(), ConfigError> {
+        use std::os::unix::fs::PermissionsExt;
+        for (table, src) in self.secrets() {
+            let Some(path) = src.private_file() else {
+                continue;
+            };
+            let Ok(meta) = std::fs::metadata(&path) else {
+                continue;
+            };
+            let mode = meta.permissions().mode() & 0o777;
+            if crate::private::open_to_others(mode) {
+                return Err(ConfigError::SecretReadable {
+                    key: format!("{table}.{}", src.key()),
+                    path,
+                    mode,
+                });
+            }
+        }
+        Ok(())
     }
 
     pub fn db_path(&self) -> PathBuf {
@@ -778,6 +890,41 @@ password_env = "LAPOR_PASSWORD"
         assert!(all.contains("only allowed for a loopback server"), "{all}");
         assert!(all.contains("is not an e-mail address"), "{all}");
         assert!(all.contains("p.toml:8:12"), "{all}");
+    }
+
+    #[test]
+    fn a_password_file_readable_by_group_or_others_is_refused_with_the_fix() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lapor");
+        std::fs::write(&path, "rahasia\n").unwrap();
+        let src = SecretSource::File(path.clone());
+        for (mode, who) in [
+            (0o644, "group and others"),
+            (0o640, "its group"),
+            (0o604, "others"),
+            (0o620, "write or execute"),
+        ] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            let err = src.read("mailbox \"lapor\"").unwrap_err();
+            let msg = err.to_string();
+            assert!(matches!(err, ConfigError::SecretReadable { .. }), "{msg}");
+            assert!(
+                msg.starts_with("mailbox \"lapor\".password_file: "),
+                "{msg}"
+            );
+            assert!(msg.contains(&format!("{}", path.display())), "{msg}");
+            assert!(msg.contains(who), "{msg}");
+            assert!(
+                msg.contains(&format!("chmod 600 {}", path.display())),
+                "{msg}"
+            );
+            assert!(!msg.contains("rahasia"), "{msg}");
+        }
+        for mode in [0o600, 0o400] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            assert_eq!(src.read("smtp").unwrap(), "rahasia", "{mode:o}");
+        }
     }
 
     #[test]

@@ -95,13 +95,12 @@ pub struct InstanceLock {
 pub fn lock_state_dir(config: &Config) -> Result<InstanceLock, DaemonError> {
     let path = config.state_dir.join("pilah.lock");
     let err = |e: String| DaemonError::Locked(config.state_dir.display().to_string(), e);
-    std::fs::create_dir_all(&config.state_dir).map_err(|e| err(e.to_string()))?;
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| err(e.to_string()))?;
+    if let Some(t) =
+        crate::private::ensure_dir(&config.state_dir).map_err(|e| err(e.to_string()))?
+    {
+        t.log();
+    }
+    let file = crate::private::create_file(&path, false).map_err(|e| err(e.to_string()))?;
     file.try_lock()
         .map_err(|e| err(format!("{} is locked ({e})", path.display())))?;
     Ok(InstanceLock { _file: file })

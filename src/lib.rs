@@ -16,6 +16,7 @@ pub mod location;
 pub mod metrics;
 pub mod parse;
 pub mod pipeline;
+pub mod private;
 pub mod region;
 pub mod report;
 pub mod source;

@@ -171,7 +171,9 @@ impl Connection {
         cfg: &ImapConfig,
         timeout: Duration,
     ) -> Result<Connection, SourceError> {
-        let password = cfg.password.read(&format!("mailbox {mailbox} password"))?;
+        let password = cfg
+            .password
+            .read(&format!("mailbox {:?}", mailbox.as_str()))?;
         let connect_err = |source| SourceError::Connect {
             mailbox: mailbox.clone(),
             host: cfg.host.clone(),

@@ -16,6 +16,7 @@
 
 use crate::act::compose::OriginalEncoding;
 use crate::classify::Verdict;
+use crate::private;
 use crate::types::{ImapUid, MailboxName, Ticket};
 use chrono::{DateTime, Utc};
 use rusqlite::config::DbConfig;
@@ -275,6 +276,32 @@ pub fn sha256_hex(raw: &[u8]) -> String {
     hex(&Sha256::digest(raw))
 }
 
+/// The directories under `dir`, two levels deep (`raw/<mailbox>/<uidvalidity>`); none when
+/// `dir` does not exist.
+fn subdirs(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut level = vec![dir.to_path_buf()];
+    for _ in 0..2 {
+        let mut next = Vec::new();
+        for d in &level {
+            let entries = match std::fs::read_dir(d) {
+                Ok(e) => e,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            for e in entries {
+                let e = e?;
+                if e.file_type()?.is_dir() {
+                    next.push(e.path());
+                }
+            }
+        }
+        out.extend(next.iter().cloned());
+        level = next;
+    }
+    Ok(out)
+}
+
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -286,8 +313,30 @@ impl Store {
             let path = path.to_path_buf();
             move |source| StoreError::Io { path, source }
         };
-        std::fs::create_dir_all(state_dir).map_err(io(state_dir))?;
+        if let Some(t) = private::ensure_dir(state_dir).map_err(io(state_dir))? {
+            t.log();
+        }
         let path = state_dir.join("pilah.sqlite");
+        // SQLite creates the database with 0644 less the umask, and its -wal and -shm with
+        // the database's own mode: create the database 0600 first (an empty file is a new
+        // database to SQLite), and bring an existing one and its companions to 0600.
+        if !path.exists() {
+            private::create_file(&path, false).map_err(io(&path))?;
+        }
+        for name in ["pilah.sqlite", "pilah.sqlite-wal", "pilah.sqlite-shm"] {
+            let p = state_dir.join(name);
+            if let Some(t) = private::tighten(&p, private::FILE_MODE).map_err(io(&p))? {
+                t.log();
+            }
+        }
+        // The raw messages' directories (their files are 0600 since pilah made them so;
+        // older ones are out of reach behind these directories).
+        let raw = state_dir.join("raw");
+        for dir in std::iter::once(raw.clone()).chain(subdirs(&raw).map_err(io(&raw))?) {
+            if let Some(t) = private::tighten(&dir, private::DIR_MODE).map_err(io(&dir))? {
+                t.log();
+            }
+        }
         let db = |source| StoreError::Db {
             path: path.clone(),
             source,
@@ -1018,7 +1067,7 @@ impl RawFiles {
         };
         if !self.dirs.contains(dir) {
             if !dir.is_dir() {
-                std::fs::create_dir_all(dir).map_err(io)?;
+                private::ensure_dir(dir).map_err(io)?;
                 if let Some(parent) = dir.parent() {
                     self.created.insert(parent.to_path_buf());
                 }
@@ -1026,7 +1075,7 @@ impl RawFiles {
             self.dirs.insert(dir.to_path_buf());
         }
         let tmp = path.with_extension("eml.tmp");
-        let mut f = std::fs::File::create(&tmp).map_err(io)?;
+        let mut f = private::create_file(&tmp, true).map_err(io)?;
         f.write_all(bytes).map_err(io)?;
         self.written.push((f, tmp, path.to_path_buf()));
         Ok(())
@@ -1118,6 +1167,50 @@ mod tests {
         assert_eq!(t("LPR", 2024), "LPR-2024-000002");
         assert_eq!(t("CC", 2024), "CC-2024-000001");
         assert_eq!(t("LPR", 2025), "LPR-2025-000001");
+    }
+
+    #[test]
+    fn the_state_directory_is_0700_and_the_database_its_wal_and_raw_files_0600() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let top = tempfile::tempdir().unwrap();
+        let dir = top.path().join("state");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let s = Store::open(&dir).unwrap();
+        let mb = MailboxName("lapor".into());
+        let m = s
+            .record(&NewMessage {
+                mailbox: &mb,
+                uid: ImapUid {
+                    uidvalidity: 7,
+                    uid: 1,
+                },
+                raw: b"Subject: x\r\n\r\nisi\r\n",
+                internal_date: None,
+                message_id: None,
+            })
+            .unwrap();
+        assert_eq!(mode(&dir), 0o700, "a loose state directory is tightened");
+        for f in ["pilah.sqlite", "pilah.sqlite-wal", "pilah.sqlite-shm"] {
+            assert_eq!(mode(&dir.join(f)), 0o600, "{f}");
+        }
+        assert_eq!(mode(&m.raw_path), 0o600);
+        for d in ["raw", "raw/lapor", "raw/lapor/7"] {
+            assert_eq!(mode(&dir.join(d)), 0o700, "{d}");
+        }
+        // An older installation's loose files are tightened at the next open.
+        drop(s);
+        let loose = std::fs::Permissions::from_mode(0o644);
+        std::fs::set_permissions(dir.join("pilah.sqlite"), loose.clone()).unwrap();
+        std::fs::set_permissions(
+            dir.join("raw/lapor"),
+            std::fs::Permissions::from_mode(0o755),
+        )
+        .unwrap();
+        let _s = Store::open(&dir).unwrap();
+        assert_eq!(mode(&dir.join("pilah.sqlite")), 0o600);
+        assert_eq!(mode(&dir.join("raw/lapor")), 0o700);
     }
 
     fn queue_forward(s: &Store, row: i64, id: &str, original: OriginalEncoding) -> i64 {

@@ -211,6 +211,75 @@ fn log_of(t: &Scratch) -> String {
     std::fs::read_to_string(t.dir.path().join("daemon.log")).unwrap_or_default()
 }
 
+fn chmod(p: &std::path::Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+fn mode_of(p: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn a_password_file_others_can_read_is_refused_by_run_and_reported_by_doctor() {
+    let t = Scratch::new("");
+    let pw = t.password_file();
+    chmod(&pw, 0o644);
+    std::fs::create_dir(t.state()).unwrap();
+    chmod(&t.state(), 0o755);
+    let cfg = t.config.to_str().unwrap();
+
+    let out = t.pilah(&["run", "--config", cfg, "--once"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("mailbox \"lapor\".password_file")
+            && err.contains("readable by group and others (mode 0644)")
+            && err.contains(&format!("chmod 600 {}", pw.display())),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        !t.state().join("pilah.sqlite").exists(),
+        "refused before anything starts"
+    );
+
+    let out = t.pilah(&["doctor", "--config", cfg]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let report = String::from_utf8_lossy(&out.stdout);
+    let fail = |what: &str, detail: &str| {
+        report
+            .lines()
+            .any(|l| l.contains("FAIL") && l.contains(what) && l.contains(detail))
+    };
+    assert!(
+        fail(
+            &format!("password_file {}", pw.display()),
+            &format!("chmod 600 {}", pw.display())
+        ),
+        "{report}"
+    );
+    assert!(
+        fail(
+            &format!("state directory {}", t.state().display()),
+            "mode 0755"
+        ),
+        "{report}"
+    );
+
+    // Fixed: pilah runs, and tightens the state directory itself, saying so.
+    chmod(&pw, 0o600);
+    let out = t.pilah(&["run", "--config", cfg, "--once"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(mode_of(&t.state()), 0o700);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("mode-tightened"),
+        "{}",
+        text(&out)
+    );
+}
+
 #[test]
 fn doctor_gives_a_verdict_per_item() {
     let t = Scratch::new("");
@@ -223,6 +292,7 @@ fn doctor_gives_a_verdict_per_item() {
         "mailbox lapor",
         "mailbox callcenter",
         "smtp",
+        "file modes",
     ] {
         assert!(
             report
@@ -232,7 +302,7 @@ fn doctor_gives_a_verdict_per_item() {
         );
     }
     // A wrong password for one mailbox: that item fails, by name, and the exit code says so.
-    std::fs::write(t.password_file(), "wrong\n").unwrap();
+    write_secret(&t.password_file(), "wrong\n");
     let out = t.pilah(&["doctor", "--config", t.config.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let report = String::from_utf8_lossy(&out.stdout);
@@ -256,7 +326,7 @@ fn a_mailbox_that_cannot_be_fetched_is_reported_to_the_admin_once() {
     // lapor's password is wrong; callcenter's is right.
     let cfg = std::fs::read_to_string(&t.config).unwrap();
     let bad = t.dir.path().join("wrong");
-    std::fs::write(&bad, "nope\n").unwrap();
+    write_secret(&bad, "nope\n");
     let first = cfg.find("password_file").unwrap();
     let end = first + cfg[first..].find('\n').unwrap();
     std::fs::write(

@@ -308,7 +308,7 @@ fn one_mailbox_failing_does_not_stop_the_other() {
     // lapor gets a wrong password file.
     let cfg = std::fs::read_to_string(&t.config).unwrap();
     let bad_pw = t.dir.path().join("wrong-password");
-    std::fs::write(&bad_pw, "not-the-password\n").unwrap();
+    write_secret(&bad_pw, "not-the-password\n");
     let first = cfg.find("password_file").unwrap();
     let line_end = first + cfg[first..].find('\n').unwrap();
     let cfg = format!(
@@ -845,4 +845,129 @@ fn a_recipient_the_server_refuses_fails_that_forward_for_good_and_the_rest_go_ou
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(t.count("SELECT sum(attempts) FROM outbox"), attempts);
     check_the_rest();
+}
+
+/// `pilah run --once` with `env` set, started by a shell that first sets `umask`.
+fn run_once_with(t: &Scratch, umask: &str, env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = std::process::Command::new("sh");
+    cmd.args([
+        "-c",
+        &format!("umask {umask}; exec \"$0\" \"$@\""),
+        env!("CARGO_BIN_EXE_pilah"),
+        "run",
+        "--config",
+        t.config.to_str().unwrap(),
+        "--once",
+    ])
+    .env("PILAH_LOG", "info")
+    .env("NO_COLOR", "1")
+    .stdin(std::process::Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run pilah");
+    settle();
+    out
+}
+
+#[test]
+fn no_log_level_shows_a_password_or_a_message_body() {
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    let marker = format!("isi-rahasia-{}", t.domain.trim_end_matches(".test"));
+    let (lapor, cc) = (t.addr("lapor"), t.addr("callcenter"));
+    // One message per mailbox (STARTTLS and implicit TLS), each forwarded and acknowledged,
+    // so its body crosses IMAP and SMTP.
+    let sender = t.ext("bpkad", "cilacapkab.go.id");
+    let dbh = mail(
+        &format!("BPKAD <{sender}>"),
+        &lapor,
+        "Laporan BA Rekonsiliasi DBH Triwulan I",
+        &format!("Dengan hormat, berita acara rekonsiliasi DBH. {marker}"),
+        "",
+    );
+    let dau = mail(
+        &format!("Sri <{}>", t.ext("sri", "semarangkota.go.id")),
+        &cc,
+        "Pertanyaan penyaluran DAU bulan Maret",
+        &format!("mohon info jadwal penyaluran DAU {marker}"),
+        "",
+    );
+    rt().block_on(async {
+        append(&lapor, "INBOX", &dbh, Some(MARCH), None).await;
+        append(&cc, "INBOX", &dau, Some(MARCH), None).await;
+    });
+
+    // Everything at trace, the IMAP library's wire log asked for by name as well.
+    let out = run_once_with(
+        &t,
+        "077",
+        &[(
+            "PILAH_LOG",
+            "trace,async_imap::imap_stream=trace,lettre=trace,rustls=trace",
+        )],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("TRACE"), "trace was not on:\n{log}");
+    assert!(
+        !contents(&sender).is_empty(),
+        "the message went through IMAP and SMTP"
+    );
+    assert_eq!(
+        t.count("SELECT count(*) FROM outbox WHERE sent_at IS NULL"),
+        0
+    );
+    assert!(
+        !log.contains(&stack().password),
+        "the password is in the log:\n{log}"
+    );
+    assert!(
+        !log.contains(&marker),
+        "a message body is in the log:\n{log}"
+    );
+}
+
+#[test]
+fn the_state_directory_is_private_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    let lapor = t.addr("lapor");
+    let q = mail(
+        &format!("Sri <{}>", t.ext("sri", "semarangkota.go.id")),
+        &lapor,
+        "Laporan BA Rekonsiliasi DBH Triwulan I",
+        "Dengan hormat, berita acara rekonsiliasi DBH.",
+        "",
+    );
+    rt().block_on(append(&lapor, "INBOX", &q, Some(MARCH), None));
+    let out = run_once_with(&t, "000", &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let state = t.state();
+    assert_eq!(mode(&state), 0o700);
+    for f in ["pilah.sqlite", "pilah.lock"] {
+        assert_eq!(mode(&state.join(f)), 0o600, "{f}");
+    }
+    for f in ["pilah.sqlite-wal", "pilah.sqlite-shm"] {
+        if state.join(f).exists() {
+            assert_eq!(mode(&state.join(f)), 0o600, "{f}");
+        }
+    }
+    let raw: Vec<std::path::PathBuf> = t
+        .db()
+        .prepare("SELECT raw_path FROM messages")
+        .unwrap()
+        .query_map([], |r| r.get::<_, String>(0))
+        .unwrap()
+        .map(|p| std::path::PathBuf::from(p.unwrap()))
+        .collect();
+    assert_eq!(raw.len(), 1);
+    for p in &raw {
+        assert_eq!(mode(p), 0o600, "{}", p.display());
+        let mut dir = p.parent().unwrap();
+        while dir != state {
+            assert_eq!(mode(dir), 0o700, "{}", dir.display());
+            dir = dir.parent().unwrap();
+        }
+    }
 }

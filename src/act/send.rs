@@ -241,9 +241,7 @@ impl Smtp {
             _ => None,
         };
         let credentials = match (&cfg.username, &cfg.password) {
-            (Some(user), Some(pass)) => {
-                Some(Credentials::new(user.clone(), pass.read("smtp.password")?))
-            }
+            (Some(user), Some(pass)) => Some(Credentials::new(user.clone(), pass.read("smtp")?)),
             _ => None,
         };
         Ok(Smtp {

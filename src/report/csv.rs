@@ -6,10 +6,15 @@ use std::fmt::Write;
 
 pub const HEADER: &str = "mailbox,month,category,label,count,percent,month_total,source";
 
-/// Quotes a field when it needs it.
+/// A text cell: guarded against formulas, then quoted when it needs it (RFC 4180).
+///
+/// A cell that begins with `=`, `+`, `-`, `@`, TAB or CR is taken for a formula (or a
+/// formula after a stripped blank) by spreadsheets, so it gets a leading `'`, as OWASP's
+/// guidance on CSV injection says; the `'` shows in the cell, the formula never runs. Only
+/// text cells (mailbox, month, category id, label) go through here: the numeric cells are
+/// written as numbers, which the report makes never negative (counts, totals and shares).
 pub fn field(s: &str) -> String {
-    // A leading =, +, - or @ would be a formula in a spreadsheet.
-    let s = if s.starts_with(['=', '+', '-', '@']) {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {
         s.to_string()
@@ -42,7 +47,7 @@ pub fn csv(reports: &[MailboxReport]) -> String {
                     s,
                     "{},{},,,{},0.0,{},{source}",
                     field(&r.mailbox),
-                    m.month,
+                    field(&m.month),
                     m.total,
                     m.total
                 );
@@ -52,7 +57,7 @@ pub fn csv(reports: &[MailboxReport]) -> String {
                     s,
                     "{},{},{},{},{},{:.1},{},{source}",
                     field(&r.mailbox),
-                    m.month,
+                    field(&m.month),
                     field(&c.id),
                     field(&c.label),
                     c.count,
@@ -63,4 +68,31 @@ pub fn csv(reports: &[MailboxReport]) -> String {
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::field;
+
+    #[test]
+    fn every_formula_starting_cell_is_guarded_and_quoted_when_needed() {
+        assert_eq!(
+            field("=HYPERLINK(\"http://x\",\"klik\")"),
+            "\"'=HYPERLINK(\"\"http://x\"\",\"\"klik\"\")\""
+        );
+        assert_eq!(field("+62 812"), "'+62 812");
+        assert_eq!(field("-2+3"), "'-2+3");
+        assert_eq!(field("@SUM(A1:A9)"), "'@SUM(A1:A9)");
+        assert_eq!(field("\t=1+1"), "'\t=1+1");
+        assert_eq!(field("\r=1+1"), "\"'\r=1+1\"");
+        assert_eq!(field("DBH, DAU"), "\"DBH, DAU\"");
+        assert_eq!(field("baris\nkedua"), "\"baris\nkedua\"");
+        assert_eq!(field("Syarat Salur DBH"), "Syarat Salur DBH");
+        assert_eq!(
+            field("a=b"),
+            "a=b",
+            "only a leading character starts a formula"
+        );
+        assert_eq!(field(""), "");
+    }
 }

@@ -214,11 +214,34 @@ pub fn text(reports: &[MailboxReport], month: Month) -> String {
     s
 }
 
-/// Escapes the characters Markdown tables care about.
+/// Escapes text that admins or imported data put in the report (category labels, unit,
+/// region and mailbox names) for a Markdown table cell, list item or heading, so that it
+/// shows as written and cannot end a cell, start a line, or make a link, an image, emphasis,
+/// code or HTML: every character Markdown gives a meaning inline is backslash-escaped, line
+/// breaks and other control characters become spaces, and what would begin a heading, list,
+/// block quote or setext underline at the start is escaped as well.
 fn md(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace('\n', " ")
+    let mut out = String::with_capacity(s.len() + 8);
+    let flat: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let flat = flat.trim();
+    // "1." or "1)" at the start would make an ordered list item.
+    let digits = flat.chars().take_while(|c| c.is_ascii_digit()).count();
+    for (i, c) in flat.chars().enumerate() {
+        let escape = match c {
+            '\\' | '|' | '*' | '_' | '[' | ']' | '<' | '>' | '`' | '#' | '~' | '&' | '!' => true,
+            '-' | '+' | '=' => i == 0,
+            '.' | ')' => digits > 0 && i == digits,
+            _ => false,
+        };
+        if escape {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// The report as Markdown.
@@ -257,7 +280,7 @@ pub fn markdown(reports: &[MailboxReport], month: Month) -> String {
             ),
             (&r.month_label, r.total, r.imported),
         ] {
-            let _ = writeln!(s, "| {}{} | {} |", label, star(imp), fmt_int(total));
+            let _ = writeln!(s, "| {}{} | {} |", md(label), star(imp), fmt_int(total));
         }
         let _ = writeln!(
             s,
@@ -291,7 +314,7 @@ pub fn markdown(reports: &[MailboxReport], month: Month) -> String {
             let _ = writeln!(
                 s,
                 "| {} | {} | {} | {} |",
-                g.label,
+                md(&g.label),
                 fmt_int(g.messages),
                 fmt_pct(g.percent),
                 fmt_int(g.senders)
@@ -308,13 +331,13 @@ pub fn markdown(reports: &[MailboxReport], month: Month) -> String {
         let _ = writeln!(
             s,
             "\n### Jam layanan\n\n{} (jam setempat pengirim).\n\n| Zona | Di dalam | Di luar |\n|---|---:|---:|",
-            h.hours
+            md(&h.hours)
         );
         for z in &h.zones {
             let _ = writeln!(
                 s,
                 "| {} | {} | {} |",
-                z.zone,
+                md(&z.zone),
                 fmt_int(z.inside),
                 fmt_int(z.outside)
             );
@@ -355,4 +378,44 @@ pub fn markdown(reports: &[MailboxReport], month: Month) -> String {
         );
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::md;
+
+    #[test]
+    fn an_admin_label_cannot_break_the_table_or_inject_a_link_or_html() {
+        assert_eq!(md("DBH | DAU"), "DBH \\| DAU");
+        assert_eq!(
+            md("[klik](http://x.example) ![i](http://x.example/i.png)"),
+            "\\[klik\\](http://x.example) \\!\\[i\\](http://x.example/i.png)"
+        );
+        assert_eq!(
+            md("<script>alert(1)</script>"),
+            "\\<script\\>alert(1)\\</script\\>"
+        );
+        assert_eq!(
+            md("*tebal* _miring_ `kode` ~coret~"),
+            "\\*tebal\\* \\_miring\\_ \\`kode\\` \\~coret\\~"
+        );
+        assert_eq!(md("# Judul"), "\\# Judul");
+        assert_eq!(
+            md("baris satu\n# baris dua\r\n| x |"),
+            "baris satu \\# baris dua  \\| x \\|"
+        );
+        assert_eq!(md("- butir"), "\\- butir");
+        assert_eq!(md("+ butir"), "\\+ butir");
+        assert_eq!(md("==="), "\\===");
+        assert_eq!(md("2024. Tahun"), "2024\\. Tahun");
+        assert_eq!(md("1) satu"), "1\\) satu");
+        assert_eq!(md("a\\b &amp;"), "a\\\\b \\&amp;");
+        // Ordinary labels are untouched.
+        assert_eq!(
+            md("Syarat Salur DBH (Dana Bagi Hasil)"),
+            "Syarat Salur DBH (Dana Bagi Hasil)"
+        );
+        assert_eq!(md("Kab. Cilacap"), "Kab. Cilacap");
+        assert_eq!(md("Non-DJPK"), "Non-DJPK");
+    }
 }

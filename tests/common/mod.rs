@@ -72,6 +72,23 @@ pub fn stack() -> &'static Stack {
     })
 }
 
+/// Writes a password file as an admin must: mode 0600 (pilah refuses one that group or
+/// others may read).
+pub fn write_secret(path: &Path, text: &str) {
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .expect("password file");
+    f.set_permissions(std::fs::Permissions::from_mode(0o600))
+        .expect("chmod password file");
+    f.write_all(text.as_bytes()).expect("write password file");
+}
+
 /// A fresh namespace: its own domain, state directory, rules copy and config.
 pub struct Scratch {
     pub dir: tempfile::TempDir,
@@ -194,7 +211,7 @@ password_file = "{pw}"
                 "\n[authentication]\nauthserv_ids = [\"mx.djpk.test\"]\n"
             },
         );
-        std::fs::write(self.password_file(), format!("{}\n", s.password)).expect("password");
+        write_secret(&self.password_file(), &format!("{}\n", s.password));
         std::fs::write(&self.config, text).expect("config");
     }
 

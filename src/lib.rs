@@ -10,6 +10,7 @@ pub mod classify;
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod guard;
 pub mod health;
 pub mod hours;
 pub mod location;

@@ -317,49 +317,30 @@ fn alert_stale_mailbox(
 ) {
     let minutes = since.as_secs() / 60;
     tracing::error!(step = "mailbox-stale", mailbox = %m.name, minutes, last_error = %error, "mailbox not fetched successfully for a long time");
-    let Some(admin) = &shared.config.admin_address else {
-        return;
-    };
     let text = format!(
         "pilah belum berhasil mengambil surel dari kotak surat {} selama {} menit.\n\n\
          Galat terakhir:\n  {}\n\nPesan di kotak surat ini belum diproses sampai masalah ini diatasi.\n",
         m.name, minutes, error
     );
-    let sender = crate::act::compose::Sender {
-        address: &shared.config.smtp.from,
-        name: &shared.config.smtp.from_name,
+    queue_admin_alert(
+        shared,
+        &format!("stale.{}.{}", m.name, chrono::Utc::now().timestamp()),
+        format!("[pilah] Kotak surat {} tidak dapat diambil", m.name),
+        text,
+    );
+}
+
+/// Queues an alert about pilah itself to the admin (none without `admin_address`); a failure
+/// to queue it is logged.
+fn queue_admin_alert(shared: &Shared, id: &str, subject: String, text: String) {
+    let Some(o) = crate::alerts::notice(&shared.config, "alert", id, subject, text) else {
+        return;
     };
-    let id = format!(
-        "<stale.{}.{}@{}>",
-        m.name,
-        chrono::Utc::now().timestamp(),
-        crate::act::compose::id_domain(&shared.config.smtp.from)
-    );
-    let to = [admin.clone()];
-    let body = crate::act::compose::notice(
-        &sender,
-        crate::act::compose::Notice {
-            kind: "alert",
-            message_id: id.clone(),
-            to: &to,
-            subject: format!("[pilah] Kotak surat {} tidak dapat diambil", m.name),
-            text,
-            ticket: None,
-            reply_to: None,
-            about: None,
-        },
-    );
-    if let Some(body) = body {
-        let _ = shared.store.queue(&crate::store::Outgoing {
-            kind: "alert",
-            message_id: id,
-            env_from: String::new(),
-            rcpt: to.to_vec(),
-            unit: None,
-            body,
-            original: None,
-        });
-        shared.outbox.notify_one();
+    match shared.store.queue(&o) {
+        Ok(()) => shared.outbox.notify_one(),
+        Err(e) => {
+            tracing::error!(step = "alert-failed", error = %e, message_id = %o.message_id, "cannot queue an alert to the admin")
+        }
     }
 }
 
@@ -487,8 +468,16 @@ async fn notify_loop(shared: Arc<Shared>, stop: watch::Receiver<bool>) {
     }
 }
 
-/// Queues the reminders, escalations and digests that are due.
+/// Queues the reminders, escalations and digests that are due, and the digest of alerts held
+/// back by `limits.alerts_per_hour`.
 fn remind(shared: &Shared) {
+    match crate::alerts::queue_digest(&shared.store, &shared.config) {
+        Ok(0) => {}
+        Ok(_) => shared.outbox.notify_one(),
+        Err(e) => {
+            tracing::error!(step = "alert-digest-failed", error = %e, "cannot queue the digest of held alerts")
+        }
+    }
     if shared.options.no_send {
         return;
     }

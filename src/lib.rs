@@ -6,6 +6,7 @@
 //! for one mailbox; [`daemon`] runs the pipelines and the outbox; [`cli`] is the command line.
 
 pub mod act;
+pub mod alerts;
 pub mod classify;
 pub mod cli;
 pub mod config;

@@ -115,20 +115,35 @@ pub async fn run_once(shared: Arc<Shared>) -> Result<(), DaemonError> {
     let mut tasks = Vec::new();
     for m in shared.config.mailboxes.clone() {
         let shared = shared.clone();
-        tasks.push(tokio::spawn(async move {
+        let name = m.name.to_string();
+        tasks.push((name, tokio::spawn(async move {
             let r = drain_mailbox(&shared, &m).await;
             if let Err(e) = &r {
                 tracing::error!(step = "fetch-failed", mailbox = %m.name, error = %e, "mailbox not drained");
                 let _ = shared.store.mailbox_error(m.name.as_str(), &e.to_string());
             }
             r.is_ok()
-        }));
+        })));
     }
     let total = tasks.len();
     let mut failed = 0;
-    for t in tasks {
-        if !t.await.unwrap_or(false) {
-            failed += 1;
+    for (name, t) in tasks {
+        match t.await {
+            Ok(true) => {}
+            Ok(false) => failed += 1,
+            Err(e) => {
+                failed += 1;
+                let why = if e.is_panic() {
+                    format!(
+                        "panic: {}",
+                        crate::guard::panic_text(e.into_panic().as_ref())
+                    )
+                } else {
+                    e.to_string()
+                };
+                tracing::error!(step = "fetch-failed", mailbox = %name, error = %why, "the mailbox task ended abnormally; mailbox not drained");
+                let _ = shared.store.mailbox_error(&name, &why);
+            }
         }
     }
     remind(&shared);
@@ -202,6 +217,7 @@ async fn drain_mailbox(
         queued: Some(&shared.outbox),
     };
     let r = pipeline.drain(&mut conn).await?;
+    crate::guard::task_fault(m.name.as_str());
     tracing::info!(step = "drained", mailbox = %m.name, fetched = r.fetched, classified = r.classified, filed = r.filed, "mailbox drained");
     conn.logout().await;
     Ok(())
@@ -218,7 +234,7 @@ pub async fn run_forever(shared: Arc<Shared>) -> Result<(), DaemonError> {
 
     let mut tasks = Vec::new();
     for m in shared.config.mailboxes.clone() {
-        tasks.push(tokio::spawn(mailbox_loop(
+        tasks.push(tokio::spawn(supervise_mailbox(
             shared.clone(),
             m,
             stop_rx.clone(),
@@ -344,6 +360,72 @@ fn queue_admin_alert(shared: &Shared, id: &str, subject: String, text: String) {
     }
 }
 
+/// Keeps one mailbox's task running: if it ends for any reason (a panic, or it returned)
+/// while pilah is not stopping, it is logged with the panic's text, shown in `STATUS=` and
+/// the metrics, reported once to the admin, and started again after `reconnect_delay`.
+async fn supervise_mailbox(shared: Arc<Shared>, m: MailboxConfig, stop: watch::Receiver<bool>) {
+    let name = m.name.to_string();
+    let mut crashes = 0u32;
+    let mut reported: Option<chrono::DateTime<chrono::Utc>> = None;
+    loop {
+        let task = tokio::spawn(mailbox_loop(shared.clone(), m.clone(), stop.clone()));
+        let why = match task.await {
+            Ok(()) => "the mailbox task ended".to_string(),
+            Err(e) if e.is_panic() => {
+                format!(
+                    "panic: {}",
+                    crate::guard::panic_text(e.into_panic().as_ref())
+                )
+            }
+            Err(e) => e.to_string(),
+        };
+        if *stop.borrow() {
+            return;
+        }
+        // A crash after the task had fetched successfully again starts a new count.
+        let last_success = shared
+            .health
+            .snapshot()
+            .get(&name)
+            .and_then(|h| h.last_success);
+        if reported.is_some_and(|at| last_success.is_some_and(|ok| ok > at)) {
+            crashes = 0;
+            reported = None;
+        }
+        crashes += 1;
+        let delay = reconnect_delay(crashes);
+        tracing::error!(step = "mailbox-task-restart", mailbox = %name, error = %why, retry_in_s = delay.as_secs(), "the mailbox task stopped; restarting it");
+        shared.health.crashed(&name, &why, delay);
+        let _ = shared.store.mailbox_error(&name, &why);
+        if reported.is_none() {
+            let text = format!(
+                "Tugas kotak surat {name} di pilah berhenti karena galat dan dijalankan ulang\n\
+                 otomatis dalam {} detik.\n\nGalat:\n  {}\n\n\
+                 Peringatan ini dikirim sekali; jika tugas ini terus berhenti, jumlahnya terlihat di\n\
+                 metrik pilah_mailbox_task_restarts_total dan di log (step=\"mailbox-task-restart\").\n",
+                delay.as_secs(),
+                why
+            );
+            queue_admin_alert(
+                &shared,
+                &format!("restart.{name}.{}", chrono::Utc::now().timestamp()),
+                format!("[pilah] Tugas kotak surat {name} dijalankan ulang"),
+                text,
+            );
+            reported = Some(chrono::Utc::now());
+        }
+        // Sleep in short steps, beating: waiting to restart is not being hung.
+        let until = tokio::time::Instant::now() + delay;
+        while tokio::time::Instant::now() < until {
+            tokio::select! {
+                _ = tokio::time::sleep_until(until.min(tokio::time::Instant::now() + Duration::from_secs(5))) => {}
+                _ = stopped(stop.clone()) => return,
+            }
+            shared.health.beat(&name);
+        }
+    }
+}
+
 async fn mailbox_loop(shared: Arc<Shared>, m: MailboxConfig, stop: watch::Receiver<bool>) {
     let mut failures = 0u32;
     let mut last_ok = std::time::Instant::now();
@@ -369,6 +451,7 @@ async fn mailbox_loop(shared: Arc<Shared>, m: MailboxConfig, stop: watch::Receiv
                 };
                 let r = pipeline.drain(&mut conn).await?;
                 shared.health.success(name);
+                crate::guard::task_fault(name);
                 shared
                     .health
                     .state(name, if conn.has_idle { "idle" } else { "polling" });

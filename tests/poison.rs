@@ -11,7 +11,7 @@ mod common;
 
 use common::*;
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 /// The subject marker that makes the composer panic (`PILAH_FAULT_INJECT`).
@@ -295,4 +295,221 @@ fn alerts_to_the_admin_are_capped_per_hour_and_the_rest_come_in_one_digest() {
         7,
         "every one of them is filed in quarantine all the same"
     );
+}
+
+#[test]
+fn a_mailbox_task_that_panics_in_once_mode_is_reported_with_its_name() {
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    let out = run_once_with(&t, "task-panic:lapor");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.lines()
+            .any(|l| l.contains("lapor") && l.contains("fault injected in the mailbox task")),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        err.contains("1 of 2 mailboxes could not be drained"),
+        "{}",
+        text(&out)
+    );
+}
+
+/// A daemon with a metrics endpoint and a notify socket (systemd's `STATUS=`).
+struct Watched {
+    child: Child,
+    log: std::path::PathBuf,
+    sock: std::os::unix::net::UnixDatagram,
+    heard: String,
+    port: u16,
+}
+
+impl Watched {
+    fn start(t: &Scratch, port: u16, fault: &str) -> Watched {
+        let sock_path = t.dir.path().join("notify.sock");
+        let sock = std::os::unix::net::UnixDatagram::bind(&sock_path).unwrap();
+        sock.set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        let log = t.dir.path().join("daemon.log");
+        let child = Command::new(env!("CARGO_BIN_EXE_pilah"))
+            .args(["run", "--config", t.config.to_str().unwrap()])
+            .env("PILAH_LOG", "info")
+            .env("NOTIFY_SOCKET", &sock_path)
+            .env("WATCHDOG_USEC", "3000000")
+            .env("PILAH_FAULT_INJECT", fault)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        Watched {
+            child,
+            log,
+            sock,
+            heard: String::new(),
+            port,
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Every STATUS= line heard so far.
+    fn listen(&mut self) -> &str {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = self.sock.recv(&mut buf) {
+            self.heard.push_str(&String::from_utf8_lossy(&buf[..n]));
+            self.heard.push('\n');
+        }
+        &self.heard
+    }
+
+    /// The last STATUS= line heard.
+    fn status(&mut self) -> String {
+        self.listen()
+            .lines()
+            .filter_map(|l| l.strip_prefix("STATUS="))
+            .next_back()
+            .unwrap_or("")
+            .to_string()
+    }
+
+    fn metrics(&self) -> String {
+        use std::io::Read;
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        s.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    }
+
+    fn stop(mut self) {
+        Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "{}", self.log());
+    }
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn the_daemon_quarantines_a_poison_message_acknowledges_the_next_and_tells_the_truth() {
+    let port = free_port();
+    let t = Scratch::new(&format!(
+        "start_date = \"2024-03-01\"\n[metrics]\nlisten = \"127.0.0.1:{port}\""
+    ));
+    let mut d = Watched::start(&t, port, &format!("compose-panic:{MARKER}"));
+    wait_until("the daemon is ready", 30, || d.listen().contains("READY=1"));
+
+    let evil = t.ext("evil", "gmail.com");
+    send(
+        &t,
+        "lapor",
+        &format!("=?UTF-8?Q?Evil=0ABcc:_x@y.test?= <{evil}>"),
+        &evil,
+        &format!("Laporan Realisasi DAK Non Fisik BOS {MARKER}"),
+    );
+    let rina = t.ext("rina", "tegalkab.go.id");
+    send(
+        &t,
+        "lapor",
+        &format!("Rina <{rina}>"),
+        &rina,
+        "Laporan Realisasi DAK Non Fisik BOS",
+    );
+    wait_until("the acknowledgement behind the poison message", 30, || {
+        contents(&rina).len() == 1
+    });
+    wait_until("the admin's alert", 30, || {
+        contents(&t.addr("admin")).len() == 1
+    });
+    let l = contents(&t.addr("lapor"));
+    assert!(
+        l.iter()
+            .any(|f| f.folder == "Pilah/karantina" && f.subject().contains(MARKER)),
+        "{l:#?}"
+    );
+
+    // The status says what the mailbox does now: waiting for mail, not "fetching".
+    wait_until("lapor idle in STATUS=", 30, || {
+        d.status().contains("lapor: idle")
+    });
+    let m = d.metrics();
+    assert!(
+        m.contains("pilah_messages_total{mailbox=\"lapor\",category=\"karantina\",outcome=\"quarantined\"} 1"),
+        "{m}"
+    );
+    assert!(m.contains("pilah_mailbox_up{mailbox=\"lapor\"} 1"), "{m}");
+    assert!(
+        m.contains("pilah_mailbox_task_restarts_total{mailbox=\"lapor\"} 0"),
+        "{m}"
+    );
+    assert!(d.log().contains("judge-failed"), "{}", d.log());
+    d.stop();
+}
+
+#[test]
+fn a_mailbox_task_that_panics_is_restarted_shown_counted_and_reported_once() {
+    let port = free_port();
+    let t = Scratch::new(&format!(
+        "start_date = \"2024-03-01\"\n[metrics]\nlisten = \"127.0.0.1:{port}\""
+    ));
+    let mut d = Watched::start(&t, port, "task-panic:lapor");
+    wait_until("the restart in STATUS=", 30, || {
+        d.listen().contains("lapor: restarting in")
+    });
+    assert!(
+        d.listen().contains("fault injected in the mailbox task"),
+        "{}",
+        d.heard
+    );
+    // It runs again: new mail is picked up.
+    let rina = t.ext("rina", "tegalkab.go.id");
+    send(
+        &t,
+        "lapor",
+        &format!("Rina <{rina}>"),
+        &rina,
+        "Laporan Realisasi DAK Non Fisik BOS",
+    );
+    wait_until("the acknowledgement after the restart", 60, || {
+        contents(&rina).len() == 1
+    });
+    wait_until("lapor idle again", 30, || {
+        d.status().contains("lapor: idle")
+    });
+    let m = d.metrics();
+    assert!(
+        m.contains("pilah_mailbox_task_restarts_total{mailbox=\"lapor\"} 1"),
+        "{m}"
+    );
+    assert!(
+        m.contains("pilah_mailbox_task_restarts_total{mailbox=\"callcenter\"} 0"),
+        "{m}"
+    );
+    let log = d.log();
+    assert!(
+        log.lines().any(|l| l.contains("mailbox-task-restart")
+            && l.contains("lapor")
+            && l.contains("fault injected in the mailbox task")),
+        "{log}"
+    );
+    let admin = contents(&t.addr("admin"));
+    assert_eq!(admin.len(), 1, "{admin:#?}");
+    assert!(
+        admin[0].subject().contains("lapor dijalankan ulang"),
+        "{admin:#?}"
+    );
+    d.stop();
 }

@@ -220,6 +220,9 @@ pub struct Limits {
     pub retry_initial: Duration,
     /// A mailbox not fetched successfully for this long is reported to the admin.
     pub alert_after: Duration,
+    /// Alerts about quarantined messages to the admin within an hour at most; beyond it, one
+    /// digest per hour lists the rest.
+    pub alerts_per_hour: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -339,6 +342,7 @@ struct RawLimits {
     poll_interval_seconds: Option<u64>,
     retry_initial_seconds: Option<u64>,
     alert_after_minutes: Option<u64>,
+    alerts_per_hour: Option<u32>,
 }
 
 impl Config {
@@ -669,6 +673,7 @@ impl Validator<'_> {
             poll_interval_seconds: None,
             retry_initial_seconds: None,
             alert_after_minutes: None,
+            alerts_per_hour: None,
         });
         let limits = Limits {
             max_message_size: l.max_message_size_mb.unwrap_or(50) * 1024 * 1024,
@@ -684,6 +689,7 @@ impl Validator<'_> {
                 l.retry_initial_seconds.unwrap_or(30).clamp(1, 3600),
             ),
             alert_after: Duration::from_secs(60 * l.alert_after_minutes.unwrap_or(30)),
+            alerts_per_hour: l.alerts_per_hour.unwrap_or(10).min(1000),
         };
 
         let metrics_listen = raw.metrics.and_then(|m| {
@@ -860,6 +866,23 @@ password_env = "LAPOR_PASSWORD"
         assert_eq!(c.mailboxes[0].imap.folder, "INBOX");
         assert_eq!(c.timezone, chrono_tz::Asia::Jakarta);
         assert_eq!(c.folders.quarantine, "Pilah/karantina");
+        assert_eq!(c.limits.alerts_per_hour, 10);
+    }
+
+    #[test]
+    fn the_alert_cap_is_read_and_bounded() {
+        let with = |n: &str| {
+            let text = GOOD.replace(
+                "[smtp]",
+                &format!("[limits]\nalerts_per_hour = {n}\n\n[smtp]"),
+            );
+            Config::parse(Path::new("p.toml"), &text).map(|c| c.limits.alerts_per_hour)
+        };
+        assert_eq!(with("3").unwrap(), 3);
+        assert_eq!(with("0").unwrap(), 0);
+        assert_eq!(with("100000").unwrap(), 1000);
+        let err = with("-1").unwrap_err().to_string();
+        assert!(err.contains("p.toml:6:19") && err.contains("u32"), "{err}");
     }
 
     #[test]

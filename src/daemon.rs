@@ -114,20 +114,35 @@ pub async fn run_once(shared: Arc<Shared>) -> Result<(), DaemonError> {
     let mut tasks = Vec::new();
     for m in shared.config.mailboxes.clone() {
         let shared = shared.clone();
-        tasks.push(tokio::spawn(async move {
+        let name = m.name.to_string();
+        tasks.push((name, tokio::spawn(async move {
             let r = drain_mailbox(&shared, &m).await;
             if let Err(e) = &r {
                 tracing::error!(step = "fetch-failed", mailbox = %m.name, error = %e, "mailbox not drained");
                 let _ = shared.store.mailbox_error(m.name.as_str(), &e.to_string());
             }
             r.is_ok()
-        }));
+        })));
     }
     let total = tasks.len();
     let mut failed = 0;
-    for t in tasks {
-        if !t.await.unwrap_or(false) {
-            failed += 1;
+    for (name, t) in tasks {
+        match t.await {
+            Ok(true) => {}
+            Ok(false) => failed += 1,
+            Err(e) => {
+                failed += 1;
+                let why = if e.is_panic() {
+                    format!(
+                        "panic: {}",
+                        crate::guard::panic_text(e.into_panic().as_ref())
+                    )
+                } else {
+                    e.to_string()
+                };
+                tracing::error!(step = "fetch-failed", mailbox = %name, error = %why, "the mailbox task ended abnormally; mailbox not drained");
+                let _ = shared.store.mailbox_error(&name, &why);
+            }
         }
     }
     remind(&shared);
@@ -201,6 +216,7 @@ async fn drain_mailbox(
         queued: Some(&shared.outbox),
     };
     let r = pipeline.drain(&mut conn).await?;
+    crate::guard::task_fault(m.name.as_str());
     tracing::info!(step = "drained", mailbox = %m.name, fetched = r.fetched, classified = r.classified, filed = r.filed, "mailbox drained");
     conn.logout().await;
     Ok(())
@@ -217,7 +233,7 @@ pub async fn run_forever(shared: Arc<Shared>) -> Result<(), DaemonError> {
 
     let mut tasks = Vec::new();
     for m in shared.config.mailboxes.clone() {
-        tasks.push(tokio::spawn(mailbox_loop(
+        tasks.push(tokio::spawn(supervise_mailbox(
             shared.clone(),
             m,
             stop_rx.clone(),
@@ -316,49 +332,96 @@ fn alert_stale_mailbox(
 ) {
     let minutes = since.as_secs() / 60;
     tracing::error!(step = "mailbox-stale", mailbox = %m.name, minutes, last_error = %error, "mailbox not fetched successfully for a long time");
-    let Some(admin) = &shared.config.admin_address else {
-        return;
-    };
     let text = format!(
         "pilah belum berhasil mengambil surel dari kotak surat {} selama {} menit.\n\n\
          Galat terakhir:\n  {}\n\nPesan di kotak surat ini belum diproses sampai masalah ini diatasi.\n",
         m.name, minutes, error
     );
-    let sender = crate::act::compose::Sender {
-        address: &shared.config.smtp.from,
-        name: &shared.config.smtp.from_name,
+    queue_admin_alert(
+        shared,
+        &format!("stale.{}.{}", m.name, chrono::Utc::now().timestamp()),
+        format!("[pilah] Kotak surat {} tidak dapat diambil", m.name),
+        text,
+    );
+}
+
+/// Queues an alert about pilah itself to the admin (none without `admin_address`); a failure
+/// to queue it is logged.
+fn queue_admin_alert(shared: &Shared, id: &str, subject: String, text: String) {
+    let Some(o) = crate::alerts::notice(&shared.config, "alert", id, subject, text) else {
+        return;
     };
-    let id = format!(
-        "<stale.{}.{}@{}>",
-        m.name,
-        chrono::Utc::now().timestamp(),
-        crate::act::compose::id_domain(&shared.config.smtp.from)
-    );
-    let to = [admin.clone()];
-    let body = crate::act::compose::notice(
-        &sender,
-        crate::act::compose::Notice {
-            kind: "alert",
-            message_id: id.clone(),
-            to: &to,
-            subject: format!("[pilah] Kotak surat {} tidak dapat diambil", m.name),
-            text,
-            ticket: None,
-            reply_to: None,
-            about: None,
-        },
-    );
-    if let Some(body) = body {
-        let _ = shared.store.queue(&crate::store::Outgoing {
-            kind: "alert",
-            message_id: id,
-            env_from: String::new(),
-            rcpt: to.to_vec(),
-            unit: None,
-            body,
-            original: None,
-        });
-        shared.outbox.notify_one();
+    match shared.store.queue(&o) {
+        Ok(()) => shared.outbox.notify_one(),
+        Err(e) => {
+            tracing::error!(step = "alert-failed", error = %e, message_id = %o.message_id, "cannot queue an alert to the admin")
+        }
+    }
+}
+
+/// Keeps one mailbox's task running: if it ends for any reason (a panic, or it returned)
+/// while pilah is not stopping, it is logged with the panic's text, shown in `STATUS=` and
+/// the metrics, reported once to the admin, and started again after `reconnect_delay`.
+async fn supervise_mailbox(shared: Arc<Shared>, m: MailboxConfig, stop: watch::Receiver<bool>) {
+    let name = m.name.to_string();
+    let mut crashes = 0u32;
+    let mut reported: Option<chrono::DateTime<chrono::Utc>> = None;
+    loop {
+        let task = tokio::spawn(mailbox_loop(shared.clone(), m.clone(), stop.clone()));
+        let why = match task.await {
+            Ok(()) => "the mailbox task ended".to_string(),
+            Err(e) if e.is_panic() => {
+                format!(
+                    "panic: {}",
+                    crate::guard::panic_text(e.into_panic().as_ref())
+                )
+            }
+            Err(e) => e.to_string(),
+        };
+        if *stop.borrow() {
+            return;
+        }
+        // A crash after the task had fetched successfully again starts a new count.
+        let last_success = shared
+            .health
+            .snapshot()
+            .get(&name)
+            .and_then(|h| h.last_success);
+        if reported.is_some_and(|at| last_success.is_some_and(|ok| ok > at)) {
+            crashes = 0;
+            reported = None;
+        }
+        crashes += 1;
+        let delay = reconnect_delay(crashes);
+        tracing::error!(step = "mailbox-task-restart", mailbox = %name, error = %why, retry_in_s = delay.as_secs(), "the mailbox task stopped; restarting it");
+        shared.health.crashed(&name, &why, delay);
+        let _ = shared.store.mailbox_error(&name, &why);
+        if reported.is_none() {
+            let text = format!(
+                "Tugas kotak surat {name} di pilah berhenti karena galat dan dijalankan ulang\n\
+                 otomatis dalam {} detik.\n\nGalat:\n  {}\n\n\
+                 Peringatan ini dikirim sekali; jika tugas ini terus berhenti, jumlahnya terlihat di\n\
+                 metrik pilah_mailbox_task_restarts_total dan di log (step=\"mailbox-task-restart\").\n",
+                delay.as_secs(),
+                why
+            );
+            queue_admin_alert(
+                &shared,
+                &format!("restart.{name}.{}", chrono::Utc::now().timestamp()),
+                format!("[pilah] Tugas kotak surat {name} dijalankan ulang"),
+                text,
+            );
+            reported = Some(chrono::Utc::now());
+        }
+        // Sleep in short steps, beating: waiting to restart is not being hung.
+        let until = tokio::time::Instant::now() + delay;
+        while tokio::time::Instant::now() < until {
+            tokio::select! {
+                _ = tokio::time::sleep_until(until.min(tokio::time::Instant::now() + Duration::from_secs(5))) => {}
+                _ = stopped(stop.clone()) => return,
+            }
+            shared.health.beat(&name);
+        }
     }
 }
 
@@ -387,6 +450,7 @@ async fn mailbox_loop(shared: Arc<Shared>, m: MailboxConfig, stop: watch::Receiv
                 };
                 let r = pipeline.drain(&mut conn).await?;
                 shared.health.success(name);
+                crate::guard::task_fault(name);
                 shared
                     .health
                     .state(name, if conn.has_idle { "idle" } else { "polling" });
@@ -486,8 +550,16 @@ async fn notify_loop(shared: Arc<Shared>, stop: watch::Receiver<bool>) {
     }
 }
 
-/// Queues the reminders, escalations and digests that are due.
+/// Queues the reminders, escalations and digests that are due, and the digest of alerts held
+/// back by `limits.alerts_per_hour`.
 fn remind(shared: &Shared) {
+    match crate::alerts::queue_digest(&shared.store, &shared.config) {
+        Ok(0) => {}
+        Ok(_) => shared.outbox.notify_one(),
+        Err(e) => {
+            tracing::error!(step = "alert-digest-failed", error = %e, "cannot queue the digest of held alerts")
+        }
+    }
     if shared.options.no_send {
         return;
     }

@@ -18,6 +18,8 @@ pub struct MailboxHealth {
     pub last_success: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
     pub reconnects: u64,
+    /// The mailbox task ended (a panic) and was started again.
+    pub restarts: u64,
 }
 
 #[derive(Debug)]
@@ -45,6 +47,7 @@ impl Health {
                                 last_success: None,
                                 last_error: None,
                                 reconnects: 0,
+                                restarts: 0,
                             },
                         )
                     })
@@ -92,6 +95,16 @@ impl Health {
             h.reconnects += 1;
             h.last_error = Some(error.to_string());
             h.state = format!("reconnecting in {} s", retry_in.as_secs());
+        });
+    }
+
+    /// The mailbox task ended abnormally (`why`) and is started again in `retry_in`.
+    pub fn crashed(&self, mailbox: &str, why: &str, retry_in: Duration) {
+        self.with(mailbox, |h| {
+            h.connected = false;
+            h.restarts += 1;
+            h.last_error = Some(why.to_string());
+            h.state = format!("restarting in {} s after a crash", retry_in.as_secs());
         });
     }
 
@@ -152,5 +165,11 @@ mod tests {
         );
         assert!(!h.all_connected_once());
         assert!(h.alive(Duration::from_secs(60)));
+        h.crashed("lapor", "panic: boom", Duration::from_secs(2));
+        assert_eq!(
+            h.status_line(0),
+            "callcenter: reconnecting in 4 s (login refused); lapor: restarting in 2 s after a crash (panic: boom); outbox: 0 queued"
+        );
+        assert_eq!(h.snapshot()["lapor"].restarts, 1);
     }
 }

@@ -6,10 +6,12 @@
 //! for one mailbox; [`daemon`] runs the pipelines and the outbox; [`cli`] is the command line.
 
 pub mod act;
+pub mod alerts;
 pub mod classify;
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod guard;
 pub mod health;
 pub mod hours;
 pub mod location;

@@ -178,6 +178,19 @@ pub fn render(shared: &Shared) -> String {
     }
     let _ = writeln!(
         o,
+        "# HELP pilah_mailbox_task_restarts_total Mailbox tasks that ended abnormally (a panic) and were started again."
+    );
+    let _ = writeln!(o, "# TYPE pilah_mailbox_task_restarts_total counter");
+    for (mb, h) in &health {
+        let _ = writeln!(
+            o,
+            "pilah_mailbox_task_restarts_total{{mailbox=\"{}\"}} {}",
+            label(mb),
+            h.restarts
+        );
+    }
+    let _ = writeln!(
+        o,
         "# HELP pilah_rules_reload_failures_total Rule reloads refused because of errors."
     );
     let _ = writeln!(o, "# TYPE pilah_rules_reload_failures_total counter");

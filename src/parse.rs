@@ -6,7 +6,6 @@
 //! must never take the daemon down.
 
 use mail_parser::{HeaderValue, MessageParser, MimeHeaders};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// Body text beyond this is not looked at by the rules.
 pub const BODY_LIMIT: usize = 256 * 1024;
@@ -121,17 +120,7 @@ pub fn quick_message_id(raw: &[u8]) -> Option<String> {
 
 /// Parses raw message bytes. Never panics.
 pub fn parse(raw: &[u8]) -> Result<Mail, ParseError> {
-    match catch_unwind(AssertUnwindSafe(|| parse_inner(raw))) {
-        Ok(r) => r,
-        Err(panic) => {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "panic".to_string());
-            Err(ParseError::Panicked(what))
-        }
-    }
+    crate::guard::catch(|| parse_inner(raw)).unwrap_or_else(|what| Err(ParseError::Panicked(what)))
 }
 
 fn parse_inner(raw: &[u8]) -> Result<Mail, ParseError> {

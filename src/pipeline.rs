@@ -29,6 +29,19 @@ use rusqlite::Transaction;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+/// Why judging one message failed: the message's own doing (it is quarantined instead) or
+/// the store's (the batch fails and is judged again on the next drain).
+#[derive(Debug, thiserror::Error)]
+enum JudgeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot compose the forward to unit {unit}: {source}")]
+    Forward {
+        unit: String,
+        source: compose::ComposeError,
+    },
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
     #[error(transparent)]
@@ -290,14 +303,16 @@ impl Pipeline<'_> {
         let mut assessments: Vec<Option<Assessment>> = fetched
             .iter()
             .zip(&stored)
-            .map(|(f, m)| (m.state == MessageState::Stored).then(|| self.assess(f.raw(), None)))
+            .map(|(f, m)| {
+                (m.state == MessageState::Stored).then(|| self.assess_guarded(f.raw(), None))
+            })
             .collect();
         let decisions = self.store.durable_transaction(|tx| {
             let mut decisions = Vec::with_capacity(stored.len());
             for ((f, m), a) in fetched.iter().zip(&stored).zip(assessments.iter_mut()) {
                 let (folder, decided) = match a.take() {
                     Some(assessment) => {
-                        let d = self.judge(tx, m, f.raw(), assessment, first_seen)?;
+                        let d = self.judge_guarded(tx, m, f.raw(), assessment, first_seen)?;
                         (d.folder.clone(), Some(d))
                     }
                     None => (self.folder_of(m), None),
@@ -322,10 +337,10 @@ impl Pipeline<'_> {
         quarantine: Option<String>,
         first_seen: DateTime<Utc>,
     ) -> Result<Decision, PipelineError> {
-        let assessment = self.assess(raw, quarantine);
-        let d = self
-            .store
-            .durable_transaction(|tx| self.judge(tx, stored, raw, assessment, first_seen))?;
+        let assessment = self.assess_guarded(raw, quarantine);
+        let d = self.store.durable_transaction(|tx| {
+            self.judge_guarded(tx, stored, raw, assessment, first_seen)
+        })?;
         d.log(&self.mailbox.name);
         Ok(d)
     }
@@ -397,6 +412,55 @@ impl Pipeline<'_> {
         Ok(())
     }
 
+    /// [`Self::assess`], where a panic quarantines the message instead of ending the drain.
+    fn assess_guarded(&self, raw: &[u8], quarantine: Option<String>) -> Assessment<'_> {
+        crate::guard::catch(|| self.assess(raw, quarantine)).unwrap_or_else(|panic| {
+            Assessment::Quarantine {
+                mail: None,
+                reason: format!("pilah failed while judging this message: {panic}"),
+            }
+        })
+    }
+
+    /// [`Self::judge`] behind a savepoint of its own in `tx`: when judging panics or a
+    /// forward cannot be composed, this message's partial writes (a ticket number, a
+    /// ticket) are rolled back and it is quarantined instead, with the reason; the batch
+    /// goes on. Only a store error fails the batch.
+    fn judge_guarded(
+        &self,
+        tx: &Transaction,
+        stored: &StoredMessage,
+        raw: &[u8],
+        assessment: Assessment,
+        first_seen: DateTime<Utc>,
+    ) -> Result<Decision, StoreError> {
+        tx.execute_batch("SAVEPOINT judging")?;
+        let reason =
+            match crate::guard::catch(|| self.judge(tx, stored, raw, assessment, first_seen)) {
+                Ok(Ok(d)) => {
+                    tx.execute_batch("RELEASE judging")?;
+                    return Ok(d);
+                }
+                Ok(Err(JudgeError::Store(e))) => return Err(e),
+                Ok(Err(e)) => e.to_string(),
+                Err(panic) => format!("pilah failed while judging this message: {panic}"),
+            };
+        tx.execute_batch("ROLLBACK TO judging")?;
+        tracing::error!(step = "judge-failed", mailbox = %self.mailbox.name, uid = stored.uid.uid, ticket = "", category = "karantina", error = %reason, "cannot judge this message; quarantined instead");
+        let mail = parse::parse(raw).ok();
+        let d = match crate::guard::catch(|| self.quarantine(tx, stored, mail.as_ref(), &reason)) {
+            Ok(d) => d?,
+            Err(panic) => {
+                // Even the alert about it failed: quarantined without its header's details.
+                tx.execute_batch("ROLLBACK TO judging")?;
+                let reason = format!("{reason}; then, while quarantining it: {panic}");
+                self.quarantine(tx, stored, None, &reason)?
+            }
+        };
+        tx.execute_batch("RELEASE judging")?;
+        Ok(d)
+    }
+
     /// Parses and classifies a message: the work that needs no database, done before any
     /// transaction so that sending is not held up meanwhile. `quarantine`: only the header
     /// was fetched, for this reason.
@@ -439,12 +503,12 @@ impl Pipeline<'_> {
         raw: &[u8],
         assessment: Assessment,
         first_seen: DateTime<Utc>,
-    ) -> Result<Decision, StoreError> {
+    ) -> Result<Decision, JudgeError> {
         let name = &self.mailbox.name;
         let uid = stored.uid.uid;
         let (mail, verdict, region) = match assessment {
             Assessment::Quarantine { mail, reason } => {
-                return self.quarantine(tx, stored, mail.as_ref(), &reason);
+                return Ok(self.quarantine(tx, stored, mail.as_ref(), &reason)?);
             }
             Assessment::Judged {
                 mail,
@@ -590,7 +654,7 @@ impl Pipeline<'_> {
                         cutoff.to_rfc3339()
                     ));
                 } else {
-                    self.queue_forwards(&ctx, &v, raw, &sender, &mut outgoing);
+                    self.queue_forwards(&ctx, &v, raw, &sender, &mut outgoing)?;
                     if !followup {
                         ack_skipped = self.queue_ack(tx, &ctx, &v, &sender, &mut outgoing)?;
                     }
@@ -639,7 +703,7 @@ impl Pipeline<'_> {
         raw: &[u8],
         sender: &Sender,
         outgoing: &mut Vec<Outgoing>,
-    ) {
+    ) -> Result<(), JudgeError> {
         for unit_id in &verdict.route {
             let Some(unit) = self.rules.units.get(unit_id) else {
                 continue;
@@ -656,11 +720,16 @@ impl Pipeline<'_> {
                     body: fwd.head,
                     original: Some((fwd.original, fwd.tail)),
                 }),
-                Err(e) => {
-                    tracing::error!(step = "forward-failed", mailbox = %ctx.mailbox, ticket = %ctx.ticket, unit = %unit.id, error = %e, "cannot compose the forward")
+                // Nothing is lost silently: the message is quarantined, the admin told.
+                Err(source) => {
+                    return Err(JudgeError::Forward {
+                        unit: unit.id.clone(),
+                        source,
+                    })
                 }
             }
         }
+        Ok(())
     }
 
     /// Queues the acknowledgement, or says why there is none.
@@ -758,56 +827,14 @@ impl Pipeline<'_> {
             tags: Vec::new(),
             rules_version: self.rules.version.clone(),
         };
-        let alert = self.config.admin_address.as_ref().and_then(|admin| {
-            let text = format!(
-                "pilah memindahkan satu pesan ke karantina.\n\nKotak surat: {}\nUID: {}:{}\nPengirim: {}\nSubjek: {}\nAlasan: {}\n\nSalinan asli: {}\n",
-                self.mailbox.name,
-                stored.uid.uidvalidity,
-                stored.uid.uid,
-                mail.and_then(|m| m.from.clone()).unwrap_or_else(|| "(tidak diketahui)".into()),
-                mail.map(|m| m.subject.clone()).unwrap_or_default(),
-                reason,
-                stored.raw_path.display(),
-            );
-            let id = format!(
-                "<alert.{}.{}.{}.{}@{}>",
-                self.mailbox.name,
-                stored.uid.uidvalidity,
-                stored.uid.uid,
-                stored.id,
-                compose::id_domain(&self.config.smtp.from)
-            );
-            let sender = Sender {
-                address: &self.config.smtp.from,
-                name: &self.config.smtp.from_name,
-            };
-            let to = [admin.clone()];
-            let body = compose::notice(
-                &sender,
-                compose::Notice {
-                    kind: "alert",
-                    message_id: id.clone(),
-                    to: &to,
-                    subject: format!(
-                        "[pilah] Pesan dikarantina: {} UID {}",
-                        self.mailbox.name, stored.uid.uid
-                    ),
-                    text,
-                    ticket: None,
-                    reply_to: None,
-                    about: None,
-                },
-            )?;
-            Some(Outgoing {
-                kind: "alert",
-                message_id: id,
-                env_from: String::new(),
-                rcpt: to.to_vec(),
-                unit: None,
-                body,
-                original: None,
-            })
-        });
+        let alert = crate::alerts::quarantine_alert(
+            tx,
+            self.config,
+            &self.mailbox.name,
+            stored,
+            mail,
+            reason,
+        )?;
         let outgoing: Vec<Outgoing> = alert.into_iter().collect();
         store::record_verdict(
             tx,

@@ -214,6 +214,12 @@ CREATE INDEX IF NOT EXISTS outbox_due ON outbox (sent_at, failed_at, id);
 CREATE INDEX IF NOT EXISTS outbox_acks ON outbox (rcpt, created_at) WHERE kind = 'ack';
 CREATE INDEX IF NOT EXISTS outbox_ack_times ON outbox (created_at) WHERE kind = 'ack';
 CREATE INDEX IF NOT EXISTS outbox_row ON outbox (message_row);
+-- The alert cap (alerts_since) and the hourly digest of what went without an alert
+-- (quarantined_without_alert): small partial indexes, of alerts and quarantined messages only.
+CREATE INDEX IF NOT EXISTS outbox_alerts ON outbox (created_at) WHERE kind = 'alert';
+CREATE INDEX IF NOT EXISTS outbox_alerted ON outbox (message_row) WHERE kind = 'alert';
+CREATE INDEX IF NOT EXISTS outbox_alert_digests ON outbox (created_at) WHERE kind = 'alert-digest';
+CREATE INDEX IF NOT EXISTS messages_quarantined ON messages (id) WHERE quarantine IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS events (
     id          INTEGER PRIMARY KEY,
@@ -264,6 +270,11 @@ fn now() -> String {
 
 fn ts(d: &DateTime<Utc>) -> String {
     d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// A time as `now()` writes it, for comparisons with the columns it fills.
+fn ts_ms(d: &DateTime<Utc>) -> String {
+    d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
@@ -752,6 +763,50 @@ impl Store {
         insert_outgoing(&self.conn(), None, o, &now())
     }
 
+    /// The quarantined messages that got no alert of their own (over `limits.alerts_per_hour`)
+    /// and are in no digest yet, if the last digest is older than `digest_after` (or none):
+    /// at most one digest per hour. Only messages quarantined since `not_before` count.
+    pub fn quarantined_without_alert(
+        &self,
+        digest_after: DateTime<Utc>,
+        not_before: DateTime<Utc>,
+    ) -> Result<Vec<Quarantined>, StoreError> {
+        self.read(|tx| {
+            let (last_at, cursor): (Option<String>, Option<i64>) = tx
+                .prepare_cached(
+                    "SELECT max(created_at), max(message_row) FROM outbox WHERE kind = 'alert-digest'",
+                )?
+                .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            if last_at.is_some_and(|t| t >= ts_ms(&digest_after)) {
+                return Ok(Vec::new());
+            }
+            let mut st = tx.prepare_cached(
+                "SELECT m.id, m.mailbox, m.uidvalidity, m.uid, m.quarantine FROM messages m
+                 WHERE m.quarantine IS NOT NULL AND m.id > ?1 AND m.classified_at >= ?2
+                   AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.message_row = m.id AND o.kind = 'alert')
+                 ORDER BY m.id",
+            )?;
+            let rows = st
+                .query_map(params![cursor.unwrap_or(0), ts_ms(&not_before)], |r| {
+                    Ok(Quarantined {
+                        row: r.get(0)?,
+                        mailbox: r.get(1)?,
+                        uidvalidity: r.get(2)?,
+                        uid: r.get(3)?,
+                        reason: r.get(4)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    }
+
+    /// Queues a digest of alerts; `last`: the newest message it lists (the next digest
+    /// starts after it).
+    pub fn queue_alert_digest(&self, last: i64, o: &Outgoing) -> Result<(), StoreError> {
+        insert_outgoing(&self.conn(), Some(last), o, &now())
+    }
+
     pub fn pending_count(&self) -> Result<i64, StoreError> {
         self.conn()
             .query_row(
@@ -964,6 +1019,24 @@ pub fn all_acks_since(tx: &Transaction, since: DateTime<Utc>) -> Result<i64, Sto
     tx.prepare_cached("SELECT count(*) FROM outbox WHERE kind = 'ack' AND created_at >= ?1")?
         .query_row(params![ts(&since)], |r| r.get(0))
         .map_err(Into::into)
+}
+
+/// How many alerts to the admin were queued since `since` (the cap of
+/// `limits.alerts_per_hour`).
+pub fn alerts_since(tx: &Transaction, since: DateTime<Utc>) -> Result<i64, StoreError> {
+    tx.prepare_cached("SELECT count(*) FROM outbox WHERE kind = 'alert' AND created_at >= ?1")?
+        .query_row(params![ts_ms(&since)], |r| r.get(0))
+        .map_err(Into::into)
+}
+
+/// A quarantined message that went without an alert of its own.
+#[derive(Debug, Clone)]
+pub struct Quarantined {
+    pub row: i64,
+    pub mailbox: String,
+    pub uidvalidity: u32,
+    pub uid: u32,
+    pub reason: String,
 }
 
 /// Writes the verdict and queues the outgoing mail, in the caller's transaction.

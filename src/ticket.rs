@@ -195,29 +195,58 @@ fn ticket_of_message_id(tx: &Transaction, id: &str) -> Result<Option<(String, Li
 /// Ticket numbers written in brackets in a subject: `[LPR-2024-000123]`.
 pub fn tags(subject: &str) -> Vec<String> {
     let mut out = Vec::new();
-    let mut rest = subject;
-    while let Some(open) = rest.find('[') {
-        let after = &rest[open + 1..];
-        let Some(close) = after.find(']') else { break };
-        let inner = after[..close].trim();
-        if inner.parse::<Ticket>().is_ok()
-            && inner.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        {
-            out.push(inner.to_ascii_uppercase());
+    for_each_bracketed(subject, |_, tag| {
+        if let Some(t) = tag {
+            out.push(t.to_ascii_uppercase());
         }
-        rest = &after[close..];
-    }
+        out.len() < MAX_TAGS
+    });
     out
 }
 
-/// The subject without any `[TICKET]` tag (pilah puts the right one in front itself).
-pub fn strip_tags(subject: &str) -> String {
-    let mut out = subject.to_string();
-    for t in tags(subject) {
-        for form in [format!("[{t}]"), format!("[{}]", t.to_ascii_lowercase())] {
-            out = out.replace(&form, "");
+/// Most ticket tags of one subject considered (a subject full of tags costs no more).
+pub const MAX_TAGS: usize = 10;
+/// Most Message-IDs of `In-Reply-To` and of `References` (the last ones) looked up.
+pub const MAX_REFERENCES: usize = 20;
+
+/// Calls `f` with the byte range of every `[...]` in `s` (innermost opening bracket) and
+/// the ticket tag inside it, if it is one, in one pass; stops when `f` returns false.
+fn for_each_bracketed(s: &str, mut f: impl FnMut(std::ops::Range<usize>, Option<&str>) -> bool) {
+    let mut open = None;
+    for (i, b) in s.bytes().enumerate() {
+        match b {
+            b'[' => open = Some(i),
+            b']' => {
+                if let Some(o) = open.take() {
+                    let inner = s[o + 1..i].trim();
+                    let tag = (inner.len() <= 40
+                        && inner.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                        && inner.parse::<Ticket>().is_ok())
+                    .then_some(inner);
+                    if !f(o..i + 1, tag) {
+                        return;
+                    }
+                }
+            }
+            _ => {}
         }
     }
+}
+
+/// The subject without any `[TICKET]` tag (pilah puts the right one in front itself), in
+/// one pass.
+pub fn strip_tags(subject: &str) -> String {
+    let mut out = String::with_capacity(subject.len());
+    let mut from = 0;
+    for_each_bracketed(subject, |range, tag| {
+        if tag.is_some() {
+            out.push_str(&subject[from..range.start]);
+            out.push(' ');
+            from = range.end;
+        }
+        true
+    });
+    out.push_str(&subject[from..]);
     out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -225,11 +254,6 @@ pub fn strip_tags(subject: &str) -> String {
 pub struct Staff<'a> {
     pub of_unit: &'a dyn Fn(&str) -> BTreeSet<String>,
 }
-
-/// Threading headers looked at, nearest first (a crafted message may carry thousands).
-const MAX_THREAD_IDS: usize = 20;
-/// Tags looked at in a subject.
-const MAX_TAGS: usize = 10;
 
 /// How `mail` (recorded as row `row`, sent by `from`) relates to the known tickets.
 ///
@@ -267,23 +291,19 @@ pub fn relate(
         }
     }
     let mut mentions: Vec<String> = Vec::new();
+    // Threading headers, nearest first; a crafted message may carry thousands.
     let threaded = mail
         .in_reply_to
         .iter()
-        .chain(mail.references.iter().rev())
-        .take(MAX_THREAD_IDS);
+        .take(MAX_REFERENCES)
+        .chain(mail.references.iter().rev().take(MAX_REFERENCES));
     let mut candidates = Vec::new();
     for id in threaded {
         if let Some(found) = ticket_of_message_id(tx, id)? {
             candidates.push(found);
         }
     }
-    candidates.extend(
-        tags(&mail.subject)
-            .into_iter()
-            .take(MAX_TAGS)
-            .map(|t| (t, Link::Tag)),
-    );
+    candidates.extend(tags(&mail.subject).into_iter().map(|t| (t, Link::Tag)));
     for (ticket, link) in candidates {
         let Some(rec) = get(tx, &ticket)? else {
             continue;
@@ -780,5 +800,23 @@ mod tests {
         assert_eq!(tags("[Fwd] [cc-2024-000045]"), vec!["CC-2024-000045"]);
         assert!(tags("[DBH] laporan").is_empty());
         assert_eq!(strip_tags("Re: [LPR-2024-000123]  Laporan"), "Re: Laporan");
+        assert_eq!(strip_tags("[Fwd] [cc-2024-000045] x"), "[Fwd] x");
+        assert_eq!(strip_tags("[[LPR-2024-000123] a ] b"), "[ a ] b");
+    }
+
+    #[test]
+    fn a_megabyte_subject_full_of_tags_is_read_in_one_pass() {
+        let many = "Re: [LPR-2024-000123] ".repeat(50_000);
+        assert!(many.len() > 1_000_000);
+        let t = tags(&many);
+        assert_eq!(t.len(), MAX_TAGS);
+        assert_eq!(
+            strip_tags(&format!("{many}Laporan")),
+            "Re: ".repeat(50_000).trim_end().to_string() + " Laporan"
+        );
+        // Opening brackets without an end, and one end after a million of them.
+        let open = format!("{}]", "[".repeat(1_000_000));
+        assert!(tags(&open).is_empty());
+        assert_eq!(strip_tags(&open), open);
     }
 }

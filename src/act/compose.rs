@@ -53,6 +53,65 @@ text_header!(AutoResponseSuppress, "X-Auto-Response-Suppress");
 text_header!(PilahTicket, "X-Pilah-Ticket");
 text_header!(PilahKind, "X-Pilah-Kind");
 
+/// Longest subject taken from a message into pilah's own mail, in characters.
+pub const MAX_SUBJECT: usize = 200;
+/// Longest display name or file name taken from a message, in characters.
+pub const MAX_NAME: usize = 100;
+/// Most Message-IDs of a message's `References` carried on (the last ones).
+pub const MAX_REFERENCES: usize = 20;
+
+/// Text from a message made safe for a header (or a line of pilah's own text): every control
+/// character and line break (CR, LF, TAB, NUL, C1, U+2028/U+2029, …) becomes a space, runs
+/// of white space collapse to one, and the result is at most `max` characters (with `…`
+/// when cut). Everything the sender wrote goes through this before it reaches a composer.
+pub fn header_text(s: &str, max: usize) -> String {
+    let mut out = String::with_capacity(s.len().min(max.saturating_mul(4)));
+    let (mut chars, mut space) = (0usize, false);
+    for c in s.chars() {
+        if c.is_control() || c.is_whitespace() {
+            space = !out.is_empty();
+            continue;
+        }
+        if chars + usize::from(space) >= max {
+            // Cut: the last character says so.
+            out.pop();
+            out.push('…');
+            break;
+        }
+        if std::mem::take(&mut space) {
+            out.push(' ');
+            chars += 1;
+        }
+        out.push(c);
+        chars += 1;
+    }
+    out
+}
+
+/// A Message-ID from a message, bracketed, when it can go into a header as it is: printable
+/// ASCII without spaces or brackets, of a sane length. Anything else is left out.
+fn message_id_ref(id: &str) -> Option<String> {
+    let ok = !id.is_empty()
+        && id.len() <= 250
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'<' && b != b'>');
+    ok.then(|| format!("<{id}>"))
+}
+
+/// The sender's display name as it may appear in a header, if any is left.
+fn display_name(mail: &Mail) -> Option<String> {
+    mail.from_name
+        .as_deref()
+        .map(|n| header_text(n, MAX_NAME))
+        .filter(|n| !n.is_empty())
+}
+
+/// The sender's subject without ticket tags, made safe for a header.
+fn clean_subject(mail: &Mail) -> String {
+    header_text(&crate::ticket::strip_tags(&mail.subject), MAX_SUBJECT)
+}
+
 /// What pilah says about itself on outgoing mail.
 pub struct Sender<'a> {
     /// pilah's own address (forwards come from it).
@@ -246,7 +305,7 @@ pub fn echo(text: &str, max: usize) -> String {
 
 fn template_vars(ctx: &Context) -> Vars {
     let mut v = Vars::new();
-    let sender = ctx.mail.from.clone().unwrap_or_default();
+    let sender = header_text(ctx.mail.from.as_deref().unwrap_or_default(), MAX_NAME);
     v.insert("ticket", ctx.ticket.to_string());
     let subject = crate::ticket::strip_tags(&ctx.mail.subject);
     let subject = echo(&subject, ECHO_SUBJECT);
@@ -277,10 +336,11 @@ fn template_vars(ctx: &Context) -> Vars {
 /// The text on top of a forward, for the PIC.
 pub fn summary(ctx: &Context, unit: &Unit) -> String {
     let m = ctx.mail;
-    let sender = match (&m.from_name, &m.from) {
+    let from = m.from.as_deref().map(|a| header_text(a, MAX_NAME));
+    let sender = match (display_name(m), from) {
         (Some(n), Some(a)) => format!("{n} <{a}>"),
-        (None, Some(a)) => a.clone(),
-        (Some(n), None) => n.clone(),
+        (None, Some(a)) => a,
+        (Some(n), None) => n,
         (None, None) => "(tidak diketahui)".to_string(),
     };
     let region = match (ctx.region, ctx.region_source) {
@@ -297,10 +357,15 @@ pub fn summary(ctx: &Context, unit: &Unit) -> String {
     let attachments = if m.attachments.is_empty() {
         "tidak ada".to_string()
     } else {
-        let names: Vec<&str> = m
+        let names: Vec<String> = m
             .attachments
             .iter()
-            .map(|a| a.name.as_deref().unwrap_or("(tanpa nama)"))
+            .map(
+                |a| match a.name.as_deref().map(|n| header_text(n, MAX_NAME)) {
+                    Some(n) if !n.is_empty() => n,
+                    _ => "(tanpa nama)".to_string(),
+                },
+            )
             .collect();
         format!("{} ({})", names.len(), names.join(", "))
     };
@@ -356,10 +421,9 @@ pub fn summary(ctx: &Context, unit: &Unit) -> String {
         cat = ctx.category.id,
         rule = ctx.rule,
         received = indonesian_time(ctx.received, ctx.timezone),
-        subject = if m.subject.is_empty() {
-            "(tanpa subjek)"
-        } else {
-            &m.subject
+        subject = match header_text(&m.subject, MAX_SUBJECT) {
+            s if s.is_empty() => "(tanpa subjek)".to_string(),
+            s => s,
         },
     )
 }
@@ -537,6 +601,7 @@ pub fn forward(
     raw: &[u8],
     sender: &Sender,
 ) -> Result<Forward, ComposeError> {
+    crate::guard::compose_fault(&ctx.mail.subject);
     let kind = match ctx.followup {
         Some(row) => format!("fwd.{}.{row}", unit.id),
         None => format!("fwd.{}", unit.id),
@@ -551,7 +616,7 @@ pub fn forward(
             ""
         },
         ctx.category.label,
-        match crate::ticket::strip_tags(&ctx.mail.subject) {
+        match clean_subject(ctx.mail) {
             s if s.is_empty() => "(tanpa subjek)".to_string(),
             s => s,
         }
@@ -568,7 +633,7 @@ pub fn forward(
         b = b.to(mailbox(None, pic, "unit PIC")?);
     }
     if let Some(reply) = ctx.reply_to {
-        if let Ok(mb) = mailbox(ctx.mail.from_name.as_deref(), reply, "sender") {
+        if let Ok(mb) = mailbox(display_name(ctx.mail).as_deref(), reply, "sender") {
             b = b.reply_to(mb);
         }
     }
@@ -578,8 +643,8 @@ pub fn forward(
             b = b.cc(mb);
         }
     }
-    if let Some(orig) = &ctx.mail.message_id {
-        b = b.references(format!("<{orig}>"));
+    if let Some(orig) = ctx.mail.message_id.as_deref().and_then(message_id_ref) {
+        b = b.references(orig);
     }
     let (part, original) = original_part(raw);
     let msg = b.multipart(
@@ -614,6 +679,7 @@ pub fn acknowledgement(
     to: &str,
     sender: &Sender,
 ) -> Result<(String, Message), ComposeError> {
+    crate::guard::compose_fault(&ctx.mail.subject);
     let id = outgoing_message_id(ctx.ticket, "ack", sender);
     let vars = template_vars(ctx);
     let mut b = Message::builder()
@@ -630,17 +696,14 @@ pub fn acknowledgement(
         .header(AutoResponseSuppress("All".into()))
         .header(PilahTicket(ctx.ticket.to_string()))
         .header(PilahKind("ack".into()));
-    if let Some(orig) = &ctx.mail.message_id {
-        let mut refs: Vec<String> = ctx
-            .mail
-            .references
+    if let Some(orig) = ctx.mail.message_id.as_deref().and_then(message_id_ref) {
+        let refs = &ctx.mail.references;
+        let mut refs: Vec<String> = refs[refs.len().saturating_sub(MAX_REFERENCES)..]
             .iter()
-            .map(|r| format!("<{r}>"))
+            .filter_map(|r| message_id_ref(r))
             .collect();
-        refs.push(format!("<{orig}>"));
-        b = b
-            .in_reply_to(format!("<{orig}>"))
-            .references(refs.join(" "));
+        refs.push(orig.clone());
+        b = b.in_reply_to(orig).references(refs.join(" "));
     }
     let msg = b.singlepart(SinglePart::plain(template.render_body(&vars)))?;
     Ok((id, msg))
@@ -711,6 +774,115 @@ mod tests {
         let long = "a".repeat(100);
         assert_eq!(echo(&long, 10), format!("{}…", "a".repeat(10)));
         assert_eq!(echo("ÀÀÀ", 2), "ÀÀ…");
+    }
+
+    #[test]
+    fn text_from_mail_loses_its_line_breaks_and_control_characters_before_a_header() {
+        assert_eq!(
+            header_text("Evil\nBcc: x@y.test", 100),
+            "Evil Bcc: x@y.test"
+        );
+        assert_eq!(
+            header_text("  a\r\n\tb\u{0}c\u{85}d\u{2028}e  ", 100),
+            "a b c d e"
+        );
+        assert_eq!(header_text("\n\r\u{7}", 100), "");
+        assert_eq!(header_text("Laporan DBH", 100), "Laporan DBH");
+        let long = "x".repeat(1000);
+        let cut = header_text(&long, 10);
+        assert_eq!(cut.chars().count(), 10);
+        assert!(cut.ends_with('…'));
+        assert_eq!(header_text(&"x".repeat(10), 10), "x".repeat(10));
+        assert_eq!(header_text("ááá ééé", 5).chars().count(), 5);
+    }
+
+    #[test]
+    fn a_message_id_goes_into_a_header_only_when_it_is_plain() {
+        assert_eq!(message_id_ref("a1@b.test").as_deref(), Some("<a1@b.test>"));
+        assert_eq!(message_id_ref("a\n@b"), None);
+        assert_eq!(message_id_ref("a b@c"), None);
+        assert_eq!(message_id_ref("a>@c"), None);
+        assert_eq!(message_id_ref(""), None);
+    }
+
+    #[test]
+    fn a_display_name_with_a_line_break_composes_a_clean_acknowledgement() {
+        let mut mail = crate::parse::parse(
+            b"From: =?UTF-8?Q?Evil=0ABcc:_x@y.test?= <a@b.test>\r\nSubject: =?UTF-8?Q?Halo=0D=0ABcc:_z@y.test?=\r\nMessage-ID: <m1@b.test>\r\n\r\nisi\r\n",
+        )
+        .unwrap();
+        assert!(mail.from_name.as_deref().unwrap_or("").contains('\n'));
+        mail.references = (0..100).map(|i| format!("r{i}@b.test")).collect();
+        let ticket: Ticket = "LPR-2024-000001".parse().unwrap();
+        let mailbox = MailboxName("lapor".into());
+        let category = Category {
+            id: "umum".into(),
+            label: "Umum".into(),
+            mailboxes: Vec::new(),
+            unit: None,
+            ack: None,
+            folder: "Pilah/umum".into(),
+        };
+        let unit = Unit {
+            id: "u".into(),
+            name: "U".into(),
+            pics: vec!["pic@djpk.test".into()],
+            supervisor: None,
+            remind_after_hours: None,
+            escalate_after_hours: None,
+            daily_digest: false,
+        };
+        let ctx = Context {
+            ticket: &ticket,
+            mailbox: &mailbox,
+            mailbox_address: "lapor@djpk.test",
+            mail: &mail,
+            category: &category,
+            rule: "r",
+            region: None,
+            region_source: None,
+            received: Utc::now(),
+            timezone: chrono_tz::Asia::Jakarta,
+            followup: None,
+            cc_mailbox: false,
+            reply_to: reply_address(&mail, SenderAuth::Unverified),
+            sender_auth: SenderAuth::Unverified,
+            mentions: &[],
+        };
+        let template = Template::parse(
+            "t",
+            std::path::Path::new("t.txt"),
+            "Subject: Re: {subject} [{ticket}]\n\nYth. {sender_name}\n",
+            &mut crate::location::Diagnostics::default(),
+        )
+        .unwrap();
+        let sender = Sender {
+            address: "pilah@djpk.test",
+            name: "pilah",
+        };
+        let (_, msg) = acknowledgement(&ctx, &template, "a@b.test", &sender).unwrap();
+        let text = String::from_utf8(msg.formatted()).unwrap();
+        let head = text.split("\r\n\r\n").next().unwrap();
+        assert!(!head.lines().any(|l| l.starts_with("Bcc:")), "{head}");
+        assert_eq!(
+            head.matches("r9@b.test").count(),
+            0,
+            "only the last references"
+        );
+        assert_eq!(head.matches("r99@b.test").count(), 1);
+        let summary = summary(&ctx, &unit);
+        let fwd = forward(&ctx, &unit, b"From: a@b.test\r\n\r\nisi\r\n", &sender).unwrap();
+        let head = String::from_utf8(fwd.head).unwrap();
+        let head = head.split("\r\n\r\n").next().unwrap();
+        assert!(!head.lines().any(|l| l.starts_with("Bcc:")), "{head}");
+        assert!(
+            summary.contains("Evil Bcc: x@y.test <a@b.test>"),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("Subjek     : Halo Bcc: z@y.test"),
+            "{summary}"
+        );
     }
 
     #[test]

@@ -46,6 +46,9 @@ pub enum SendError {
     Address { id: i64, address: String },
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Sending this item panicked (in lettre or in pilah): it would again, so it is not retried.
+    #[error("outbox item {id}: sending it failed inside pilah: {detail}")]
+    Panicked { id: i64, detail: String },
 }
 
 impl SendError {
@@ -61,7 +64,7 @@ impl SendError {
     fn permanent(&self) -> bool {
         match self {
             SendError::Smtp { source, .. } => source.is_permanent(),
-            SendError::Address { .. } => true,
+            SendError::Address { .. } | SendError::Panicked { .. } => true,
             _ => false,
         }
     }
@@ -494,7 +497,20 @@ pub async fn drain(
                     }
                     Err(e) => return Err(e.into()),
                 };
-                let sent = smtp.send_on(&mut conn, &item, &body).await;
+                // One item's panic fails that item only (and the session it was on).
+                let sent = {
+                    use futures::FutureExt;
+                    std::panic::AssertUnwindSafe(smtp.send_on(&mut conn, &item, &body))
+                        .catch_unwind()
+                        .await
+                        .unwrap_or_else(|panic| {
+                            conn = None;
+                            Err(SendError::Panicked {
+                                id: item.id,
+                                detail: crate::guard::panic_text(panic.as_ref()),
+                            })
+                        })
+                };
                 drop(body);
                 match sent {
                     // Marked at once: the only window for a duplicate is this commit.

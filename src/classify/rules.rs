@@ -482,13 +482,99 @@ fn build(
             Err(e) => diags.0.push(toml_diagnostic(path, text, &e)),
         }
     }
+    // Where a problem of the whole set (not of one line) is reported.
+    let first = Location {
+        file: sources
+            .first()
+            .map(|(p, _)| p.clone())
+            .unwrap_or_else(|| dir.to_path_buf()),
+        line: 1,
+        col: 1,
+    };
+    let mut tmpl = TemplateUse {
+        dir,
+        templates: &templates,
+        broken: broken_templates,
+        used: BTreeSet::new(),
+    };
 
     // 2. Lists, units, categories, fallbacks (rules may refer to any of them in any file).
+    let lists = build_lists(&parsed, diags);
+    let units = build_units(&parsed, diags);
+    let categories = build_categories(&parsed, &units, &mut tmpl, diags);
+    let mailboxes: BTreeSet<String> = categories
+        .iter()
+        .flat_map(|c| c.mailboxes.iter().cloned())
+        .collect();
+    let fallback = build_fallbacks(&parsed, &categories, &mailboxes, &first, diags);
+    let public_providers = build_public_providers(&parsed, &first, diags);
+
+    // 3. Rules, in file order then written order.
+    let rules = build_rules(&parsed, &categories, &mailboxes, &lists, &mut tmpl, diags);
+
+    // 4. Rules that can never fire, templates nobody uses.
+    check_never_fire(&rules, diags);
+    check_unused_templates(&tmpl, diags);
+
+    let index = keyword_index(&rules, diags);
+    Some(RuleSet {
+        dir: dir.to_path_buf(),
+        units,
+        categories,
+        rules,
+        fallback,
+        templates,
+        public_providers,
+        keyword_index: std::sync::Arc::new(index),
+        regions: std::sync::Arc::new(crate::region::Regions::empty()),
+        version,
+        warnings: Diagnostics::default(),
+    })
+}
+
+type Parsed<'a> = [(Src<'a>, RawFile)];
+
+/// The templates known, and which of them categories and rules use.
+struct TemplateUse<'a> {
+    dir: &'a Path,
+    templates: &'a BTreeMap<String, Template>,
+    /// Templates whose file exists but has errors (reported where the file is).
+    broken: &'a BTreeSet<String>,
+    used: BTreeSet<String>,
+}
+
+impl TemplateUse<'_> {
+    /// Records that `name` is used, and reports it where it is named if it does not exist.
+    fn use_template(
+        &mut self,
+        src: &Src,
+        name: &Spanned<String>,
+        diags: &mut Diagnostics,
+    ) -> String {
+        let n = name.get_ref();
+        if !self.templates.contains_key(n) && !self.broken.contains(n) {
+            diags.error(
+                src.loc(name),
+                format!(
+                    "template {n:?} does not exist (expected {})",
+                    self.dir
+                        .join("templates")
+                        .join(format!("{n}.txt"))
+                        .display()
+                ),
+            );
+        }
+        self.used.insert(n.clone());
+        n.clone()
+    }
+}
+
+fn build_lists(parsed: &Parsed, diags: &mut Diagnostics) -> Lists {
     let mut lists = Lists {
         lists: BTreeMap::new(),
     };
     let mut raw_lists: BTreeMap<String, RawList> = BTreeMap::new();
-    for (src, raw) in &parsed {
+    for (src, raw) in parsed {
         for (name, items) in &raw.lists {
             if raw_lists.contains_key(name) {
                 diags.error(src.loc(items), format!("list {name:?} is defined twice"));
@@ -502,8 +588,12 @@ fn build(
         expand_list(name, &raw_lists, &mut vec![name.clone()], &mut out, diags);
         lists.lists.insert(name.clone(), out);
     }
+    lists
+}
+
+fn build_units(parsed: &Parsed, diags: &mut Diagnostics) -> BTreeMap<String, Unit> {
     let mut units = BTreeMap::new();
-    for (src, raw) in &parsed {
+    for (src, raw) in parsed {
         for u in &raw.unit {
             let u = u.get_ref();
             let id = u.id.get_ref();
@@ -568,9 +658,17 @@ fn build(
         }
     }
 
+    units
+}
+
+fn build_categories(
+    parsed: &Parsed,
+    units: &BTreeMap<String, Unit>,
+    tmpl: &mut TemplateUse,
+    diags: &mut Diagnostics,
+) -> Vec<Category> {
     let mut categories: Vec<Category> = Vec::new();
-    let mut used_templates = BTreeSet::new();
-    for (src, raw) in &parsed {
+    for (src, raw) in parsed {
         for c in &raw.category {
             let c = c.get_ref();
             let id = c.id.get_ref();
@@ -614,24 +712,7 @@ fn build(
                     None
                 }
                 Some(a) if a.get_ref() == "none" => None,
-                Some(a) => {
-                    if !templates.contains_key(a.get_ref())
-                        && !broken_templates.contains(a.get_ref())
-                    {
-                        diags.error(
-                            src.loc(a),
-                            format!(
-                                "template {:?} does not exist (expected {})",
-                                a.get_ref(),
-                                dir.join("templates")
-                                    .join(format!("{}.txt", a.get_ref()))
-                                    .display()
-                            ),
-                        );
-                    }
-                    used_templates.insert(a.get_ref().clone());
-                    Some(a.get_ref().clone())
-                }
+                Some(a) => Some(tmpl.use_template(src, a, diags)),
             };
             categories.push(Category {
                 id: id.clone(),
@@ -643,13 +724,18 @@ fn build(
             });
         }
     }
-    let mailboxes: BTreeSet<String> = categories
-        .iter()
-        .flat_map(|c| c.mailboxes.iter().cloned())
-        .collect();
+    categories
+}
 
+fn build_fallbacks(
+    parsed: &Parsed,
+    categories: &[Category],
+    mailboxes: &BTreeSet<String>,
+    first: &Location,
+    diags: &mut Diagnostics,
+) -> BTreeMap<String, String> {
     let mut fallback = BTreeMap::new();
-    for (src, raw) in &parsed {
+    for (src, raw) in parsed {
         for (mb, cat) in &raw.fallback {
             if !mailboxes.contains(mb) {
                 diags.error(
@@ -673,21 +759,25 @@ fn build(
             }
         }
     }
-    for mb in &mailboxes {
+    for mb in mailboxes {
         if !fallback.contains_key(mb) {
-            let first = sources
-                .first()
-                .map(|(p, _)| p.clone())
-                .unwrap_or_else(|| dir.to_path_buf());
             diags.error(
-                Location { file: first, line: 1, col: 1 },
+                first.clone(),
                 format!("mailbox {mb:?} has no fallback category: add `{mb} = \"lainnya\"` under [fallback]"),
             );
         }
     }
 
+    fallback
+}
+
+fn build_public_providers(
+    parsed: &Parsed,
+    first: &Location,
+    diags: &mut Diagnostics,
+) -> BTreeSet<String> {
     let mut public_providers = BTreeSet::new();
-    for (src, raw) in &parsed {
+    for (src, raw) in parsed {
         for d in &raw.public_mail_providers {
             let domain = d
                 .get_ref()
@@ -715,19 +805,25 @@ fn build(
         }
     }
     if public_providers.is_empty() {
-        let first = sources
-            .first()
-            .map(|(p, _)| p.clone())
-            .unwrap_or_else(|| dir.to_path_buf());
         diags.warning(
-            Location { file: first, line: 1, col: 1 },
+            first.clone(),
             "no public_mail_providers are listed (providers.toml): a follow-up from a colleague at the ticket's domain is never joined by domain, only by address",
         );
     }
 
-    // 3. Rules, in file order then written order.
+    public_providers
+}
+
+fn build_rules(
+    parsed: &Parsed,
+    categories: &[Category],
+    mailboxes: &BTreeSet<String>,
+    lists: &Lists,
+    tmpl: &mut TemplateUse,
+    diags: &mut Diagnostics,
+) -> Vec<Rule> {
     let mut rules: Vec<Rule> = Vec::new();
-    for (src, raw) in &parsed {
+    for (src, raw) in parsed {
         for r in &raw.rule {
             let at = src.loc(r);
             let r = r.get_ref();
@@ -763,61 +859,16 @@ fn build(
                     .collect(),
                 (None, None) => mailboxes.iter().cloned().collect(),
             };
-            match (&r.category, r.cont) {
-                (Some(c), true) => diags.error(
-                    src.loc(c),
-                    format!(
-                        "rule {id:?}: a `continue` rule only adds tags; it cannot set a category"
-                    ),
-                ),
-                (None, false) => diags.error(
-                    src.loc(&r.id),
-                    format!(
-                        "rule {id:?}: give a `category`, or `continue = true` for a tagging rule"
-                    ),
-                ),
-                (Some(c), false) => {
-                    if !categories.iter().any(|x| x.id == *c.get_ref()) {
-                        diags.error(src.loc(c), format!("unknown category {:?}", c.get_ref()));
-                    } else {
-                        for m in &rule_mailboxes {
-                            if !categories
-                                .iter()
-                                .any(|x| x.id == *c.get_ref() && x.mailboxes.contains(m))
-                            {
-                                diags.error(
-                                    src.loc(c),
-                                    format!(
-                                        "category {:?} is not a category of mailbox {m:?}",
-                                        c.get_ref()
-                                    ),
-                                );
-                            }
-                        }
-                    }
-                }
-                (None, true) => {}
-            }
+            check_rule_category(src, r, &id, categories, &rule_mailboxes, diags);
             let ack = match &r.ack {
                 None => AckChoice::Category,
                 Some(a) if a.get_ref() == "none" => AckChoice::None,
-                Some(a) => {
-                    if !templates.contains_key(a.get_ref())
-                        && !broken_templates.contains(a.get_ref())
-                    {
-                        diags.error(
-                            src.loc(a),
-                            format!("template {:?} does not exist", a.get_ref()),
-                        );
-                    }
-                    used_templates.insert(a.get_ref().clone());
-                    AckChoice::Template(a.get_ref().clone())
-                }
+                Some(a) => AckChoice::Template(tmpl.use_template(src, a, diags)),
             };
             let errors_before = diags.errors().count();
             let cond = match &r.when {
                 None => Some(Cond::Always),
-                Some(w) => compile(src, w, &lists, diags),
+                Some(w) => compile(src, w, lists, diags),
             };
             // A condition with errors is reported once, not as a rule that matches everything.
             let broken = cond.is_none() || diags.errors().count() > errors_before;
@@ -837,7 +888,55 @@ fn build(
         }
     }
 
-    // 4. Rules that can never fire.
+    rules
+}
+
+/// A rule either decides a category that exists for each of its mailboxes, or only adds
+/// tags (`continue = true`).
+fn check_rule_category(
+    src: &Src,
+    r: &RawRule,
+    id: &str,
+    categories: &[Category],
+    rule_mailboxes: &[String],
+    diags: &mut Diagnostics,
+) {
+    match (&r.category, r.cont) {
+        (Some(c), true) => diags.error(
+            src.loc(c),
+            format!("rule {id:?}: a `continue` rule only adds tags; it cannot set a category"),
+        ),
+        (None, false) => diags.error(
+            src.loc(&r.id),
+            format!("rule {id:?}: give a `category`, or `continue = true` for a tagging rule"),
+        ),
+        (Some(c), false) => {
+            if !categories.iter().any(|x| x.id == *c.get_ref()) {
+                diags.error(src.loc(c), format!("unknown category {:?}", c.get_ref()));
+            } else {
+                for m in rule_mailboxes {
+                    if !categories
+                        .iter()
+                        .any(|x| x.id == *c.get_ref() && x.mailboxes.contains(m))
+                    {
+                        diags.error(
+                            src.loc(c),
+                            format!(
+                                "category {:?} is not a category of mailbox {m:?}",
+                                c.get_ref()
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+        (None, true) => {}
+    }
+}
+
+/// A rule after one that decides for the same mailboxes on every message, or on the same
+/// condition, can never fire.
+fn check_never_fire(rules: &[Rule], diags: &mut Diagnostics) {
     for (i, later) in rules.iter().enumerate() {
         if later.broken {
             continue;
@@ -874,11 +973,14 @@ fn build(
             }
         }
     }
-    for name in templates.keys() {
-        if !used_templates.contains(name) {
+}
+
+fn check_unused_templates(tmpl: &TemplateUse, diags: &mut Diagnostics) {
+    for name in tmpl.templates.keys() {
+        if !tmpl.used.contains(name) {
             diags.warning(
                 Location {
-                    file: dir.join("templates").join(format!("{name}.txt")),
+                    file: tmpl.dir.join("templates").join(format!("{name}.txt")),
                     line: 1,
                     col: 1,
                 },
@@ -886,21 +988,6 @@ fn build(
             );
         }
     }
-
-    let index = keyword_index(&rules, diags);
-    Some(RuleSet {
-        dir: dir.to_path_buf(),
-        units,
-        categories,
-        rules,
-        fallback,
-        templates,
-        public_providers,
-        keyword_index: std::sync::Arc::new(index),
-        regions: std::sync::Arc::new(crate::region::Regions::empty()),
-        version,
-        warnings: Diagnostics::default(),
-    })
 }
 
 /// Keyword sets are compared by size only in `describe`; two different lists of the same

@@ -292,7 +292,19 @@ fn page(s: &mut String, r: &MailboxReport, month: Month) {
         addr = esc(&r.address),
     );
 
-    // Headline and the three months.
+    headline(s, r, month, &id);
+    categories(s, r);
+    s.push_str("<section class=\"block row3\">");
+    regions(s, r);
+    senders(s, r);
+    service_hours(s, r);
+    s.push_str("</section>");
+    routing(s, r);
+    footer(s, r);
+}
+
+/// The headline figure, its comparisons, what is left out of it, and the three months.
+fn headline(s: &mut String, r: &MailboxReport, month: Month, id: &str) {
     let machine_kinds = r
         .machine
         .kinds
@@ -333,10 +345,12 @@ fn page(s: &mut String, r: &MailboxReport, month: Month) {
         } else {
             String::new()
         },
-        chart = months_chart(r, &id),
+        chart = months_chart(r, id),
     );
+}
 
-    // Categories.
+/// The categories: chart and table.
+fn categories(s: &mut String, r: &MailboxReport) {
     let _ = write!(
         s,
         "<section class=\"block\"><h2>Kategori</h2><div class=\"row\"><figure>{}</figure>\
@@ -360,9 +374,11 @@ fn page(s: &mut String, r: &MailboxReport, month: Month) {
         fmt_int(r.total),
         if r.total > 0 { "100%" } else { "–" }
     );
+}
 
-    // Regions, senders, service hours.
-    s.push_str("<section class=\"block row3\"><div><h2>Pemda terbanyak</h2>");
+/// The regions that wrote most.
+fn regions(s: &mut String, r: &MailboxReport) {
+    s.push_str("<div><h2>Pemda terbanyak</h2>");
     if r.regions.top.is_empty() {
         s.push_str("<p class=\"muted\">Belum ada pesan dari Pemda yang dikenali.</p>");
     } else {
@@ -384,6 +400,10 @@ fn page(s: &mut String, r: &MailboxReport, month: Month) {
         fmt_int(r.regions.pemda_messages),
         fmt_int(r.regions.distinct)
     );
+}
+
+/// Who wrote: the sender groups.
+fn senders(s: &mut String, r: &MailboxReport) {
     let _ = write!(
         s,
         "<div><h2>Pengirim</h2><figure>{}</figure><table class=\"senders\" style=\"margin-top:8px\"><tbody>",
@@ -400,10 +420,15 @@ fn page(s: &mut String, r: &MailboxReport, month: Month) {
             esc(&fmt_pct(g.percent))
         );
     }
+    s.push_str("</tbody></table></div>");
+}
+
+/// Contacts inside and outside service hours, per time zone.
+fn service_hours(s: &mut String, r: &MailboxReport) {
     let h = &r.service_hours;
     let _ = write!(
         s,
-        "</tbody></table></div><div><h2>Jam layanan</h2><p class=\"muted\" style=\"margin:0 0 6px 0\">{} (jam setempat pengirim)</p>\
+        "<div><h2>Jam layanan</h2><p class=\"muted\" style=\"margin:0 0 6px 0\">{} (jam setempat pengirim)</p>\
          <table class=\"hours\"><thead><tr><th>Zona</th><th class=\"n\">Di dalam</th><th class=\"n\">Di luar</th></tr></thead><tbody>",
         esc(&h.hours)
     );
@@ -431,9 +456,12 @@ fn page(s: &mut String, r: &MailboxReport, month: Month) {
             .join("; ");
         let _ = write!(s, "<p class=\"note\">Hari libur: {days}.</p>");
     }
-    s.push_str("</div></section>");
 
-    // Routing.
+    s.push_str("</div>");
+}
+
+/// Forwards to the units (Layer 2) and how long they took.
+fn routing(s: &mut String, r: &MailboxReport) {
     let ro = &r.routing;
     let _ = write!(
         s,
@@ -469,7 +497,10 @@ fn page(s: &mut String, r: &MailboxReport, month: Month) {
         );
     }
     s.push_str("</tbody></table></div></section></div>");
+}
 
+/// Where the figures come from.
+fn footer(s: &mut String, r: &MailboxReport) {
     let any_imported = r.imported || r.previous_month.imported || r.same_month_last_year.imported;
     let _ = write!(
         s,

@@ -13,6 +13,7 @@
 
 use crate::act::compose::{self, Context, Sender};
 use crate::act::template::Template;
+use crate::act::NoAck;
 use crate::classify::rules::RuleSet;
 use crate::classify::{self, Verdict};
 use crate::config::{Config, MailboxConfig};
@@ -96,10 +97,10 @@ struct Decision {
     category: String,
     rule: String,
     relation: &'static str,
-    machine: &'static str,
+    machine: Option<crate::classify::MachineKind>,
     region: String,
     queued: usize,
-    ack_skipped: Option<String>,
+    ack_skipped: Option<NoAck>,
     quarantine: Option<String>,
 }
 
@@ -117,13 +118,22 @@ impl Decision {
             category = %self.category,
             rule = %self.rule,
             relation = self.relation,
-            machine = self.machine,
+            machine = self.machine.map(|m| m.as_str()),
             region = %self.region,
             queued = self.queued,
-            ack_skipped = self.ack_skipped.as_deref().unwrap_or(""),
+            ack_skipped = self.ack_skipped.as_ref().map(tracing::field::display),
             "classified"
         );
     }
+}
+
+/// A judged message handed to its ticket: the verdict as the ticket decides it, the ticket
+/// (none for spam and machine mail), and why it is not acknowledged when that is already
+/// known.
+struct Ticketed {
+    verdict: Verdict,
+    ticket: Option<Ticket>,
+    no_ack: Option<NoAck>,
 }
 
 /// Where one message of a fetch batch goes, and what was decided if it was judged now.
@@ -504,8 +514,6 @@ impl Pipeline<'_> {
         assessment: Assessment,
         first_seen: DateTime<Utc>,
     ) -> Result<Decision, JudgeError> {
-        let name = &self.mailbox.name;
-        let uid = stored.uid.uid;
         let (mail, verdict, region) = match assessment {
             Assessment::Quarantine { mail, reason } => {
                 return Ok(self.quarantine(tx, stored, mail.as_ref(), &reason)?);
@@ -517,15 +525,100 @@ impl Pipeline<'_> {
             } => (mail, verdict, region),
         };
         let received = stored.internal_date.unwrap_or_else(Utc::now);
-        let cutoff = self
-            .config
-            .start_date
-            .unwrap_or_else(|| first_seen - chrono::Duration::days(1));
-        let old = received < cutoff;
-        let sender = Sender {
-            address: &self.config.smtp.from,
-            name: &self.config.smtp.from_name,
+        let sender_auth = mail.vouched.sender(mail.from_domain());
+        // 1. Which ticket it belongs to.
+        let related = if verdict.machine.is_none() {
+            self.relate(tx, stored, &mail, sender_auth)?
+        } else {
+            ticket::Related {
+                relation: Relation::New,
+                mentions: Vec::new(),
+            }
         };
+        let relation = &related.relation;
+        let ticketed = self.ticket_for(tx, relation, verdict, &mail, received, sender_auth)?;
+        if let Relation::UnverifiedAnswer(rec) = relation {
+            tracing::warn!(step = "unverified-answer", mailbox = %self.mailbox.name, uid = stored.uid.uid, ticket = %rec.ticket, sender = mail.from.as_deref().unwrap_or(""), auth = %sender_auth, "claims to answer a ticket as its PIC, but no trusted server vouched for the sender: filed, not counted");
+        }
+        let Ticketed {
+            verdict: v,
+            ticket,
+            mut no_ack,
+        } = ticketed;
+        // 2. What it causes: forwards and an acknowledgement, or why not.
+        let mut outgoing = Vec::new();
+        let category = self
+            .rules
+            .category(self.mailbox.name.as_str(), &v.category)
+            .or_else(|| self.rules.categories.iter().find(|c| c.id == v.category));
+        if let (Some(ticket), Some(category)) = (&ticket, category) {
+            let followup = matches!(relation, Relation::FollowUp(_));
+            let ctx = Context {
+                ticket,
+                mailbox: &self.mailbox.name,
+                mailbox_address: &self.mailbox.address,
+                mail: &mail,
+                category,
+                rule: v.rule_or_fallback(),
+                region: region.map(|(r, _)| r),
+                region_source: region.map(|(_, s)| s.label()),
+                received,
+                timezone: self.config.timezone,
+                followup: followup.then_some(stored.id),
+                cc_mailbox: self.config.forward_cc_mailbox,
+                reply_to: compose::reply_address(&mail, sender_auth),
+                sender_auth,
+                mentions: &related.mentions,
+            };
+            if matches!(relation, Relation::New) || followup {
+                if let Some(why) =
+                    self.send_mail(tx, &ctx, &v, raw, followup, first_seen, &mut outgoing)?
+                {
+                    no_ack = Some(why);
+                }
+            }
+        }
+        // 3. Recorded, with the mail it causes.
+        let ack_skipped = no_ack.as_ref().map(ToString::to_string);
+        store::record_verdict(
+            tx,
+            &VerdictRecord {
+                message_row: stored.id,
+                verdict: &v,
+                quarantine: None,
+                sender: mail.from.as_deref(),
+                sender_name: mail.from_name.as_deref(),
+                subject: &mail.subject,
+                ticket: ticket.as_ref(),
+                relation: relation.as_str(),
+                region: region.map(|(r, s)| (r.code.as_str(), s.as_str())),
+                ack_skipped: ack_skipped.as_deref(),
+            },
+            &outgoing,
+        )?;
+        Ok(Decision {
+            uid: stored.uid.uid,
+            rule: v.rule_or_fallback().to_string(),
+            machine: v.machine,
+            region: region.map(|(r, _)| r.display_name()).unwrap_or_default(),
+            folder: v.folder,
+            ticket,
+            category: v.category,
+            relation: relation.as_str(),
+            queued: outgoing.len(),
+            ack_skipped: no_ack,
+            quarantine: None,
+        })
+    }
+
+    /// How a message relates to the known tickets, judged by who sent it.
+    fn relate(
+        &self,
+        tx: &Transaction,
+        stored: &StoredMessage,
+        mail: &Mail,
+        sender_auth: crate::trust::SenderAuth,
+    ) -> Result<ticket::Related, StoreError> {
         let rules = &self.rules;
         let of_unit = |u: &str| -> BTreeSet<String> {
             rules
@@ -534,166 +627,131 @@ impl Pipeline<'_> {
                 .map(|u| u.pics.iter().chain(u.supervisor.iter()).cloned().collect())
                 .unwrap_or_default()
         };
-
-        let sender_auth = mail.vouched.sender(mail.from_domain());
         let is_provider = |d: &str| rules.is_public_provider(d);
-        let (v, ticket, queued, ack_skipped, relation) = {
-            let related = if verdict.machine.is_none() {
-                ticket::relate(
-                    tx,
-                    stored.id,
-                    &mail,
-                    &ticket::Correspondent {
-                        address: mail.from.as_deref(),
-                        auth: sender_auth,
-                        public_provider: &is_provider,
-                    },
-                    &ticket::Staff { of_unit: &of_unit },
-                )?
-            } else {
-                ticket::Related {
-                    relation: Relation::New,
-                    mentions: Vec::new(),
-                }
-            };
-            let relation = related.relation;
-            let mut v = verdict.clone();
-            let mut outgoing = Vec::new();
-            let mut ack_skipped: Option<String> = None;
-            let ticket: Option<Ticket> = match &relation {
-                Relation::New => {
-                    let wants_ticket = v.machine.is_none() && v.category != "spam";
-                    if wants_ticket {
-                        let year = received.with_timezone(&self.config.timezone).year();
-                        let t = store::next_ticket(tx, &self.mailbox.ticket_prefix, year)?;
-                        ticket::open(
-                            tx,
-                            &t,
-                            name.as_str(),
-                            &v.category,
-                            v.route.first().map(|s| s.as_str()),
-                            mail.from.as_deref(),
-                            received,
-                        )?;
-                        Some(t)
-                    } else {
-                        None
-                    }
-                }
-                Relation::FollowUp(rec)
-                | Relation::PicAnswer(rec)
-                | Relation::UnverifiedAnswer(rec)
-                | Relation::Duplicate(rec) => {
-                    // The message belongs to the ticket: its category, unit and folder.
-                    v.category = rec.category.clone();
-                    v.rule = Some(format!("ticket:{}", relation.as_str()));
-                    v.ack = None;
-                    v.route = match relation {
-                        Relation::FollowUp(_) => rec.unit.iter().cloned().collect(),
-                        _ => Vec::new(),
-                    };
-                    if let Some(c) = rules.category(&rec.mailbox, &rec.category) {
-                        v.folder = c.folder.clone();
-                    }
-                    if let Relation::UnverifiedAnswer(_) = relation {
-                        v.folder = self.config.folders.unverified.clone();
-                        tracing::warn!(step = "unverified-answer", mailbox = %name, uid, ticket = %rec.ticket, sender = mail.from.as_deref().unwrap_or(""), auth = %sender_auth, "claims to answer a ticket as its PIC, but no trusted server vouched for the sender: filed, not counted");
-                    }
-                    if let Relation::PicAnswer(_) = relation {
-                        ticket::answered(
-                            tx,
-                            &rec.ticket,
-                            mail.from.as_deref().unwrap_or(""),
-                            received,
-                        )?;
-                    }
-                    ack_skipped = Some(match relation {
-                        Relation::FollowUp(_) => format!("follow-up of ticket {}", rec.ticket),
-                        Relation::PicAnswer(_) => {
-                            format!("answer of a PIC to ticket {}", rec.ticket)
-                        }
-                        Relation::UnverifiedAnswer(_) => format!(
-                            "unverified answer to ticket {} (sender {sender_auth}): not counted",
-                            rec.ticket
-                        ),
-                        _ => format!("duplicate of a message of ticket {}", rec.ticket),
-                    });
-                    rec.ticket.parse().ok()
-                }
-            };
-            let category = rules
-                .category(name.as_str(), &v.category)
-                .or_else(|| rules.categories.iter().find(|c| c.id == v.category));
-            if let (Some(ticket), Some(category)) = (&ticket, category) {
-                let followup = matches!(relation, Relation::FollowUp(_));
-                let ctx = Context {
-                    ticket,
-                    mailbox: name,
-                    mailbox_address: &self.mailbox.address,
-                    mail: &mail,
-                    category,
-                    rule: v.rule_or_fallback(),
-                    region: region.map(|(r, _)| r),
-                    region_source: region.map(|(_, s)| s.label()),
-                    received,
-                    timezone: self.config.timezone,
-                    followup: followup.then_some(stored.id),
-                    cc_mailbox: self.config.forward_cc_mailbox,
-                    reply_to: compose::reply_address(&mail, sender_auth),
-                    sender_auth,
-                    mentions: &related.mentions,
-                };
-                let acts = matches!(relation, Relation::New) || followup;
-                if !acts {
-                    // Recorded and filed with its ticket; nothing to send.
-                } else if self.options.no_send {
-                    ack_skipped = Some("no-send mode".into());
-                } else if old {
-                    ack_skipped = Some(format!(
-                        "arrived before the start date {}: recorded and filed only",
-                        cutoff.to_rfc3339()
-                    ));
+        ticket::relate(
+            tx,
+            stored.id,
+            mail,
+            &ticket::Correspondent {
+                address: mail.from.as_deref(),
+                auth: sender_auth,
+                public_provider: &is_provider,
+            },
+            &ticket::Staff { of_unit: &of_unit },
+        )
+    }
+
+    /// Opens a ticket for a new message that wants one, or hands a message to the ticket it
+    /// belongs to: the ticket's category, unit and folder, and why it is not acknowledged.
+    fn ticket_for(
+        &self,
+        tx: &Transaction,
+        relation: &Relation,
+        mut v: Verdict,
+        mail: &Mail,
+        received: DateTime<Utc>,
+        sender_auth: crate::trust::SenderAuth,
+    ) -> Result<Ticketed, StoreError> {
+        let rec = match relation {
+            Relation::New => {
+                let ticket = if v.machine.is_none() && v.category != "spam" {
+                    let year = received.with_timezone(&self.config.timezone).year();
+                    let t = store::next_ticket(tx, &self.mailbox.ticket_prefix, year)?;
+                    ticket::open(
+                        tx,
+                        &t,
+                        self.mailbox.name.as_str(),
+                        &v.category,
+                        v.route.first().map(|s| s.as_str()),
+                        mail.from.as_deref(),
+                        received,
+                    )?;
+                    Some(t)
                 } else {
-                    self.queue_forwards(&ctx, &v, raw, &sender, &mut outgoing)?;
-                    if !followup {
-                        ack_skipped = self.queue_ack(tx, &ctx, &v, &sender, &mut outgoing)?;
-                    }
-                    // The acknowledgement goes out first: the sender waits for it, the PICs
-                    // read their mail later.
-                    outgoing.sort_by_key(|o| o.kind != "ack");
+                    None
+                };
+                return Ok(Ticketed {
+                    verdict: v,
+                    ticket,
+                    no_ack: None,
+                });
+            }
+            Relation::FollowUp(rec)
+            | Relation::PicAnswer(rec)
+            | Relation::UnverifiedAnswer(rec)
+            | Relation::Duplicate(rec) => rec,
+        };
+        // The message belongs to the ticket: its category, unit and folder.
+        v.category = rec.category.clone();
+        v.rule = Some(format!("ticket:{}", relation.as_str()));
+        v.ack = None;
+        v.route = match relation {
+            Relation::FollowUp(_) => rec.unit.iter().cloned().collect(),
+            _ => Vec::new(),
+        };
+        if let Some(c) = self.rules.category(&rec.mailbox, &rec.category) {
+            v.folder = c.folder.clone();
+        }
+        let ticket = rec.ticket.clone();
+        let no_ack = match relation {
+            Relation::FollowUp(_) => NoAck::FollowUp(ticket),
+            Relation::PicAnswer(_) => {
+                ticket::answered(tx, &ticket, mail.from.as_deref().unwrap_or(""), received)?;
+                NoAck::PicAnswer(ticket)
+            }
+            Relation::UnverifiedAnswer(_) => {
+                v.folder = self.config.folders.unverified.clone();
+                NoAck::UnverifiedAnswer {
+                    ticket,
+                    auth: sender_auth,
                 }
             }
-            store::record_verdict(
-                tx,
-                &VerdictRecord {
-                    message_row: stored.id,
-                    verdict: &v,
-                    quarantine: None,
-                    sender: mail.from.as_deref(),
-                    sender_name: mail.from_name.as_deref(),
-                    subject: &mail.subject,
-                    ticket: ticket.as_ref(),
-                    relation: relation.as_str(),
-                    region: region.map(|(r, s)| (r.code.as_str(), s.as_str())),
-                    ack_skipped: ack_skipped.as_deref(),
-                },
-                &outgoing,
-            )?;
-            (v, ticket, outgoing.len(), ack_skipped, relation.as_str())
+            _ => NoAck::Duplicate(ticket),
         };
-        Ok(Decision {
-            uid,
-            rule: v.rule_or_fallback().to_string(),
-            machine: v.machine.map(|m| m.as_str()).unwrap_or(""),
-            region: region.map(|(r, _)| r.display_name()).unwrap_or_default(),
-            folder: v.folder,
-            ticket,
-            category: v.category,
-            relation,
-            queued,
-            ack_skipped,
-            quarantine: None,
+        Ok(Ticketed {
+            verdict: v,
+            ticket: rec.ticket.parse().ok(),
+            no_ack: Some(no_ack),
         })
+    }
+
+    /// Queues the forwards and (for a new ticket) the acknowledgement of a message that acts
+    /// on its ticket, unless nothing may be sent; returns why there is no acknowledgement.
+    #[allow(clippy::too_many_arguments)]
+    fn send_mail(
+        &self,
+        tx: &Transaction,
+        ctx: &Context,
+        v: &Verdict,
+        raw: &[u8],
+        followup: bool,
+        first_seen: DateTime<Utc>,
+        outgoing: &mut Vec<Outgoing>,
+    ) -> Result<Option<NoAck>, JudgeError> {
+        let cutoff = self
+            .config
+            .start_date
+            .unwrap_or_else(|| first_seen - chrono::Duration::days(1));
+        if self.options.no_send {
+            return Ok(Some(NoAck::NoSendMode));
+        }
+        if ctx.received < cutoff {
+            return Ok(Some(NoAck::BeforeStartDate(cutoff)));
+        }
+        let sender = Sender {
+            address: &self.config.smtp.from,
+            name: &self.config.smtp.from_name,
+        };
+        self.queue_forwards(ctx, v, raw, &sender, outgoing)?;
+        let no_ack = if followup {
+            None
+        } else {
+            self.queue_ack(tx, ctx, v, &sender, outgoing)?
+        };
+        // The acknowledgement goes out first: the sender waits for it, the PICs read their
+        // mail later.
+        outgoing.sort_by_key(|o| o.kind != "ack");
+        Ok(no_ack)
     }
 
     fn queue_forwards(
@@ -733,7 +791,6 @@ impl Pipeline<'_> {
     }
 
     /// Queues the acknowledgement, or says why there is none.
-    #[allow(clippy::too_many_arguments)]
     fn queue_ack(
         &self,
         tx: &rusqlite::Transaction,
@@ -741,20 +798,18 @@ impl Pipeline<'_> {
         verdict: &Verdict,
         sender: &Sender,
         outgoing: &mut Vec<Outgoing>,
-    ) -> Result<Option<String>, StoreError> {
+    ) -> Result<Option<NoAck>, StoreError> {
         let Some(template_name) = &verdict.ack else {
             return Ok(None);
         };
         let Some(template): Option<&Template> = self.rules.templates.get(template_name) else {
-            return Ok(Some(format!("template {template_name} missing")));
+            return Ok(Some(NoAck::TemplateMissing(template_name.clone())));
         };
         if let crate::trust::SenderAuth::Failed(method) = ctx.sender_auth {
-            return Ok(Some(format!(
-                "sender failed authentication ({method} fail at the receiving server): the From address is forged"
-            )));
+            return Ok(Some(NoAck::SenderForged(method)));
         }
         let Some(to) = ctx.reply_to else {
-            return Ok(Some("no sender address".into()));
+            return Ok(Some(NoAck::NoSenderAddress));
         };
         let to = to.to_lowercase();
         let own = to.eq_ignore_ascii_case(&self.config.smtp.from)
@@ -764,7 +819,7 @@ impl Pipeline<'_> {
                 .iter()
                 .any(|m| m.address.eq_ignore_ascii_case(&to));
         if own {
-            return Ok(Some("sender is pilah's own address".into()));
+            return Ok(Some(NoAck::OwnAddress));
         }
         let staff = self
             .rules
@@ -772,24 +827,23 @@ impl Pipeline<'_> {
             .values()
             .any(|u| u.pics.contains(&to) || u.supervisor.as_deref() == Some(to.as_str()));
         if staff {
-            return Ok(Some("sender is a PIC or supervisor".into()));
+            return Ok(Some(NoAck::Staff));
         }
         let window_start = Utc::now()
             - chrono::Duration::from_std(self.config.limits.ack_window)
                 .unwrap_or(chrono::Duration::hours(1));
         let recent = store::acks_since(tx, &to, window_start)?;
         if recent >= self.config.limits.ack_per_sender as i64 {
-            return Ok(Some(format!(
-                "rate limit: {recent} acknowledgements to {to} in the last {} minutes",
-                self.config.limits.ack_window.as_secs() / 60
-            )));
+            return Ok(Some(NoAck::SenderRateLimit {
+                count: recent,
+                to,
+                minutes: self.config.limits.ack_window.as_secs() / 60,
+            }));
         }
         let last_hour = store::all_acks_since(tx, Utc::now() - chrono::Duration::hours(1))?;
         if last_hour >= self.config.limits.acks_per_hour as i64 {
             tracing::warn!(step = "ack-limit", mailbox = %ctx.mailbox, ticket = %ctx.ticket, acks = last_hour, "acknowledgements per hour reached (limits.acks_per_hour): no acknowledgement");
-            return Ok(Some(format!(
-                "rate limit: {last_hour} acknowledgements in total in the last hour (limits.acks_per_hour)"
-            )));
+            return Ok(Some(NoAck::HourlyLimit { count: last_hour }));
         }
         match compose::acknowledgement(ctx, template, &to, sender) {
             Ok((id, msg)) => {
@@ -804,7 +858,7 @@ impl Pipeline<'_> {
                 });
                 Ok(None)
             }
-            Err(e) => Ok(Some(format!("cannot compose: {e}"))),
+            Err(e) => Ok(Some(NoAck::ComposeFailed(e.to_string()))),
         }
     }
 
@@ -848,7 +902,7 @@ impl Pipeline<'_> {
                 ticket: None,
                 relation: "new",
                 region: None,
-                ack_skipped: Some("quarantined"),
+                ack_skipped: Some(&NoAck::Quarantined.to_string()),
             },
             &outgoing,
         )?;
@@ -859,7 +913,7 @@ impl Pipeline<'_> {
             category: verdict.category,
             rule: String::new(),
             relation: "new",
-            machine: "",
+            machine: None,
             region: String::new(),
             queued: outgoing.len(),
             ack_skipped: None,

@@ -6,11 +6,13 @@
 //! for one mailbox; [`daemon`] runs the pipelines and the outbox; [`cli`] is the command line.
 
 pub mod act;
+pub mod backoff;
 pub mod classify;
 pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod health;
+pub mod hex;
 pub mod hours;
 pub mod location;
 pub mod metrics;
@@ -22,5 +24,6 @@ pub mod report;
 pub mod source;
 pub mod store;
 pub mod ticket;
+pub mod tls;
 pub mod trust;
 pub mod types;

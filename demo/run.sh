@@ -25,9 +25,13 @@ bash scripts/mailstack.sh start
 eval "$(bash scripts/mailstack.sh env)"
 rm -rf demo-state
 
-say "Loading the sample month (March 2024)"
-python3 scripts/imaptool.py append --user lapor@djpk.test --date-from-header demo/mail/lapor/*.eml
-python3 scripts/imaptool.py append --user callcenter@djpk.test --date-from-header demo/mail/callcenter/*.eml
+# The sample is March 2024's mail; it is dated in the latest month whose days have all
+# passed (this month on its last day, else last month), so that the report's durations read
+# like a real month's.
+month=$(python3 scripts/imaptool.py sample-month demo/mail/*/*.eml)
+say "Loading the sample month (March 2024's mail, dated $month)"
+python3 scripts/imaptool.py append --user lapor@djpk.test --shift-to-month "$month" demo/mail/lapor/*.eml
+python3 scripts/imaptool.py append --user callcenter@djpk.test --shift-to-month "$month" demo/mail/callcenter/*.eml
 
 say "Checking the rules"
 $pilah rules check --rules rules
@@ -56,5 +60,5 @@ say "The folders of the two mailboxes"
 python3 scripts/imaptool.py folders --user lapor@djpk.test
 python3 scripts/imaptool.py folders --user callcenter@djpk.test
 
-say "The report for March 2024"
-$pilah report --config demo/pilah.toml --month 2024-03
+say "The report for $month"
+$pilah report --config demo/pilah.toml --month "$month"

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """imaptool.py - poke at the mailboxes of the pilah test mail stack (stdlib only).
 
-  imaptool.py append  --user ADDR [--folder INBOX] [--date-from-header | --date ISO] FILE.eml...
+  imaptool.py append  --user ADDR [--folder INBOX] [--date-from-header | --date ISO | --shift-to-month YYYY-MM] FILE.eml...
+  imaptool.py sample-month FILE.eml...   # the latest month the files can be shifted to, all in the past
   imaptool.py folders --user ADDR
   imaptool.py show    --user ADDR [--folder F]
   imaptool.py wait    --user ADDR --count N [--timeout 30] [--folder INBOX]
@@ -14,6 +15,7 @@ password pilah-test).  Every address is a mailbox: log in with the full address.
 
 import argparse
 import base64
+import calendar
 import datetime as dt
 import email.header
 import email.utils
@@ -178,7 +180,7 @@ def parse_date_option(text):
 def header_date(raw):
     """The message's Date header as an aware datetime, or None."""
     head = raw.split(b"\r\n\r\n", 1)[0]
-    m = re.search(rb"^Date:[ \t]*(.*(?:\r\n[ \t].*)*)", head, re.IGNORECASE | re.MULTILINE)
+    m = re.search(rb"^Date:[ \t]*([^\r\n]*(?:\r\n[ \t][^\r\n]*)*)", head, re.IGNORECASE | re.MULTILINE)
     if not m:
         return None
     value = m.group(1).decode("ascii", errors="replace").replace("\r\n", " ")
@@ -193,12 +195,37 @@ def header_date(raw):
     return when
 
 
+def parse_month(text):
+    m = re.fullmatch(r"(\d{4})-(\d{2})", text)
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        raise SystemExit(f"imaptool: --shift-to-month: not a month YYYY-MM: {text!r}")
+    return int(m.group(1)), int(m.group(2))
+
+
+def shift_to_month(when, year, month):
+    """`when` in the month `year`-`month`: the same day (at most the month's last), the same
+    time on the same clock (UTC offset)."""
+    last = calendar.monthrange(year, month)[1]
+    return when.replace(year=year, month=month, day=min(when.day, last))
+
+
+def replace_date_header(raw, when):
+    """`raw` with its (first) Date header replaced by `when`; added if it has none."""
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    new = b"Date: " + email.utils.format_datetime(when).encode("ascii")
+    head, n = re.subn(rb"(?im)^Date:[^\r\n]*(?:\r\n[ \t][^\r\n]*)*", lambda _: new, head, count=1)
+    if n == 0:
+        head = new + b"\r\n" + head
+    return head + sep + body
+
+
 def to_crlf(raw):
     return raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
 
 def cmd_append(args):
     fixed_date = parse_date_option(args.date) if args.date else None
+    shift = parse_month(args.shift_to_month) if args.shift_to_month else None
     conn = connect(args)
     try:
         names = {n for n, _ in list_folders(conn)}
@@ -210,16 +237,31 @@ def cmd_append(args):
         for path in args.files:
             raw = to_crlf(Path(path).read_bytes())
             when = fixed_date
-            if args.date_from_header:
+            if args.date_from_header or shift:
                 when = header_date(raw)
                 if when is None:
                     print(f"imaptool: {path}: no usable Date header, INTERNALDATE = now", file=sys.stderr)
+                elif shift:
+                    when = shift_to_month(when, *shift)
+                    raw = replace_date_header(raw, when)
             date_arg = imaplib.Time2Internaldate(when) if when is not None else None
             check(conn.append(mailbox_arg(folder), args.flags, date_arg, raw), f"APPEND {path}")
             count += 1
         print(f"appended {count} message(s) to {args.user} {folder}")
     finally:
         conn.logout()
+
+
+def cmd_sample_month(args):
+    """The current month if every file's Date, moved to it, has passed; else the month before
+    (a sample month ends on its last day, so a month that is not over yet would put mail in
+    the future)."""
+    now = dt.datetime.now(dt.timezone.utc)
+    dates = [d for d in (header_date(to_crlf(Path(p).read_bytes())) for p in args.files) if d]
+    year, month = now.year, now.month
+    if any(shift_to_month(d, year, month) > now for d in dates):
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    print(f"{year:04d}-{month:02d}")
 
 
 def cmd_folders(args):
@@ -323,9 +365,16 @@ def main(argv=None):
     g = p.add_mutually_exclusive_group()
     g.add_argument("--date-from-header", action="store_true", help="INTERNALDATE = the message's Date header")
     g.add_argument("--date", help='INTERNALDATE for all messages, ISO 8601 e.g. "2024-03-05T09:30:00+07:00"')
+    g.add_argument("--shift-to-month", metavar="YYYY-MM",
+                   help="move each Date header to this month (same day, at most its last, and time) "
+                        "and use it as INTERNALDATE")
     p.add_argument("--flags", default=None, help='e.g. "(\\Seen)"')
     p.add_argument("files", nargs="+", metavar="FILE.eml")
     p.set_defaults(func=cmd_append)
+
+    p = sub.add_parser("sample-month", help="the latest month the files' dates can move to, all past")
+    p.add_argument("files", nargs="+", metavar="FILE.eml")
+    p.set_defaults(func=cmd_sample_month)
 
     p = sub.add_parser("folders", parents=[common], help="list folders with message counts")
     p.set_defaults(func=cmd_folders)
@@ -341,7 +390,7 @@ def main(argv=None):
     p.set_defaults(func=cmd_wait)
 
     args = parser.parse_args(argv)
-    if args.port is None:
+    if getattr(args, "tls", None) is not None and args.port is None:
         args.port = int(s["PILAH_IMAPS_PORT"] if args.tls == "implicit" else s["PILAH_IMAP_PORT"])
     args.func(args)
 

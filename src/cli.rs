@@ -161,8 +161,9 @@ enum RulesCommand {
     Test {
         #[arg(long, default_value = DEFAULT_RULES)]
         rules: PathBuf,
-        #[arg(default_value = "tests/fixtures/rules")]
-        fixtures: PathBuf,
+        /// The fixtures directory. Default: `fixtures` in the rules directory if it exists,
+        /// else `tests/fixtures/rules` (in a checkout of pilah's repository).
+        fixtures: Option<PathBuf>,
         #[command(flatten)]
         trust: TrustArgs,
         /// Print every fixture, not only mismatches.
@@ -278,7 +279,17 @@ fn dispatch(cmd: Command) -> Result<()> {
                     trust,
                     verbose,
                 },
-        } => rules_test(&rules, &fixtures, &trust.load()?, verbose),
+        } => {
+            let fixtures = match fixtures {
+                Some(dir) => dir,
+                None => {
+                    let dir = default_fixtures(&rules)?;
+                    eprintln!("fixtures: {}", dir.display());
+                    dir
+                }
+            };
+            rules_test(&rules, &fixtures, &trust.load()?, verbose)
+        }
         Command::Report(args) => crate::report::command(args),
         Command::Doctor { config } => doctor(&config),
         Command::Ticket {
@@ -606,6 +617,29 @@ struct Expected {
     mailbox: String,
     category: Option<String>,
     machine: Option<String>,
+}
+
+/// The repository's fixtures, relative to a checkout of pilah.
+const REPO_FIXTURES: &str = "tests/fixtures/rules";
+
+/// Where `rules test` finds the fixtures when none are given: `fixtures` beside the rules
+/// (an installed package's place), else the repository's when run from a checkout.
+fn default_fixtures(rules: &Path) -> Result<PathBuf> {
+    let beside = rules.join("fixtures");
+    if beside.is_dir() {
+        return Ok(beside);
+    }
+    if Path::new(REPO_FIXTURES).is_dir() {
+        return Ok(PathBuf::from(REPO_FIXTURES));
+    }
+    bail!(
+        "no fixtures: neither {} nor ./{REPO_FIXTURES} is a directory; put them in {} \
+         (<mailbox>/<category>/NNN.eml with NNN.expected.toml beside each), or give their \
+         directory: pilah rules test --rules {} DIR",
+        beside.display(),
+        beside.display(),
+        rules.display()
+    )
 }
 
 /// Every `.eml` under `dir` that has an `.expected.toml` beside it.

@@ -330,19 +330,20 @@ struct RawFolders {
     unverified: Option<String>,
 }
 
-#[derive(Deserialize)]
+/// `[limits]` as written; each key is checked against its range in [`Validator::limits`].
+#[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawLimits {
-    max_message_size_mb: Option<u64>,
-    fetch_batch: Option<usize>,
-    ack_per_sender: Option<u32>,
-    ack_window_minutes: Option<u64>,
-    acks_per_hour: Option<u32>,
-    network_timeout_seconds: Option<u64>,
-    poll_interval_seconds: Option<u64>,
-    retry_initial_seconds: Option<u64>,
-    alert_after_minutes: Option<u64>,
-    alerts_per_hour: Option<u32>,
+    max_message_size_mb: Option<Spanned<u64>>,
+    fetch_batch: Option<Spanned<usize>>,
+    ack_per_sender: Option<Spanned<u32>>,
+    ack_window_minutes: Option<Spanned<u64>>,
+    acks_per_hour: Option<Spanned<u32>>,
+    network_timeout_seconds: Option<Spanned<u64>>,
+    poll_interval_seconds: Option<Spanned<u64>>,
+    retry_initial_seconds: Option<Spanned<u64>>,
+    alert_after_minutes: Option<Spanned<u64>>,
+    alerts_per_hour: Option<Spanned<u32>>,
 }
 
 impl Config {
@@ -540,6 +541,9 @@ impl Validator<'_> {
         let rs = raw.smtp.into_inner();
         self.check_security("smtp", &rs.host, &rs.security, diags);
         self.check_address("smtp.from", &rs.from, diags);
+        let smtp_password_given = rs.password_file.is_some()
+            || rs.password_env.is_some()
+            || rs.password_credential.is_some();
         let smtp_password = self.secret(
             "smtp",
             rs.password_file,
@@ -548,7 +552,8 @@ impl Validator<'_> {
             smtp_loc.clone(),
             diags,
         );
-        if rs.username.is_some() != smtp_password.is_some() {
+        // Two password sources are reported by `secret`; this is about none at all.
+        if rs.username.is_some() != smtp_password_given {
             diags.error(
                 smtp_loc,
                 "smtp: username and a password source (password_file, password_env or \
@@ -598,6 +603,9 @@ impl Validator<'_> {
             }
             self.check_security(&table, &m.host, &m.security, diags);
             self.check_address(&format!("{table}.address"), &m.address, diags);
+            let password_given = m.password_file.is_some()
+                || m.password_env.is_some()
+                || m.password_credential.is_some();
             let password = self.secret(
                 &table,
                 m.password_file,
@@ -606,7 +614,7 @@ impl Validator<'_> {
                 at.clone(),
                 diags,
             );
-            if password.is_none() && !diags.has_errors() {
+            if !password_given {
                 diags.error(
                     at.clone(),
                     format!(
@@ -663,34 +671,7 @@ impl Validator<'_> {
             quarantine: None,
             unverified: None,
         });
-        let l = raw.limits.unwrap_or(RawLimits {
-            max_message_size_mb: None,
-            fetch_batch: None,
-            ack_per_sender: None,
-            ack_window_minutes: None,
-            acks_per_hour: None,
-            network_timeout_seconds: None,
-            poll_interval_seconds: None,
-            retry_initial_seconds: None,
-            alert_after_minutes: None,
-            alerts_per_hour: None,
-        });
-        let limits = Limits {
-            max_message_size: l.max_message_size_mb.unwrap_or(50) * 1024 * 1024,
-            fetch_batch: l.fetch_batch.unwrap_or(50).clamp(1, 1000),
-            ack_per_sender: l.ack_per_sender.unwrap_or(30),
-            ack_window: Duration::from_secs(60 * l.ack_window_minutes.unwrap_or(60)),
-            acks_per_hour: l.acks_per_hour.unwrap_or(300),
-            network_timeout: Duration::from_secs(l.network_timeout_seconds.unwrap_or(60).max(1)),
-            poll_interval: Duration::from_secs(
-                l.poll_interval_seconds.unwrap_or(300).clamp(1, 29 * 60),
-            ),
-            retry_initial: Duration::from_secs(
-                l.retry_initial_seconds.unwrap_or(30).clamp(1, 3600),
-            ),
-            alert_after: Duration::from_secs(60 * l.alert_after_minutes.unwrap_or(30)),
-            alerts_per_hour: l.alerts_per_hour.unwrap_or(10).min(1000),
-        };
+        let limits = self.limits(raw.limits.unwrap_or_default(), diags);
 
         let metrics_listen = raw.metrics.and_then(|m| {
             match m.listen.get_ref().parse::<std::net::SocketAddr>() {
@@ -791,6 +772,94 @@ impl Validator<'_> {
         }
         trust
     }
+
+    /// `[limits]`: each key's default and valid range (inclusive). A value out of its range
+    /// is an error at its place, never clamped.
+    fn limits(&self, l: RawLimits, diags: &mut Diagnostics) -> Limits {
+        const MIB: u64 = 1024 * 1024;
+        let minutes = |m: u64| Duration::from_secs(60 * m);
+        let seconds = Duration::from_secs;
+        Limits {
+            max_message_size: MIB
+                * self.limit(
+                    "max_message_size_mb",
+                    l.max_message_size_mb,
+                    50,
+                    1..=4096,
+                    diags,
+                ),
+            fetch_batch: self.limit("fetch_batch", l.fetch_batch, 50, 1..=1000, diags),
+            ack_per_sender: self.limit("ack_per_sender", l.ack_per_sender, 30, 0..=100_000, diags),
+            ack_window: minutes(self.limit(
+                "ack_window_minutes",
+                l.ack_window_minutes,
+                60,
+                1..=7 * 24 * 60,
+                diags,
+            )),
+            acks_per_hour: self.limit("acks_per_hour", l.acks_per_hour, 300, 0..=1_000_000, diags),
+            network_timeout: seconds(self.limit(
+                "network_timeout_seconds",
+                l.network_timeout_seconds,
+                60,
+                1..=3600,
+                diags,
+            )),
+            poll_interval: seconds(self.limit(
+                "poll_interval_seconds",
+                l.poll_interval_seconds,
+                300,
+                1..=29 * 60,
+                diags,
+            )),
+            retry_initial: seconds(self.limit(
+                "retry_initial_seconds",
+                l.retry_initial_seconds,
+                30,
+                1..=3600,
+                diags,
+            )),
+            alert_after: minutes(self.limit(
+                "alert_after_minutes",
+                l.alert_after_minutes,
+                30,
+                0..=7 * 24 * 60,
+                diags,
+            )),
+            alerts_per_hour: self.limit("alerts_per_hour", l.alerts_per_hour, 10, 0..=1000, diags),
+        }
+    }
+
+    /// One `[limits]` key: its value if given and within `range`, else its default (a value
+    /// out of range is reported with the range, and the config is refused).
+    fn limit<T>(
+        &self,
+        key: &str,
+        value: Option<Spanned<T>>,
+        default: T,
+        range: std::ops::RangeInclusive<T>,
+        diags: &mut Diagnostics,
+    ) -> T
+    where
+        T: Copy + PartialOrd + std::fmt::Display,
+    {
+        let Some(v) = value else {
+            return default;
+        };
+        if range.contains(v.get_ref()) {
+            return v.into_inner();
+        }
+        diags.error(
+            self.loc(&v),
+            format!(
+                "limits.{key}: {} is out of range: give a value from {} to {} (default {default})",
+                v.get_ref(),
+                range.start(),
+                range.end()
+            ),
+        );
+        default
+    }
 }
 
 fn default_prefix(name: &str) -> String {
@@ -870,7 +939,7 @@ password_env = "LAPOR_PASSWORD"
     }
 
     #[test]
-    fn the_alert_cap_is_read_and_bounded() {
+    fn the_alert_cap_is_read_and_out_of_range_is_an_error() {
         let with = |n: &str| {
             let text = GOOD.replace(
                 "[smtp]",
@@ -880,7 +949,11 @@ password_env = "LAPOR_PASSWORD"
         };
         assert_eq!(with("3").unwrap(), 3);
         assert_eq!(with("0").unwrap(), 0);
-        assert_eq!(with("100000").unwrap(), 1000);
+        let err = with("100000").unwrap_err().to_string();
+        assert!(
+            err.contains("limits.alerts_per_hour: 100000 is out of range"),
+            "{err}"
+        );
         let err = with("-1").unwrap_err().to_string();
         assert!(err.contains("p.toml:6:19") && err.contains("u32"), "{err}");
     }
@@ -913,6 +986,93 @@ password_env = "LAPOR_PASSWORD"
         assert!(all.contains("only allowed for a loopback server"), "{all}");
         assert!(all.contains("is not an e-mail address"), "{all}");
         assert!(all.contains("p.toml:8:12"), "{all}");
+    }
+
+    #[test]
+    fn a_missing_password_source_comes_with_the_other_errors() {
+        let text = GOOD
+            .replace("password_env = \"LAPOR_PASSWORD\"\n", "")
+            .replace(
+                "address = \"lapor@djpk.test\"",
+                "address = \"not an address\"",
+            );
+        let err = Config::parse(Path::new("p.toml"), &text).unwrap_err();
+        let ConfigError::Invalid(d) = err else {
+            panic!("{err}")
+        };
+        let all = d.to_string();
+        assert!(all.contains("is not an e-mail address"), "{all}");
+        assert!(
+            all.contains("p.toml:11:1: error: mailbox \"lapor\": no password source"),
+            "{all}"
+        );
+        assert_eq!(d.errors().count(), 2, "{all}");
+    }
+
+    #[test]
+    fn two_password_sources_are_one_error_not_also_a_missing_one() {
+        let text = GOOD.replace(
+            "password_env = \"LAPOR_PASSWORD\"",
+            "password_env = \"LAPOR_PASSWORD\"\npassword_file = \"lapor.pw\"",
+        );
+        let err = Config::parse(Path::new("p.toml"), &text).unwrap_err();
+        let ConfigError::Invalid(d) = err else {
+            panic!("{err}")
+        };
+        let all = d.to_string();
+        assert!(all.contains("give only one of password_file"), "{all}");
+        assert_eq!(d.errors().count(), 1, "{all}");
+    }
+
+    #[test]
+    fn limits_out_of_range_are_errors_at_their_place_with_the_range() {
+        let text = format!(
+            "{GOOD}\n[limits]\nfetch_batch = 0\npoll_interval_seconds = 3600\n\
+             retry_initial_seconds = 7200\nnetwork_timeout_seconds = 0\n"
+        );
+        let err = Config::parse(Path::new("p.toml"), &text).unwrap_err();
+        let ConfigError::Invalid(d) = err else {
+            panic!("{err}")
+        };
+        let all = d.to_string();
+        assert!(
+            all.contains(
+                "p.toml:21:15: error: limits.fetch_batch: 0 is out of range: give a value \
+                 from 1 to 1000 (default 50)"
+            ),
+            "{all}"
+        );
+        assert!(
+            all.contains("p.toml:22:25: error: limits.poll_interval_seconds: 3600 is out of range: give a value from 1 to 1740"),
+            "{all}"
+        );
+        assert!(
+            all.contains("p.toml:23:25: error: limits.retry_initial_seconds: 7200"),
+            "{all}"
+        );
+        assert!(
+            all.contains("p.toml:24:27: error: limits.network_timeout_seconds: 0"),
+            "{all}"
+        );
+        assert_eq!(d.errors().count(), 4, "{all}");
+    }
+
+    #[test]
+    fn limits_at_the_ends_of_their_range_are_taken_as_written() {
+        let text = format!(
+            "{GOOD}\n[limits]\nfetch_batch = 1000\npoll_interval_seconds = 1740\n\
+             retry_initial_seconds = 1\nack_per_sender = 0\nmax_message_size_mb = 1\n"
+        );
+        let c = Config::parse(Path::new("p.toml"), &text).unwrap();
+        assert_eq!(c.limits.fetch_batch, 1000);
+        assert_eq!(c.limits.poll_interval, Duration::from_secs(1740));
+        assert_eq!(c.limits.retry_initial, Duration::from_secs(1));
+        assert_eq!(c.limits.ack_per_sender, 0);
+        assert_eq!(c.limits.max_message_size, 1024 * 1024);
+        let d = Config::parse(Path::new("p.toml"), GOOD).unwrap().limits;
+        assert_eq!(d.fetch_batch, 50);
+        assert_eq!(d.network_timeout, Duration::from_secs(60));
+        assert_eq!(d.alert_after, Duration::from_secs(30 * 60));
     }
 
     #[test]

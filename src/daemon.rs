@@ -313,14 +313,11 @@ async fn stopped(mut rx: watch::Receiver<bool>) {
 
 /// Exponential backoff with jitter: 1 s, 2 s, 4 s, … up to 5 minutes.
 pub fn reconnect_delay(failures: u32) -> Duration {
-    let base = 1u64 << failures.min(8);
-    let base = base.min(300);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let jitter_ms = (nanos as u64 % 1000) * base / 2; // up to +50%
-    Duration::from_millis(base * 1000 + jitter_ms)
+    crate::backoff::with_jitter(crate::backoff::doubling(
+        Duration::from_secs(1),
+        failures,
+        Duration::from_secs(300),
+    ))
 }
 
 /// Tells the admin, once per outage, that a mailbox has not been fetched for a while.

@@ -7,12 +7,14 @@
 
 pub mod act;
 pub mod alerts;
+pub mod backoff;
 pub mod classify;
 pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod guard;
 pub mod health;
+pub mod hex;
 pub mod hours;
 pub mod location;
 pub mod metrics;
@@ -24,5 +26,6 @@ pub mod report;
 pub mod source;
 pub mod store;
 pub mod ticket;
+pub mod tls;
 pub mod trust;
 pub mod types;

@@ -33,6 +33,23 @@ impl Location {
     }
 }
 
+/// Where a CSV record really starts. The csv crate's position of a record is where the
+/// previous one ended, before the blank lines and `#` comment lines it skipped; this skips
+/// them too, from `offset` in `text`.
+pub fn csv_record_start(text: &str, mut offset: usize) -> usize {
+    let bytes = text.as_bytes();
+    loop {
+        match bytes.get(offset) {
+            Some(b'\r' | b'\n') => offset += 1,
+            Some(b'#') => match text[offset..].find('\n') {
+                Some(nl) => offset += nl + 1,
+                None => return text.len(),
+            },
+            _ => return offset.min(text.len()),
+        }
+    }
+}
+
 fn floor_char_boundary(text: &str, mut i: usize) -> usize {
     while i > 0 && !text.is_char_boundary(i) {
         i -= 1;

@@ -7,7 +7,7 @@
 //! Dumai", "Prov. Jatim").
 
 use crate::classify::keywords::Squeezed;
-use crate::location::{Diagnostics, Location};
+use crate::location::{csv_record_start, Diagnostics, Location};
 use crate::parse::Mail;
 use aho_corasick::{AhoCorasick, MatchKind};
 use std::collections::HashMap;
@@ -110,15 +110,26 @@ impl Regions {
 
     pub fn parse(path: &Path, text: &str, diags: &mut Diagnostics) -> Regions {
         let mut rows = Vec::new();
-        let mut offset = 0;
-        for (i, line) in text.split('\n').enumerate() {
-            let here = offset;
-            offset += line.len() + 1;
-            let line = line.trim_end_matches('\r');
-            if i == 0 || line.trim().is_empty() || line.starts_with('#') {
+        // The first line is the header; `#` starts a comment line; fields are trimmed.
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(true)
+            .comment(Some(b'#'))
+            .trim(csv::Trim::All)
+            .from_reader(text.as_bytes());
+        for record in reader.records() {
+            let f = match record {
+                Ok(f) => f,
+                Err(e) => {
+                    let offset = e.position().map(|p| p.byte() as usize).unwrap_or(0);
+                    diags.error(Location::at(path, text, offset), format!("{e}"));
+                    continue;
+                }
+            };
+            let here = csv_record_start(text, f.position().map(|p| p.byte() as usize).unwrap_or(0));
+            if f.iter().all(str::is_empty) {
                 continue;
             }
-            let f = split_csv(line);
             if f.len() != 7 {
                 diags.error(
                     Location::at(path, text, here),
@@ -126,7 +137,7 @@ impl Regions {
                 );
                 continue;
             }
-            let kind = match f[1].as_str() {
+            let kind = match &f[1] {
                 "prov" => RegionKind::Province,
                 "kab" => RegionKind::Regency,
                 "kota" => RegionKind::City,
@@ -145,12 +156,12 @@ impl Regions {
                     .collect()
             };
             rows.push(Region {
-                code: f[0].clone(),
+                code: f[0].to_string(),
                 kind,
-                name: f[2].clone(),
-                province_code: f[3].clone(),
+                name: f[2].to_string(),
+                province_code: f[3].to_string(),
                 province_name: String::new(),
-                timezone: f[4].clone(),
+                timezone: f[4].to_string(),
                 domains: list(&f[5])
                     .into_iter()
                     .map(|d| d.to_ascii_lowercase())
@@ -312,27 +323,6 @@ fn floor(s: &str, mut i: usize) -> usize {
     i
 }
 
-/// Splits one CSV line; double quotes may enclose a field, `""` is a quote.
-fn split_csv(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                chars.next();
-                cur.push('"');
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => out.push(std::mem::take(&mut cur).trim().to_string()),
-            (c, _) => cur.push(c),
-        }
-    }
-    out.push(cur.trim().to_string());
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -349,6 +339,32 @@ mod tests {
         let r = Regions::parse(Path::new("regions.csv"), CSV, &mut d);
         assert!(!d.has_errors(), "{d}");
         r
+    }
+
+    #[test]
+    fn quotes_comments_blank_lines_and_errors_with_their_line() {
+        let text = "code,kind,name,province_code,timezone,domains,aliases\n\
+# a comment, with commas\n\
+\n\
+33,prov,Jawa Tengah,33,WIB,jatengprov.go.id,\"Jateng; \"\"Jawa Tengah\"\"\"\n\
+33.02,kabupaten,Banyumas,33,WIB,,\n\
+# another comment\n\
+\n\
+33.03,kab,Purbalingga\n";
+        let mut d = Diagnostics::default();
+        let r = Regions::parse(Path::new("regions.csv"), text, &mut d);
+        assert_eq!(r.regions.len(), 1);
+        assert_eq!(r.regions[0].aliases, ["Jateng", "\"Jawa Tengah\""]);
+        let all = d.to_string();
+        assert!(
+            all.contains("regions.csv:5:1: error: unknown kind \"kabupaten\""),
+            "{all}"
+        );
+        assert!(
+            all.contains("regions.csv:8:1: error: expected 7 columns"),
+            "{all}"
+        );
+        assert_eq!(d.errors().count(), 2, "{all}");
     }
 
     #[test]

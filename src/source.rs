@@ -120,38 +120,14 @@ pub struct Connection {
     has_uidplus: bool,
 }
 
-/// The TLS setup shared by IMAP and SMTP: the system's CAs, plus `ca_file` if given.
-pub fn tls_config(ca_file: Option<&std::path::Path>) -> Result<Arc<rustls::ClientConfig>, String> {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_native_certs::load_native_certs().certs {
-        let _ = roots.add(cert);
-    }
-    if let Some(path) = ca_file {
-        use rustls::pki_types::pem::PemObject;
-        let certs = rustls::pki_types::CertificateDer::pem_file_iter(path)
-            .map_err(|e| format!("ca_file {}: {e}", path.display()))?;
-        for c in certs {
-            let c = c.map_err(|e| format!("ca_file {}: {e}", path.display()))?;
-            roots
-                .add(c)
-                .map_err(|e| format!("ca_file {}: {e}", path.display()))?;
-        }
-    }
-    Ok(Arc::new(
-        rustls::ClientConfig::builder()
-            .with_root_certificates(roots)
-            .with_no_client_auth(),
-    ))
-}
-
 fn imap_tls_config(
     cfg: &ImapConfig,
     mailbox: &MailboxName,
 ) -> Result<Arc<rustls::ClientConfig>, SourceError> {
-    tls_config(cfg.ca_file.as_deref()).map_err(|detail| SourceError::Tls {
+    crate::tls::client_config(cfg.ca_file.as_deref()).map_err(|e| SourceError::Tls {
         mailbox: mailbox.clone(),
         host: cfg.host.clone(),
-        detail,
+        detail: e.to_string(),
     })
 }
 
@@ -194,10 +170,6 @@ impl Connection {
             host: cfg.host.clone(),
             detail,
         };
-        let server_name = || {
-            rustls::pki_types::ServerName::try_from(cfg.host.clone())
-                .map_err(|e| tls_err(format!("bad host name: {e}")))
-        };
         let proto = |detail: &str| SourceError::Protocol {
             mailbox: mailbox.clone(),
             detail: detail.to_string(),
@@ -205,12 +177,11 @@ impl Connection {
         let stream: Box<dyn Stream> = match cfg.security {
             Security::Plain => Box::new(tcp),
             Security::Tls => {
-                let connector = tokio_rustls::TlsConnector::from(imap_tls_config(cfg, mailbox)?);
                 let tls = timed(
                     mailbox,
                     timeout,
                     "TLS handshake",
-                    connector.connect(server_name()?, tcp),
+                    crate::tls::handshake(imap_tls_config(cfg, mailbox)?, &cfg.host, tcp),
                     |e| tls_err(e.to_string()),
                 )
                 .await?;
@@ -236,12 +207,11 @@ impl Connection {
                 )
                 .await?;
                 let tcp = client.into_inner();
-                let connector = tokio_rustls::TlsConnector::from(imap_tls_config(cfg, mailbox)?);
                 let tls = timed(
                     mailbox,
                     timeout,
                     "TLS handshake",
-                    connector.connect(server_name()?, tcp),
+                    crate::tls::handshake(imap_tls_config(cfg, mailbox)?, &cfg.host, tcp),
                     |e| tls_err(e.to_string()),
                 )
                 .await?;

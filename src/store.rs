@@ -313,9 +313,7 @@ fn subdirs(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub(crate) use crate::hex::hex;
 
 impl Store {
     /// Opens (creating if needed) the database in `state_dir`.

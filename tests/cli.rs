@@ -55,9 +55,14 @@ fn the_default_rules_get_every_fixture_right() {
         "rules",
         "--authserv-id",
         "mx.djpk.test",
-        "tests/fixtures/rules",
     ]);
+    // Without a directory, from a checkout: the repository's fixtures.
     assert!(o.status.success(), "{}", out(&o));
+    assert!(
+        out(&o).contains("fixtures: tests/fixtures/rules"),
+        "{}",
+        out(&o)
+    );
     let o = pilah(&[
         "rules",
         "test",
@@ -66,6 +71,65 @@ fn the_default_rules_get_every_fixture_right() {
         "tests/fixtures/machine",
     ]);
     assert!(o.status.success(), "{}", out(&o));
+}
+
+fn pilah_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pilah"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run pilah")
+}
+
+#[test]
+fn rules_test_without_a_directory_uses_the_fixtures_beside_the_rules() {
+    // As installed: rules in /etc/pilah/rules, fixtures in its `fixtures` directory, run
+    // from a directory that has no tests/fixtures/rules.
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    copy_rules(&rules);
+    let from = repo().join("tests/fixtures/rules/lapor/syarat-salur-dbh");
+    let to = rules.join("fixtures/lapor/syarat-salur-dbh");
+    std::fs::create_dir_all(&to).unwrap();
+    for name in ["001.eml", "001.expected.toml"] {
+        std::fs::copy(from.join(name), to.join(name)).unwrap();
+    }
+    let elsewhere = tempfile::tempdir().unwrap();
+    let o = pilah_in(
+        elsewhere.path(),
+        &["rules", "test", "--rules", rules.to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}", out(&o));
+    let text = out(&o);
+    assert!(
+        text.contains(&format!("fixtures: {}", rules.join("fixtures").display())),
+        "{text}"
+    );
+    assert!(text.contains("accuracy: 1/1 fixtures"), "{text}");
+}
+
+#[test]
+fn rules_test_without_fixtures_anywhere_says_where_to_put_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    copy_rules(&rules);
+    let o = pilah_in(
+        dir.path(),
+        &["rules", "test", "--rules", rules.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", out(&o));
+    let text = out(&o);
+    let beside = rules.join("fixtures").display().to_string();
+    assert!(
+        text.contains(&format!("no fixtures: neither {beside}")),
+        "{text}"
+    );
+    assert!(text.contains("tests/fixtures/rules"), "{text}");
+    assert!(
+        text.contains(&format!("pilah rules test --rules {} DIR", rules.display())),
+        "{text}"
+    );
 }
 
 #[test]

@@ -1,19 +1,18 @@
 //! pilah under faults, injected for real: SIGKILL at random moments, Postfix stopped in the
 //! middle of a run, Dovecot restarted during IDLE, machine mail and an auto-responder that
-//! ignores RFC 3834. The tests here stop parts of the shared mail stack, so they run one at
-//! a time (a lock), and cargo runs this binary apart from the others.
+//! ignores RFC 3834. The tests here stop parts of the shared mail stack, so each holds the
+//! stack to itself while it runs (`stack_exclusive`, a lock file shared with every other
+//! test process), under `cargo test` and `cargo nextest run` alike.
 
 mod common;
 
 use common::*;
 use std::collections::BTreeMap;
-use std::sync::Mutex;
 use std::time::Duration;
 
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
+/// Every test here starts with this, before it touches the stack.
+fn serial() -> Exclusive {
+    stack_exclusive()
 }
 
 /// A small deterministic generator (no dependency, same sequence every run).

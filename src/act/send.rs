@@ -233,11 +233,11 @@ impl Smtp {
             _ => None,
         };
         let tls = match cfg.security {
-            Security::Tls => Some(crate::source::tls_config(cfg.ca_file.as_deref()).map_err(
-                |detail| {
+            Security::Tls => Some(crate::tls::client_config(cfg.ca_file.as_deref()).map_err(
+                |e| {
                     ca_err(
                         cfg.ca_file.as_deref().unwrap_or(std::path::Path::new("-")),
-                        detail,
+                        e.to_string(),
                     )
                 },
             )?),
@@ -299,10 +299,7 @@ impl Smtp {
             let _ = tcp.set_nodelay(true);
             let stream: Box<dyn AsyncTokioStream> = match (&self.security, &self.tls) {
                 (Security::Tls, Some(cfg)) => {
-                    let name = rustls::pki_types::ServerName::try_from(self.host.clone())
-                        .map_err(|e| self.connect_err(format!("bad host name: {e}")))?;
-                    let tls = tokio_rustls::TlsConnector::from(cfg.clone())
-                        .connect(name, tcp)
+                    let tls = crate::tls::handshake(cfg.clone(), &self.host, tcp)
                         .await
                         .map_err(|e| self.connect_err(format!("TLS: {e}")))?;
                     Box::new(TlsTcp(tls))
@@ -441,15 +438,6 @@ impl std::ops::AddAssign for DrainStats {
     }
 }
 
-/// Delay before attempt `n + 1`: `initial`, twice that, four times, … up to an hour.
-pub fn backoff(initial: Duration, attempts: i64) -> Duration {
-    let secs = initial
-        .as_secs()
-        .max(1)
-        .saturating_mul(1u64 << attempts.clamp(0, 12));
-    Duration::from_secs(secs.min(3600))
-}
-
 /// Records that the server accepted `item`.
 fn mark_sent(store: &Store, item: &OutboxItem, stats: &mut DrainStats) -> Result<(), StoreError> {
     store.sent(item.id)?;
@@ -518,7 +506,11 @@ pub async fn drain(
                     Err(e) => {
                         let permanent = e.permanent();
                         let next = Utc::now()
-                            + chrono::Duration::from_std(backoff(retry_initial, item.attempts))
+                            + chrono::Duration::from_std(crate::backoff::doubling(
+                                retry_initial,
+                                item.attempts.clamp(0, 31) as u32,
+                                Duration::from_secs(3600),
+                            ))
                                 .unwrap_or(chrono::Duration::seconds(30));
                         store.send_failed(item.id, &e.to_string(), next, permanent)?;
                         if permanent {
@@ -545,17 +537,4 @@ pub async fn drain(
         let _ = tokio::time::timeout(Duration::from_secs(5), c.smtp.quit()).await;
     }
     result.map(|()| stats)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        let b = |n| backoff(Duration::from_secs(30), n);
-        assert_eq!(b(0), Duration::from_secs(30));
-        assert_eq!(b(1), Duration::from_secs(60));
-        assert_eq!(b(20), Duration::from_secs(3600));
-    }
 }

@@ -219,7 +219,7 @@ impl RuleSet {
             hasher.update(&text);
         }
         let regions = crate::region::Regions::load(&regions_path, &mut diags);
-        let version = hex(&hasher.finalize()[..6]);
+        let version = crate::hex::hex(&hasher.finalize()[..6]);
         let broken_templates: BTreeSet<String> = template_files
             .iter()
             .filter_map(|f| f.file_stem().map(|s| s.to_string_lossy().to_string()))
@@ -241,10 +241,6 @@ impl RuleSet {
         set.warnings = diags;
         Ok(set)
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 // ---- raw, as written ----

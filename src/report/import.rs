@@ -21,7 +21,7 @@
 use super::{Month, ReportError};
 use crate::classify::rules::RuleSet;
 use crate::config::{is_id, Config};
-use crate::location::{Diagnostics, Location};
+use crate::location::{csv_record_start, Diagnostics, Location};
 use crate::store::Store;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -102,29 +102,22 @@ pub struct ImportRow {
     pub line: usize,
 }
 
-/// Splits one line on `sep`; double quotes may enclose a field, `""` is a quote. Returns each
-/// field with the byte offset in the line where it starts.
-fn split(line: &str, sep: char) -> Vec<(String, usize)> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut start = 0;
-    let mut quoted = false;
-    let mut chars = line.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek().map(|p| p.1) == Some('"') => {
-                chars.next();
-                cur.push('"');
-            }
-            ('"', _) => quoted = !quoted,
-            (c, false) if c == sep => {
-                out.push((std::mem::take(&mut cur).trim().to_string(), start));
-                start = i + c.len_utf8();
-            }
-            (c, _) => cur.push(c),
-        }
+/// The fields of one record, trimmed, each with the byte offset in `text` where it starts.
+/// The csv crate gives where the record starts; a field starts after the raw text of the
+/// ones before it and their separators (a quoted field's raw text holds its two quotes and
+/// the doubled quotes inside besides its value).
+fn fields_at(text: &str, record: &csv::StringRecord, start: usize) -> Vec<(String, usize)> {
+    let mut pos = start;
+    let mut out = Vec::with_capacity(record.len());
+    for field in record.iter() {
+        out.push((field.trim().to_string(), pos));
+        let raw = if text.as_bytes().get(pos) == Some(&b'"') {
+            field.len() + 2 + field.matches('"').count()
+        } else {
+            field.len()
+        };
+        pos += raw + 1;
     }
-    out.push((cur.trim().to_string(), start));
     out
 }
 
@@ -151,25 +144,56 @@ pub fn parse(
 ) -> Vec<ImportRow> {
     let mut out: Vec<ImportRow> = Vec::new();
     let text_start = if text.starts_with('\u{feff}') { 3 } else { 0 };
-    let mut header: Option<(char, BTreeMap<&'static str, usize>)> = None;
+    let body = &text[text_start..];
+    // `;` separates the fields when the header uses it and no `,` (a spreadsheet's export
+    // in an Indonesian locale).
+    let first = body
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .unwrap_or("");
+    let sep = if first.contains(';') && !first.contains(',') {
+        ';'
+    } else {
+        ','
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(sep as u8)
+        .comment(Some(b'#'))
+        .from_reader(body.as_bytes());
+    let mut header: Option<BTreeMap<&'static str, usize>> = None;
     let mut seen: BTreeMap<(String, Month, String), usize> = BTreeMap::new();
-    let mut offset = text_start;
-    for (i, raw_line) in text[text_start..].split('\n').enumerate() {
-        let here = offset;
-        offset += raw_line.len() + 1;
-        let line = raw_line.trim_end_matches('\r');
-        if line.trim().is_empty() || line.trim_start().starts_with('#') {
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let offset = e.position().map(|p| p.byte() as usize).unwrap_or(0);
+                diags.error(Location::at(path, text, text_start + offset), e.to_string());
+                continue;
+            }
+        };
+        // The line is counted from the offset: csv's own line is where the previous record
+        // ended, before the blank and comment lines.
+        let here = csv_record_start(
+            text,
+            text_start + record.position().map(|p| p.byte() as usize).unwrap_or(0),
+        );
+        let line = Location::at(path, text, here).line;
+        let blank = record.len() == 1 && record[0].trim().is_empty();
+        if blank
+            || record
+                .get(0)
+                .is_some_and(|f| f.trim_start().starts_with('#'))
+        {
             continue;
         }
-        let at = |col: usize| Location::at(path, text, here + col);
-        let Some((sep, cols)) = &header else {
-            let sep = if line.contains(';') && !line.contains(',') {
-                ';'
-            } else {
-                ','
-            };
+        let at = |offset: usize| Location::at(path, text, offset);
+        let fields = fields_at(text, &record, here);
+        let Some(cols) = &header else {
             let mut positions: BTreeMap<&'static str, usize> = BTreeMap::new();
-            for (idx, (name, col)) in split(line, sep).into_iter().enumerate() {
+            for (idx, (name, col)) in fields.into_iter().enumerate() {
                 let Some(key) = column_key(&name) else {
                     diags.error(
                         at(col),
@@ -187,7 +211,7 @@ pub fn parse(
             for need in ["mailbox", "month", "count"] {
                 if !positions.contains_key(need) {
                     diags.error(
-                        at(0),
+                        at(here),
                         format!(
                             "the header has no {need} column (expected e.g. \
                              mailbox,month,category,count)"
@@ -195,19 +219,17 @@ pub fn parse(
                     );
                 }
             }
-            header = Some((sep, positions));
+            header = Some(positions);
             continue;
         };
-        let fields = split(line, *sep);
         let get =
             |key: &str| -> Option<&(String, usize)> { cols.get(key).and_then(|i| fields.get(*i)) };
         let n_cols = cols.values().max().map(|m| m + 1).unwrap_or(0);
         if fields.len() < n_cols {
             diags.error(
-                at(0),
+                at(here),
                 format!(
-                    "line {}: {} fields, the header has {n_cols}",
-                    i + 1,
+                    "line {line}: {} fields, the header has {n_cols}",
                     fields.len()
                 ),
             );
@@ -284,9 +306,9 @@ pub fn parse(
             continue;
         }
         let key = (mb.0.clone(), month, category.clone());
-        if let Some(first) = seen.insert(key, i + 1) {
+        if let Some(first) = seen.insert(key, line) {
             diags.error(
-                at(0),
+                at(here),
                 format!(
                     "{} {} {}: already given on line {first}",
                     mb.0,
@@ -306,7 +328,7 @@ pub fn parse(
             category,
             label,
             count,
-            line: i + 1,
+            line,
         });
     }
     if header.is_none() {
@@ -536,6 +558,20 @@ mod tests {
             "{all}"
         );
         assert_eq!(d.errors().count(), 6, "{all}");
+    }
+
+    #[test]
+    fn places_after_quoted_fields_comments_and_blank_lines() {
+        let (_, d) = run(
+            "mailbox,label,month,count\nlapor,\"a \"\"b\"\", c\",2024-1x,5\n\n# x, y\n\n  # z\r\nlapor,,2024-01,-3\n",
+        );
+        let all = d.to_string();
+        assert!(
+            all.contains("past.csv:2:20: error: month \"2024-1x\""),
+            "{all}"
+        );
+        assert!(all.contains("past.csv:7:16: error: count \"-3\""), "{all}");
+        assert_eq!(d.errors().count(), 2, "{all}");
     }
 
     #[test]

@@ -4,16 +4,26 @@
 //!
 //! Every test works in its own domain (`t<random>.test`), so tests run in parallel and
 //! never see each other's mail: the stack accepts every address as a mailbox.
+//!
+//! The tests that stop parts of the stack (tests/faults.rs) must not run beside any other
+//! test that uses it, whatever runs them (`cargo test`: one process per binary, a thread per
+//! test; `cargo nextest run`: a process per test, binaries side by side). A lock file in the
+//! stack's directory decides, across processes: every process that uses the stack holds it
+//! shared, for as long as it lives; a test that stops servers holds it exclusively while it
+//! runs ([`stack_exclusive`]), and its process takes no shared hold of its own.
 
 #![allow(dead_code)]
 
 use futures::TryStreamExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use tokio::net::TcpStream;
 
 pub struct Stack {
+    /// This process's shared hold on the stack (none in a process that stops servers).
+    _shared: Option<std::fs::File>,
     pub host: String,
     pub imap_port: u16,
     pub imaps_port: u16,
@@ -27,11 +37,62 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Set by [`stack_exclusive`]: this process stops servers, so it holds the stack
+/// exclusively test by test and never shared.
+static STOPS_SERVERS: AtomicBool = AtomicBool::new(false);
+
+/// The stack's directory, as scripts/mailstack.sh finds it.
+fn stack_dir() -> PathBuf {
+    match std::env::var_os("PILAH_MAILSTACK_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => repo().join(".mailstack"),
+    }
+}
+
+/// The tests' lock file in the stack's directory (not the script's own `.lock`, which
+/// `mailstack.sh start` takes).
+fn lock_file() -> std::fs::File {
+    let dir = stack_dir();
+    std::fs::create_dir_all(&dir).expect("stack directory");
+    let path = dir.join("tests.lock");
+    std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The whole stack for one test that stops parts of it: waits until no other test, in this
+/// process or any other, uses the stack, and keeps it until the guard is dropped (also when
+/// the test panics; the lock goes with the process at the latest).
+pub struct Exclusive(std::fs::File);
+
+pub fn stack_exclusive() -> Exclusive {
+    STOPS_SERVERS.store(true, Ordering::SeqCst);
+    let f = lock_file();
+    f.lock().expect("exclusive lock on the stack");
+    Exclusive(f)
+}
+
+/// A log file name no other test process uses.
+fn log_path(what: &str) -> PathBuf {
+    std::env::temp_dir().join(format!("pilah-mailstack-{what}-{}.log", unique()))
+}
+
 /// Starts the mail stack once per test binary (idempotent and fast when it runs already).
 pub fn stack() -> &'static Stack {
     static STACK: OnceLock<Stack> = OnceLock::new();
     STACK.get_or_init(|| {
-        let log = std::env::temp_dir().join("pilah-mailstack-start.log");
+        // Before starting it: a test that stops servers may be running elsewhere.
+        let shared = if STOPS_SERVERS.load(Ordering::SeqCst) {
+            None
+        } else {
+            let f = lock_file();
+            f.lock_shared().expect("shared lock on the stack");
+            Some(f)
+        };
+        let log = log_path("start");
         let out = std::fs::File::create(&log).expect("log file");
         let status = Command::new("bash")
             .arg(repo().join("scripts/mailstack.sh"))
@@ -41,10 +102,11 @@ pub fn stack() -> &'static Stack {
             .stderr(out)
             .status()
             .expect("run scripts/mailstack.sh");
+        let output = std::fs::read_to_string(&log).unwrap_or_default();
+        let _ = std::fs::remove_file(&log);
         assert!(
             status.success(),
-            "scripts/mailstack.sh start failed: {}",
-            std::fs::read_to_string(&log).unwrap_or_default()
+            "scripts/mailstack.sh start failed: {output}"
         );
         let env = Command::new("bash")
             .arg(repo().join("scripts/mailstack.sh"))
@@ -61,6 +123,7 @@ pub fn stack() -> &'static Stack {
                 .to_string()
         };
         Stack {
+            _shared: shared,
             host: get("PILAH_MAIL_HOST"),
             imap_port: get("PILAH_IMAP_PORT").parse().expect("port"),
             imaps_port: get("PILAH_IMAPS_PORT").parse().expect("port"),
@@ -98,7 +161,7 @@ pub struct Scratch {
 }
 
 fn unique() -> String {
-    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::atomic::AtomicU32;
     static N: AtomicU32 = AtomicU32::new(0);
     let t = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -560,7 +623,7 @@ pub fn stop_daemon(which: &str) {
 
 /// Starts whatever of the stack is not running.
 pub fn restart_stack() {
-    let log = std::env::temp_dir().join("pilah-mailstack-restart.log");
+    let log = log_path("restart");
     let out = std::fs::File::create(&log).expect("log file");
     let status = Command::new("bash")
         .arg(repo().join("scripts/mailstack.sh"))
@@ -570,11 +633,9 @@ pub fn restart_stack() {
         .stderr(out)
         .status()
         .expect("mailstack start");
-    assert!(
-        status.success(),
-        "{}",
-        std::fs::read_to_string(&log).unwrap_or_default()
-    );
+    let output = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = std::fs::remove_file(&log);
+    assert!(status.success(), "{output}");
 }
 
 /// A running `pilah run` daemon, killed when dropped.

@@ -62,7 +62,7 @@ fn label(v: &str) -> String {
 pub fn render(shared: &Shared) -> String {
     let mut o = String::new();
     let rows = shared.store.read(|tx| {
-        let mut st = tx.prepare(
+        let mut st = tx.raw().prepare(
             "SELECT mailbox, coalesce(category, ''),
                     CASE WHEN quarantine IS NOT NULL THEN 'quarantined'
                          WHEN machine IS NOT NULL THEN 'machine'
@@ -74,13 +74,13 @@ pub fn render(shared: &Shared) -> String {
         let r = st
             .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?)))?
             .collect::<Result<Vec<_>, _>>()?;
-        let pending: (i64, Option<String>) = tx.query_row(
+        let pending: (i64, Option<String>) = tx.raw().query_row(
             "SELECT count(*), min(created_at) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL",
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
-        let failed: i64 = tx.query_row("SELECT count(*) FROM outbox WHERE failed_at IS NOT NULL", [], |r| r.get(0))?;
-        let mut st = tx.prepare("SELECT kind, count(*) FROM outbox WHERE sent_at IS NOT NULL GROUP BY kind ORDER BY kind")?;
+        let failed: i64 = tx.raw().query_row("SELECT count(*) FROM outbox WHERE failed_at IS NOT NULL", [], |r| r.get(0))?;
+        let mut st = tx.raw().prepare("SELECT kind, count(*) FROM outbox WHERE sent_at IS NOT NULL GROUP BY kind ORDER BY kind")?;
         let sent = st
             .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
             .collect::<Result<Vec<_>, _>>()?;

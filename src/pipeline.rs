@@ -20,12 +20,11 @@ use crate::parse::{self, Mail};
 use crate::region::{Region, RegionSource};
 use crate::source::{Connection, Fetched, SourceError};
 use crate::store::{
-    self, MessageState, NewMessage, Outgoing, Store, StoreError, StoredMessage, VerdictRecord,
+    MessageState, NewMessage, Outgoing, Store, StoreError, StoredMessage, Tx, VerdictRecord,
 };
 use crate::ticket::{self, Relation};
 use crate::types::{ImapUid, Ticket};
 use chrono::{DateTime, Datelike, Utc};
-use rusqlite::Transaction;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -428,36 +427,36 @@ impl Pipeline<'_> {
     /// goes on. Only a store error fails the batch.
     fn judge_guarded(
         &self,
-        tx: &Transaction,
+        tx: &Tx,
         stored: &StoredMessage,
         raw: &[u8],
         assessment: Assessment,
         first_seen: DateTime<Utc>,
     ) -> Result<Decision, StoreError> {
-        tx.execute_batch("SAVEPOINT judging")?;
+        tx.savepoint("judging")?;
         let reason =
             match crate::guard::catch(|| self.judge(tx, stored, raw, assessment, first_seen)) {
                 Ok(Ok(d)) => {
-                    tx.execute_batch("RELEASE judging")?;
+                    tx.release("judging")?;
                     return Ok(d);
                 }
                 Ok(Err(JudgeError::Store(e))) => return Err(e),
                 Ok(Err(e)) => e.to_string(),
                 Err(panic) => format!("pilah failed while judging this message: {panic}"),
             };
-        tx.execute_batch("ROLLBACK TO judging")?;
+        tx.rollback_to("judging")?;
         tracing::error!(step = "judge-failed", mailbox = %self.mailbox.name, uid = stored.uid.uid, ticket = "", category = "karantina", error = %reason, "cannot judge this message; quarantined instead");
         let mail = parse::parse(raw).ok();
         let d = match crate::guard::catch(|| self.quarantine(tx, stored, mail.as_ref(), &reason)) {
             Ok(d) => d?,
             Err(panic) => {
                 // Even the alert about it failed: quarantined without its header's details.
-                tx.execute_batch("ROLLBACK TO judging")?;
+                tx.rollback_to("judging")?;
                 let reason = format!("{reason}; then, while quarantining it: {panic}");
                 self.quarantine(tx, stored, None, &reason)?
             }
         };
-        tx.execute_batch("RELEASE judging")?;
+        tx.release("judging")?;
         Ok(d)
     }
 
@@ -498,7 +497,7 @@ impl Pipeline<'_> {
     /// in `tx`. Returns what was decided (its folder among it). Never fails on bad mail.
     fn judge(
         &self,
-        tx: &Transaction,
+        tx: &Tx,
         stored: &StoredMessage,
         raw: &[u8],
         assessment: Assessment,
@@ -565,9 +564,8 @@ impl Pipeline<'_> {
                     let wants_ticket = v.machine.is_none() && v.category != "spam";
                     if wants_ticket {
                         let year = received.with_timezone(&self.config.timezone).year();
-                        let t = store::next_ticket(tx, &self.mailbox.ticket_prefix, year)?;
-                        ticket::open(
-                            tx,
+                        let t = tx.next_ticket(&self.mailbox.ticket_prefix, year)?;
+                        tx.open_ticket(
                             &t,
                             name.as_str(),
                             &v.category,
@@ -600,8 +598,7 @@ impl Pipeline<'_> {
                         tracing::warn!(step = "unverified-answer", mailbox = %name, uid, ticket = %rec.ticket, sender = mail.from.as_deref().unwrap_or(""), auth = %sender_auth, "claims to answer a ticket as its PIC, but no trusted server vouched for the sender: filed, not counted");
                     }
                     if let Relation::PicAnswer(_) = relation {
-                        ticket::answered(
-                            tx,
+                        tx.ticket_answered(
                             &rec.ticket,
                             mail.from.as_deref().unwrap_or(""),
                             received,
@@ -663,8 +660,7 @@ impl Pipeline<'_> {
                     outgoing.sort_by_key(|o| o.kind != "ack");
                 }
             }
-            store::record_verdict(
-                tx,
+            tx.record_verdict(
                 &VerdictRecord {
                     message_row: stored.id,
                     verdict: &v,
@@ -736,7 +732,7 @@ impl Pipeline<'_> {
     #[allow(clippy::too_many_arguments)]
     fn queue_ack(
         &self,
-        tx: &rusqlite::Transaction,
+        tx: &Tx,
         ctx: &Context,
         verdict: &Verdict,
         sender: &Sender,
@@ -777,14 +773,14 @@ impl Pipeline<'_> {
         let window_start = Utc::now()
             - chrono::Duration::from_std(self.config.limits.ack_window)
                 .unwrap_or(chrono::Duration::hours(1));
-        let recent = store::acks_since(tx, &to, window_start)?;
+        let recent = tx.acks_since(&to, window_start)?;
         if recent >= self.config.limits.ack_per_sender as i64 {
             return Ok(Some(format!(
                 "rate limit: {recent} acknowledgements to {to} in the last {} minutes",
                 self.config.limits.ack_window.as_secs() / 60
             )));
         }
-        let last_hour = store::all_acks_since(tx, Utc::now() - chrono::Duration::hours(1))?;
+        let last_hour = tx.all_acks_since(Utc::now() - chrono::Duration::hours(1))?;
         if last_hour >= self.config.limits.acks_per_hour as i64 {
             tracing::warn!(step = "ack-limit", mailbox = %ctx.mailbox, ticket = %ctx.ticket, acks = last_hour, "acknowledgements per hour reached (limits.acks_per_hour): no acknowledgement");
             return Ok(Some(format!(
@@ -811,7 +807,7 @@ impl Pipeline<'_> {
     /// Records a message that cannot be judged, and tells the admin.
     fn quarantine(
         &self,
-        tx: &Transaction,
+        tx: &Tx,
         stored: &StoredMessage,
         mail: Option<&Mail>,
         reason: &str,
@@ -836,8 +832,7 @@ impl Pipeline<'_> {
             reason,
         )?;
         let outgoing: Vec<Outgoing> = alert.into_iter().collect();
-        store::record_verdict(
-            tx,
+        tx.record_verdict(
             &VerdictRecord {
                 message_row: stored.id,
                 verdict: &verdict,

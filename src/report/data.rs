@@ -242,7 +242,7 @@ impl Scope<'_> {
             self.only_new()
         );
         Ok(self.store.read(|tx| {
-            let mut st = tx.prepare(&sql)?;
+            let mut st = tx.raw().prepare(&sql)?;
             let rows = st
                 .query_map(
                     rusqlite::params![self.mailbox, ts(self.from), ts(self.to)],
@@ -274,7 +274,7 @@ impl Scope<'_> {
             self.only_new()
         );
         Ok(self.store.read(|tx| {
-            let mut st = tx.prepare(&sql)?;
+            let mut st = tx.raw().prepare(&sql)?;
             let rows = st
                 .query_map(
                     rusqlite::params![self.mailbox, ts(self.from), ts(self.to)],
@@ -288,7 +288,7 @@ impl Scope<'_> {
     /// The rules versions that judged the messages.
     fn rules_versions(&self) -> Result<BTreeMap<String, i64>, ReportError> {
         Ok(self.store.read(|tx| {
-            let mut st = tx.prepare(
+            let mut st = tx.raw().prepare(
                 "SELECT rules_version, count(*) FROM messages WHERE mailbox = ?1 AND internal_date >= ?2
                    AND internal_date < ?3 AND rules_version IS NOT NULL GROUP BY rules_version",
             )?;
@@ -305,20 +305,20 @@ impl Scope<'_> {
     fn apart(&self) -> Result<(BTreeMap<String, i64>, i64, i64), ReportError> {
         let p = rusqlite::params![self.mailbox, ts(self.from), ts(self.to)];
         Ok(self.store.read(|tx| {
-            let mut st = tx.prepare(
+            let mut st = tx.raw().prepare(
                 "SELECT machine, count(*) FROM messages WHERE mailbox = ?1 AND internal_date >= ?2
                    AND internal_date < ?3 AND machine IS NOT NULL GROUP BY machine ORDER BY machine",
             )?;
             let machine = st
                 .query_map(p, |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<Result<BTreeMap<String, i64>, _>>()?;
-            let q: i64 = tx.query_row(
+            let q: i64 = tx.raw().query_row(
                 "SELECT count(*) FROM messages WHERE mailbox = ?1 AND internal_date >= ?2
                    AND internal_date < ?3 AND quarantine IS NOT NULL",
                 p,
                 |r| r.get(0),
             )?;
-            let answers: i64 = tx.query_row(
+            let answers: i64 = tx.raw().query_row(
                 "SELECT count(*) FROM messages WHERE mailbox = ?1 AND internal_date >= ?2
                    AND internal_date < ?3 AND machine IS NULL AND quarantine IS NULL
                    AND category IS NOT NULL AND relation = 'pic-answer'",
@@ -343,7 +343,7 @@ impl Scope<'_> {
             self.only_new().replace("relation", "m.relation")
         );
         Ok(self.store.read(|tx| {
-            let mut st = tx.prepare(&sql)?;
+            let mut st = tx.raw().prepare(&sql)?;
             let rows = st
                 .query_map(
                     rusqlite::params![self.mailbox, ts(self.from), ts(self.to)],

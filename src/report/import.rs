@@ -42,7 +42,7 @@ CREATE TABLE IF NOT EXISTS report_imported (
 
 pub fn ensure_schema(store: &Store) -> Result<(), ReportError> {
     Ok(store.transaction(|tx| {
-        tx.execute_batch(SCHEMA)?;
+        tx.raw().execute_batch(SCHEMA)?;
         Ok(())
     })?)
 }
@@ -66,7 +66,7 @@ pub fn imported(
     month: Month,
 ) -> Result<Option<Imported>, ReportError> {
     let rows: CategoryRows = store.read(|tx| {
-        let mut st = tx.prepare(
+        let mut st = tx.raw().prepare(
             "SELECT category, label, count FROM report_imported WHERE mailbox = ?1 AND month = ?2
              ORDER BY count DESC, category",
         )?;
@@ -363,13 +363,13 @@ pub fn save(
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     store.transaction(|tx| {
         for (mb, mo) in &months {
-            tx.execute(
+            tx.raw().execute(
                 "DELETE FROM report_imported WHERE mailbox = ?1 AND month = ?2",
                 rusqlite::params![mb, mo.id()],
             )?;
         }
         for r in rows {
-            tx.execute(
+            tx.raw().execute(
                 "INSERT INTO report_imported (mailbox, month, category, label, count, source, imported_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 rusqlite::params![r.mailbox, r.month.id(), r.category, r.label, r.count, source, now],
@@ -424,7 +424,7 @@ pub fn command(args: ImportArgs) -> anyhow::Result<()> {
     let tz = config.timezone;
     for (mb, mo) in &months {
         let own: i64 = store.read(|tx| {
-            Ok(tx.query_row(
+            Ok(tx.raw().query_row(
                 "SELECT count(*) FROM messages WHERE mailbox = ?1 AND internal_date >= ?2 AND internal_date < ?3",
                 rusqlite::params![
                     mb,

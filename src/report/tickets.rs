@@ -75,7 +75,7 @@ pub fn stats(
     let (from, to) = (month.start(tz), month.end(tz));
     let ts = |d: DateTime<Utc>| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let (tickets, relations) = store.read(|tx| {
-        let mut st = tx.prepare(
+        let mut st = tx.raw().prepare(
             "SELECT ticket, unit, opened_at, answered_at FROM tickets
              WHERE mailbox = ?1 AND opened_at >= ?2 AND opened_at < ?3",
         )?;
@@ -89,7 +89,7 @@ pub fn stats(
                 ))
             })?
             .collect::<Result<Vec<_>, _>>()?;
-        let mut st = tx.prepare(
+        let mut st = tx.raw().prepare(
             "SELECT relation, count(*) FROM messages WHERE mailbox = ?1 AND internal_date >= ?2
                AND internal_date < ?3 AND relation IN ('follow-up', 'duplicate') GROUP BY relation",
         )?;

@@ -24,14 +24,18 @@
 
 mod mailboxes;
 mod messages;
+mod metrics;
 mod original;
 mod outbox;
+mod report;
 mod schema;
 mod tickets;
 
 pub use messages::{MessageState, MessageSummary, NewMessage, StoredMessage, VerdictRecord};
+pub use metrics::MetricsFigures;
 pub use original::{append_base64, OriginalEncoding};
 pub use outbox::{OutboxItem, Outgoing, Quarantined};
+pub use report::{ImportedCount, ReportApart, ReportMail, ReportPerson, ReportScope, ReportTicket};
 pub use tickets::{
     FollowUpMark, FollowUpState, MessageIdOf, TicketHistory, TicketMail, TicketMessage,
     TicketRecord,
@@ -81,6 +85,13 @@ pub struct Store {
     path: PathBuf,
 }
 
+/// What [`Store::inspect`] finds in a database.
+#[derive(Debug, Clone)]
+pub struct Inspection {
+    /// Messages recorded.
+    pub messages: i64,
+}
+
 /// One open transaction of the store, as the rest of pilah sees it: typed methods (defined
 /// beside the tables they touch), no SQL. Given to the closures of [`Store::transaction`],
 /// [`Store::read`] and [`Store::durable_transaction`].
@@ -88,13 +99,7 @@ pub struct Tx<'a> {
     tx: &'a Transaction<'a>,
 }
 
-impl<'a> Tx<'a> {
-    /// The rusqlite transaction, for the queries not yet moved into the store (report,
-    /// metrics, import). Transitional: goes away when they have moved.
-    pub(crate) fn raw(&self) -> &'a Transaction<'a> {
-        self.tx
-    }
-
+impl Tx<'_> {
     /// Starts a savepoint named `name` inside the transaction (one message's writes, which
     /// [`Tx::rollback_to`] undoes without undoing the batch's).
     pub fn savepoint(&self, name: &'static str) -> Result<(), StoreError> {
@@ -239,6 +244,21 @@ impl Store {
             state_dir: state_dir.to_path_buf(),
             path,
         })
+    }
+
+    /// Looks at an existing database without changing it (`pilah doctor`, which must never
+    /// create one): opened read-only.
+    pub fn inspect(path: &Path) -> Result<Inspection, StoreError> {
+        let db = |source| StoreError::Db {
+            path: path.to_path_buf(),
+            source,
+        };
+        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(db)?;
+        let messages = conn
+            .query_row("SELECT count(*) FROM messages", [], |r| r.get(0))
+            .map_err(db)?;
+        Ok(Inspection { messages })
     }
 
     pub fn path(&self) -> &Path {

@@ -122,6 +122,18 @@ CREATE TABLE IF NOT EXISTS tickets (
     escalated_at TEXT
 );
 CREATE INDEX IF NOT EXISTS tickets_open ON tickets (answered_at, unit);
+
+-- Counts from before pilah (`pilah report import`).
+CREATE TABLE IF NOT EXISTS report_imported (
+    mailbox     TEXT NOT NULL,
+    month       TEXT NOT NULL,
+    category    TEXT NOT NULL,
+    label       TEXT,
+    count       INTEGER NOT NULL,
+    source      TEXT NOT NULL,
+    imported_at TEXT NOT NULL,
+    PRIMARY KEY (mailbox, month, category)
+);
 "#;
 
 /// Columns added after the first release: a database made by an older pilah gets them at

@@ -786,7 +786,10 @@ fn doctor(path: &Path) -> Result<()> {
             Ok(found) => verdict(
                 true,
                 &what,
-                &format!("database holds {} message(s)", found.messages),
+                &format!(
+                    "database holds {} message(s), schema version {}",
+                    found.messages, found.version
+                ),
             ),
             Err(e) => verdict(false, &what, &e.to_string()),
         }

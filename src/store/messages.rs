@@ -11,7 +11,8 @@ use super::{now, parse_ts, private, sha256_hex, ts, Store, StoreError, Tx};
 use crate::classify::Verdict;
 use crate::types::{ImapUid, MailboxName, Ticket};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, OptionalExtension};
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
+use rusqlite::{params, OptionalExtension, ToSql};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -34,12 +35,33 @@ impl MessageState {
             MessageState::Filed => "filed",
         }
     }
-    fn parse(s: &str) -> MessageState {
+
+    fn parse(s: &str) -> Option<MessageState> {
         match s {
-            "classified" => MessageState::Classified,
-            "filed" => MessageState::Filed,
-            _ => MessageState::Stored,
+            "stored" => Some(MessageState::Stored),
+            "classified" => Some(MessageState::Classified),
+            "filed" => Some(MessageState::Filed),
+            _ => None,
         }
+    }
+}
+
+/// A `state` the database holds that this pilah does not know: an error, never read as
+/// "stored" (which would judge the message again and send its mail twice).
+#[derive(Debug, thiserror::Error)]
+#[error("unknown message state {0:?} in the database (known: stored, classified, filed)")]
+pub struct UnknownState(String);
+
+impl ToSql for MessageState {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.as_str()))
+    }
+}
+
+impl FromSql for MessageState {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        let s = value.as_str()?;
+        MessageState::parse(s).ok_or_else(|| FromSqlError::Other(Box::new(UnknownState(s.into()))))
     }
 }
 
@@ -160,7 +182,7 @@ impl Store {
                 let mut st = tx.tx.prepare_cached(
                     "INSERT INTO messages (mailbox, uidvalidity, uid, message_id, sha256, size,
                          internal_date, fetched_at, raw_path, state)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'stored')",
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 )?;
                 for (i, sha, raw_path) in &new {
                     let m = &batch[*i];
@@ -174,6 +196,7 @@ impl Store {
                         m.internal_date.as_ref().map(ts),
                         fetched_at,
                         raw_path.to_string_lossy(),
+                        MessageState::Stored,
                     ])?;
                     out[*i] = Some(StoredMessage {
                         id: tx.tx.last_insert_rowid(),
@@ -203,12 +226,13 @@ impl Store {
         let rows: Vec<(i64, u32, Option<String>)> = {
             let conn = self.conn();
             let mut st = conn.prepare(
-                "SELECT id, uid, folder FROM messages WHERE mailbox = ?1 AND uidvalidity = ?2 AND state = 'classified'",
+                "SELECT id, uid, folder FROM messages WHERE mailbox = ?1 AND uidvalidity = ?2 AND state = ?3",
             )?;
             let r = st
-                .query_map(params![mailbox.as_str(), uidvalidity], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                })?
+                .query_map(
+                    params![mailbox.as_str(), uidvalidity, MessageState::Classified],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )?
                 .collect::<Result<Vec<_>, _>>()?;
             r
         };
@@ -233,10 +257,11 @@ impl Store {
     pub fn filed(&self, ids: &[i64], folder: &str) -> Result<(), StoreError> {
         self.transaction(|tx| {
             for id in ids {
-                tx.tx.prepare_cached(
-                    "UPDATE messages SET state = 'filed', folder = ?1, filed_at = ?2 WHERE id = ?3",
-                )?
-                .execute(params![folder, now(), id])?;
+                tx.tx
+                    .prepare_cached(
+                        "UPDATE messages SET state = ?4, folder = ?1, filed_at = ?2 WHERE id = ?3",
+                    )?
+                    .execute(params![folder, now(), id, MessageState::Filed])?;
             }
             Ok(())
         })
@@ -253,7 +278,7 @@ fn stored_from_row(
         id: r.get(0)?,
         mailbox: mailbox.to_string(),
         uid,
-        state: MessageState::parse(&r.get::<_, String>(1)?),
+        state: r.get(1)?,
         raw_path: PathBuf::from(r.get::<_, String>(2)?),
         folder: r.get(3)?,
         internal_date: r.get::<_, Option<String>>(4)?.as_deref().and_then(parse_ts),
@@ -371,35 +396,37 @@ impl Tx<'_> {
         outgoing: &[Outgoing],
     ) -> Result<(), StoreError> {
         let v = rec.verdict;
-        self.tx.prepare_cached(
-        "UPDATE messages SET state = 'classified', sender = ?1, sender_name = ?2, subject = ?3,
+        self.tx
+            .prepare_cached(
+                "UPDATE messages SET state = ?20, sender = ?1, sender_name = ?2, subject = ?3,
              category = ?4, rule = ?5, rules_version = ?6, machine = ?7, quarantine = ?8,
              tags = ?9, region = ?10, region_source = ?11, ticket = ?12, route = ?13,
              ack_template = ?14, ack_skipped = ?15, classified_at = ?16, folder = ?18,
              relation = ?19
          WHERE id = ?17",
-    )?
-    .execute(params![
-        rec.sender,
-        rec.sender_name,
-        rec.subject,
-        v.category,
-        v.rule_or_fallback(),
-        v.rules_version,
-        v.machine.map(|m| m.as_str()),
-        rec.quarantine,
-        v.tags.join(","),
-        rec.region.map(|r| r.0),
-        rec.region.map(|r| r.1),
-        rec.ticket.map(|t| t.to_string()),
-        v.route.join(","),
-        v.ack,
-        rec.ack_skipped,
-        now(),
-        rec.message_row,
-        v.folder,
-        rec.relation,
-    ])?;
+            )?
+            .execute(params![
+                rec.sender,
+                rec.sender_name,
+                rec.subject,
+                v.category,
+                v.rule_or_fallback(),
+                v.rules_version,
+                v.machine.map(|m| m.as_str()),
+                rec.quarantine,
+                v.tags.join(","),
+                rec.region.map(|r| r.0),
+                rec.region.map(|r| r.1),
+                rec.ticket.map(|t| t.to_string()),
+                v.route.join(","),
+                v.ack,
+                rec.ack_skipped,
+                now(),
+                rec.message_row,
+                v.folder,
+                rec.relation,
+                MessageState::Classified,
+            ])?;
         let t = now();
         for o in outgoing {
             insert_outgoing(self.tx, Some(rec.message_row), o, &t)?;
@@ -557,5 +584,30 @@ mod tests {
             .filter(|e| e.path().extension().is_some_and(|x| x == "tmp"))
             .collect();
         assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+    }
+
+    #[test]
+    fn an_unknown_state_is_an_error_not_a_message_to_judge_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let mb = MailboxName("lapor".into());
+        let uid = ImapUid {
+            uidvalidity: 1,
+            uid: 1,
+        };
+        s.record(&NewMessage {
+            mailbox: &mb,
+            uid,
+            raw: b"Subject: x\r\n\r\nisi\r\n",
+            internal_date: None,
+            message_id: None,
+        })
+        .unwrap();
+        rusqlite::Connection::open(s.path())
+            .unwrap()
+            .execute("UPDATE messages SET state = 'judged'", [])
+            .unwrap();
+        let e = s.find(&mb, uid).unwrap_err().to_string();
+        assert!(e.contains("unknown message state \"judged\""), "{e}");
     }
 }

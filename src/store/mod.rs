@@ -36,6 +36,7 @@ pub use metrics::MetricsFigures;
 pub use original::{append_base64, OriginalEncoding};
 pub use outbox::{OutboxItem, Outgoing, Quarantined};
 pub use report::{ImportedCount, ReportApart, ReportMail, ReportPerson, ReportScope, ReportTicket};
+pub use schema::CURRENT as SCHEMA_VERSION;
 pub use tickets::{
     FollowUpMark, FollowUpState, MessageIdOf, TicketHistory, TicketMail, TicketMessage,
     TicketRecord,
@@ -62,6 +63,13 @@ pub enum StoreError {
     Io {
         path: PathBuf,
         source: std::io::Error,
+    },
+    /// A database a newer pilah has used (its schema version is above this one's).
+    #[error("database {path} has schema version {found}, but this pilah knows only versions up to {known}: a newer pilah has used it; upgrade pilah or restore a backup made before that upgrade")]
+    TooNew {
+        path: PathBuf,
+        found: u32,
+        known: u32,
     },
     /// A forward whose original cannot be put in: it must not go out without it.
     #[error("outbox item {item} ({message_id}, ticket {ticket}): cannot attach the original {path}: {detail}")]
@@ -90,6 +98,9 @@ pub struct Store {
 pub struct Inspection {
     /// Messages recorded.
     pub messages: i64,
+    /// The schema version it declares (0: none yet; below [`SCHEMA_VERSION`]: brought up to
+    /// date at the next start).
+    pub version: u32,
 }
 
 /// One open transaction of the store, as the rest of pilah sees it: typed methods (defined
@@ -236,7 +247,7 @@ impl Store {
             Ok(conn)
         };
         let mut conn = connect().map_err(db)?;
-        schema::migrate(&mut conn).map_err(db)?;
+        schema::migrate(&mut conn, &path)?;
         let outbox = connect().map_err(db)?;
         Ok(Store {
             conn: Arc::new(Mutex::new(conn)),
@@ -255,10 +266,12 @@ impl Store {
         };
         let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
             .map_err(db)?;
+        let version = schema::version(&conn).map_err(db)?;
+        schema::check(version, path)?;
         let messages = conn
             .query_row("SELECT count(*) FROM messages", [], |r| r.get(0))
             .map_err(db)?;
-        Ok(Inspection { messages })
+        Ok(Inspection { messages, version })
     }
 
     pub fn path(&self) -> &Path {

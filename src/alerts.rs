@@ -6,10 +6,9 @@
 use crate::act::compose::{self, header_text, Sender, MAX_NAME, MAX_SUBJECT};
 use crate::config::Config;
 use crate::parse::Mail;
-use crate::store::{self, Outgoing, Store, StoreError, StoredMessage};
+use crate::store::{Outgoing, Store, StoreError, StoredMessage, Tx};
 use crate::types::MailboxName;
 use chrono::Utc;
-use rusqlite::Transaction;
 
 /// Most messages named in one digest (the rest are counted).
 const DIGEST_LINES: usize = 100;
@@ -57,7 +56,7 @@ pub fn notice(
 /// The alert about one quarantined message, unless `limits.alerts_per_hour` alerts went out
 /// in the last hour (then the message waits for the digest, [`queue_digest`]).
 pub fn quarantine_alert(
-    tx: &Transaction,
+    tx: &Tx,
     config: &Config,
     mailbox: &MailboxName,
     stored: &StoredMessage,
@@ -67,7 +66,7 @@ pub fn quarantine_alert(
     if config.admin_address.is_none() {
         return Ok(None);
     }
-    let recent = store::alerts_since(tx, Utc::now() - chrono::Duration::hours(1))?;
+    let recent = tx.alerts_since(Utc::now() - chrono::Duration::hours(1))?;
     if recent >= i64::from(config.limits.alerts_per_hour) {
         tracing::warn!(step = "alert-held", mailbox = %mailbox, uid = stored.uid.uid, alerts_last_hour = recent, "admin alert held for the hourly digest (limits.alerts_per_hour)");
         return Ok(None);

@@ -816,11 +816,16 @@ fn doctor(path: &Path) -> Result<()> {
     let what = format!("state directory {}", config.state_dir.display());
     let db = config.db_path();
     if db.exists() {
-        match rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .and_then(|c| c.query_row("SELECT count(*) FROM messages", [], |r| r.get::<_, i64>(0)))
-        {
-            Ok(n) => verdict(true, &what, &format!("database holds {n} message(s)")),
-            Err(e) => verdict(false, &what, &format!("{}: {e}", db.display())),
+        match Store::inspect(&db) {
+            Ok(found) => verdict(
+                true,
+                &what,
+                &format!(
+                    "database holds {} message(s), schema version {}",
+                    found.messages, found.version
+                ),
+            ),
+            Err(e) => verdict(false, &what, &e.to_string()),
         }
     } else if config.state_dir.is_dir() || !config.state_dir.exists() {
         println!("  note  {what}: no database yet; pilah creates it at its first start");

@@ -41,6 +41,18 @@ pub struct Shared {
     pub health: crate::health::Health,
 }
 
+impl crate::metrics::Figures for Shared {
+    fn store(&self) -> &Store {
+        &self.store
+    }
+    fn health(&self) -> &crate::health::Health {
+        &self.health
+    }
+    fn rules_version(&self) -> String {
+        self.rules().version.clone()
+    }
+}
+
 impl Shared {
     pub fn rules(&self) -> Arc<RuleSet> {
         self.rules.read().unwrap_or_else(|p| p.into_inner()).clone()

@@ -2,8 +2,13 @@
 //!
 //! A deliberately tiny HTTP/1.1 responder: one `GET /metrics` per connection, text format
 //! 0.0.4. Counts come from the database at scrape time, so they survive restarts.
+//!
+//! Owns the metric names, their help texts and labels, and the responder. It reads the
+//! database's figures through [`Store::metrics_figures`] and the rest through [`Figures`],
+//! which the daemon's shared state implements: it must not import the daemon, nor run SQL.
 
-use crate::daemon::Shared;
+use crate::health::Health;
+use crate::store::{MetricsFigures, Store};
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -12,7 +17,15 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-pub async fn serve(shared: Arc<Shared>, addr: SocketAddr, stop: watch::Receiver<bool>) {
+/// What the metrics are read from (the daemon's shared state).
+pub trait Figures: Send + Sync + 'static {
+    fn store(&self) -> &Store;
+    fn health(&self) -> &Health;
+    /// The version of the rules set in use.
+    fn rules_version(&self) -> String;
+}
+
+pub async fn serve<F: Figures>(shared: Arc<F>, addr: SocketAddr, stop: watch::Receiver<bool>) {
     let listener = match TcpListener::bind(addr).await {
         Ok(l) => l,
         Err(e) => {
@@ -35,7 +48,7 @@ pub async fn serve(shared: Arc<Shared>, addr: SocketAddr, stop: watch::Receiver<
                     };
                     let req = String::from_utf8_lossy(&buf[..n]);
                     let (status, body) = if req.starts_with("GET /metrics ") || req.starts_with("GET / ") {
-                        ("200 OK", render(&shared))
+                        ("200 OK", render(shared.as_ref()))
                     } else {
                         ("404 Not Found", "see /metrics\n".to_string())
                     };
@@ -59,34 +72,17 @@ fn label(v: &str) -> String {
 }
 
 /// The metrics, in Prometheus text format.
-pub fn render(shared: &Shared) -> String {
+pub fn render(shared: &impl Figures) -> String {
     let mut o = String::new();
-    let rows = shared.store.read(|tx| {
-        let mut st = tx.prepare(
-            "SELECT mailbox, coalesce(category, ''),
-                    CASE WHEN quarantine IS NOT NULL THEN 'quarantined'
-                         WHEN machine IS NOT NULL THEN 'machine'
-                         WHEN state = 'filed' THEN 'filed'
-                         ELSE state END,
-                    count(*)
-             FROM messages GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
-        )?;
-        let r = st
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?)))?
-            .collect::<Result<Vec<_>, _>>()?;
-        let pending: (i64, Option<String>) = tx.query_row(
-            "SELECT count(*), min(created_at) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
-        let failed: i64 = tx.query_row("SELECT count(*) FROM outbox WHERE failed_at IS NOT NULL", [], |r| r.get(0))?;
-        let mut st = tx.prepare("SELECT kind, count(*) FROM outbox WHERE sent_at IS NOT NULL GROUP BY kind ORDER BY kind")?;
-        let sent = st
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok((r, pending, failed, sent))
-    });
-    if let Ok((messages, (pending, oldest), failed, sent)) = rows {
+    // Without the database's figures, the rest is still worth serving.
+    if let Ok(MetricsFigures {
+        messages,
+        pending,
+        oldest_pending: oldest,
+        failed,
+        sent,
+    }) = shared.store().metrics_figures()
+    {
         let _ = writeln!(
             o,
             "# HELP pilah_messages_total Messages recorded, by mailbox, category and outcome."
@@ -113,12 +109,7 @@ pub fn render(shared: &Shared) -> String {
         let _ = writeln!(o, "# TYPE pilah_outbox_pending gauge");
         let _ = writeln!(o, "pilah_outbox_pending {pending}");
         let age = oldest
-            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
-            .map(|t| {
-                (chrono::Utc::now() - t.with_timezone(&chrono::Utc))
-                    .num_seconds()
-                    .max(0)
-            })
+            .map(|t| (chrono::Utc::now() - t).num_seconds().max(0))
             .unwrap_or(0);
         let _ = writeln!(
             o,
@@ -133,7 +124,7 @@ pub fn render(shared: &Shared) -> String {
         let _ = writeln!(o, "# TYPE pilah_outbox_failed_total counter");
         let _ = writeln!(o, "pilah_outbox_failed_total {failed}");
     }
-    let health = shared.health.snapshot();
+    let health = shared.health().snapshot();
     let _ = writeln!(
         o,
         "# HELP pilah_mailbox_up Whether the mailbox's connection is up."
@@ -197,14 +188,14 @@ pub fn render(shared: &Shared) -> String {
     let _ = writeln!(
         o,
         "pilah_rules_reload_failures_total {}",
-        shared.health.reload_failures.load(Ordering::Relaxed)
+        shared.health().reload_failures.load(Ordering::Relaxed)
     );
     let _ = writeln!(o, "# HELP pilah_rules_info The rules set in use.");
     let _ = writeln!(o, "# TYPE pilah_rules_info gauge");
     let _ = writeln!(
         o,
         "pilah_rules_info{{version=\"{}\"}} 1",
-        label(&shared.rules().version)
+        label(&shared.rules_version())
     );
     o
 }

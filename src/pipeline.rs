@@ -21,12 +21,11 @@ use crate::parse::{self, Mail};
 use crate::region::{Region, RegionSource};
 use crate::source::{Connection, Fetched, SourceError};
 use crate::store::{
-    self, MessageState, NewMessage, Outgoing, Store, StoreError, StoredMessage, VerdictRecord,
+    MessageState, NewMessage, Outgoing, Store, StoreError, StoredMessage, Tx, VerdictRecord,
 };
 use crate::ticket::{self, Relation};
 use crate::types::{ImapUid, Ticket};
 use chrono::{DateTime, Datelike, Utc};
-use rusqlite::Transaction;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -438,36 +437,36 @@ impl Pipeline<'_> {
     /// goes on. Only a store error fails the batch.
     fn judge_guarded(
         &self,
-        tx: &Transaction,
+        tx: &Tx,
         stored: &StoredMessage,
         raw: &[u8],
         assessment: Assessment,
         first_seen: DateTime<Utc>,
     ) -> Result<Decision, StoreError> {
-        tx.execute_batch("SAVEPOINT judging")?;
+        tx.savepoint("judging")?;
         let reason =
             match crate::guard::catch(|| self.judge(tx, stored, raw, assessment, first_seen)) {
                 Ok(Ok(d)) => {
-                    tx.execute_batch("RELEASE judging")?;
+                    tx.release("judging")?;
                     return Ok(d);
                 }
                 Ok(Err(JudgeError::Store(e))) => return Err(e),
                 Ok(Err(e)) => e.to_string(),
                 Err(panic) => format!("pilah failed while judging this message: {panic}"),
             };
-        tx.execute_batch("ROLLBACK TO judging")?;
+        tx.rollback_to("judging")?;
         tracing::error!(step = "judge-failed", mailbox = %self.mailbox.name, uid = stored.uid.uid, ticket = "", category = "karantina", error = %reason, "cannot judge this message; quarantined instead");
         let mail = parse::parse(raw).ok();
         let d = match crate::guard::catch(|| self.quarantine(tx, stored, mail.as_ref(), &reason)) {
             Ok(d) => d?,
             Err(panic) => {
                 // Even the alert about it failed: quarantined without its header's details.
-                tx.execute_batch("ROLLBACK TO judging")?;
+                tx.rollback_to("judging")?;
                 let reason = format!("{reason}; then, while quarantining it: {panic}");
                 self.quarantine(tx, stored, None, &reason)?
             }
         };
-        tx.execute_batch("RELEASE judging")?;
+        tx.release("judging")?;
         Ok(d)
     }
 
@@ -508,7 +507,7 @@ impl Pipeline<'_> {
     /// in `tx`. Returns what was decided (its folder among it). Never fails on bad mail.
     fn judge(
         &self,
-        tx: &Transaction,
+        tx: &Tx,
         stored: &StoredMessage,
         raw: &[u8],
         assessment: Assessment,
@@ -580,8 +579,7 @@ impl Pipeline<'_> {
         }
         // 3. Recorded, with the mail it causes.
         let ack_skipped = no_ack.as_ref().map(ToString::to_string);
-        store::record_verdict(
-            tx,
+        tx.record_verdict(
             &VerdictRecord {
                 message_row: stored.id,
                 verdict: &v,
@@ -614,7 +612,7 @@ impl Pipeline<'_> {
     /// How a message relates to the known tickets, judged by who sent it.
     fn relate(
         &self,
-        tx: &Transaction,
+        tx: &Tx,
         stored: &StoredMessage,
         mail: &Mail,
         sender_auth: crate::trust::SenderAuth,
@@ -645,7 +643,7 @@ impl Pipeline<'_> {
     /// belongs to: the ticket's category, unit and folder, and why it is not acknowledged.
     fn ticket_for(
         &self,
-        tx: &Transaction,
+        tx: &Tx,
         relation: &Relation,
         mut v: Verdict,
         mail: &Mail,
@@ -656,9 +654,8 @@ impl Pipeline<'_> {
             Relation::New => {
                 let ticket = if v.machine.is_none() && v.category != "spam" {
                     let year = received.with_timezone(&self.config.timezone).year();
-                    let t = store::next_ticket(tx, &self.mailbox.ticket_prefix, year)?;
-                    ticket::open(
-                        tx,
+                    let t = tx.next_ticket(&self.mailbox.ticket_prefix, year)?;
+                    tx.open_ticket(
                         &t,
                         self.mailbox.name.as_str(),
                         &v.category,
@@ -696,7 +693,7 @@ impl Pipeline<'_> {
         let no_ack = match relation {
             Relation::FollowUp(_) => NoAck::FollowUp(ticket),
             Relation::PicAnswer(_) => {
-                ticket::answered(tx, &ticket, mail.from.as_deref().unwrap_or(""), received)?;
+                tx.ticket_answered(&ticket, mail.from.as_deref().unwrap_or(""), received)?;
                 NoAck::PicAnswer(ticket)
             }
             Relation::UnverifiedAnswer(_) => {
@@ -720,7 +717,7 @@ impl Pipeline<'_> {
     #[allow(clippy::too_many_arguments)]
     fn send_mail(
         &self,
-        tx: &Transaction,
+        tx: &Tx,
         ctx: &Context,
         v: &Verdict,
         raw: &[u8],
@@ -793,7 +790,7 @@ impl Pipeline<'_> {
     /// Queues the acknowledgement, or says why there is none.
     fn queue_ack(
         &self,
-        tx: &rusqlite::Transaction,
+        tx: &Tx,
         ctx: &Context,
         verdict: &Verdict,
         sender: &Sender,
@@ -832,7 +829,7 @@ impl Pipeline<'_> {
         let window_start = Utc::now()
             - chrono::Duration::from_std(self.config.limits.ack_window)
                 .unwrap_or(chrono::Duration::hours(1));
-        let recent = store::acks_since(tx, &to, window_start)?;
+        let recent = tx.acks_since(&to, window_start)?;
         if recent >= self.config.limits.ack_per_sender as i64 {
             return Ok(Some(NoAck::SenderRateLimit {
                 count: recent,
@@ -840,7 +837,7 @@ impl Pipeline<'_> {
                 minutes: self.config.limits.ack_window.as_secs() / 60,
             }));
         }
-        let last_hour = store::all_acks_since(tx, Utc::now() - chrono::Duration::hours(1))?;
+        let last_hour = tx.all_acks_since(Utc::now() - chrono::Duration::hours(1))?;
         if last_hour >= self.config.limits.acks_per_hour as i64 {
             tracing::warn!(step = "ack-limit", mailbox = %ctx.mailbox, ticket = %ctx.ticket, acks = last_hour, "acknowledgements per hour reached (limits.acks_per_hour): no acknowledgement");
             return Ok(Some(NoAck::HourlyLimit { count: last_hour }));
@@ -865,7 +862,7 @@ impl Pipeline<'_> {
     /// Records a message that cannot be judged, and tells the admin.
     fn quarantine(
         &self,
-        tx: &Transaction,
+        tx: &Tx,
         stored: &StoredMessage,
         mail: Option<&Mail>,
         reason: &str,
@@ -890,8 +887,7 @@ impl Pipeline<'_> {
             reason,
         )?;
         let outgoing: Vec<Outgoing> = alert.into_iter().collect();
-        store::record_verdict(
-            tx,
+        tx.record_verdict(
             &VerdictRecord {
                 message_row: stored.id,
                 verdict: &verdict,

@@ -8,11 +8,10 @@
 //! domain, so a stranger cannot push mail into someone else's thread.
 
 use crate::parse::{domain_of, Mail};
-use crate::store::StoreError;
+use crate::store::{FollowUpMark, MessageIdOf, Store, StoreError, Tx};
 use crate::trust::SenderAuth;
 use crate::types::Ticket;
 use chrono::{DateTime, Utc};
-use rusqlite::{params, OptionalExtension, Transaction};
 use std::collections::BTreeSet;
 
 /// How a message relates to the tickets pilah knows.
@@ -74,122 +73,21 @@ pub struct Correspondent<'a> {
     pub public_provider: &'a dyn Fn(&str) -> bool,
 }
 
-/// A ticket as recorded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TicketRecord {
-    pub ticket: String,
-    pub mailbox: String,
-    pub category: String,
-    pub unit: Option<String>,
-    pub sender: Option<String>,
-    pub opened_at: String,
-    pub answered_at: Option<String>,
-}
-
-pub const SCHEMA: &str = r#"
-CREATE TABLE IF NOT EXISTS tickets (
-    ticket       TEXT PRIMARY KEY,
-    mailbox      TEXT NOT NULL,
-    category     TEXT NOT NULL,
-    unit         TEXT,
-    sender       TEXT,
-    opened_at    TEXT NOT NULL,
-    forwarded    INTEGER NOT NULL DEFAULT 0,
-    answered_at  TEXT,
-    answered_by  TEXT,
-    reminded_at  TEXT,
-    escalated_at TEXT
-);
-CREATE INDEX IF NOT EXISTS tickets_open ON tickets (answered_at, unit);
-"#;
-
-/// The columns [`record_from_row`] reads.
-const RECORD_COLUMNS: &str = "ticket, mailbox, category, unit, sender, opened_at, answered_at";
-
-fn record_from_row(r: &rusqlite::Row) -> rusqlite::Result<TicketRecord> {
-    Ok(TicketRecord {
-        ticket: r.get(0)?,
-        mailbox: r.get(1)?,
-        category: r.get(2)?,
-        unit: r.get(3)?,
-        sender: r.get(4)?,
-        opened_at: r.get(5)?,
-        answered_at: r.get(6)?,
-    })
-}
-
-fn get(tx: &Transaction, ticket: &str) -> Result<Option<TicketRecord>, StoreError> {
-    tx.query_row(
-        &format!("SELECT {RECORD_COLUMNS} FROM tickets WHERE ticket = ?1"),
-        params![ticket],
-        record_from_row,
-    )
-    .optional()
-    .map_err(Into::into)
-}
-
-/// Records a new ticket.
-pub fn open(
-    tx: &Transaction,
-    ticket: &Ticket,
-    mailbox: &str,
-    category: &str,
-    unit: Option<&str>,
-    sender: Option<&str>,
-    opened_at: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    tx.prepare_cached(
-        "INSERT INTO tickets (ticket, mailbox, category, unit, sender, opened_at, forwarded)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (ticket) DO NOTHING",
-    )?
-    .execute(params![
-        ticket.to_string(),
-        mailbox,
-        category,
-        unit,
-        sender,
-        opened_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        unit.is_some()
-    ])?;
-    Ok(())
-}
-
-/// Records the first answer of a PIC.
-pub fn answered(
-    tx: &Transaction,
-    ticket: &str,
-    by: &str,
-    at: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    tx.prepare_cached("UPDATE tickets SET answered_at = ?1, answered_by = ?2 WHERE ticket = ?3 AND answered_at IS NULL")?.execute(
-        params![at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true), by, ticket],
-    )?;
-    Ok(())
-}
+pub use crate::store::TicketRecord;
 
 /// The ticket a Message-ID belongs to: one pilah sent, or a recorded message's own ID.
-fn ticket_of_message_id(tx: &Transaction, id: &str) -> Result<Option<(String, Link)>, StoreError> {
+fn ticket_of_message_id(tx: &Tx, id: &str) -> Result<Option<(String, Link)>, StoreError> {
     let bare = id.trim().trim_start_matches('<').trim_end_matches('>');
     if bare.is_empty() {
         return Ok(None);
     }
-    let by_pilah: Option<String> = tx
-        .prepare_cached(
-            "SELECT m.ticket FROM outbox o JOIN messages m ON m.id = o.message_row
-             WHERE o.message_id = ?1 AND m.ticket IS NOT NULL LIMIT 1",
-        )?
-        .query_row(params![format!("<{bare}>")], |r| r.get(0))
-        .optional()?;
-    if let Some(t) = by_pilah {
-        return Ok(Some((t, Link::PilahMail)));
-    }
-    let by_original: Option<String> = tx
-        .prepare_cached(
-            "SELECT ticket FROM messages WHERE message_id = ?1 AND ticket IS NOT NULL ORDER BY id LIMIT 1",
-        )?
-        .query_row(params![bare], |r| r.get(0))
-        .optional()?;
-    Ok(by_original.map(|t| (t, Link::Original)))
+    Ok(tx.ticket_of_message_id(bare)?.map(|(t, of)| {
+        let link = match of {
+            MessageIdOf::PilahMail => Link::PilahMail,
+            MessageIdOf::Original => Link::Original,
+        };
+        (t, link)
+    }))
 }
 
 /// Ticket numbers written in brackets in a subject: `[LPR-2024-000123]`.
@@ -263,7 +161,7 @@ pub struct Staff<'a> {
 /// it, or comes vouched for from the same organisation's own domain (never a public
 /// provider's). Anything else starts a ticket of its own, noting which tickets it mentions.
 pub fn relate(
-    tx: &Transaction,
+    tx: &Tx,
     row: i64,
     mail: &Mail,
     from: &Correspondent,
@@ -272,17 +170,9 @@ pub fn relate(
     let sender = from.address.unwrap_or_default();
     // The same message recorded before (other mailbox, or sent twice).
     if let Some(id) = &mail.message_id {
-        let earlier: Option<String> = tx
-            .query_row(
-                "SELECT ticket FROM messages WHERE message_id = ?1 AND id != ?2 AND ticket IS NOT NULL
-                   AND coalesce(sender, '') = ?3 AND coalesce(subject, '') = ?4
-                 ORDER BY id LIMIT 1",
-                params![id, row, sender, mail.subject],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let earlier = tx.ticket_of_earlier_copy(row, id, sender, &mail.subject)?;
         if let Some(t) = earlier {
-            if let Some(rec) = get(tx, &t)? {
+            if let Some(rec) = tx.ticket(&t)? {
                 return Ok(Related {
                     relation: Relation::Duplicate(rec),
                     mentions: Vec::new(),
@@ -305,7 +195,7 @@ pub fn relate(
     }
     candidates.extend(tags(&mail.subject).into_iter().map(|t| (t, Link::Tag)));
     for (ticket, link) in candidates {
-        let Some(rec) = get(tx, &ticket)? else {
+        let Some(rec) = tx.ticket(&ticket)? else {
             continue;
         };
         if let Some(relation) = joins(rec.clone(), link, from, staff) {
@@ -369,123 +259,74 @@ pub struct HistoryEntry {
 
 /// Everything that happened to a ticket, oldest first.
 pub fn history(
-    store: &crate::store::Store,
+    store: &Store,
     ticket: &str,
 ) -> Result<Option<(TicketRecord, Vec<HistoryEntry>)>, StoreError> {
-    store.read(|tx| {
-        let Some(rec) = get(tx, ticket)? else {
-            return Ok(None);
+    let Some(h) = store.ticket_history(ticket)? else {
+        return Ok(None);
+    };
+    let mut out = Vec::new();
+    for m in h.messages {
+        let what = match m.relation.as_str() {
+            "follow-up" => "follow-up",
+            "pic-answer" => "PIC answer",
+            "unverified-answer" => "unverified answer (not counted: sender not vouched for)",
+            "duplicate" => "duplicate",
+            _ => "message",
         };
-        let mut out = Vec::new();
-        let mut st = tx.prepare(
-            "SELECT coalesce(internal_date, fetched_at), mailbox, uid, coalesce(relation, 'new'),
-                    coalesce(sender, '-'), coalesce(subject, ''), coalesce(folder, '-'), id
-             FROM messages WHERE ticket = ?1 ORDER BY id",
-        )?;
-        let rows = st.query_map(params![ticket], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, String>(6)?,
-            ))
-        })?;
-        for row in rows {
-            let (at, mailbox, uid, relation, sender, subject, folder) = row?;
-            let what = match relation.as_str() {
-                "follow-up" => "follow-up",
-                "pic-answer" => "PIC answer",
-                "unverified-answer" => "unverified answer (not counted: sender not vouched for)",
-                "duplicate" => "duplicate",
-                _ => "message",
-            };
-            out.push(HistoryEntry {
-                at,
-                what: what.to_string(),
-                detail: format!("{mailbox} UID {uid} from {sender}: {subject:?} → {folder}"),
-            });
+        out.push(HistoryEntry {
+            at: m.at,
+            what: what.to_string(),
+            detail: format!(
+                "{} UID {} from {}: {:?} → {}",
+                m.mailbox,
+                m.uid,
+                m.sender.as_deref().unwrap_or("-"),
+                m.subject.as_deref().unwrap_or(""),
+                m.folder.as_deref().unwrap_or("-")
+            ),
+        });
+    }
+    let mut seen = BTreeSet::new();
+    for o in h.mail {
+        if !seen.insert(o.message_id.clone()) {
+            continue;
         }
-        let mut st = tx.prepare(
-            "SELECT o.created_at, o.kind, o.rcpt, o.sent_at, o.failed_at, o.last_error, o.message_id
-             FROM outbox o LEFT JOIN messages m ON m.id = o.message_row
-             WHERE m.ticket = ?1 OR o.message_id LIKE ?2 ORDER BY o.id",
-        )?;
-        let rows = st.query_map(params![ticket, format!("<{ticket}.%")], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, Option<String>>(3)?,
-                r.get::<_, Option<String>>(4)?,
-                r.get::<_, Option<String>>(5)?,
-                r.get::<_, String>(6)?,
-            ))
-        })?;
-        let mut seen = BTreeSet::new();
-        for row in rows {
-            let (created, kind, rcpt, sent, failed, error, id) = row?;
-            if !seen.insert(id.clone()) {
-                continue;
-            }
-            let rcpt: Vec<String> = serde_json::from_str(&rcpt).unwrap_or_default();
-            let state = match (&sent, &failed) {
-                (Some(t), _) => format!("sent {t}"),
-                (None, Some(_)) => format!("failed: {}", error.unwrap_or_default()),
-                (None, None) => match error {
-                    Some(e) => format!("queued, last error: {e}"),
-                    None => "queued".to_string(),
-                },
-            };
-            let what = match kind.as_str() {
-                "forward" => "forward",
-                "ack" => "acknowledgement",
-                "reminder" => "reminder",
-                "escalation" => "escalation",
-                other => other,
-            };
-            out.push(HistoryEntry {
-                at: sent.unwrap_or(created),
-                what: what.to_string(),
-                detail: format!("to {} ({state})", rcpt.join(", ")),
-            });
-        }
-        if let Some(at) = &rec.answered_at {
-            let by: Option<String> = tx
-                .query_row(
-                    "SELECT answered_by FROM tickets WHERE ticket = ?1",
-                    params![ticket],
-                    |r| r.get(0),
-                )
-                .optional()?
-                .flatten();
-            out.push(HistoryEntry {
-                at: at.clone(),
-                what: "answered".to_string(),
-                detail: format!("by {}", by.unwrap_or_default()),
-            });
-        }
-        out.sort_by(|a, b| a.at.cmp(&b.at));
-        Ok(Some((rec, out)))
-    })
+        let state = match (&o.sent_at, &o.failed_at) {
+            (Some(t), _) => format!("sent {t}"),
+            (None, Some(_)) => format!("failed: {}", o.last_error.unwrap_or_default()),
+            (None, None) => match o.last_error {
+                Some(e) => format!("queued, last error: {e}"),
+                None => "queued".to_string(),
+            },
+        };
+        let what = match o.kind.as_str() {
+            "forward" => "forward",
+            "ack" => "acknowledgement",
+            "reminder" => "reminder",
+            "escalation" => "escalation",
+            other => other,
+        };
+        out.push(HistoryEntry {
+            at: o.sent_at.unwrap_or(o.created_at),
+            what: what.to_string(),
+            detail: format!("to {} ({state})", o.rcpt.join(", ")),
+        });
+    }
+    if let Some(at) = &h.record.answered_at {
+        out.push(HistoryEntry {
+            at: at.clone(),
+            what: "answered".to_string(),
+            detail: format!("by {}", h.answered_by.unwrap_or_default()),
+        });
+    }
+    out.sort_by(|a, b| a.at.cmp(&b.at));
+    Ok(Some((h.record, out)))
 }
 
 /// Open (unanswered) tickets that went to a unit, oldest first.
-pub fn open_tickets(
-    store: &crate::store::Store,
-    unit: Option<&str>,
-) -> Result<Vec<TicketRecord>, StoreError> {
-    store.read(|tx| {
-        let mut st = tx.prepare(&format!(
-            "SELECT {RECORD_COLUMNS} FROM tickets
-             WHERE answered_at IS NULL AND unit IS NOT NULL AND (?1 IS NULL OR unit = ?1)
-             ORDER BY opened_at, ticket"
-        ))?;
-        let rows = st.query_map(params![unit], record_from_row)?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
-    })
+pub fn open_tickets(store: &Store, unit: Option<&str>) -> Result<Vec<TicketRecord>, StoreError> {
+    store.open_tickets(unit)
 }
 
 /// The time reminders are measured against: now, or `PILAH_NOW` (RFC 3339) when set — a
@@ -498,65 +339,17 @@ pub fn now() -> DateTime<Utc> {
         .unwrap_or_else(Utc::now)
 }
 
-/// What the reminder pass needs to know of a ticket.
-struct FollowUpState {
-    reminded_at: Option<String>,
-    escalated_at: Option<String>,
-    /// The ticket's first message (reminders are recorded against it).
-    first_row: Option<i64>,
-    subject: String,
-}
-
-fn follow_up_state(
-    store: &crate::store::Store,
-    ticket: &str,
-) -> Result<Option<FollowUpState>, StoreError> {
-    store.read(|tx| {
-        let flags: Option<(Option<String>, Option<String>)> = tx
-            .query_row(
-                "SELECT reminded_at, escalated_at FROM tickets WHERE ticket = ?1",
-                params![ticket],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        let Some((reminded_at, escalated_at)) = flags else {
-            return Ok(None);
-        };
-        let first: Option<(i64, Option<String>)> = tx
-            .query_row(
-                "SELECT id, subject FROM messages WHERE ticket = ?1 ORDER BY id LIMIT 1",
-                params![ticket],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        Ok(Some(FollowUpState {
-            reminded_at,
-            escalated_at,
-            first_row: first.as_ref().map(|f| f.0),
-            subject: first.and_then(|f| f.1).unwrap_or_default(),
-        }))
-    })
-}
-
 /// The Message-ID of the forward of a ticket's first message to `unit`, which reminders
 /// refer to.
 fn first_forward(
-    store: &crate::store::Store,
+    store: &Store,
     first_row: Option<i64>,
     unit: &str,
 ) -> Result<Option<String>, StoreError> {
-    let Some(row) = first_row else {
-        return Ok(None);
-    };
-    store.read(|tx| {
-        tx.prepare_cached(
-            "SELECT message_id FROM outbox WHERE message_row = ?1 AND kind = 'forward' AND unit = ?2
-             ORDER BY id LIMIT 1",
-        )?
-        .query_row(params![row, unit], |r| r.get(0))
-        .optional()
-        .map_err(Into::into)
-    })
+    match first_row {
+        Some(row) => store.first_forward(row, unit),
+        None => Ok(None),
+    }
 }
 
 /// Reminders, escalations and digests sent in one pass at most (a backlog is spread out).
@@ -577,7 +370,7 @@ pub struct ReminderStats {
 /// escalation; each unit at most one digest per day. Nothing is sent outside service hours
 /// unless `reminders_outside_hours` says so.
 pub fn remind(
-    store: &crate::store::Store,
+    store: &Store,
     rules: &crate::classify::rules::RuleSet,
     config: &crate::config::Config,
     now: DateTime<Utc>,
@@ -609,7 +402,7 @@ pub fn remind(
                 .service_hours
                 .business_duration(opened.with_timezone(&Utc), now, Zone::Wib);
         let waited_h = waited.num_minutes() as f64 / 60.0;
-        let Some(state) = follow_up_state(store, &t.ticket)? else {
+        let Some(state) = store.follow_up_state(&t.ticket)? else {
             continue;
         };
         let (reminded, escalated, first_row, subject) = (
@@ -673,10 +466,10 @@ pub fn remind(
                 },
             );
             let Some(msg) = msg else { continue };
-            let column = if kind == "reminder" {
-                "reminded_at"
+            let mark = if kind == "reminder" {
+                FollowUpMark::Reminded
             } else {
-                "escalated_at"
+                FollowUpMark::Escalated
             };
             let outgoing = crate::store::Outgoing {
                 kind,
@@ -688,20 +481,8 @@ pub fn remind(
                 original: None,
             };
             store.transaction(|tx| {
-                crate::store::insert_outgoing(
-                    tx,
-                    first_row,
-                    &outgoing,
-                    &Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-                )?;
-                tx.execute(
-                    &format!("UPDATE tickets SET {column} = ?1 WHERE ticket = ?2"),
-                    params![
-                        now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                        t.ticket
-                    ],
-                )?;
-                Ok(())
+                tx.queue(first_row, &outgoing)?;
+                tx.mark_followed_up(&t.ticket, mark, now)
             })?;
             tracing::info!(step = kind, ticket = %t.ticket, unit = %unit.id, waited_hours = waited_h, "queued");
             queued += 1;
@@ -726,12 +507,7 @@ pub fn remind(
             continue;
         }
         let id = format!("<digest.{}.{day}@{domain}>", unit.id);
-        let exists = store.read(|tx| {
-            Ok(tx
-                .prepare_cached("SELECT count(*) FROM outbox WHERE message_id = ?1")?
-                .query_row(params![id], |r| r.get::<_, i64>(0))?
-                > 0)
-        })?;
+        let exists = store.outbox_has(&id)?;
         if exists {
             continue;
         }

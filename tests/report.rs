@@ -11,7 +11,7 @@ mod common;
 
 use chrono::{DateTime, Utc};
 use pilah::classify::{MachineKind, Verdict};
-use pilah::store::{record_verdict, NewMessage, Outgoing, Store, VerdictRecord};
+use pilah::store::{NewMessage, Outgoing, Store, VerdictRecord};
 use pilah::types::{ImapUid, MailboxName};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -197,8 +197,7 @@ holidays_file = "libur.txt"
         }
         self.store
             .transaction(|tx| {
-                record_verdict(
-                    tx,
+                tx.record_verdict(
                     &VerdictRecord {
                         message_row: stored.id,
                         verdict: &verdict,

@@ -11,6 +11,7 @@ use super::template::{Template, Vars};
 use crate::classify::rules::{Category, Unit};
 use crate::parse::Mail;
 use crate::region::Region;
+pub use crate::store::OriginalEncoding;
 use crate::trust::SenderAuth;
 use crate::types::{MailboxName, Ticket};
 use chrono::{DateTime, Datelike, Timelike, Utc};
@@ -492,93 +493,6 @@ fn original_part(raw: &[u8]) -> (SinglePart, OriginalEncoding) {
     }
 }
 
-/// How the original stands between a forward's head and tail.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OriginalEncoding {
-    /// Its bytes as they are (`message/rfc822`, 7bit or 8bit).
-    AsIs,
-    /// Base64, in lines of 76 characters (an `.eml` file that could not travel as it is).
-    Base64,
-}
-
-impl OriginalEncoding {
-    /// As stored in `outbox.original`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OriginalEncoding::AsIs => "rfc822",
-            OriginalEncoding::Base64 => "base64",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<OriginalEncoding> {
-        match s {
-            "rfc822" => Some(OriginalEncoding::AsIs),
-            "base64" => Some(OriginalEncoding::Base64),
-            _ => None,
-        }
-    }
-
-    /// Bytes the original of `len` bytes takes in the forward.
-    pub fn encoded_len(self, len: usize) -> usize {
-        match self {
-            OriginalEncoding::AsIs => len,
-            OriginalEncoding::Base64 => {
-                let chars = len.div_ceil(3) * 4;
-                chars + 2 * chars.div_ceil(BASE64_LINE).saturating_sub(1)
-            }
-        }
-    }
-}
-
-/// Characters per base64 line (RFC 2045), from 57 bytes of input.
-const BASE64_LINE: usize = 76;
-const BASE64_LINE_IN: usize = BASE64_LINE / 4 * 3;
-
-/// Appends the base64 of everything `from` yields, in CRLF-separated lines of 76 characters
-/// (no line break after the last line: the MIME structure that follows brings its own).
-/// Reads in chunks, so the original is never in memory as a whole besides its encoding, and
-/// feeds what it reads to `hasher` (the caller checks that it is the original recorded).
-pub fn append_base64(
-    mut from: impl std::io::Read,
-    out: &mut Vec<u8>,
-    hasher: &mut impl sha2::Digest,
-) -> std::io::Result<usize> {
-    use base64::Engine;
-    let mut chunk = vec![0u8; BASE64_LINE_IN * 1024];
-    let (mut total, mut first_line) = (0usize, true);
-    loop {
-        // Fill the chunk (whole lines), unless the input ends.
-        let mut n = 0;
-        while n < chunk.len() {
-            match from.read(&mut chunk[n..]) {
-                Ok(0) => break,
-                Ok(k) => n += k,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        if n == 0 {
-            return Ok(total);
-        }
-        total += n;
-        hasher.update(&chunk[..n]);
-        for line in chunk[..n].chunks(BASE64_LINE_IN) {
-            if !first_line {
-                out.extend_from_slice(b"\r\n");
-            }
-            first_line = false;
-            let at = out.len();
-            out.resize(at + line.len().div_ceil(3) * 4, 0);
-            base64::engine::general_purpose::STANDARD
-                .encode_slice(line, &mut out[at..])
-                .map_err(std::io::Error::other)?;
-        }
-        if n < chunk.len() {
-            return Ok(total);
-        }
-    }
-}
-
 /// A forward as queued: pilah's own bytes before and after the original, which is not
 /// copied here. The original's bytes come from the stored raw file when the forward is sent
 /// (`Store::outbox_body`), so the database holds only what is pilah's own, and a large
@@ -712,6 +626,7 @@ pub fn acknowledgement(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::append_base64;
 
     #[test]
     fn which_originals_travel_as_message_rfc822() {

@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::hours::{ServiceHours, Zone};
 use crate::parse::domain_of;
 use crate::region::Region;
-use crate::store::Store;
+use crate::store::{ReportScope, Store};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -192,16 +192,6 @@ pub struct MailboxReport {
     pub routing: Routing,
 }
 
-fn ts(d: DateTime<Utc>) -> String {
-    d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-fn parse_ts(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|d| d.with_timezone(&Utc))
-}
-
 pub(crate) fn pct(n: i64, of: i64) -> f64 {
     if of <= 0 {
         0.0
@@ -211,13 +201,7 @@ pub(crate) fn pct(n: i64, of: i64) -> f64 {
 }
 
 /// A message from a person, as the report reads it.
-struct Row {
-    id: i64,
-    region: Option<String>,
-    region_source: Option<String>,
-    sender: Option<String>,
-    internal_date: Option<DateTime<Utc>>,
-}
+type Row = crate::store::ReportPerson;
 
 /// Where the messages of one mailbox and month are.
 struct Scope<'a> {
@@ -228,105 +212,32 @@ struct Scope<'a> {
 }
 
 impl Scope<'_> {
-    /// `AND …` keeping new messages only: not PICs' answers, follow-ups or duplicates.
-    fn only_new(&self) -> &'static str {
-        " AND coalesce(relation, 'new') = 'new'"
+    fn scope(&self) -> ReportScope<'_> {
+        ReportScope {
+            mailbox: self.mailbox,
+            from: self.from,
+            to: self.to,
+        }
     }
 
     fn people(&self) -> Result<Vec<Row>, ReportError> {
-        let sql = format!(
-            "SELECT id, region, region_source, sender, internal_date FROM messages
-             WHERE mailbox = ?1 AND internal_date >= ?2 AND internal_date < ?3
-               AND machine IS NULL AND quarantine IS NULL AND category IS NOT NULL{}
-             ORDER BY internal_date, id",
-            self.only_new()
-        );
-        Ok(self.store.read(|tx| {
-            let mut st = tx.prepare(&sql)?;
-            let rows = st
-                .query_map(
-                    rusqlite::params![self.mailbox, ts(self.from), ts(self.to)],
-                    |r| {
-                        Ok(Row {
-                            id: r.get(0)?,
-                            region: r.get(1)?,
-                            region_source: r.get(2)?,
-                            sender: r.get(3)?,
-                            internal_date: r
-                                .get::<_, Option<String>>(4)?
-                                .as_deref()
-                                .and_then(parse_ts),
-                        })
-                    },
-                )?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
-        })?)
+        Ok(self.store.report_people(&self.scope())?)
     }
 
     /// People's messages per category, largest first.
     fn categories(&self) -> Result<Vec<(String, i64)>, ReportError> {
-        let sql = format!(
-            "SELECT category, count(*) FROM messages
-             WHERE mailbox = ?1 AND internal_date >= ?2 AND internal_date < ?3
-               AND machine IS NULL AND quarantine IS NULL AND category IS NOT NULL{}
-             GROUP BY category ORDER BY count(*) DESC, category",
-            self.only_new()
-        );
-        Ok(self.store.read(|tx| {
-            let mut st = tx.prepare(&sql)?;
-            let rows = st
-                .query_map(
-                    rusqlite::params![self.mailbox, ts(self.from), ts(self.to)],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
-        })?)
+        Ok(self.store.report_categories(&self.scope())?)
     }
 
     /// The rules versions that judged the messages.
     fn rules_versions(&self) -> Result<BTreeMap<String, i64>, ReportError> {
-        Ok(self.store.read(|tx| {
-            let mut st = tx.prepare(
-                "SELECT rules_version, count(*) FROM messages WHERE mailbox = ?1 AND internal_date >= ?2
-                   AND internal_date < ?3 AND rules_version IS NOT NULL GROUP BY rules_version",
-            )?;
-            let rows = st
-                .query_map(rusqlite::params![self.mailbox, ts(self.from), ts(self.to)], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })?
-                .collect::<Result<BTreeMap<String, i64>, _>>()?;
-            Ok(rows)
-        })?)
+        Ok(self.store.report_rules_versions(&self.scope())?)
     }
 
     /// Machine mail by kind, quarantined, PICs' answers.
     fn apart(&self) -> Result<(BTreeMap<String, i64>, i64, i64), ReportError> {
-        let p = rusqlite::params![self.mailbox, ts(self.from), ts(self.to)];
-        Ok(self.store.read(|tx| {
-            let mut st = tx.prepare(
-                "SELECT machine, count(*) FROM messages WHERE mailbox = ?1 AND internal_date >= ?2
-                   AND internal_date < ?3 AND machine IS NOT NULL GROUP BY machine ORDER BY machine",
-            )?;
-            let machine = st
-                .query_map(p, |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<Result<BTreeMap<String, i64>, _>>()?;
-            let q: i64 = tx.query_row(
-                "SELECT count(*) FROM messages WHERE mailbox = ?1 AND internal_date >= ?2
-                   AND internal_date < ?3 AND quarantine IS NOT NULL",
-                p,
-                |r| r.get(0),
-            )?;
-            let answers: i64 = tx.query_row(
-                "SELECT count(*) FROM messages WHERE mailbox = ?1 AND internal_date >= ?2
-                   AND internal_date < ?3 AND machine IS NULL AND quarantine IS NULL
-                   AND category IS NOT NULL AND relation = 'pic-answer'",
-                p,
-                |r| r.get(0),
-            )?;
-            Ok((machine, q, answers))
-        })?)
+        let a = self.store.report_apart(&self.scope())?;
+        Ok((a.machine, a.quarantined, a.pic_answers))
     }
 
     /// (message, kind, unit, sent_at) of the forwards and acknowledgements of people's mail.
@@ -334,31 +245,12 @@ impl Scope<'_> {
     fn outgoing(
         &self,
     ) -> Result<Vec<(i64, String, Option<String>, Option<DateTime<Utc>>)>, ReportError> {
-        let sql = format!(
-            "SELECT m.id, o.kind, o.unit, o.sent_at FROM outbox o JOIN messages m ON m.id = o.message_row
-             WHERE m.mailbox = ?1 AND m.internal_date >= ?2 AND m.internal_date < ?3
-               AND m.machine IS NULL AND m.quarantine IS NULL AND m.category IS NOT NULL{}
-               AND o.kind IN ('forward', 'ack')
-             ORDER BY o.id",
-            self.only_new().replace("relation", "m.relation")
-        );
-        Ok(self.store.read(|tx| {
-            let mut st = tx.prepare(&sql)?;
-            let rows = st
-                .query_map(
-                    rusqlite::params![self.mailbox, ts(self.from), ts(self.to)],
-                    |r| {
-                        Ok((
-                            r.get(0)?,
-                            r.get(1)?,
-                            r.get(2)?,
-                            r.get::<_, Option<String>>(3)?.as_deref().and_then(parse_ts),
-                        ))
-                    },
-                )?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(rows)
-        })?)
+        Ok(self
+            .store
+            .report_mail(&self.scope())?
+            .into_iter()
+            .map(|m| (m.message, m.kind, m.unit, m.sent_at))
+            .collect())
     }
 }
 
@@ -462,7 +354,6 @@ pub fn build(
     month: Month,
     only: Option<&str>,
 ) -> Result<Vec<MailboxReport>, ReportError> {
-    import::ensure_schema(store)?;
     let tz = config.timezone;
     let regions: HashMap<&str, &Region> = rules
         .map(|r| {

@@ -22,30 +22,9 @@ use super::{Month, ReportError};
 use crate::classify::rules::RuleSet;
 use crate::config::{is_id, Config};
 use crate::location::{csv_record_start, Diagnostics, Location};
-use crate::store::Store;
+use crate::store::{ImportedCount, ReportScope, Store};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-
-/// The imported counts: pilah's own table, created on first use.
-pub const SCHEMA: &str = r#"
-CREATE TABLE IF NOT EXISTS report_imported (
-    mailbox     TEXT NOT NULL,
-    month       TEXT NOT NULL,
-    category    TEXT NOT NULL,
-    label       TEXT,
-    count       INTEGER NOT NULL,
-    source      TEXT NOT NULL,
-    imported_at TEXT NOT NULL,
-    PRIMARY KEY (mailbox, month, category)
-);
-"#;
-
-pub fn ensure_schema(store: &Store) -> Result<(), ReportError> {
-    Ok(store.transaction(|tx| {
-        tx.execute_batch(SCHEMA)?;
-        Ok(())
-    })?)
-}
 
 /// (category id, label, count) rows of a month.
 pub type CategoryRows = Vec<(String, Option<String>, i64)>;
@@ -65,18 +44,7 @@ pub fn imported(
     mailbox: &str,
     month: Month,
 ) -> Result<Option<Imported>, ReportError> {
-    let rows: CategoryRows = store.read(|tx| {
-        let mut st = tx.prepare(
-            "SELECT category, label, count FROM report_imported WHERE mailbox = ?1 AND month = ?2
-             ORDER BY count DESC, category",
-        )?;
-        let rows = st
-            .query_map(rusqlite::params![mailbox, month.id()], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
-    })?;
+    let rows: CategoryRows = store.imported_counts(mailbox, &month.id())?;
     if rows.is_empty() {
         return Ok(None);
     }
@@ -379,26 +347,23 @@ pub fn save(
     rows: &[ImportRow],
     source: &str,
 ) -> Result<BTreeSet<(String, Month)>, ReportError> {
-    ensure_schema(store)?;
     let months: BTreeSet<(String, Month)> =
         rows.iter().map(|r| (r.mailbox.clone(), r.month)).collect();
-    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    store.transaction(|tx| {
-        for (mb, mo) in &months {
-            tx.execute(
-                "DELETE FROM report_imported WHERE mailbox = ?1 AND month = ?2",
-                rusqlite::params![mb, mo.id()],
-            )?;
-        }
-        for r in rows {
-            tx.execute(
-                "INSERT INTO report_imported (mailbox, month, category, label, count, source, imported_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                rusqlite::params![r.mailbox, r.month.id(), r.category, r.label, r.count, source, now],
-            )?;
-        }
-        Ok(())
-    })?;
+    let replace: Vec<(&str, String)> = months
+        .iter()
+        .map(|(mb, mo)| (mb.as_str(), mo.id()))
+        .collect();
+    let counts: Vec<ImportedCount> = rows
+        .iter()
+        .map(|r| ImportedCount {
+            mailbox: &r.mailbox,
+            month: r.month.id(),
+            category: &r.category,
+            label: r.label.as_deref(),
+            count: r.count,
+        })
+        .collect();
+    store.save_imported(&replace, &counts, source)?;
     Ok(months)
 }
 
@@ -445,16 +410,10 @@ pub fn command(args: ImportArgs) -> anyhow::Result<()> {
     // Months pilah counted itself: the imported figure will replace its count.
     let tz = config.timezone;
     for (mb, mo) in &months {
-        let own: i64 = store.read(|tx| {
-            Ok(tx.query_row(
-                "SELECT count(*) FROM messages WHERE mailbox = ?1 AND internal_date >= ?2 AND internal_date < ?3",
-                rusqlite::params![
-                    mb,
-                    mo.start(tz).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                    mo.end(tz).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-                ],
-                |r| r.get(0),
-            )?)
+        let own = store.messages_in(&ReportScope {
+            mailbox: mb,
+            from: mo.start(tz),
+            to: mo.end(tz),
         })?;
         if own > 0 {
             eprintln!(

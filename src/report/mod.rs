@@ -33,8 +33,6 @@ pub enum ReportError {
     Month(String),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
-    #[error("database: {0}")]
-    Sql(#[from] rusqlite::Error),
 }
 
 /// A calendar month.

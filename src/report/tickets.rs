@@ -3,7 +3,7 @@
 //! follow-ups, and what was still open at the end of the month.
 
 use super::{Month, ReportError};
-use crate::store::Store;
+use crate::store::{ReportScope, Store};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -73,33 +73,7 @@ pub fn stats(
     tz: chrono_tz::Tz,
 ) -> Result<TicketStats, ReportError> {
     let (from, to) = (month.start(tz), month.end(tz));
-    let ts = |d: DateTime<Utc>| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let (tickets, relations) = store.read(|tx| {
-        let mut st = tx.prepare(
-            "SELECT ticket, unit, opened_at, answered_at FROM tickets
-             WHERE mailbox = ?1 AND opened_at >= ?2 AND opened_at < ?3",
-        )?;
-        let tickets = st
-            .query_map(rusqlite::params![mailbox, ts(from), ts(to)], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, Option<String>>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                ))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut st = tx.prepare(
-            "SELECT relation, count(*) FROM messages WHERE mailbox = ?1 AND internal_date >= ?2
-               AND internal_date < ?3 AND relation IN ('follow-up', 'duplicate') GROUP BY relation",
-        )?;
-        let relations = st
-            .query_map(rusqlite::params![mailbox, ts(from), ts(to)], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-            })?
-            .collect::<Result<BTreeMap<_, _>, _>>()?;
-        Ok((tickets, relations))
-    })?;
+    let (tickets, relations) = store.report_tickets(&ReportScope { mailbox, from, to })?;
     let mut s = TicketStats {
         opened: tickets.len() as i64,
         follow_ups: relations.get("follow-up").copied().unwrap_or(0),
@@ -108,7 +82,8 @@ pub fn stats(
     };
     let mut units: BTreeMap<String, (UnitTickets, Vec<f64>)> = BTreeMap::new();
     let mut all_hours = Vec::new();
-    for (_, unit, opened, answered) in &tickets {
+    for t in &tickets {
+        let (unit, opened, answered) = (&t.unit, &t.opened_at, &t.answered_at);
         let Some(unit) = unit else { continue };
         s.escalated += 1;
         let e = units.entry(unit.clone()).or_insert_with(|| {

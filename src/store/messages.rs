@@ -1,0 +1,613 @@
+//! Messages: the `messages` table (one row per message pilah fetched, keyed by mailbox,
+//! UIDVALIDITY and UID) and the raw files under `raw/` that it points at.
+//!
+//! Owns recording a message before anything else happens to it (raw file durable first,
+//! then its row), re-identifying it after a UIDVALIDITY change, its verdict, its filing and
+//! the `pilah messages` listing. It must not judge anything: the verdict, the ticket and the
+//! mail to queue arrive decided, in a [`VerdictRecord`] and [`Outgoing`] items.
+
+use super::outbox::{insert_outgoing, Outgoing};
+use super::{now, parse_ts, private, sha256_hex, ts, Store, StoreError, Tx};
+use crate::classify::Verdict;
+use crate::types::{ImapUid, MailboxName, Ticket};
+use chrono::{DateTime, Utc};
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
+use rusqlite::{params, OptionalExtension, ToSql};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Where a message is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageState {
+    /// Raw bytes on disk and a row in the database.
+    Stored,
+    /// Verdict recorded, outgoing mail queued.
+    Classified,
+    /// Moved to its folder in the mailbox: done.
+    Filed,
+}
+
+impl MessageState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageState::Stored => "stored",
+            MessageState::Classified => "classified",
+            MessageState::Filed => "filed",
+        }
+    }
+
+    fn parse(s: &str) -> Option<MessageState> {
+        match s {
+            "stored" => Some(MessageState::Stored),
+            "classified" => Some(MessageState::Classified),
+            "filed" => Some(MessageState::Filed),
+            _ => None,
+        }
+    }
+}
+
+/// A `state` the database holds that this pilah does not know: an error, never read as
+/// "stored" (which would judge the message again and send its mail twice).
+#[derive(Debug, thiserror::Error)]
+#[error("unknown message state {0:?} in the database (known: stored, classified, filed)")]
+pub struct UnknownState(String);
+
+impl ToSql for MessageState {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.as_str()))
+    }
+}
+
+impl FromSql for MessageState {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        let s = value.as_str()?;
+        MessageState::parse(s).ok_or_else(|| FromSqlError::Other(Box::new(UnknownState(s.into()))))
+    }
+}
+
+/// A message as recorded.
+#[derive(Debug, Clone)]
+pub struct StoredMessage {
+    pub id: i64,
+    pub mailbox: String,
+    pub uid: ImapUid,
+    pub state: MessageState,
+    pub raw_path: PathBuf,
+    pub folder: Option<String>,
+    pub internal_date: Option<DateTime<Utc>>,
+}
+
+/// What to record when a message is first seen.
+pub struct NewMessage<'a> {
+    pub mailbox: &'a MailboxName,
+    pub uid: ImapUid,
+    pub raw: &'a [u8],
+    pub internal_date: Option<DateTime<Utc>>,
+    pub message_id: Option<&'a str>,
+}
+
+impl Store {
+    /// The record of a UID, if there is one.
+    pub fn find(
+        &self,
+        mailbox: &MailboxName,
+        uid: ImapUid,
+    ) -> Result<Option<StoredMessage>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn.prepare_cached(
+            "SELECT id, state, raw_path, folder, internal_date FROM messages
+             WHERE mailbox = ?1 AND uidvalidity = ?2 AND uid = ?3",
+        )?;
+        let found = st
+            .query_row(params![mailbox.as_str(), uid.uidvalidity, uid.uid], |r| {
+                stored_from_row(r, mailbox.as_str(), uid)
+            })
+            .optional()?;
+        Ok(found)
+    }
+
+    /// The record of a message pilah already has: under this UID, or under another
+    /// UIDVALIDITY (same mailbox, SHA-256 and Message-ID), which is then re-identified.
+    fn known(&self, m: &NewMessage, sha: &str) -> Result<Option<StoredMessage>, StoreError> {
+        if let Some(known) = self.find(m.mailbox, m.uid)? {
+            return Ok(Some(known));
+        }
+        let existing = self
+            .conn()
+            .query_row(
+                "SELECT id, state, raw_path, folder, internal_date FROM messages
+                 WHERE mailbox = ?1 AND sha256 = ?2 AND uidvalidity != ?3
+                   AND coalesce(message_id, '') = coalesce(?4, '')
+                 ORDER BY id LIMIT 1",
+                params![m.mailbox.as_str(), sha, m.uid.uidvalidity, m.message_id],
+                |r| stored_from_row(r, m.mailbox.as_str(), m.uid),
+            )
+            .optional()?;
+        if let Some(known) = &existing {
+            self.conn()
+                .prepare_cached("UPDATE messages SET uidvalidity = ?1, uid = ?2 WHERE id = ?3")?
+                .execute(params![m.uid.uidvalidity, m.uid.uid, known.id])?;
+            self.event(
+                Some(known.id),
+                m.mailbox.as_str(),
+                "reidentified",
+                &format!(
+                    "UIDVALIDITY changed: now {}:{}",
+                    m.uid.uidvalidity, m.uid.uid
+                ),
+            )?;
+        }
+        Ok(existing)
+    }
+
+    /// Writes one message's raw bytes to disk (fsynced) and records it, before anything
+    /// else happens to it.
+    pub fn record(&self, m: &NewMessage) -> Result<StoredMessage, StoreError> {
+        let mut out = self.record_batch(std::slice::from_ref(m))?;
+        out.pop().ok_or_else(|| StoreError::Io {
+            path: self.state_dir.clone(),
+            source: std::io::Error::other("a recorded message went missing"),
+        })
+    }
+
+    /// Writes a fetched batch's raw bytes to disk and records the batch, before anything
+    /// else happens to it. The files are fsynced together, then their directory once, then
+    /// the rows are inserted in one transaction; returns one record per message, in order.
+    /// A message already known (same UID, or re-identified after a UIDVALIDITY change) is
+    /// returned as it is, not written again.
+    pub fn record_batch(&self, batch: &[NewMessage]) -> Result<Vec<StoredMessage>, StoreError> {
+        let mut out: Vec<Option<StoredMessage>> = Vec::with_capacity(batch.len());
+        let mut new: Vec<(usize, String, PathBuf)> = Vec::new();
+        let mut files = RawFiles::default();
+        for (i, m) in batch.iter().enumerate() {
+            let sha = sha256_hex(m.raw);
+            if let Some(known) = self.known(m, &sha)? {
+                out.push(Some(known));
+                continue;
+            }
+            out.push(None);
+            let dir = self
+                .state_dir
+                .join("raw")
+                .join(m.mailbox.as_str())
+                .join(m.uid.uidvalidity.to_string());
+            let raw_path = dir.join(format!("{}.eml", m.uid.uid));
+            files.write(&dir, &raw_path, m.raw)?;
+            new.push((i, sha, raw_path));
+        }
+        files.sync()?;
+        if !new.is_empty() {
+            let fetched_at = now();
+            self.transaction(|tx| {
+                let mut st = tx.tx.prepare_cached(
+                    "INSERT INTO messages (mailbox, uidvalidity, uid, message_id, sha256, size,
+                         internal_date, fetched_at, raw_path, state)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                )?;
+                for (i, sha, raw_path) in &new {
+                    let m = &batch[*i];
+                    st.execute(params![
+                        m.mailbox.as_str(),
+                        m.uid.uidvalidity,
+                        m.uid.uid,
+                        m.message_id,
+                        sha,
+                        m.raw.len() as i64,
+                        m.internal_date.as_ref().map(ts),
+                        fetched_at,
+                        raw_path.to_string_lossy(),
+                        MessageState::Stored,
+                    ])?;
+                    out[*i] = Some(StoredMessage {
+                        id: tx.tx.last_insert_rowid(),
+                        mailbox: m.mailbox.to_string(),
+                        uid: m.uid,
+                        state: MessageState::Stored,
+                        raw_path: raw_path.clone(),
+                        folder: None,
+                        internal_date: m.internal_date,
+                    });
+                }
+                Ok(())
+            })?;
+        }
+        Ok(out.into_iter().flatten().collect())
+    }
+
+    /// Messages classified but not filed whose UID is no longer in the watched folder: the
+    /// move happened, and pilah stopped before recording it. They are recorded filed now.
+    pub fn settle_moved(
+        &self,
+        mailbox: &MailboxName,
+        uidvalidity: u32,
+        present: &[u32],
+    ) -> Result<usize, StoreError> {
+        let present: std::collections::HashSet<u32> = present.iter().copied().collect();
+        let rows: Vec<(i64, u32, Option<String>)> = {
+            let conn = self.conn();
+            let mut st = conn.prepare(
+                "SELECT id, uid, folder FROM messages WHERE mailbox = ?1 AND uidvalidity = ?2 AND state = ?3",
+            )?;
+            let r = st
+                .query_map(
+                    params![mailbox.as_str(), uidvalidity, MessageState::Classified],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )?
+                .collect::<Result<Vec<_>, _>>()?;
+            r
+        };
+        let mut n = 0;
+        for (id, uid, folder) in rows {
+            if !present.contains(&uid) {
+                let folder = folder.unwrap_or_default();
+                self.filed(&[id], &folder)?;
+                self.event(
+                    Some(id),
+                    mailbox.as_str(),
+                    "filed",
+                    "found moved after a restart",
+                )?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Marks a message filed in `folder`.
+    pub fn filed(&self, ids: &[i64], folder: &str) -> Result<(), StoreError> {
+        self.transaction(|tx| {
+            for id in ids {
+                tx.tx
+                    .prepare_cached(
+                        "UPDATE messages SET state = ?4, folder = ?1, filed_at = ?2 WHERE id = ?3",
+                    )?
+                    .execute(params![folder, now(), id, MessageState::Filed])?;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Reads `id, state, raw_path, folder, internal_date`.
+fn stored_from_row(
+    r: &rusqlite::Row,
+    mailbox: &str,
+    uid: ImapUid,
+) -> rusqlite::Result<StoredMessage> {
+    Ok(StoredMessage {
+        id: r.get(0)?,
+        mailbox: mailbox.to_string(),
+        uid,
+        state: r.get(1)?,
+        raw_path: PathBuf::from(r.get::<_, String>(2)?),
+        folder: r.get(3)?,
+        internal_date: r.get::<_, Option<String>>(4)?.as_deref().and_then(parse_ts),
+    })
+}
+
+/// One message as `pilah messages` lists it: where it went and what was done.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MessageSummary {
+    pub mailbox: String,
+    pub uid: i64,
+    pub ticket: Option<String>,
+    pub internal_date: Option<DateTime<Utc>>,
+    pub sender: Option<String>,
+    pub subject: Option<String>,
+    pub category: Option<String>,
+    pub rule: Option<String>,
+    pub machine: Option<String>,
+    pub quarantine: Option<String>,
+    pub folder: Option<String>,
+    pub route: Vec<String>,
+    pub ack_template: Option<String>,
+    pub ack_skipped: Option<String>,
+    pub forwards_sent: i64,
+    pub acks_sent: i64,
+    /// Forwards and acknowledgements queued at all (sent or not).
+    pub forwards_queued: i64,
+    pub acks_queued: i64,
+    /// Forwards that failed for good (refused by the server, or their original is gone).
+    pub forwards_failed: i64,
+    pub region: Option<String>,
+}
+
+impl Store {
+    /// Recorded messages, by mailbox and arrival; optionally one mailbox, one time range.
+    pub fn list_messages(
+        &self,
+        mailbox: Option<&str>,
+        range: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    ) -> Result<Vec<MessageSummary>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn.prepare(
+            "SELECT m.mailbox, m.uid, m.ticket, m.internal_date, m.sender, m.subject, m.category,
+                    m.rule, m.machine, m.quarantine, m.folder, m.route, m.ack_template, m.ack_skipped,
+                    (SELECT count(*) FROM outbox o WHERE o.message_row = m.id AND o.kind = 'forward' AND o.sent_at IS NOT NULL),
+                    (SELECT count(*) FROM outbox o WHERE o.message_row = m.id AND o.kind = 'ack' AND o.sent_at IS NOT NULL),
+                    m.region,
+                    (SELECT count(*) FROM outbox o WHERE o.message_row = m.id AND o.kind = 'forward'),
+                    (SELECT count(*) FROM outbox o WHERE o.message_row = m.id AND o.kind = 'ack'),
+                    (SELECT count(*) FROM outbox o WHERE o.message_row = m.id AND o.kind = 'forward' AND o.failed_at IS NOT NULL)
+             FROM messages m
+             WHERE (?1 IS NULL OR m.mailbox = ?1)
+               AND (?2 IS NULL OR (m.internal_date >= ?2 AND m.internal_date < ?3))
+             ORDER BY m.mailbox, m.internal_date, m.id",
+        )?;
+        let rows = st.query_map(
+            params![mailbox, range.map(|r| ts(&r.0)), range.map(|r| ts(&r.1))],
+            |r| {
+                Ok(MessageSummary {
+                    mailbox: r.get(0)?,
+                    uid: r.get(1)?,
+                    ticket: r.get(2)?,
+                    internal_date: r.get::<_, Option<String>>(3)?.as_deref().and_then(parse_ts),
+                    sender: r.get(4)?,
+                    subject: r.get(5)?,
+                    category: r.get(6)?,
+                    rule: r.get(7)?,
+                    machine: r.get(8)?,
+                    quarantine: r.get(9)?,
+                    folder: r.get(10)?,
+                    route: r
+                        .get::<_, Option<String>>(11)?
+                        .map(|s| {
+                            s.split(',')
+                                .filter(|x| !x.is_empty())
+                                .map(String::from)
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    ack_template: r.get(12)?,
+                    ack_skipped: r.get(13)?,
+                    forwards_sent: r.get(14)?,
+                    acks_sent: r.get(15)?,
+                    region: r.get(16)?,
+                    forwards_queued: r.get(17)?,
+                    acks_queued: r.get(18)?,
+                    forwards_failed: r.get(19)?,
+                })
+            },
+        )?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(Into::into)
+    }
+}
+
+/// The part of recording a verdict that runs inside the caller's transaction.
+pub struct VerdictRecord<'a> {
+    pub message_row: i64,
+    pub verdict: &'a Verdict,
+    pub quarantine: Option<&'a str>,
+    pub sender: Option<&'a str>,
+    pub sender_name: Option<&'a str>,
+    pub subject: &'a str,
+    pub ticket: Option<&'a Ticket>,
+    /// How it relates to earlier tickets: new, follow-up, pic-answer, duplicate.
+    pub relation: &'a str,
+    pub region: Option<(&'a str, &'a str)>,
+    pub ack_skipped: Option<&'a str>,
+}
+
+/// Writes the verdict and queues the outgoing mail, in the caller's transaction.
+impl Tx<'_> {
+    pub fn record_verdict(
+        &self,
+        rec: &VerdictRecord,
+        outgoing: &[Outgoing],
+    ) -> Result<(), StoreError> {
+        let v = rec.verdict;
+        self.tx
+            .prepare_cached(
+                "UPDATE messages SET state = ?20, sender = ?1, sender_name = ?2, subject = ?3,
+             category = ?4, rule = ?5, rules_version = ?6, machine = ?7, quarantine = ?8,
+             tags = ?9, region = ?10, region_source = ?11, ticket = ?12, route = ?13,
+             ack_template = ?14, ack_skipped = ?15, classified_at = ?16, folder = ?18,
+             relation = ?19
+         WHERE id = ?17",
+            )?
+            .execute(params![
+                rec.sender,
+                rec.sender_name,
+                rec.subject,
+                v.category,
+                v.rule_or_fallback(),
+                v.rules_version,
+                v.machine.map(|m| m.as_str()),
+                rec.quarantine,
+                v.tags.join(","),
+                rec.region.map(|r| r.0),
+                rec.region.map(|r| r.1),
+                rec.ticket.map(|t| t.to_string()),
+                v.route.join(","),
+                v.ack,
+                rec.ack_skipped,
+                now(),
+                rec.message_row,
+                v.folder,
+                rec.relation,
+                MessageState::Classified,
+            ])?;
+        let t = now();
+        for o in outgoing {
+            insert_outgoing(self.tx, Some(rec.message_row), o, &t)?;
+        }
+        Ok(())
+    }
+}
+
+/// Raw files of one batch, written first and made durable together before any record
+/// points at them.
+///
+/// A few files are fsynced one by one (then renamed into place, then their directory
+/// fsynced). A larger batch is renamed into place and made durable with one `syncfs` of the
+/// state directory's filesystem: on a virtual disk every fsync is a cache flush of a few
+/// milliseconds, so fsyncing 50 files costs 50 flushes where `syncfs` costs one (plus
+/// writing whatever else is dirty on that filesystem). Until `sync` returns nothing refers
+/// to these files: a power cut before it leaves the messages in the watched folder, fetched
+/// and written again on the next drain.
+#[derive(Default)]
+struct RawFiles {
+    /// (the file, its temporary name, its final name)
+    written: Vec<(std::fs::File, PathBuf, PathBuf)>,
+    dirs: std::collections::BTreeSet<PathBuf>,
+    created: std::collections::BTreeSet<PathBuf>,
+}
+
+/// Up to this many files, fsync each; above, one `syncfs`.
+const FSYNC_EACH_UP_TO: usize = 4;
+
+impl RawFiles {
+    fn write(&mut self, dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+        let io = |source| StoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        if !self.dirs.contains(dir) {
+            if !dir.is_dir() {
+                private::ensure_dir(dir).map_err(io)?;
+                if let Some(parent) = dir.parent() {
+                    self.created.insert(parent.to_path_buf());
+                }
+            }
+            self.dirs.insert(dir.to_path_buf());
+        }
+        let tmp = path.with_extension("eml.tmp");
+        let mut f = private::create_file(&tmp, true).map_err(io)?;
+        f.write_all(bytes).map_err(io)?;
+        self.written.push((f, tmp, path.to_path_buf()));
+        Ok(())
+    }
+
+    fn sync(self) -> Result<(), StoreError> {
+        let each = self.written.len() <= FSYNC_EACH_UP_TO;
+        let mut any: Option<std::fs::File> = None;
+        for (f, tmp, path) in self.written {
+            let io = |source| StoreError::Io {
+                path: path.clone(),
+                source,
+            };
+            if each {
+                f.sync_all().map_err(io)?;
+            }
+            std::fs::rename(&tmp, &path).map_err(io)?;
+            any = Some(f);
+        }
+        let Some(file) = any else {
+            return Ok(());
+        };
+        if each {
+            for dir in self.dirs.iter().chain(self.created.iter()) {
+                if let Ok(d) = std::fs::File::open(dir) {
+                    let _ = d.sync_all();
+                }
+            }
+            return Ok(());
+        }
+        rustix::fs::syncfs(&file).map_err(|e| StoreError::Io {
+            path: self.dirs.iter().next().cloned().unwrap_or_default(),
+            source: e.into(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_is_recorded_once_and_reidentified_after_uidvalidity_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let mb = MailboxName("lapor".into());
+        let raw = b"Subject: x\r\n\r\nbody\r\n";
+        let new = |uidvalidity, uid| NewMessage {
+            mailbox: &mb,
+            uid: ImapUid { uidvalidity, uid },
+            raw,
+            internal_date: None,
+            message_id: Some("a@b"),
+        };
+        let a = s.record(&new(1, 7)).unwrap();
+        assert_eq!(std::fs::read(&a.raw_path).unwrap(), raw);
+        let again = s.record(&new(1, 7)).unwrap();
+        assert_eq!(a.id, again.id);
+        s.filed(&[a.id], "Pilah/x").unwrap();
+        let moved = s.record(&new(2, 3)).unwrap();
+        assert_eq!(moved.id, a.id);
+        assert_eq!(moved.state, MessageState::Filed);
+        assert!(s
+            .find(
+                &mb,
+                ImapUid {
+                    uidvalidity: 1,
+                    uid: 7
+                }
+            )
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
+    fn a_batch_is_recorded_in_order_with_its_files_in_place_and_known_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let mb = MailboxName("callcenter".into());
+        let raws: Vec<Vec<u8>> = (0..8)
+            .map(|i| format!("Subject: {i}\r\n\r\nbody {i}\r\n").into_bytes())
+            .collect();
+        let new = |uid: u32| NewMessage {
+            mailbox: &mb,
+            uid: ImapUid {
+                uidvalidity: 9,
+                uid,
+            },
+            raw: &raws[uid as usize],
+            internal_date: None,
+            message_id: None,
+        };
+        let first = s.record(&new(2)).unwrap();
+        let batch: Vec<NewMessage> = (0..8).map(new).collect();
+        let stored = s.record_batch(&batch).unwrap();
+        assert_eq!(stored.len(), 8);
+        for (i, m) in stored.iter().enumerate() {
+            assert_eq!(m.uid.uid, i as u32);
+            assert_eq!(std::fs::read(&m.raw_path).unwrap(), raws[i]);
+            assert_eq!(s.find(&mb, m.uid).unwrap().map(|f| f.id), Some(m.id));
+        }
+        assert_eq!(
+            stored[2].id, first.id,
+            "a known message is not recorded twice"
+        );
+        let leftovers: Vec<_> = std::fs::read_dir(stored[0].raw_path.parent().unwrap())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().extension().is_some_and(|x| x == "tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+    }
+
+    #[test]
+    fn an_unknown_state_is_an_error_not_a_message_to_judge_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let mb = MailboxName("lapor".into());
+        let uid = ImapUid {
+            uidvalidity: 1,
+            uid: 1,
+        };
+        s.record(&NewMessage {
+            mailbox: &mb,
+            uid,
+            raw: b"Subject: x\r\n\r\nisi\r\n",
+            internal_date: None,
+            message_id: None,
+        })
+        .unwrap();
+        rusqlite::Connection::open(s.path())
+            .unwrap()
+            .execute("UPDATE messages SET state = 'judged'", [])
+            .unwrap();
+        let e = s.find(&mb, uid).unwrap_err().to_string();
+        assert!(e.contains("unknown message state \"judged\""), "{e}");
+    }
+}

@@ -1,0 +1,487 @@
+//! The schema: every table and index of the database, and the ordered migrations that
+//! bring a database made by an older pilah up to date.
+//!
+//! Owns the `CREATE`/`ALTER` statements and `PRAGMA user_version`, the schema version a
+//! database declares. At open, a database of an older version (or none: made before pilah
+//! declared versions, or new) gets every later migration in one IMMEDIATE transaction,
+//! then the current version; a database of a newer version than this pilah knows is refused
+//! ([`StoreError::TooNew`]) and left untouched. Each migration is written so that it also
+//! applies to an unversioned database that already has some of it (`IF NOT EXISTS`, columns
+//! added only when missing): pilah before schema versions created and altered tables at
+//! every start. Migrations never drop or rewrite data. This module must not hold queries:
+//! those live beside their tables.
+
+use super::StoreError;
+use rusqlite::{params, Connection, Transaction, TransactionBehavior};
+use std::path::Path;
+
+/// The schema version this pilah creates and knows: the last migration's.
+pub const CURRENT: u32 = 4;
+
+/// One change of the schema.
+enum Step {
+    /// Statements that change nothing when what they create is there already.
+    Sql(&'static str),
+    /// A column, added when the table does not have it.
+    AddColumn {
+        table: &'static str,
+        column: &'static str,
+        decl: &'static str,
+    },
+}
+
+/// What one schema version adds to the one before.
+struct Migration {
+    version: u32,
+    steps: &'static [Step],
+}
+
+/// Every schema version in order: the last one is [`CURRENT`].
+const MIGRATIONS: &[Migration] = &[
+    // 1: the tables of the first release (messages, tickets, outbox with whole bodies,
+    // events, mailbox state, imported counts).
+    Migration {
+        version: 1,
+        steps: &[Step::Sql(V1)],
+    },
+    // 2: a forward keeps the original out of the database: the outbox row holds pilah's
+    // own bytes (`body`, then `body_tail`) and how the original goes between them
+    // (`original`: 'rfc822' as it is, 'base64'; NULL: `body` is the whole message, as every
+    // row queued before). The original comes from messages.raw_path when it is sent.
+    Migration {
+        version: 2,
+        steps: &[
+            Step::AddColumn {
+                table: "outbox",
+                column: "original",
+                decl: "TEXT",
+            },
+            Step::AddColumn {
+                table: "outbox",
+                column: "body_tail",
+                decl: "BLOB",
+            },
+        ],
+    },
+    // 3: what is due, in queue order from a cursor: (sent_at, failed_at) IS NULL, then id,
+    // so that a pass reads the next 200 without visiting and sorting everything queued.
+    Migration {
+        version: 3,
+        steps: &[Step::Sql(
+            "DROP INDEX IF EXISTS outbox_pending;
+             CREATE INDEX IF NOT EXISTS outbox_due ON outbox (sent_at, failed_at, id);",
+        )],
+    },
+    // 4: the acknowledgement cap per hour (acks_since to anyone), a message's mail, and the
+    // alert cap (alerts_since) and the hourly digest of what went without an alert
+    // (quarantined_without_alert): small partial indexes, of alerts and quarantined
+    // messages only.
+    Migration {
+        version: 4,
+        steps: &[Step::Sql(
+            "CREATE INDEX IF NOT EXISTS outbox_ack_times ON outbox (created_at) WHERE kind = 'ack';
+             CREATE INDEX IF NOT EXISTS outbox_row ON outbox (message_row);
+             CREATE INDEX IF NOT EXISTS outbox_alerts ON outbox (created_at) WHERE kind = 'alert';
+             CREATE INDEX IF NOT EXISTS outbox_alerted ON outbox (message_row) WHERE kind = 'alert';
+             CREATE INDEX IF NOT EXISTS outbox_alert_digests ON outbox (created_at) WHERE kind = 'alert-digest';
+             CREATE INDEX IF NOT EXISTS messages_quarantined ON messages (id) WHERE quarantine IS NOT NULL;",
+        )],
+    },
+];
+
+/// Schema version 1.
+const V1: &str = r#"CREATE TABLE IF NOT EXISTS messages (
+    id            INTEGER PRIMARY KEY,
+    mailbox       TEXT NOT NULL,
+    uidvalidity   INTEGER NOT NULL,
+    uid           INTEGER NOT NULL,
+    message_id    TEXT,
+    sha256        TEXT NOT NULL,
+    size          INTEGER NOT NULL,
+    internal_date TEXT,
+    fetched_at    TEXT NOT NULL,
+    raw_path      TEXT NOT NULL,
+    state         TEXT NOT NULL,
+    sender        TEXT,
+    sender_name   TEXT,
+    subject       TEXT,
+    category      TEXT,
+    rule          TEXT,
+    rules_version TEXT,
+    machine       TEXT,
+    quarantine    TEXT,
+    tags          TEXT,
+    region        TEXT,
+    region_source TEXT,
+    ticket        TEXT,
+    relation      TEXT,
+    folder        TEXT,
+    route         TEXT,
+    ack_template  TEXT,
+    ack_skipped   TEXT,
+    classified_at TEXT,
+    filed_at      TEXT,
+    UNIQUE (mailbox, uidvalidity, uid)
+);
+CREATE INDEX IF NOT EXISTS messages_sha ON messages (mailbox, sha256);
+CREATE INDEX IF NOT EXISTS messages_date ON messages (internal_date);
+CREATE INDEX IF NOT EXISTS messages_ticket ON messages (ticket);
+CREATE INDEX IF NOT EXISTS messages_mid ON messages (message_id);
+
+CREATE TABLE IF NOT EXISTS ticket_seq (
+    prefix TEXT NOT NULL,
+    year   INTEGER NOT NULL,
+    last   INTEGER NOT NULL,
+    PRIMARY KEY (prefix, year)
+);
+
+CREATE TABLE IF NOT EXISTS outbox (
+    id              INTEGER PRIMARY KEY,
+    message_row     INTEGER REFERENCES messages (id),
+    kind            TEXT NOT NULL,
+    message_id      TEXT NOT NULL UNIQUE,
+    env_from        TEXT NOT NULL,
+    rcpt            TEXT NOT NULL,
+    unit            TEXT,
+    body            BLOB NOT NULL,
+    created_at      TEXT NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    last_error      TEXT,
+    sent_at         TEXT,
+    failed_at       TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (sent_at, failed_at, next_attempt_at);
+-- acks_since() runs once per acknowledgement: without this index it would scan the whole
+-- outbox, bodies included (quadratic over a backlog; docs/performance.md).
+CREATE INDEX IF NOT EXISTS outbox_acks ON outbox (rcpt, created_at) WHERE kind = 'ack';
+
+CREATE TABLE IF NOT EXISTS events (
+    id          INTEGER PRIMARY KEY,
+    at          TEXT NOT NULL,
+    message_row INTEGER,
+    mailbox     TEXT,
+    step        TEXT NOT NULL,
+    detail      TEXT
+);
+
+CREATE TABLE IF NOT EXISTS mailbox_state (
+    mailbox       TEXT PRIMARY KEY,
+    first_seen    TEXT NOT NULL,
+    uidvalidity   INTEGER,
+    last_success  TEXT,
+    last_error    TEXT,
+    last_error_at TEXT
+);
+CREATE TABLE IF NOT EXISTS tickets (
+    ticket       TEXT PRIMARY KEY,
+    mailbox      TEXT NOT NULL,
+    category     TEXT NOT NULL,
+    unit         TEXT,
+    sender       TEXT,
+    opened_at    TEXT NOT NULL,
+    forwarded    INTEGER NOT NULL DEFAULT 0,
+    answered_at  TEXT,
+    answered_by  TEXT,
+    reminded_at  TEXT,
+    escalated_at TEXT
+);
+CREATE INDEX IF NOT EXISTS tickets_open ON tickets (answered_at, unit);
+CREATE TABLE IF NOT EXISTS report_imported (
+    mailbox     TEXT NOT NULL,
+    month       TEXT NOT NULL,
+    category    TEXT NOT NULL,
+    label       TEXT,
+    count       INTEGER NOT NULL,
+    source      TEXT NOT NULL,
+    imported_at TEXT NOT NULL,
+    PRIMARY KEY (mailbox, month, category)
+);
+"#;
+
+/// The schema version `conn`'s database declares (0: none).
+pub(super) fn version(conn: &Connection) -> Result<u32, rusqlite::Error> {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+}
+
+/// Refuses a database a newer pilah has used: this one does not know what changed.
+pub(super) fn check(found: u32, path: &Path) -> Result<(), StoreError> {
+    if found > CURRENT {
+        return Err(StoreError::TooNew {
+            path: path.to_path_buf(),
+            found,
+            known: CURRENT,
+        });
+    }
+    Ok(())
+}
+
+/// Brings the database of `conn` (at `path`) to [`CURRENT`], or refuses it when it is newer.
+pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let db = |source| StoreError::Db {
+        path: path.to_path_buf(),
+        source,
+    };
+    let found = version(conn).map_err(db)?;
+    check(found, path)?;
+    if found == CURRENT {
+        return Ok(());
+    }
+    // Under the write lock, looking again: two processes opening an old database at once
+    // must not both migrate it.
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(db)?;
+    let found = version(&tx).map_err(db)?;
+    check(found, path)?;
+    for m in MIGRATIONS.iter().filter(|m| m.version > found) {
+        for step in m.steps {
+            apply(&tx, step).map_err(db)?;
+        }
+    }
+    tx.pragma_update(None, "user_version", CURRENT)
+        .map_err(db)?;
+    tx.commit().map_err(db)?;
+    if found > 0 {
+        tracing::info!(step = "migrated", database = %path.display(), from = found, to = CURRENT, "database schema brought up to date");
+    }
+    Ok(())
+}
+
+fn apply(tx: &Transaction, step: &Step) -> Result<(), rusqlite::Error> {
+    match step {
+        Step::Sql(sql) => tx.execute_batch(sql),
+        Step::AddColumn {
+            table,
+            column,
+            decl,
+        } => {
+            let present: i64 = tx.query_row(
+                "SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2",
+                params![table, column],
+                |r| r.get(0),
+            )?;
+            if present == 0 {
+                tx.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {decl}"))?;
+            }
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{
+        MessageState, NewMessage, OriginalEncoding, Outgoing, Store, StoreError, TicketRecord,
+    };
+    use crate::types::{ImapUid, MailboxName};
+
+    /// The schema each earlier pilah created, as its source had it (tests/fixtures/schema/).
+    const EARLIER: [(u32, &str); 4] = [
+        (1, include_str!("../../tests/fixtures/schema/v1.sql")),
+        (2, include_str!("../../tests/fixtures/schema/v2.sql")),
+        (3, include_str!("../../tests/fixtures/schema/v3.sql")),
+        (4, include_str!("../../tests/fixtures/schema/v4.sql")),
+    ];
+
+    /// Tables with their columns, and indexes with theirs: what a database looks like.
+    fn shape(c: &Connection) -> Vec<String> {
+        let mut st = c
+            .prepare("SELECT type, name, tbl_name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name")
+            .unwrap();
+        let objects: Vec<(String, String, String)> = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        let mut out = Vec::new();
+        for (kind, name, table) in objects {
+            let info = if kind == "table" {
+                "SELECT name || ' ' || type || ' ' || \"notnull\" || ' ' || coalesce(dflt_value, '') || ' ' || pk FROM pragma_table_info(?1) ORDER BY cid"
+            } else {
+                "SELECT coalesce(name, '') FROM pragma_index_info(?1) ORDER BY seqno"
+            };
+            let cols: Vec<String> = c
+                .prepare(info)
+                .unwrap()
+                .query_map([&name], |r| r.get(0))
+                .unwrap()
+                .map(|r| r.unwrap())
+                .collect();
+            out.push(format!("{kind} {name} on {table}: {}", cols.join(", ")));
+        }
+        out
+    }
+
+    fn user_version(path: &Path) -> u32 {
+        version(&Connection::open(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_new_database_declares_the_current_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        assert_eq!(user_version(s.path()), CURRENT);
+        assert_eq!(MIGRATIONS.last().map(|m| m.version), Some(CURRENT));
+        assert!(MIGRATIONS
+            .windows(2)
+            .all(|w| w[1].version == w[0].version + 1));
+        let found = Store::inspect(s.path()).unwrap();
+        assert_eq!((found.messages, found.version), (0, CURRENT));
+    }
+
+    #[test]
+    fn every_earlier_schema_is_brought_up_to_date_and_works() {
+        let fresh = tempfile::tempdir().unwrap();
+        let want = shape(&Connection::open(Store::open(fresh.path()).unwrap().path()).unwrap());
+        // As pilah left them before it declared versions (0), and as declared.
+        for (v, sql) in EARLIER {
+            for declared in [0, v] {
+                let case = format!("schema {v}, declared {declared}");
+                let dir = tempfile::tempdir().unwrap();
+                let path = dir.path().join("pilah.sqlite");
+                {
+                    let c = Connection::open(&path).unwrap();
+                    c.execute_batch(sql).unwrap();
+                    // A classified message with its ticket, and its forward queued whole.
+                    c.execute_batch(
+                        "INSERT INTO messages (id, mailbox, uidvalidity, uid, message_id, sha256, size,
+                             fetched_at, raw_path, state, ticket, sender, subject, category)
+                         VALUES (1, 'lapor', 7, 1, 'a@b', 'x', 1, '2024-03-01T00:00:00Z', '/nowhere',
+                             'classified', 'LPR-2024-000001', 'warga@example.org', 'laporan', 'dbh');
+                         INSERT INTO ticket_seq VALUES ('LPR', 2024, 1);
+                         INSERT INTO tickets (ticket, mailbox, category, unit, sender, opened_at)
+                         VALUES ('LPR-2024-000001', 'lapor', 'dbh', 'dbh', 'warga@example.org',
+                             '2024-03-01T00:00:00Z');
+                         INSERT INTO outbox (message_row, kind, message_id, env_from, rcpt, unit,
+                             body, created_at, next_attempt_at)
+                         VALUES (1, 'forward', '<old>', '', '[\"pic@djpk.test\"]', 'dbh',
+                             X'57484F4C45', '', '');",
+                    )
+                    .unwrap();
+                    c.pragma_update(None, "user_version", declared).unwrap();
+                }
+                let s = Store::open(dir.path()).unwrap_or_else(|e| panic!("{case}: {e}"));
+                assert_eq!(user_version(&path), CURRENT, "{case}");
+                assert_eq!(shape(&Connection::open(&path).unwrap()), want, "{case}");
+                // What was there is there: the queued forward goes out as it was queued, the
+                // message is still classified, its ticket open, the numbers go on.
+                let old = s.due(true, 0, 10).unwrap();
+                assert_eq!(old.len(), 1, "{case}");
+                assert_eq!(s.outbox_body(old[0].id).unwrap(), b"WHOLE", "{case}");
+                let mb = MailboxName("lapor".into());
+                let uid = |uid| ImapUid {
+                    uidvalidity: 7,
+                    uid,
+                };
+                let m = s.find(&mb, uid(1)).unwrap().expect("the old message");
+                assert_eq!(m.state, MessageState::Classified, "{case}");
+                let open: Vec<TicketRecord> = s.open_tickets(Some("dbh")).unwrap();
+                assert_eq!(open.len(), 1, "{case}");
+                // And what is new works: a message, its ticket, a forward with its original.
+                let raw = b"Subject: baru\r\n\r\nisi\r\n";
+                let new = s
+                    .record(&NewMessage {
+                        mailbox: &mb,
+                        uid: uid(2),
+                        raw,
+                        internal_date: None,
+                        message_id: Some("c@d"),
+                    })
+                    .unwrap();
+                let t = s
+                    .transaction(|tx| {
+                        let t = tx.next_ticket("LPR", 2024)?;
+                        tx.queue(
+                            Some(new.id),
+                            &Outgoing {
+                                kind: "forward",
+                                message_id: "<new>".into(),
+                                env_from: String::new(),
+                                rcpt: vec!["pic@djpk.test".into()],
+                                unit: Some("dbh".into()),
+                                body: b"HEAD".to_vec(),
+                                original: Some((OriginalEncoding::AsIs, b"TAIL".to_vec())),
+                            },
+                        )?;
+                        Ok(t)
+                    })
+                    .unwrap();
+                assert_eq!(t.to_string(), "LPR-2024-000002", "{case}");
+                let queued = s.due(true, old[0].id, 10).unwrap();
+                assert_eq!(
+                    s.outbox_body(queued[0].id).unwrap(),
+                    [&b"HEAD"[..], raw, b"TAIL"].concat(),
+                    "{case}"
+                );
+                drop(s);
+                // Opening again changes nothing.
+                Store::open(dir.path()).unwrap();
+                assert_eq!(shape(&Connection::open(&path).unwrap()), want, "{case}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_database_of_a_newer_pilah_is_refused_and_left_as_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = Store::open(dir.path()).unwrap().path().to_path_buf();
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", CURRENT + 1)
+            .unwrap();
+        let Err(e) = Store::open(dir.path()) else {
+            panic!("a newer database was opened");
+        };
+        assert!(matches!(e, StoreError::TooNew { .. }), "{e}");
+        let text = e.to_string();
+        assert!(text.contains(&path.display().to_string()), "{text}");
+        assert!(
+            text.contains(&format!("schema version {}", CURRENT + 1)),
+            "{text}"
+        );
+        assert!(text.contains(&format!("up to {CURRENT}")), "{text}");
+        assert!(text.contains("upgrade pilah or restore a backup"), "{text}");
+        assert_eq!(user_version(&path), CURRENT + 1, "left as it is");
+        // pilah doctor says the same.
+        let e = Store::inspect(&path).unwrap_err().to_string();
+        assert!(e.contains("upgrade pilah or restore a backup"), "{e}");
+    }
+
+    #[test]
+    fn an_older_database_gets_the_new_columns_and_its_queued_bodies_go_out_as_they_are() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            // The outbox as the first release created it, with one forward queued whole.
+            let c = Connection::open(dir.path().join("pilah.sqlite")).unwrap();
+            c.execute_batch(
+                "CREATE TABLE outbox (
+                    id INTEGER PRIMARY KEY, message_row INTEGER, kind TEXT NOT NULL,
+                    message_id TEXT NOT NULL UNIQUE, env_from TEXT NOT NULL, rcpt TEXT NOT NULL,
+                    unit TEXT, body BLOB NOT NULL, created_at TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at TEXT NOT NULL,
+                    last_error TEXT, sent_at TEXT, failed_at TEXT);
+                 INSERT INTO outbox (message_row, kind, message_id, env_from, rcpt, body,
+                     created_at, next_attempt_at)
+                 VALUES (NULL, 'forward', '<old>', '', '[]', X'57484F4C45', '', '');",
+            )
+            .unwrap();
+        }
+        let s = Store::open(dir.path()).unwrap();
+        let item = s.due(true, 0, 10).unwrap()[0].id;
+        assert_eq!(s.outbox_body(item).unwrap(), b"WHOLE");
+        let cols: i64 = s
+            .conn()
+            .query_row(
+                "SELECT count(*) FROM pragma_table_info('outbox') WHERE name IN ('original', 'body_tail')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(cols, 2);
+        drop(s);
+        // Opening again finds nothing to add.
+        Store::open(dir.path()).unwrap();
+    }
+}

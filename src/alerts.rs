@@ -3,7 +3,10 @@
 //! sending unreadable mail cannot flood the admin); and alerts about mailboxes (not fetched
 //! for a long time, a task restarted after a crash), which are never held back.
 
-use crate::act::compose::{self, header_text, Sender, MAX_NAME, MAX_SUBJECT};
+use crate::act::compose::{header_text, MessageIdStyle, MAX_NAME, MAX_SUBJECT};
+use crate::act::notice::{self, Addressed, NoticeKind};
+use crate::act::template::Vars;
+use crate::classify::rules::RuleSet;
 use crate::config::Config;
 use crate::parse::Mail;
 use crate::store::{Outgoing, Store, StoreError, StoredMessage, Tx};
@@ -13,50 +16,39 @@ use chrono::Utc;
 /// Most messages named in one digest (the rest are counted).
 const DIGEST_LINES: usize = 100;
 
-/// A plain notice from pilah to the admin, `<{id}@domain>` as its Message-ID; `None` without
-/// an admin address (or with an unusable one).
-pub fn notice(
+/// A notice to the admin (`admin_address`) with a Message-ID of its own key, so the same
+/// alert is queued once; `None` without an admin address, or when it cannot be composed
+/// (logged and counted by [`notice::compose`]).
+pub fn to_admin(
+    rules: &RuleSet,
     config: &Config,
-    kind: &'static str,
-    id: &str,
-    subject: String,
-    text: String,
+    kind: NoticeKind,
+    key: String,
+    vars: &Vars,
 ) -> Option<Outgoing> {
     let admin = config.admin_address.as_ref()?;
-    let message_id = format!("<{id}@{}>", compose::id_domain(&config.smtp.from));
-    let sender = Sender {
-        address: &config.smtp.from,
-        name: &config.smtp.from_name,
-    };
-    let to = [admin.clone()];
-    let body = compose::notice(
-        &sender,
-        compose::Notice {
-            kind,
-            message_id: message_id.clone(),
-            to: &to,
-            subject,
-            text,
+    notice::compose(
+        rules,
+        config,
+        kind,
+        vars,
+        Addressed {
+            to: std::slice::from_ref(admin),
+            key,
+            style: MessageIdStyle::Keyed,
+            unit: None,
             ticket: None,
             reply_to: None,
             about: None,
         },
-    )?;
-    Some(Outgoing {
-        kind,
-        message_id,
-        env_from: String::new(),
-        rcpt: to.to_vec(),
-        unit: None,
-        body,
-        original: None,
-    })
+    )
 }
 
 /// The alert about one quarantined message, unless `limits.alerts_per_hour` alerts went out
 /// in the last hour (then the message waits for the digest, [`queue_digest`]).
 pub fn quarantine_alert(
     tx: &Tx,
+    rules: &RuleSet,
     config: &Config,
     mailbox: &MailboxName,
     stored: &StoredMessage,
@@ -71,37 +63,39 @@ pub fn quarantine_alert(
         tracing::warn!(step = "alert-held", mailbox = %mailbox, uid = stored.uid.uid, alerts_last_hour = recent, "admin alert held for the hourly digest (limits.alerts_per_hour)");
         return Ok(None);
     }
-    let text = format!(
-        "pilah memindahkan satu pesan ke karantina.\n\nKotak surat: {}\nUID: {}:{}\nPengirim: {}\nSubjek: {}\nAlasan: {}\n\nSalinan asli: {}\n",
-        mailbox,
-        stored.uid.uidvalidity,
-        stored.uid.uid,
-        mail.and_then(|m| m.from.as_deref())
-            .map(|f| header_text(f, MAX_NAME))
-            .unwrap_or_else(|| "(tidak diketahui)".into()),
-        mail.map(|m| header_text(&m.subject, MAX_SUBJECT))
-            .unwrap_or_default(),
-        header_text(reason, 1000),
-        stored.raw_path.display(),
-    );
-    Ok(notice(
+    let vars = Vars::from([
+        ("mailbox", mailbox.to_string()),
+        ("uidvalidity", stored.uid.uidvalidity.to_string()),
+        ("uid", stored.uid.uid.to_string()),
+        (
+            "sender",
+            mail.and_then(|m| m.from.as_deref())
+                .map(|f| header_text(f, MAX_NAME))
+                .unwrap_or_else(|| "(tidak diketahui)".into()),
+        ),
+        (
+            "subject",
+            mail.map(|m| header_text(&m.subject, MAX_SUBJECT))
+                .unwrap_or_default(),
+        ),
+        ("reason", header_text(reason, 1000)),
+        ("raw_path", stored.raw_path.display().to_string()),
+    ]);
+    Ok(to_admin(
+        rules,
         config,
-        "alert",
-        &format!(
+        NoticeKind::Quarantined,
+        format!(
             "alert.{}.{}.{}.{}",
             mailbox, stored.uid.uidvalidity, stored.uid.uid, stored.id
         ),
-        format!(
-            "[pilah] Pesan dikarantina: {} UID {}",
-            mailbox, stored.uid.uid
-        ),
-        text,
+        &vars,
     ))
 }
 
 /// Queues one digest of the quarantined messages that got no alert of their own, if there
 /// are any and the last digest is an hour old. Returns how many it lists.
-pub fn queue_digest(store: &Store, config: &Config) -> Result<usize, StoreError> {
+pub fn queue_digest(store: &Store, rules: &RuleSet, config: &Config) -> Result<usize, StoreError> {
     if config.admin_address.is_none() {
         return Ok(0);
     }
@@ -113,14 +107,9 @@ pub fn queue_digest(store: &Store, config: &Config) -> Result<usize, StoreError>
     let Some(last) = held.last() else {
         return Ok(0);
     };
-    let mut text = format!(
-        "{} pesan lagi dikarantina dalam satu jam terakhir tanpa peringatan tersendiri, karena\n\
-         batas {} peringatan per jam (limits.alerts_per_hour) sudah tercapai:\n\n",
-        held.len(),
-        config.limits.alerts_per_hour
-    );
+    let mut lines = String::new();
     for q in held.iter().take(DIGEST_LINES) {
-        text.push_str(&format!(
+        lines.push_str(&format!(
             "- {} UID {}:{}: {}\n",
             q.mailbox,
             q.uidvalidity,
@@ -129,19 +118,20 @@ pub fn queue_digest(store: &Store, config: &Config) -> Result<usize, StoreError>
         ));
     }
     if held.len() > DIGEST_LINES {
-        text.push_str(&format!("… dan {} lainnya.\n", held.len() - DIGEST_LINES));
+        lines.push_str(&format!("… dan {} lainnya.\n", held.len() - DIGEST_LINES));
     }
-    text.push_str(&format!(
-        "\nSemuanya ada di folder {} kotak suratnya masing-masing; `pilah messages` menampilkan\n\
-         rinciannya.\n",
-        config.folders.quarantine
-    ));
-    let Some(o) = notice(
+    let vars = Vars::from([
+        ("count", held.len().to_string()),
+        ("limit", config.limits.alerts_per_hour.to_string()),
+        ("messages", lines),
+        ("folder", config.folders.quarantine.clone()),
+    ]);
+    let Some(o) = to_admin(
+        rules,
         config,
-        "alert-digest",
-        &format!("alert-digest.{}", last.row),
-        format!("[pilah] {} pesan lagi dikarantina", held.len()),
-        text,
+        NoticeKind::QuarantineDigest,
+        format!("alert-digest.{}", last.row),
+        &vars,
     ) else {
         return Ok(0);
     };

@@ -2,7 +2,9 @@
 //! shutdown. A mailbox's failure is logged, recorded and retried with backoff; it never
 //! stops the other mailbox or the outbox.
 
+use crate::act::notice::NoticeKind;
 use crate::act::send::{self, Smtp};
+use crate::act::template::Vars;
 use crate::classify::rules::RuleSet;
 use crate::config::{Config, MailboxConfig};
 use crate::pipeline::{Pipeline, RunOptions};
@@ -341,23 +343,24 @@ fn alert_stale_mailbox(
 ) {
     let minutes = since.as_secs() / 60;
     tracing::error!(step = "mailbox-stale", mailbox = %m.name, minutes, last_error = %error, "mailbox not fetched successfully for a long time");
-    let text = format!(
-        "pilah belum berhasil mengambil surel dari kotak surat {} selama {} menit.\n\n\
-         Galat terakhir:\n  {}\n\nPesan di kotak surat ini belum diproses sampai masalah ini diatasi.\n",
-        m.name, minutes, error
-    );
+    let vars = Vars::from([
+        ("mailbox", m.name.to_string()),
+        ("minutes", minutes.to_string()),
+        ("error", error.to_string()),
+    ]);
     queue_admin_alert(
         shared,
-        &format!("stale.{}.{}", m.name, chrono::Utc::now().timestamp()),
-        format!("[pilah] Kotak surat {} tidak dapat diambil", m.name),
-        text,
+        NoticeKind::MailboxStale,
+        format!("stale.{}.{}", m.name, chrono::Utc::now().timestamp()),
+        &vars,
     );
 }
 
 /// Queues an alert about pilah itself to the admin (none without `admin_address`); a failure
-/// to queue it is logged.
-fn queue_admin_alert(shared: &Shared, id: &str, subject: String, text: String) {
-    let Some(o) = crate::alerts::notice(&shared.config, "alert", id, subject, text) else {
+/// to compose it is logged and counted by the notice module, a failure to queue it here.
+fn queue_admin_alert(shared: &Shared, kind: NoticeKind, key: String, vars: &Vars) {
+    let rules = shared.rules();
+    let Some(o) = crate::alerts::to_admin(&rules, &shared.config, kind, key, vars) else {
         return;
     };
     match shared.store.queue(&o) {
@@ -406,19 +409,16 @@ async fn supervise_mailbox(shared: Arc<Shared>, m: MailboxConfig, stop: watch::R
         shared.health.crashed(&name, &why, delay);
         let _ = shared.store.mailbox_error(&name, &why);
         if reported.is_none() {
-            let text = format!(
-                "Tugas kotak surat {name} di pilah berhenti karena galat dan dijalankan ulang\n\
-                 otomatis dalam {} detik.\n\nGalat:\n  {}\n\n\
-                 Peringatan ini dikirim sekali; jika tugas ini terus berhenti, jumlahnya terlihat di\n\
-                 metrik pilah_mailbox_task_restarts_total dan di log (step=\"mailbox-task-restart\").\n",
-                delay.as_secs(),
-                why
-            );
+            let vars = Vars::from([
+                ("mailbox", name.clone()),
+                ("seconds", delay.as_secs().to_string()),
+                ("error", why.to_string()),
+            ]);
             queue_admin_alert(
                 &shared,
-                &format!("restart.{name}.{}", chrono::Utc::now().timestamp()),
-                format!("[pilah] Tugas kotak surat {name} dijalankan ulang"),
-                text,
+                NoticeKind::MailboxRestarted,
+                format!("restart.{name}.{}", chrono::Utc::now().timestamp()),
+                &vars,
             );
             reported = Some(chrono::Utc::now());
         }
@@ -562,7 +562,7 @@ async fn notify_loop(shared: Arc<Shared>, stop: watch::Receiver<bool>) {
 /// Queues the reminders, escalations and digests that are due, and the digest of alerts held
 /// back by `limits.alerts_per_hour`.
 fn remind(shared: &Shared) {
-    match crate::alerts::queue_digest(&shared.store, &shared.config) {
+    match crate::alerts::queue_digest(&shared.store, &shared.rules(), &shared.config) {
         Ok(0) => {}
         Ok(_) => shared.outbox.notify_one(),
         Err(e) => {

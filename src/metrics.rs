@@ -190,6 +190,16 @@ pub fn render(shared: &impl Figures) -> String {
         "pilah_rules_reload_failures_total {}",
         shared.health().reload_failures.load(Ordering::Relaxed)
     );
+    let _ = writeln!(
+        o,
+        "# HELP pilah_notice_failures_total pilah's own notices (reminders, digests, alerts) that could not be composed and were not sent."
+    );
+    let _ = writeln!(o, "# TYPE pilah_notice_failures_total counter");
+    let _ = writeln!(
+        o,
+        "pilah_notice_failures_total {}",
+        crate::act::notice::failures()
+    );
     let _ = writeln!(o, "# HELP pilah_rules_info The rules set in use.");
     let _ = writeln!(o, "# TYPE pilah_rules_info gauge");
     let _ = writeln!(

@@ -24,7 +24,7 @@ use crate::store::{
     MessageState, NewMessage, Outgoing, Store, StoreError, StoredMessage, Tx, VerdictRecord,
 };
 use crate::ticket::{self, Relation};
-use crate::types::{ImapUid, Ticket};
+use crate::types::{ImapUid, OutboxKind, Ticket};
 use chrono::{DateTime, Datelike, Utc};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -747,7 +747,7 @@ impl Pipeline<'_> {
         };
         // The acknowledgement goes out first: the sender waits for it, the PICs read their
         // mail later.
-        outgoing.sort_by_key(|o| o.kind != "ack");
+        outgoing.sort_by_key(|o| o.kind != OutboxKind::Ack);
         Ok(no_ack)
     }
 
@@ -767,7 +767,7 @@ impl Pipeline<'_> {
             // pilah's own bytes around it, and the original is put in place when sending.
             match compose::forward(ctx, unit, raw, sender) {
                 Ok(fwd) => outgoing.push(Outgoing {
-                    kind: "forward",
+                    kind: OutboxKind::Forward,
                     message_id: fwd.message_id,
                     env_from: self.config.smtp.from.clone(),
                     rcpt: unit.pics.clone(),
@@ -845,7 +845,7 @@ impl Pipeline<'_> {
         match compose::acknowledgement(ctx, template, &to, sender) {
             Ok((id, msg)) => {
                 outgoing.push(Outgoing {
-                    kind: "ack",
+                    kind: OutboxKind::Ack,
                     message_id: id,
                     env_from: String::new(),
                     rcpt: vec![to],
@@ -880,6 +880,7 @@ impl Pipeline<'_> {
         };
         let alert = crate::alerts::quarantine_alert(
             tx,
+            &self.rules,
             self.config,
             &self.mailbox.name,
             stored,

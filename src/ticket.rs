@@ -7,8 +7,13 @@
 //! the subject — a tag alone only when the sender is the ticket's sender or from the same
 //! domain, so a stranger cannot push mail into someone else's thread.
 
+use crate::act::compose::{indonesian_time, own_message_id, MessageIdStyle};
+use crate::act::notice::{self, Addressed, NoticeKind};
+use crate::act::template::Vars;
+use crate::classify::rules::{RuleSet, Unit};
+use crate::config::Config;
 use crate::parse::{domain_of, Mail};
-use crate::store::{FollowUpMark, MessageIdOf, Store, StoreError, Tx};
+use crate::store::{FollowUpMark, FollowUpState, MessageIdOf, Store, StoreError, Tx};
 use crate::trust::SenderAuth;
 use crate::types::Ticket;
 use chrono::{DateTime, Utc};
@@ -381,14 +386,8 @@ pub fn remind(
         return Ok(stats);
     }
     let open = open_tickets(store, None)?;
-    let sender_addr = &config.smtp.from;
-    let domain = sender_addr
-        .rsplit_once('@')
-        .map(|(_, d)| d)
-        .unwrap_or("pilah.invalid");
-    let mut queued = 0;
     for t in &open {
-        if queued >= MAX_PER_PASS {
+        if stats.reminders + stats.escalations >= MAX_PER_PASS {
             break;
         }
         let Some(unit) = t.unit.as_deref().and_then(|u| rules.units.get(u)) else {
@@ -405,99 +404,117 @@ pub fn remind(
         let Some(state) = store.follow_up_state(&t.ticket)? else {
             continue;
         };
-        let (reminded, escalated, first_row, subject) = (
-            state.reminded_at,
-            state.escalated_at,
-            state.first_row,
-            state.subject,
-        );
-        let mut due: Vec<(&'static str, Vec<String>)> = Vec::new();
-        if reminded.is_none() && unit.remind_after_hours.is_some_and(|h| waited_h >= h) {
-            due.push(("reminder", unit.pics.clone()));
+        let mut due: Vec<(NoticeKind, Vec<String>)> = Vec::new();
+        if state.reminded_at.is_none() && unit.remind_after_hours.is_some_and(|h| waited_h >= h) {
+            due.push((NoticeKind::Reminder, unit.pics.clone()));
         }
-        if escalated.is_none() && unit.escalate_after_hours.is_some_and(|h| waited_h >= h) {
+        if state.escalated_at.is_none() && unit.escalate_after_hours.is_some_and(|h| waited_h >= h)
+        {
             if let Some(sup) = &unit.supervisor {
-                due.push(("escalation", vec![sup.clone()]));
+                due.push((NoticeKind::Escalation, vec![sup.clone()]));
             }
         }
         for (kind, rcpt) in due {
-            let id = crate::act::compose::ticket_message_id(&t.ticket, kind, domain);
-            let fwd_id = first_forward(store, first_row, &unit.id)?;
-            let title = if kind == "reminder" {
-                "Pengingat"
-            } else {
-                "Eskalasi"
+            let waiting = Waiting {
+                ticket: t,
+                unit,
+                opened: opened.with_timezone(&Utc),
+                waited_hours: waited_h,
+                state: &state,
             };
-            let text = format!(
-                "{title}: tiket {} belum dijawab.\n\n\
-                 Tiket      : {}\n\
-                 Unit       : {}\n\
-                 Kategori   : {}\n\
-                 Pengirim   : {}\n\
-                 Subjek     : {}\n\
-                 Dibuka     : {}\n\
-                 Menunggu   : {:.1} jam layanan\n\n\
-                 Pesan asli telah diteruskan kepada PIC unit ini. Mohon dijawab dengan membalas\n\
-                 pesan terusan tersebut (balas ke semua), agar jawaban tercatat pada tiket.\n",
-                t.ticket,
-                t.ticket,
-                unit.name,
-                rules.label(&t.category).unwrap_or(&t.category),
-                t.sender.as_deref().unwrap_or("-"),
-                subject,
-                crate::act::compose::indonesian_time(opened.with_timezone(&Utc), config.timezone),
-                waited_h,
-            );
-            let sender = crate::act::compose::Sender {
-                address: sender_addr,
-                name: &config.smtp.from_name,
-            };
-            let msg = crate::act::compose::notice(
-                &sender,
-                crate::act::compose::Notice {
-                    kind,
-                    message_id: id.clone(),
-                    to: &rcpt,
-                    subject: format!("[{}] {title}: belum dijawab — {subject}", t.ticket),
-                    text,
-                    ticket: Some(&t.ticket),
-                    reply_to: t.sender.as_deref(),
-                    about: fwd_id,
-                },
-            );
-            let Some(msg) = msg else { continue };
-            let mark = if kind == "reminder" {
-                FollowUpMark::Reminded
-            } else {
-                FollowUpMark::Escalated
-            };
-            let outgoing = crate::store::Outgoing {
-                kind,
-                message_id: id,
-                env_from: sender_addr.clone(),
-                rcpt,
-                unit: Some(unit.id.clone()),
-                body: msg,
-                original: None,
-            };
-            store.transaction(|tx| {
-                tx.queue(first_row, &outgoing)?;
-                tx.mark_followed_up(&t.ticket, mark, now)
-            })?;
-            tracing::info!(step = kind, ticket = %t.ticket, unit = %unit.id, waited_hours = waited_h, "queued");
-            queued += 1;
-            if kind == "reminder" {
+            if !queue_follow_up(store, rules, config, &waiting, kind, rcpt, now)? {
+                continue;
+            }
+            if kind == NoticeKind::Reminder {
                 stats.reminders += 1;
             } else {
                 stats.escalations += 1;
             }
         }
     }
-    // Daily digests: one a day per unit that asks for it, when it has open tickets.
+    stats.digests = queue_unit_digests(store, rules, config, &open, now)?;
+    Ok(stats)
+}
+
+/// An open ticket that waits for its unit, as a reminder or escalation tells it.
+struct Waiting<'a> {
+    ticket: &'a TicketRecord,
+    unit: &'a Unit,
+    opened: DateTime<Utc>,
+    waited_hours: f64,
+    state: &'a FollowUpState,
+}
+
+/// Queues one reminder or escalation and marks the ticket, in one transaction. `false` when
+/// it could not be composed (logged and counted by the notice module).
+fn queue_follow_up(
+    store: &Store,
+    rules: &RuleSet,
+    config: &Config,
+    w: &Waiting,
+    kind: NoticeKind,
+    rcpt: Vec<String>,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let t = w.ticket;
+    let vars = Vars::from([
+        ("ticket", t.ticket.clone()),
+        ("unit", w.unit.name.clone()),
+        (
+            "category_label",
+            rules.label(&t.category).unwrap_or(&t.category).to_string(),
+        ),
+        ("sender", t.sender.clone().unwrap_or_else(|| "-".into())),
+        ("subject", w.state.subject.clone()),
+        ("opened", indonesian_time(w.opened, config.timezone)),
+        ("waited_hours", format!("{:.1}", w.waited_hours)),
+    ]);
+    let about = first_forward(store, w.state.first_row, &w.unit.id)?;
+    let Some(outgoing) = notice::compose(
+        rules,
+        config,
+        kind,
+        &vars,
+        Addressed {
+            to: &rcpt,
+            key: format!("{}.{}", t.ticket, kind.outbox_kind()),
+            style: MessageIdStyle::Unguessable,
+            unit: Some(w.unit.id.clone()),
+            ticket: Some(&t.ticket),
+            reply_to: t.sender.as_deref(),
+            about,
+        },
+    ) else {
+        return Ok(false);
+    };
+    let mark = if kind == NoticeKind::Reminder {
+        FollowUpMark::Reminded
+    } else {
+        FollowUpMark::Escalated
+    };
+    store.transaction(|tx| {
+        tx.queue(w.state.first_row, &outgoing)?;
+        tx.mark_followed_up(&t.ticket, mark, now)
+    })?;
+    tracing::info!(step = %kind.outbox_kind(), ticket = %t.ticket, unit = %w.unit.id, waited_hours = w.waited_hours, "queued");
+    Ok(true)
+}
+
+/// Daily digests: one a day per unit that asks for it, when it has open tickets. Returns
+/// how many were queued.
+fn queue_unit_digests(
+    store: &Store,
+    rules: &RuleSet,
+    config: &Config,
+    open: &[TicketRecord],
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
     let day = now
-        .with_timezone(&Zone::Wib.tz())
+        .with_timezone(&crate::hours::Zone::Wib.tz())
         .format("%Y%m%d")
         .to_string();
+    let domain = crate::act::compose::id_domain(&config.smtp.from);
+    let mut queued = 0;
     for unit in rules.units.values().filter(|u| u.daily_digest) {
         let mine: Vec<&TicketRecord> = open
             .iter()
@@ -506,61 +523,48 @@ pub fn remind(
         if mine.is_empty() {
             continue;
         }
-        let id = format!("<digest.{}.{day}@{domain}>", unit.id);
-        let exists = store.outbox_has(&id)?;
-        if exists {
+        let key = format!("digest.{}.{day}", unit.id);
+        if store.outbox_has(&own_message_id(&key, domain, MessageIdStyle::Keyed))? {
             continue;
         }
-        let mut text = format!(
-            "Tiket {} yang belum dijawab ({}):\n\n",
-            unit.name,
-            mine.len()
-        );
+        let mut lines = String::new();
         for t in &mine {
-            text.push_str(&format!(
+            lines.push_str(&format!(
                 "  [{}] dibuka {}  {}  {}\n",
                 t.ticket,
                 DateTime::parse_from_rfc3339(&t.opened_at)
-                    .map(|d| crate::act::compose::indonesian_time(
-                        d.with_timezone(&Utc),
-                        config.timezone
-                    ))
+                    .map(|d| indonesian_time(d.with_timezone(&Utc), config.timezone))
                     .unwrap_or_else(|_| t.opened_at.clone()),
                 rules.label(&t.category).unwrap_or(&t.category),
                 t.sender.as_deref().unwrap_or("-"),
             ));
         }
-        text.push_str("\nDaftar ini dikirim otomatis oleh pilah setiap hari layanan.\n");
-        let sender = crate::act::compose::Sender {
-            address: sender_addr,
-            name: &config.smtp.from_name,
-        };
-        let msg = crate::act::compose::notice(
-            &sender,
-            crate::act::compose::Notice {
-                kind: "digest",
-                message_id: id.clone(),
+        let vars = Vars::from([
+            ("unit", unit.name.clone()),
+            ("count", mine.len().to_string()),
+            ("tickets", lines),
+        ]);
+        let Some(outgoing) = notice::compose(
+            rules,
+            config,
+            NoticeKind::UnitDigest,
+            &vars,
+            Addressed {
                 to: &unit.pics,
-                subject: format!("[pilah] {} tiket terbuka — {}", mine.len(), unit.name),
-                text,
+                key,
+                style: MessageIdStyle::Keyed,
+                unit: Some(unit.id.clone()),
                 ticket: None,
                 reply_to: None,
                 about: None,
             },
-        );
-        let Some(msg) = msg else { continue };
-        store.queue(&crate::store::Outgoing {
-            kind: "digest",
-            message_id: id,
-            env_from: sender_addr.clone(),
-            rcpt: unit.pics.clone(),
-            unit: Some(unit.id.clone()),
-            body: msg,
-            original: None,
-        })?;
-        stats.digests += 1;
+        ) else {
+            continue;
+        };
+        store.queue(&outgoing)?;
+        queued += 1;
     }
-    Ok(stats)
+    Ok(queued)
 }
 
 #[cfg(test)]

@@ -61,6 +61,67 @@ pub struct ImapUid {
     pub uid: u32,
 }
 
+/// What an outgoing message is, as the outbox records it (`outbox.kind`) and its
+/// `X-Pilah-Kind` header says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum OutboxKind {
+    /// The acknowledgement to the sender, with the ticket number.
+    Ack,
+    /// A message forwarded to a unit's PICs (also a follow-up).
+    Forward,
+    /// A ticket unanswered for the unit's `remind_after_hours`, to its PICs.
+    Reminder,
+    /// A ticket unanswered for the unit's `escalate_after_hours`, to its supervisor.
+    Escalation,
+    /// A unit's daily list of open tickets.
+    Digest,
+    /// An alert to the admin: a quarantined message, a mailbox not fetched, a task restarted.
+    Alert,
+    /// One hourly digest of the quarantined messages beyond `limits.alerts_per_hour`.
+    AlertDigest,
+}
+
+impl OutboxKind {
+    pub const ALL: [OutboxKind; 7] = [
+        OutboxKind::Ack,
+        OutboxKind::Forward,
+        OutboxKind::Reminder,
+        OutboxKind::Escalation,
+        OutboxKind::Digest,
+        OutboxKind::Alert,
+        OutboxKind::AlertDigest,
+    ];
+
+    /// The word in the database and in `X-Pilah-Kind`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxKind::Ack => "ack",
+            OutboxKind::Forward => "forward",
+            OutboxKind::Reminder => "reminder",
+            OutboxKind::Escalation => "escalation",
+            OutboxKind::Digest => "digest",
+            OutboxKind::Alert => "alert",
+            OutboxKind::AlertDigest => "alert-digest",
+        }
+    }
+}
+
+impl fmt::Display for OutboxKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for OutboxKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        OutboxKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("unknown kind of outgoing mail {s:?}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,5 +136,13 @@ mod tests {
         assert_eq!(t.to_string(), "LPR-2024-000123");
         assert_eq!("LPR-2024-000123".parse::<Ticket>().unwrap(), t);
         assert!("LPR-2024".parse::<Ticket>().is_err());
+    }
+
+    #[test]
+    fn outbox_kinds_round_trip_and_unknown_ones_are_errors() {
+        for k in OutboxKind::ALL {
+            assert_eq!(k.as_str().parse::<OutboxKind>(), Ok(k));
+        }
+        assert!("acknowledgement".parse::<OutboxKind>().is_err());
     }
 }

@@ -207,6 +207,35 @@ fn a_rule_that_can_never_fire_is_an_error() {
 }
 
 #[test]
+fn a_notice_template_with_a_wrong_name_or_placeholder_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_rules(dir.path());
+    let t = dir.path().join("templates");
+    std::fs::write(
+        t.join("notice-remider.txt"),
+        "Subject: [{ticket}] Pengingat\n\n{waited_hours} jam\n",
+    )
+    .unwrap();
+    std::fs::write(
+        t.join("notice-mailbox-stale.txt"),
+        "Subject: Kotak surat {mailbox}\n\nSejak {ticket}\n",
+    )
+    .unwrap();
+    let o = pilah(&["rules", "check", "--rules", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    let text = out(&o);
+    assert!(
+        text.contains("notice-remider.txt:1:1: error: template \"notice-remider\" is not one of pilah's notices")
+            && text.contains("notice-reminder"),
+        "{text}"
+    );
+    assert!(
+        text.contains("notice-mailbox-stale.txt:3:7: error: unknown placeholder {ticket}; known: {mailbox}, {minutes}, {error}"),
+        "{text}"
+    );
+}
+
+#[test]
 fn classify_prints_one_json_object_per_file() {
     let dir = tempfile::tempdir().unwrap();
     let a = dir.path().join("a.eml");

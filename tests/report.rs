@@ -175,7 +175,7 @@ holidays_file = "libur.txt"
         let mut outgoing = Vec::new();
         if let Some((unit, _)) = m.forward {
             outgoing.push(Outgoing {
-                kind: "forward",
+                kind: pilah::types::OutboxKind::Forward,
                 message_id: format!("<fwd{uid}@test>"),
                 env_from: "pilah@djpk.test".into(),
                 rcpt: vec![format!("pic@{unit}.test")],
@@ -186,7 +186,7 @@ holidays_file = "libur.txt"
         }
         if m.ack.is_some() {
             outgoing.push(Outgoing {
-                kind: "ack",
+                kind: pilah::types::OutboxKind::Ack,
                 message_id: format!("<ack{uid}@test>"),
                 env_from: String::new(),
                 rcpt: vec![m.sender.clone()],

@@ -311,6 +311,15 @@ fn an_unanswered_ticket_gets_one_reminder_then_one_escalation_counted_in_service
         .as_str()
         .expect("the DBH unit has a supervisor")
         .to_string();
+    // The admin's own escalation text is used; a rules directory without a reminder
+    // template gets pilah's built-in one.
+    let tdir = t.rules.join("templates");
+    std::fs::remove_file(tdir.join("notice-reminder.txt")).unwrap();
+    std::fs::write(
+        tdir.join("notice-escalation.txt"),
+        "Subject: [{ticket}] ESKALASI KHUSUS {unit}\n\nMohon perhatian: {ticket} menunggu {waited_hours} jam.\n",
+    )
+    .unwrap();
 
     let lapor = t.addr("lapor");
     let sender = t.ext("bpkad", "kudus.go.id");
@@ -359,6 +368,29 @@ fn an_unanswered_ticket_gets_one_reminder_then_one_escalation_counted_in_service
     let out = t.run_once_at("2024-03-06T10:00:00+07:00");
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(count(&supervisor, "escalation"), 1);
+    let reminder = contents(&pics[0])
+        .into_iter()
+        .find(|f| kind(f) == "reminder")
+        .unwrap();
+    assert!(
+        reminder.subject().contains("Pengingat: belum dijawab"),
+        "the built-in reminder: {}",
+        reminder.subject()
+    );
+    let escalation = contents(&supervisor)
+        .into_iter()
+        .find(|f| kind(f) == "escalation")
+        .unwrap();
+    assert!(
+        escalation.subject().contains("ESKALASI KHUSUS"),
+        "the admin's escalation template: {}",
+        escalation.subject()
+    );
+    assert!(
+        escalation.subject().starts_with(&format!("[{}-", "LPR")),
+        "{}",
+        escalation.subject()
+    );
     let out = t.run_once_at("2024-03-07T10:00:00+07:00");
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(

@@ -13,7 +13,7 @@ use crate::parse::Mail;
 use crate::region::Region;
 pub use crate::store::OriginalEncoding;
 use crate::trust::SenderAuth;
-use crate::types::{MailboxName, Ticket};
+use crate::types::{MailboxName, OutboxKind, Ticket};
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use lettre::message::header::{
     ContentDisposition, ContentTransferEncoding, ContentType, Header, HeaderName, HeaderValue,
@@ -196,10 +196,10 @@ pub fn id_domain(address: &str) -> &str {
         .unwrap_or("pilah.invalid")
 }
 
-/// A plain-text notice from pilah itself: alerts to the admin, reminders, digests.
+/// A plain-text notice from pilah itself (composed by [`super::notice`]).
 pub struct Notice<'a> {
-    /// `X-Pilah-Kind`: alert, reminder, escalation, digest.
-    pub kind: &'a str,
+    /// `X-Pilah-Kind`: alert, reminder, escalation, digest, alert-digest.
+    pub kind: OutboxKind,
     pub message_id: String,
     pub to: &'a [String],
     pub subject: String,
@@ -210,20 +210,20 @@ pub struct Notice<'a> {
     pub about: Option<String>,
 }
 
-/// Builds a notice; `None` when an address is unusable.
-pub fn notice(sender: &Sender, n: Notice) -> Option<Vec<u8>> {
+/// Builds a notice; an error names the address lettre refused.
+pub fn notice(sender: &Sender, n: Notice) -> Result<Vec<u8>, ComposeError> {
     let mut b = Message::builder()
-        .from(mailbox(Some(sender.name), sender.address, "smtp.from").ok()?)
-        .subject(n.subject)
+        .from(mailbox(Some(sender.name), sender.address, "smtp.from")?)
+        .subject(header_text(&n.subject, MAX_SUBJECT))
         .message_id(Some(n.message_id))
         .date_now()
         .header(AutoSubmitted("auto-generated".into()))
-        .header(PilahKind(n.kind.into()));
+        .header(PilahKind(n.kind.as_str().into()));
     if let Some(t) = n.ticket {
         b = b.header(PilahTicket(t.into()));
     }
     for r in n.to {
-        b = b.to(mailbox(None, r, "recipient").ok()?);
+        b = b.to(mailbox(None, r, "recipient")?);
     }
     if let Some(r) = n.reply_to.and_then(|r| mailbox(None, r, "reply-to").ok()) {
         b = b.reply_to(r);
@@ -231,18 +231,36 @@ pub fn notice(sender: &Sender, n: Notice) -> Option<Vec<u8>> {
     if let Some(about) = n.about {
         b = b.references(about.clone()).in_reply_to(about);
     }
-    b.body(n.text).ok().map(|m| m.formatted())
+    Ok(b.body(n.text)?.formatted())
 }
 
-/// The Message-ID of an outgoing message: `<TICKET.KIND.RANDOM@domain>`. The random part
-/// makes it unguessable: a reply that cites it comes from someone who received the mail.
-pub fn outgoing_message_id(ticket: &Ticket, kind: &str, sender: &Sender) -> String {
-    ticket_message_id(&ticket.to_string(), kind, domain_of_sender(sender).as_str())
+/// How pilah's own Message-ID ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageIdStyle {
+    /// `<KEY.RANDOM@domain>`: mail about a ticket. The random part makes it unguessable: a
+    /// reply that cites it comes from someone who received the mail.
+    Unguessable,
+    /// `<KEY@domain>`: a notice that must be queued once (the outbox keeps Message-IDs
+    /// unique), e.g. one digest per unit and day.
+    Keyed,
 }
 
-/// [`outgoing_message_id`] from its parts.
-pub fn ticket_message_id(ticket: &str, kind: &str, domain: &str) -> String {
-    format!("<{ticket}.{kind}.{}@{domain}>", random_token())
+/// Every Message-ID pilah writes: `<KEY[.RANDOM]@domain>`, the domain that of its address.
+pub fn own_message_id(key: &str, domain: &str, style: MessageIdStyle) -> String {
+    match style {
+        MessageIdStyle::Unguessable => format!("<{key}.{}@{domain}>", random_token()),
+        MessageIdStyle::Keyed => format!("<{key}@{domain}>"),
+    }
+}
+
+/// The Message-ID of a ticket's mail: `<TICKET.WHAT.RANDOM@domain>` (`ack`,
+/// `fwd.UNIT`, `reminder`, …).
+pub fn outgoing_message_id(ticket: &Ticket, what: &str, sender: &Sender) -> String {
+    own_message_id(
+        &format!("{ticket}.{what}"),
+        domain_of_sender(sender).as_str(),
+        MessageIdStyle::Unguessable,
+    )
 }
 
 /// 96 random bits, hex. The system's generator cannot fail on Linux once booted; should it,

@@ -1,6 +1,8 @@
-//! Acting on a verdict: forward to the unit's PICs, acknowledge the sender, file the original.
+//! Acting on a verdict: forward to the unit's PICs, acknowledge the sender, file the original;
+//! and pilah's own notices (reminders, digests, alerts to the admin).
 
 pub mod compose;
+pub mod notice;
 pub mod send;
 pub mod template;
 

@@ -1,4 +1,4 @@
-//! Acknowledgement templates: `Subject: ...`, a blank line, then the body, with
+//! Templates of the mail pilah writes (acknowledgements, and its own notices): `Subject: ...`, a blank line, then the body, with
 //! `{placeholders}` an admin can use. Checked at load, so a typo is found by
 //! `pilah rules check`, not by a sender.
 
@@ -6,7 +6,8 @@ use crate::location::{Diagnostics, Location};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// Placeholders a template may use.
+/// Placeholders an acknowledgement template may use (pilah's own notices have theirs:
+/// [`super::notice::NoticeKind::placeholders`]).
 pub const PLACEHOLDERS: &[&str] = &[
     "ticket",
     "subject",
@@ -74,8 +75,16 @@ impl Template {
             return None;
         };
         let errors_before = diags.errors().count();
-        let subject = pieces(subject_text, subject_offset + lead, file, text, diags);
-        let body = pieces(body, body_offset, file, text, diags);
+        let known = super::notice::placeholders_for(name);
+        let subject = pieces(
+            subject_text,
+            subject_offset + lead,
+            known,
+            file,
+            text,
+            diags,
+        );
+        let body = pieces(body, body_offset, known, file, text, diags);
         if diags.errors().count() > errors_before {
             return None;
         }
@@ -109,7 +118,14 @@ fn render(pieces: &[Piece], vars: &Vars) -> String {
     out
 }
 
-fn pieces(s: &str, offset: usize, file: &Path, whole: &str, diags: &mut Diagnostics) -> Vec<Piece> {
+fn pieces(
+    s: &str,
+    offset: usize,
+    known: &[&str],
+    file: &Path,
+    whole: &str,
+    diags: &mut Diagnostics,
+) -> Vec<Piece> {
     let mut out = Vec::new();
     let mut lit = String::new();
     let mut chars = s.char_indices().peekable();
@@ -132,12 +148,12 @@ fn pieces(s: &str, offset: usize, file: &Path, whole: &str, diags: &mut Diagnost
                     break;
                 };
                 let name = &s[i + 1..i + end];
-                if !PLACEHOLDERS.contains(&name) {
+                if !known.contains(&name) {
                     diags.error(
                         Location::at(file, whole, offset + i),
                         format!(
                             "unknown placeholder {{{name}}}; known: {}",
-                            PLACEHOLDERS
+                            known
                                 .iter()
                                 .map(|p| format!("{{{p}}}"))
                                 .collect::<Vec<_>>()

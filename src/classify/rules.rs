@@ -972,8 +972,28 @@ fn check_never_fire(rules: &[Rule], diags: &mut Diagnostics) {
 }
 
 fn check_unused_templates(tmpl: &TemplateUse, diags: &mut Diagnostics) {
+    use crate::act::notice::NoticeKind;
     for name in tmpl.templates.keys() {
-        if !tmpl.used.contains(name) {
+        // pilah's own notices are used by pilah itself; a misspelt one would never be.
+        if name.starts_with("notice-") && NoticeKind::of_template(name).is_none() {
+            diags.error(
+                Location {
+                    file: tmpl.dir.join("templates").join(format!("{name}.txt")),
+                    line: 1,
+                    col: 1,
+                },
+                format!(
+                    "template {name:?} is not one of pilah's notices and would never be used; known: {}",
+                    NoticeKind::ALL
+                        .iter()
+                        .map(|k| k.template_name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+            continue;
+        }
+        if NoticeKind::of_template(name).is_none() && !tmpl.used.contains(name) {
             diags.warning(
                 Location {
                     file: tmpl.dir.join("templates").join(format!("{name}.txt")),

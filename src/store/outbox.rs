@@ -10,7 +10,9 @@
 
 use super::original::{append_original, OriginalEncoding};
 use super::{now, ts, ts_ms, Store, StoreError, Tx};
+use crate::types::OutboxKind;
 use chrono::{DateTime, Utc};
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{params, Connection};
 use std::path::Path;
 
@@ -19,7 +21,7 @@ use std::path::Path;
 pub struct OutboxItem {
     pub id: i64,
     pub message_row: Option<i64>,
-    pub kind: String,
+    pub kind: OutboxKind,
     pub message_id: String,
     pub env_from: String,
     pub rcpt: Vec<String>,
@@ -28,7 +30,7 @@ pub struct OutboxItem {
 
 /// What a message's verdict queues.
 pub struct Outgoing {
-    pub kind: &'static str,
+    pub kind: OutboxKind,
     pub message_id: String,
     /// Envelope sender; empty for the null sender `<>`.
     pub env_from: String,
@@ -39,6 +41,20 @@ pub struct Outgoing {
     /// A forward: the original (the raw file of the outbox row's message) goes between
     /// `body` and this tail when it is sent; it is not stored again.
     pub original: Option<(OriginalEncoding, Vec<u8>)>,
+}
+
+impl ToSql for OutboxKind {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.as_str()))
+    }
+}
+
+/// A kind the database holds that this pilah does not know is an error, not a guess.
+impl FromSql for OutboxKind {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        let s = value.as_str()?;
+        s.parse().map_err(|e: String| FromSqlError::Other(e.into()))
+    }
 }
 
 /// What `Store::outbox_body` assembles a message from.

@@ -396,7 +396,7 @@ mod tests {
                         tx.queue(
                             Some(new.id),
                             &Outgoing {
-                                kind: "forward",
+                                kind: crate::types::OutboxKind::Forward,
                                 message_id: "<new>".into(),
                                 env_from: String::new(),
                                 rcpt: vec!["pic@djpk.test".into()],

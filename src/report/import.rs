@@ -110,35 +110,24 @@ pub fn parse(
     rules: Option<&RuleSet>,
     diags: &mut Diagnostics,
 ) -> Vec<ImportRow> {
+    let src = Src { path, text };
     let mut out: Vec<ImportRow> = Vec::new();
     let text_start = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let body = &text[text_start..];
-    // `;` separates the fields when the header uses it and no `,` (a spreadsheet's export
-    // in an Indonesian locale).
-    let first = body
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty() && !l.starts_with('#'))
-        .unwrap_or("");
-    let sep = if first.contains(';') && !first.contains(',') {
-        ';'
-    } else {
-        ','
-    };
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .delimiter(sep as u8)
+        .delimiter(separator(body))
         .comment(Some(b'#'))
         .from_reader(body.as_bytes());
-    let mut header: Option<BTreeMap<&'static str, usize>> = None;
+    let mut header: Option<Columns> = None;
     let mut seen: BTreeMap<(String, Month, String), usize> = BTreeMap::new();
     for record in reader.records() {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
                 let offset = e.position().map(|p| p.byte() as usize).unwrap_or(0);
-                diags.error(Location::at(path, text, text_start + offset), e.to_string());
+                diags.error(src.at(text_start + offset), e.to_string());
                 continue;
             }
         };
@@ -148,7 +137,6 @@ pub fn parse(
             text,
             text_start + record.position().map(|p| p.byte() as usize).unwrap_or(0),
         );
-        let line = Location::at(path, text, here).line;
         let blank = record.len() == 1 && record[0].trim().is_empty();
         if blank
             || record
@@ -157,155 +145,239 @@ pub fn parse(
         {
             continue;
         }
-        let at = |offset: usize| Location::at(path, text, offset);
         let fields = fields_at(text, &record, here);
         let Some(cols) = &header else {
-            let mut positions: BTreeMap<&'static str, usize> = BTreeMap::new();
-            for (idx, (name, col)) in fields.into_iter().enumerate() {
-                let Some(key) = column_key(&name) else {
-                    diags.error(
-                        at(col),
-                        format!(
-                            "unknown column {name:?}: the header names mailbox, month, \
-                             category, count and label"
-                        ),
-                    );
-                    continue;
-                };
-                if positions.insert(key, idx).is_some() {
-                    diags.error(at(col), format!("column {key} appears twice"));
-                }
-            }
-            for need in ["mailbox", "month", "count"] {
-                if !positions.contains_key(need) {
-                    diags.error(
-                        at(here),
-                        format!(
-                            "the header has no {need} column (expected e.g. \
-                             mailbox,month,category,count)"
-                        ),
-                    );
-                }
-            }
-            header = Some(positions);
+            header = Some(read_header(&src, fields, here, diags));
             continue;
         };
-        let get =
-            |key: &str| -> Option<&(String, usize)> { cols.get(key).and_then(|i| fields.get(*i)) };
-        let n_cols = cols.values().max().map(|m| m + 1).unwrap_or(0);
-        if fields.len() < n_cols {
+        let row = Row {
+            fields,
+            here,
+            line: src.at(here).line,
+        };
+        let Some(r) = read_row(&src, cols, &row, mailboxes, rules, diags) else {
+            continue;
+        };
+        let key = (r.mailbox.clone(), r.month, r.category.clone());
+        if let Some(first) = seen.insert(key, row.line) {
             diags.error(
-                at(here),
-                format!(
-                    "line {line}: {} fields, the header has {n_cols}",
-                    fields.len()
-                ),
-            );
-            continue;
-        }
-        let (Some(mb), Some(mo), Some(cnt)) = (get("mailbox"), get("month"), get("count")) else {
-            continue;
-        };
-        let mut ok = true;
-        if !mailboxes.contains(&mb.0.as_str()) {
-            diags.error(
-                at(mb.1),
-                format!(
-                    "mailbox {:?} is not in the config (its mailboxes: {})",
-                    mb.0,
-                    mailboxes.join(", ")
-                ),
-            );
-            ok = false;
-        }
-        let month = match Month::parse(&mo.0) {
-            Ok(m) => Some(m),
-            Err(_) => {
-                diags.error(
-                    at(mo.1),
-                    format!("month {:?}: expected YYYY-MM, e.g. 2024-03", mo.0),
-                );
-                None
-            }
-        };
-        let count = match cnt.0.parse::<i64>() {
-            Ok(n) if n >= 0 => Some(n),
-            _ => {
-                diags.error(
-                    at(cnt.1),
-                    format!(
-                        "count {:?}: expected a whole number, 0 or more, without separators",
-                        cnt.0
-                    ),
-                );
-                None
-            }
-        };
-        let category = get("category").map(|c| c.0.clone()).unwrap_or_default();
-        if !category.is_empty() {
-            let col = get("category").map(|c| c.1).unwrap_or(0);
-            if !is_id(&category) {
-                diags.error(
-                    at(col),
-                    format!(
-                        "category {category:?}: a category id (lower-case letters, digits and '-', \
-                         as in categories.toml), or empty for the month's total"
-                    ),
-                );
-                ok = false;
-            } else if let Some(r) = rules {
-                if r.category(&mb.0, &category).is_none() {
-                    diags.warning(
-                        at(col),
-                        format!(
-                            "category {category:?} is not a category of mailbox {:?} in the rules: \
-                             it is shown with its label or id",
-                            mb.0
-                        ),
-                    );
-                }
-            }
-        }
-        let label = get("label").map(|l| l.0.clone()).filter(|l| !l.is_empty());
-        let (Some(month), Some(count)) = (month, count) else {
-            continue;
-        };
-        if !ok {
-            continue;
-        }
-        let key = (mb.0.clone(), month, category.clone());
-        if let Some(first) = seen.insert(key, line) {
-            diags.error(
-                at(here),
+                src.at(here),
                 format!(
                     "{} {} {}: already given on line {first}",
-                    mb.0,
-                    month,
-                    if category.is_empty() {
+                    r.mailbox,
+                    r.month,
+                    if r.category.is_empty() {
                         "total"
                     } else {
-                        &category
+                        &r.category
                     }
                 ),
             );
             continue;
         }
-        out.push(ImportRow {
-            mailbox: mb.0.clone(),
-            month,
-            category,
-            label,
-            count,
-            line,
-        });
+        out.push(r);
     }
     if header.is_none() {
         diags.error(
-            Location::at(path, text, 0),
+            src.at(0),
             "empty file: expected a header (mailbox,month,category,count) and rows",
         );
     }
-    // A month's total must not be smaller than its categories.
+    check_totals(&src, &out, diags);
+    out
+}
+
+/// The file being read, for places in it.
+struct Src<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Src<'_> {
+    fn at(&self, offset: usize) -> Location {
+        Location::at(self.path, self.text, offset)
+    }
+}
+
+/// The header's columns: name → position.
+type Columns = BTreeMap<&'static str, usize>;
+
+/// One data line: its fields with their offsets, where it starts, its line number.
+struct Row {
+    fields: Vec<(String, usize)>,
+    here: usize,
+    line: usize,
+}
+
+/// `;` separates the fields when the first line uses it and no `,` (a spreadsheet's export in
+/// an Indonesian locale); else `,`.
+fn separator(body: &str) -> u8 {
+    let first = body
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .unwrap_or("");
+    if first.contains(';') && !first.contains(',') {
+        b';'
+    } else {
+        b','
+    }
+}
+
+/// The header line: which column is which; unknown, repeated and missing columns reported.
+fn read_header(
+    src: &Src,
+    fields: Vec<(String, usize)>,
+    here: usize,
+    diags: &mut Diagnostics,
+) -> Columns {
+    let mut positions = Columns::new();
+    for (idx, (name, col)) in fields.into_iter().enumerate() {
+        let Some(key) = column_key(&name) else {
+            diags.error(
+                src.at(col),
+                format!(
+                    "unknown column {name:?}: the header names mailbox, month, \
+                     category, count and label"
+                ),
+            );
+            continue;
+        };
+        if positions.insert(key, idx).is_some() {
+            diags.error(src.at(col), format!("column {key} appears twice"));
+        }
+    }
+    for need in ["mailbox", "month", "count"] {
+        if !positions.contains_key(need) {
+            diags.error(
+                src.at(here),
+                format!(
+                    "the header has no {need} column (expected e.g. \
+                     mailbox,month,category,count)"
+                ),
+            );
+        }
+    }
+    positions
+}
+
+/// One data line checked field by field: every problem reported, the row only when it has
+/// none.
+fn read_row(
+    src: &Src,
+    cols: &Columns,
+    row: &Row,
+    mailboxes: &[&str],
+    rules: Option<&RuleSet>,
+    diags: &mut Diagnostics,
+) -> Option<ImportRow> {
+    let get =
+        |key: &str| -> Option<&(String, usize)> { cols.get(key).and_then(|i| row.fields.get(*i)) };
+    let n_cols = cols.values().max().map(|m| m + 1).unwrap_or(0);
+    if row.fields.len() < n_cols {
+        diags.error(
+            src.at(row.here),
+            format!(
+                "line {}: {} fields, the header has {n_cols}",
+                row.line,
+                row.fields.len()
+            ),
+        );
+        return None;
+    }
+    let (Some(mb), Some(mo), Some(cnt)) = (get("mailbox"), get("month"), get("count")) else {
+        return None;
+    };
+    let mut ok = true;
+    if !mailboxes.contains(&mb.0.as_str()) {
+        diags.error(
+            src.at(mb.1),
+            format!(
+                "mailbox {:?} is not in the config (its mailboxes: {})",
+                mb.0,
+                mailboxes.join(", ")
+            ),
+        );
+        ok = false;
+    }
+    let month = match Month::parse(&mo.0) {
+        Ok(m) => Some(m),
+        Err(_) => {
+            diags.error(
+                src.at(mo.1),
+                format!("month {:?}: expected YYYY-MM, e.g. 2024-03", mo.0),
+            );
+            None
+        }
+    };
+    let count = match cnt.0.parse::<i64>() {
+        Ok(n) if n >= 0 => Some(n),
+        _ => {
+            diags.error(
+                src.at(cnt.1),
+                format!(
+                    "count {:?}: expected a whole number, 0 or more, without separators",
+                    cnt.0
+                ),
+            );
+            None
+        }
+    };
+    let category = get("category").map(|c| c.0.clone()).unwrap_or_default();
+    if !category.is_empty() {
+        let col = get("category").map(|c| c.1).unwrap_or(0);
+        ok &= check_category(src, col, &category, &mb.0, rules, diags);
+    }
+    let label = get("label").map(|l| l.0.clone()).filter(|l| !l.is_empty());
+    let (Some(month), Some(count)) = (month, count) else {
+        return None;
+    };
+    ok.then(|| ImportRow {
+        mailbox: mb.0.clone(),
+        month,
+        category,
+        label,
+        count,
+        line: row.line,
+    })
+}
+
+/// A category id must look like one; one the rules do not know is only a warning (the
+/// past's categories may be gone).
+fn check_category(
+    src: &Src,
+    col: usize,
+    category: &str,
+    mailbox: &str,
+    rules: Option<&RuleSet>,
+    diags: &mut Diagnostics,
+) -> bool {
+    if !is_id(category) {
+        diags.error(
+            src.at(col),
+            format!(
+                "category {category:?}: a category id (lower-case letters, digits and '-', \
+                 as in categories.toml), or empty for the month's total"
+            ),
+        );
+        return false;
+    }
+    if let Some(r) = rules {
+        if r.category(mailbox, category).is_none() {
+            diags.warning(
+                src.at(col),
+                format!(
+                    "category {category:?} is not a category of mailbox {mailbox:?} in the rules: \
+                     it is shown with its label or id"
+                ),
+            );
+        }
+    }
+    true
+}
+
+/// A month's total must not be smaller than its categories.
+fn check_totals(src: &Src, out: &[ImportRow], diags: &mut Diagnostics) {
     let mut sums: BTreeMap<(String, Month), i64> = BTreeMap::new();
     for r in out.iter().filter(|r| !r.category.is_empty()) {
         *sums.entry((r.mailbox.clone(), r.month)).or_default() += r.count;
@@ -317,7 +389,7 @@ pub fn parse(
             .unwrap_or(0);
         if r.count < sum {
             diags.error(
-                Location::at(path, text, line_offset(text, r.line)),
+                src.at(line_offset(src.text, r.line)),
                 format!(
                     "{} {}: the total {} is smaller than its categories together ({sum})",
                     r.mailbox, r.month, r.count
@@ -325,7 +397,6 @@ pub fn parse(
             );
         }
     }
-    out
 }
 
 fn line_offset(text: &str, line: usize) -> usize {

@@ -64,145 +64,11 @@ pub fn text(reports: &[MailboxReport], month: Month) -> String {
     for r in reports {
         any_imported |= r.imported || r.previous_month.imported || r.same_month_last_year.imported;
         let _ = writeln!(s, "Email {} ({}) — {}", r.mailbox, r.address, month.label());
-        let _ = writeln!(
-            s,
-            "  Jumlah pesan: {}{}",
-            fmt_int(r.total),
-            mark(r.imported)
-        );
-        let _ = writeln!(
-            s,
-            "  {}{}",
-            r.comparisons.previous_month,
-            mark(r.previous_month.imported)
-        );
-        let _ = writeln!(
-            s,
-            "  {}{}",
-            r.comparisons.same_month_last_year,
-            mark(r.same_month_last_year.imported)
-        );
-        let _ = writeln!(s, "  Kategori:");
-        for c in &r.categories {
-            let _ = writeln!(
-                s,
-                "    {:<44} {:>6}  {:>6}",
-                c.label,
-                fmt_int(c.count),
-                fmt_pct(c.percent)
-            );
-        }
-        let _ = writeln!(s, "  Pesan otomatis (di luar jumlah): {}", machine_line(r));
-        let _ = writeln!(
-            s,
-            "  Karantina (di luar jumlah): {}",
-            fmt_int(r.quarantined)
-        );
-        if r.pic_answers > 0 {
-            let _ = writeln!(
-                s,
-                "  Jawaban PIC (di luar jumlah): {}",
-                fmt_int(r.pic_answers)
-            );
-        }
-        let t = &r.tickets;
-        let _ = writeln!(
-            s,
-            "  Tiket: {} dibuka, {} diteruskan ke unit ({}), {} dijawab PIC ({}){}",
-            fmt_int(t.opened),
-            fmt_int(t.escalated),
-            fmt_pct(t.escalated_percent),
-            fmt_int(t.answered),
-            fmt_pct(t.answered_percent),
-            t.median_answer_hours
-                .map(|h| format!(", median {} jam", fmt_pct(h).trim_end_matches('%')))
-                .unwrap_or_default(),
-        );
-        let _ = writeln!(
-            s,
-            "    tindak lanjut {}, duplikat {}, masih terbuka di akhir bulan {}",
-            fmt_int(t.follow_ups),
-            fmt_int(t.duplicates),
-            fmt_int(t.open_at_month_end),
-        );
-        for u in &t.units {
-            let _ = writeln!(
-                s,
-                "    {:<28} diteruskan {:>4}  dijawab {:>4} ({}){}",
-                u.unit,
-                u.forwarded,
-                u.answered,
-                fmt_pct(u.answered_percent),
-                u.median_answer_hours
-                    .map(|h| format!("  median {} jam", fmt_pct(h).trim_end_matches('%')))
-                    .unwrap_or_default()
-            );
-        }
-        if !r.rules_versions.is_empty() {
-            let v: Vec<String> = r
-                .rules_versions
-                .iter()
-                .map(|(v, n)| format!("{v} ({n})"))
-                .collect();
-            let _ = writeln!(s, "  Versi aturan: {}", v.join(", "));
-        }
-        let senders = r
-            .senders
-            .iter()
-            .map(|g| {
-                format!(
-                    "{} {} ({})",
-                    g.label,
-                    fmt_int(g.messages),
-                    fmt_pct(g.percent)
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        let _ = writeln!(s, "  Pengirim: {senders}");
-        let _ = writeln!(s, "  Pemda terbanyak: {}", top_regions(r));
-        let h = &r.service_hours;
-        let _ = writeln!(
-            s,
-            "  Jam layanan ({}, jam setempat pengirim): di dalam {}, di luar {}",
-            h.hours,
-            fmt_int(h.inside),
-            fmt_int(h.outside)
-        );
-        for z in &h.zones {
-            let _ = writeln!(
-                s,
-                "    {:<5} di dalam {:>5}   di luar {:>5}",
-                z.zone,
-                fmt_int(z.inside),
-                fmt_int(z.outside)
-            );
-        }
-        for d in &h.holidays {
-            let _ = writeln!(s, "    libur {}: {}", d.date, d.name);
-        }
-        let ro = &r.routing;
-        let _ = writeln!(
-            s,
-            "  Diteruskan ke unit: {} pesan ({})",
-            fmt_int(ro.forwarded),
-            fmt_pct(ro.forwarded_percent)
-        );
-        for u in &ro.units {
-            let _ = writeln!(
-                s,
-                "    {:<44} {:>6}  (terkirim {})",
-                u.name,
-                fmt_int(u.forwarded),
-                fmt_int(u.sent)
-            );
-        }
-        let _ = writeln!(s, "  Waktu sampai diteruskan: {}", delay(&ro.to_forward));
-        let _ = writeln!(
-            s,
-            "  Waktu sampai tanda terima: {}",
-            delay(&ro.to_acknowledgement)
-        );
+        text_counts(&mut s, r);
+        text_tickets(&mut s, r);
+        text_senders(&mut s, r);
+        text_service_hours(&mut s, r);
+        text_routing(&mut s, r);
         let _ = writeln!(s);
     }
     if any_imported {
@@ -212,6 +78,165 @@ pub fn text(reports: &[MailboxReport], month: Month) -> String {
         );
     }
     s
+}
+
+/// The month's total, its comparisons, the categories, and what is not counted.
+fn text_counts(s: &mut String, r: &MailboxReport) {
+    let _ = writeln!(
+        s,
+        "  Jumlah pesan: {}{}",
+        fmt_int(r.total),
+        mark(r.imported)
+    );
+    let _ = writeln!(
+        s,
+        "  {}{}",
+        r.comparisons.previous_month,
+        mark(r.previous_month.imported)
+    );
+    let _ = writeln!(
+        s,
+        "  {}{}",
+        r.comparisons.same_month_last_year,
+        mark(r.same_month_last_year.imported)
+    );
+    let _ = writeln!(s, "  Kategori:");
+    for c in &r.categories {
+        let _ = writeln!(
+            s,
+            "    {:<44} {:>6}  {:>6}",
+            c.label,
+            fmt_int(c.count),
+            fmt_pct(c.percent)
+        );
+    }
+    let _ = writeln!(s, "  Pesan otomatis (di luar jumlah): {}", machine_line(r));
+    let _ = writeln!(
+        s,
+        "  Karantina (di luar jumlah): {}",
+        fmt_int(r.quarantined)
+    );
+    if r.pic_answers > 0 {
+        let _ = writeln!(
+            s,
+            "  Jawaban PIC (di luar jumlah): {}",
+            fmt_int(r.pic_answers)
+        );
+    }
+}
+
+/// Tickets: opened, forwarded, answered, per unit.
+fn text_tickets(s: &mut String, r: &MailboxReport) {
+    let t = &r.tickets;
+    let _ = writeln!(
+        s,
+        "  Tiket: {} dibuka, {} diteruskan ke unit ({}), {} dijawab PIC ({}){}",
+        fmt_int(t.opened),
+        fmt_int(t.escalated),
+        fmt_pct(t.escalated_percent),
+        fmt_int(t.answered),
+        fmt_pct(t.answered_percent),
+        t.median_answer_hours
+            .map(|h| format!(", median {} jam", fmt_pct(h).trim_end_matches('%')))
+            .unwrap_or_default(),
+    );
+    let _ = writeln!(
+        s,
+        "    tindak lanjut {}, duplikat {}, masih terbuka di akhir bulan {}",
+        fmt_int(t.follow_ups),
+        fmt_int(t.duplicates),
+        fmt_int(t.open_at_month_end),
+    );
+    for u in &t.units {
+        let _ = writeln!(
+            s,
+            "    {:<28} diteruskan {:>4}  dijawab {:>4} ({}){}",
+            u.unit,
+            u.forwarded,
+            u.answered,
+            fmt_pct(u.answered_percent),
+            u.median_answer_hours
+                .map(|h| format!("  median {} jam", fmt_pct(h).trim_end_matches('%')))
+                .unwrap_or_default()
+        );
+    }
+}
+
+/// Rule versions, sender groups, the regions that wrote most.
+fn text_senders(s: &mut String, r: &MailboxReport) {
+    if !r.rules_versions.is_empty() {
+        let v: Vec<String> = r
+            .rules_versions
+            .iter()
+            .map(|(v, n)| format!("{v} ({n})"))
+            .collect();
+        let _ = writeln!(s, "  Versi aturan: {}", v.join(", "));
+    }
+    let senders = r
+        .senders
+        .iter()
+        .map(|g| {
+            format!(
+                "{} {} ({})",
+                g.label,
+                fmt_int(g.messages),
+                fmt_pct(g.percent)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let _ = writeln!(s, "  Pengirim: {senders}");
+    let _ = writeln!(s, "  Pemda terbanyak: {}", top_regions(r));
+}
+
+/// Inside and outside service hours, per time zone, and the holidays.
+fn text_service_hours(s: &mut String, r: &MailboxReport) {
+    let h = &r.service_hours;
+    let _ = writeln!(
+        s,
+        "  Jam layanan ({}, jam setempat pengirim): di dalam {}, di luar {}",
+        h.hours,
+        fmt_int(h.inside),
+        fmt_int(h.outside)
+    );
+    for z in &h.zones {
+        let _ = writeln!(
+            s,
+            "    {:<5} di dalam {:>5}   di luar {:>5}",
+            z.zone,
+            fmt_int(z.inside),
+            fmt_int(z.outside)
+        );
+    }
+    for d in &h.holidays {
+        let _ = writeln!(s, "    libur {}: {}", d.date, d.name);
+    }
+}
+
+/// Forwards per unit and the delays to forward and to acknowledge.
+fn text_routing(s: &mut String, r: &MailboxReport) {
+    let ro = &r.routing;
+    let _ = writeln!(
+        s,
+        "  Diteruskan ke unit: {} pesan ({})",
+        fmt_int(ro.forwarded),
+        fmt_pct(ro.forwarded_percent)
+    );
+    for u in &ro.units {
+        let _ = writeln!(
+            s,
+            "    {:<44} {:>6}  (terkirim {})",
+            u.name,
+            fmt_int(u.forwarded),
+            fmt_int(u.sent)
+        );
+    }
+    let _ = writeln!(s, "  Waktu sampai diteruskan: {}", delay(&ro.to_forward));
+    let _ = writeln!(
+        s,
+        "  Waktu sampai tanda terima: {}",
+        delay(&ro.to_acknowledgement)
+    );
 }
 
 /// Escapes text that admins or imported data put in the report (category labels, unit,
@@ -251,125 +276,11 @@ pub fn markdown(reports: &[MailboxReport], month: Month) -> String {
     let mut any_imported = false;
     for r in reports {
         any_imported |= r.imported || r.previous_month.imported || r.same_month_last_year.imported;
-        let star = |b: bool| if b { " *" } else { "" };
         let _ = writeln!(s, "## Email {} ({})\n", md(&r.mailbox), md(&r.address));
-        let _ = writeln!(s, "**{}** pesan{}\n", fmt_int(r.total), star(r.imported));
-        let _ = writeln!(
-            s,
-            "- {}{}",
-            r.comparisons.previous_month,
-            star(r.previous_month.imported)
-        );
-        let _ = writeln!(
-            s,
-            "- {}{}\n",
-            r.comparisons.same_month_last_year,
-            star(r.same_month_last_year.imported)
-        );
-        let _ = writeln!(s, "| Bulan | Jumlah |\n|---|---:|");
-        for (label, total, imp) in [
-            (
-                &r.same_month_last_year.label,
-                r.same_month_last_year.total,
-                r.same_month_last_year.imported,
-            ),
-            (
-                &r.previous_month.label,
-                r.previous_month.total,
-                r.previous_month.imported,
-            ),
-            (&r.month_label, r.total, r.imported),
-        ] {
-            let _ = writeln!(s, "| {}{} | {} |", md(label), star(imp), fmt_int(total));
-        }
-        let _ = writeln!(
-            s,
-            "\n### Kategori\n\n| Kategori | Jumlah | % |\n|---|---:|---:|"
-        );
-        for c in &r.categories {
-            let _ = writeln!(
-                s,
-                "| {} | {} | {} |",
-                md(&c.label),
-                fmt_int(c.count),
-                fmt_pct(c.percent)
-            );
-        }
-        let _ = writeln!(
-            s,
-            "\nDi luar jumlah: pesan otomatis {}, karantina {}{}.\n",
-            machine_line(r),
-            fmt_int(r.quarantined),
-            if r.pic_answers > 0 {
-                format!(", jawaban PIC {}", fmt_int(r.pic_answers))
-            } else {
-                String::new()
-            }
-        );
-        let _ = writeln!(
-            s,
-            "### Pengirim\n\n| Pengirim | Pesan | % | Alamat berbeda |\n|---|---:|---:|---:|"
-        );
-        for g in &r.senders {
-            let _ = writeln!(
-                s,
-                "| {} | {} | {} | {} |",
-                md(&g.label),
-                fmt_int(g.messages),
-                fmt_pct(g.percent),
-                fmt_int(g.senders)
-            );
-        }
-        let _ = writeln!(s, "\n### Pemda terbanyak\n");
-        if r.regions.top.is_empty() {
-            let _ = writeln!(s, "Belum ada.");
-        }
-        for (i, x) in r.regions.top.iter().enumerate() {
-            let _ = writeln!(s, "{}. {} ({})", i + 1, md(&x.name), fmt_int(x.count));
-        }
-        let h = &r.service_hours;
-        let _ = writeln!(
-            s,
-            "\n### Jam layanan\n\n{} (jam setempat pengirim).\n\n| Zona | Di dalam | Di luar |\n|---|---:|---:|",
-            md(&h.hours)
-        );
-        for z in &h.zones {
-            let _ = writeln!(
-                s,
-                "| {} | {} | {} |",
-                md(&z.zone),
-                fmt_int(z.inside),
-                fmt_int(z.outside)
-            );
-        }
-        let _ = writeln!(
-            s,
-            "| Jumlah | {} | {} |",
-            fmt_int(h.inside),
-            fmt_int(h.outside)
-        );
-        let ro = &r.routing;
-        let _ = writeln!(
-            s,
-            "\n### Penerusan ke unit\n\n{} pesan diteruskan ({}).\n\n| Unit | Diteruskan | Terkirim |\n|---|---:|---:|",
-            fmt_int(ro.forwarded),
-            fmt_pct(ro.forwarded_percent)
-        );
-        for u in &ro.units {
-            let _ = writeln!(
-                s,
-                "| {} | {} | {} |",
-                md(&u.name),
-                fmt_int(u.forwarded),
-                fmt_int(u.sent)
-            );
-        }
-        let _ = writeln!(
-            s,
-            "\n- Waktu sampai diteruskan: {}\n- Waktu sampai tanda terima: {}\n",
-            delay(&ro.to_forward),
-            delay(&ro.to_acknowledgement)
-        );
+        md_counts(&mut s, r);
+        md_senders(&mut s, r);
+        md_service_hours(&mut s, r);
+        md_routing(&mut s, r);
     }
     if any_imported {
         let _ = writeln!(
@@ -378,6 +289,148 @@ pub fn markdown(reports: &[MailboxReport], month: Month) -> String {
         );
     }
     s
+}
+
+/// ` *` after a figure that was imported.
+fn star(imported: bool) -> &'static str {
+    if imported {
+        " *"
+    } else {
+        ""
+    }
+}
+
+/// The month's total, its comparisons and table, the categories, what is not counted.
+fn md_counts(s: &mut String, r: &MailboxReport) {
+    let _ = writeln!(s, "**{}** pesan{}\n", fmt_int(r.total), star(r.imported));
+    let _ = writeln!(
+        s,
+        "- {}{}",
+        r.comparisons.previous_month,
+        star(r.previous_month.imported)
+    );
+    let _ = writeln!(
+        s,
+        "- {}{}\n",
+        r.comparisons.same_month_last_year,
+        star(r.same_month_last_year.imported)
+    );
+    let _ = writeln!(s, "| Bulan | Jumlah |\n|---|---:|");
+    for (label, total, imp) in [
+        (
+            &r.same_month_last_year.label,
+            r.same_month_last_year.total,
+            r.same_month_last_year.imported,
+        ),
+        (
+            &r.previous_month.label,
+            r.previous_month.total,
+            r.previous_month.imported,
+        ),
+        (&r.month_label, r.total, r.imported),
+    ] {
+        let _ = writeln!(s, "| {}{} | {} |", md(label), star(imp), fmt_int(total));
+    }
+    let _ = writeln!(
+        s,
+        "\n### Kategori\n\n| Kategori | Jumlah | % |\n|---|---:|---:|"
+    );
+    for c in &r.categories {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} |",
+            md(&c.label),
+            fmt_int(c.count),
+            fmt_pct(c.percent)
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\nDi luar jumlah: pesan otomatis {}, karantina {}{}.\n",
+        machine_line(r),
+        fmt_int(r.quarantined),
+        if r.pic_answers > 0 {
+            format!(", jawaban PIC {}", fmt_int(r.pic_answers))
+        } else {
+            String::new()
+        }
+    );
+}
+
+/// Sender groups and the regions that wrote most.
+fn md_senders(s: &mut String, r: &MailboxReport) {
+    let _ = writeln!(
+        s,
+        "### Pengirim\n\n| Pengirim | Pesan | % | Alamat berbeda |\n|---|---:|---:|---:|"
+    );
+    for g in &r.senders {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} |",
+            md(&g.label),
+            fmt_int(g.messages),
+            fmt_pct(g.percent),
+            fmt_int(g.senders)
+        );
+    }
+    let _ = writeln!(s, "\n### Pemda terbanyak\n");
+    if r.regions.top.is_empty() {
+        let _ = writeln!(s, "Belum ada.");
+    }
+    for (i, x) in r.regions.top.iter().enumerate() {
+        let _ = writeln!(s, "{}. {} ({})", i + 1, md(&x.name), fmt_int(x.count));
+    }
+}
+
+/// Inside and outside service hours, per time zone.
+fn md_service_hours(s: &mut String, r: &MailboxReport) {
+    let h = &r.service_hours;
+    let _ = writeln!(
+        s,
+        "\n### Jam layanan\n\n{} (jam setempat pengirim).\n\n| Zona | Di dalam | Di luar |\n|---|---:|---:|",
+        md(&h.hours)
+    );
+    for z in &h.zones {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} |",
+            md(&z.zone),
+            fmt_int(z.inside),
+            fmt_int(z.outside)
+        );
+    }
+    let _ = writeln!(
+        s,
+        "| Jumlah | {} | {} |",
+        fmt_int(h.inside),
+        fmt_int(h.outside)
+    );
+}
+
+/// Forwards per unit and the delays to forward and to acknowledge.
+fn md_routing(s: &mut String, r: &MailboxReport) {
+    let ro = &r.routing;
+    let _ = writeln!(
+        s,
+        "\n### Penerusan ke unit\n\n{} pesan diteruskan ({}).\n\n| Unit | Diteruskan | Terkirim |\n|---|---:|---:|",
+        fmt_int(ro.forwarded),
+        fmt_pct(ro.forwarded_percent)
+    );
+    for u in &ro.units {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} |",
+            md(&u.name),
+            fmt_int(u.forwarded),
+            fmt_int(u.sent)
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\n- Waktu sampai diteruskan: {}\n- Waktu sampai tanda terima: {}\n",
+        delay(&ro.to_forward),
+        delay(&ro.to_acknowledgement)
+    );
 }
 
 #[cfg(test)]

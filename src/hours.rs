@@ -230,46 +230,12 @@ impl ServiceHours {
         };
         let loc = |offset: usize| Location::at(path, text, offset);
         if let Some(days) = &raw.days {
-            let mut set = [false; 7];
-            for d in days.get_ref() {
-                match day_index(d.get_ref()) {
-                    Some(i) => set[i] = true,
-                    None => diags.error(
-                        loc(d.span().start),
-                        format!(
-                            "service_hours.days: {:?} is not a day: mon, tue, wed, thu, fri, sat, sun \
-                             (or senin … minggu)",
-                            d.get_ref()
-                        ),
-                    ),
-                }
-            }
-            if days.get_ref().is_empty() {
-                diags.error(
-                    loc(days.span().start),
-                    "service_hours.days: name at least one day",
-                );
-            }
-            out.days = set;
+            out.days = read_days(days, &loc, diags);
         }
-        let time = |key: &str, v: &Option<Spanned<String>>, diags: &mut Diagnostics| {
-            let v = v.as_ref()?;
-            let t = parse_time(v.get_ref());
-            if t.is_none() {
-                diags.error(
-                    loc(v.span().start),
-                    format!(
-                        "service_hours.{key}: {:?} is not a time of day like \"08:00\"",
-                        v.get_ref()
-                    ),
-                );
-            }
-            t
-        };
-        if let Some(t) = time("start", &raw.start, diags) {
+        if let Some(t) = read_time("start", &raw.start, &loc, diags) {
             out.start = t;
         }
-        if let Some(t) = time("end", &raw.end, diags) {
+        if let Some(t) = read_time("end", &raw.end, &loc, diags) {
             out.end = t;
         }
         if out.end <= out.start {
@@ -305,6 +271,56 @@ impl ServiceHours {
         }
         out
     }
+}
+
+/// `service_hours.days`: the days named (English or Indonesian), at least one.
+fn read_days(
+    days: &Spanned<Vec<Spanned<String>>>,
+    loc: &dyn Fn(usize) -> Location,
+    diags: &mut Diagnostics,
+) -> [bool; 7] {
+    let mut set = [false; 7];
+    for d in days.get_ref() {
+        match day_index(d.get_ref()) {
+            Some(i) => set[i] = true,
+            None => diags.error(
+                loc(d.span().start),
+                format!(
+                    "service_hours.days: {:?} is not a day: mon, tue, wed, thu, fri, sat, sun \
+                     (or senin … minggu)",
+                    d.get_ref()
+                ),
+            ),
+        }
+    }
+    if days.get_ref().is_empty() {
+        diags.error(
+            loc(days.span().start),
+            "service_hours.days: name at least one day",
+        );
+    }
+    set
+}
+
+/// `service_hours.start` or `.end`: a time of day like "08:00".
+fn read_time(
+    key: &str,
+    v: &Option<Spanned<String>>,
+    loc: &dyn Fn(usize) -> Location,
+    diags: &mut Diagnostics,
+) -> Option<NaiveTime> {
+    let v = v.as_ref()?;
+    let t = parse_time(v.get_ref());
+    if t.is_none() {
+        diags.error(
+            loc(v.span().start),
+            format!(
+                "service_hours.{key}: {:?} is not a time of day like \"08:00\"",
+                v.get_ref()
+            ),
+        );
+    }
+    t
 }
 
 /// The `[service_hours]` table as written in the config.

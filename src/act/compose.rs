@@ -355,39 +355,6 @@ fn template_vars(ctx: &Context) -> Vars {
 /// The text on top of a forward, for the PIC.
 pub fn summary(ctx: &Context, unit: &Unit) -> String {
     let m = ctx.mail;
-    let from = m.from.as_deref().map(|a| header_text(a, MAX_NAME));
-    let sender = match (display_name(m), from) {
-        (Some(n), Some(a)) => format!("{n} <{a}>"),
-        (None, Some(a)) => a,
-        (Some(n), None) => n,
-        (None, None) => "(tidak diketahui)".to_string(),
-    };
-    let region = match (ctx.region, ctx.region_source) {
-        (Some(r), Some(src)) => format!(
-            "{} ({}, {}), dikenali dari {}",
-            r.display_name(),
-            r.province_name,
-            r.timezone,
-            src
-        ),
-        (Some(r), None) => r.display_name(),
-        _ => "tidak dikenali".to_string(),
-    };
-    let attachments = if m.attachments.is_empty() {
-        "tidak ada".to_string()
-    } else {
-        let names: Vec<String> = m
-            .attachments
-            .iter()
-            .map(
-                |a| match a.name.as_deref().map(|n| header_text(n, MAX_NAME)) {
-                    Some(n) if !n.is_empty() => n,
-                    _ => "(tanpa nama)".to_string(),
-                },
-            )
-            .collect();
-        format!("{} ({})", names.len(), names.join(", "))
-    };
     let intro = match ctx.followup {
         Some(_) => format!(
             "Tindak lanjut dari pengirim untuk tiket {}: pesan ini diteruskan otomatis oleh pilah,\n\
@@ -427,13 +394,10 @@ pub fn summary(ctx: &Context, unit: &Unit) -> String {
          balas e-mail ini (Reply-To sudah berisi alamat pengirim) dan sebutkan nomor tiket\n\
          [{ticket}] pada subjek.\n",
         ticket = ctx.ticket,
-        auth = match ctx.sender_auth {
-            SenderAuth::Authenticated(m) => format!("terverifikasi oleh server penerima ({m})"),
-            SenderAuth::Failed(m) =>
-                format!("GAGAL verifikasi ({m}): alamat pengirim kemungkinan dipalsukan"),
-            SenderAuth::Unverified =>
-                "tidak terverifikasi (alamat pengirim belum tentu asli)".to_string(),
-        },
+        sender = summary_sender(m),
+        auth = summary_auth(ctx.sender_auth),
+        region = summary_region(ctx),
+        attachments = summary_attachments(m),
         mailbox = ctx.mailbox,
         mailbox_address = ctx.mailbox_address,
         label = ctx.category.label,
@@ -445,6 +409,63 @@ pub fn summary(ctx: &Context, unit: &Unit) -> String {
             s => s,
         },
     )
+}
+
+/// The summary's sender: display name and address, cleaned.
+fn summary_sender(m: &Mail) -> String {
+    let from = m.from.as_deref().map(|a| header_text(a, MAX_NAME));
+    match (display_name(m), from) {
+        (Some(n), Some(a)) => format!("{n} <{a}>"),
+        (None, Some(a)) => a,
+        (Some(n), None) => n,
+        (None, None) => "(tidak diketahui)".to_string(),
+    }
+}
+
+/// What the receiving server vouched for about the sender, for the PICs.
+fn summary_auth(auth: SenderAuth) -> String {
+    match auth {
+        SenderAuth::Authenticated(m) => format!("terverifikasi oleh server penerima ({m})"),
+        SenderAuth::Failed(m) => {
+            format!("GAGAL verifikasi ({m}): alamat pengirim kemungkinan dipalsukan")
+        }
+        SenderAuth::Unverified => {
+            "tidak terverifikasi (alamat pengirim belum tentu asli)".to_string()
+        }
+    }
+}
+
+/// The sender's region and how it was recognised.
+fn summary_region(ctx: &Context) -> String {
+    match (ctx.region, ctx.region_source) {
+        (Some(r), Some(src)) => format!(
+            "{} ({}, {}), dikenali dari {}",
+            r.display_name(),
+            r.province_name,
+            r.timezone,
+            src
+        ),
+        (Some(r), None) => r.display_name(),
+        _ => "tidak dikenali".to_string(),
+    }
+}
+
+/// How many attachments, and their (cleaned) names.
+fn summary_attachments(m: &Mail) -> String {
+    if m.attachments.is_empty() {
+        return "tidak ada".to_string();
+    }
+    let names: Vec<String> = m
+        .attachments
+        .iter()
+        .map(
+            |a| match a.name.as_deref().map(|n| header_text(n, MAX_NAME)) {
+                Some(n) if !n.is_empty() => n,
+                _ => "(tanpa nama)".to_string(),
+            },
+        )
+        .collect();
+    format!("{} ({})", names.len(), names.join(", "))
 }
 
 /// Stands in the forward for the original: where the stored raw file's bytes go when the

@@ -216,6 +216,8 @@ impl Store {
 
     /// Messages classified but not filed whose UID is no longer in the watched folder: the
     /// move happened, and pilah stopped before recording it. They are recorded filed now.
+    /// Reads only the messages still classified (the partial index messages_unfiled, whose
+    /// literal `state = 'classified'` the query must repeat), not the mailbox's history.
     pub fn settle_moved(
         &self,
         mailbox: &MailboxName,
@@ -226,13 +228,13 @@ impl Store {
         let rows: Vec<(i64, u32, Option<String>)> = {
             let conn = self.conn();
             let mut st = conn.prepare(
-                "SELECT id, uid, folder FROM messages WHERE mailbox = ?1 AND uidvalidity = ?2 AND state = ?3",
+                "SELECT id, uid, folder FROM messages
+                 WHERE mailbox = ?1 AND uidvalidity = ?2 AND state = 'classified'",
             )?;
             let r = st
-                .query_map(
-                    params![mailbox.as_str(), uidvalidity, MessageState::Classified],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )?
+                .query_map(params![mailbox.as_str(), uidvalidity], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?
                 .collect::<Result<Vec<_>, _>>()?;
             r
         };
@@ -285,6 +287,26 @@ fn stored_from_row(
     })
 }
 
+/// `pilah messages`: the listed messages (`{filter}`: by mailbox and date through
+/// messages_month, or by date through messages_date), set apart first, then their mail,
+/// joined by outbox_row and counted per message. Set apart (`MATERIALIZED`) so that SQLite
+/// does not walk every message in id order to save grouping the month's.
+const LIST_MESSAGES: &str = "WITH listed AS MATERIALIZED (
+        SELECT id, mailbox, uid, ticket, internal_date, sender, subject, category, rule,
+               machine, quarantine, folder, route, ack_template, ack_skipped, region
+        FROM messages {filter})
+    SELECT l.mailbox, l.uid, l.ticket, l.internal_date, l.sender, l.subject,
+        l.category, l.rule, l.machine, l.quarantine, l.folder, l.route, l.ack_template,
+        l.ack_skipped,
+        count(CASE WHEN o.kind = 'forward' AND o.sent_at IS NOT NULL THEN 1 END),
+        count(CASE WHEN o.kind = 'ack' AND o.sent_at IS NOT NULL THEN 1 END),
+        l.region,
+        count(CASE WHEN o.kind = 'forward' THEN 1 END),
+        count(CASE WHEN o.kind = 'ack' THEN 1 END),
+        count(CASE WHEN o.kind = 'forward' AND o.failed_at IS NOT NULL THEN 1 END)
+    FROM listed l LEFT JOIN outbox o ON o.message_row = l.id
+    GROUP BY l.id ORDER BY l.mailbox, l.internal_date, l.id";
+
 /// One message as `pilah messages` lists it: where it went and what was done.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct MessageSummary {
@@ -319,56 +341,56 @@ impl Store {
         mailbox: Option<&str>,
         range: Option<(DateTime<Utc>, DateTime<Utc>)>,
     ) -> Result<Vec<MessageSummary>, StoreError> {
+        let mut filter: Vec<&str> = Vec::new();
+        let mut values: Vec<String> = Vec::new();
+        if let Some(mb) = mailbox {
+            filter.push("mailbox = ?");
+            values.push(mb.to_string());
+        }
+        if let Some((from, to)) = range {
+            filter.push("internal_date >= ? AND internal_date < ?");
+            values.extend([ts(&from), ts(&to)]);
+        }
+        let filter = if filter.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", filter.join(" AND "))
+        };
+        let sql = LIST_MESSAGES.replace("{filter}", &filter);
         let conn = self.conn();
-        let mut st = conn.prepare(
-            "SELECT m.mailbox, m.uid, m.ticket, m.internal_date, m.sender, m.subject, m.category,
-                    m.rule, m.machine, m.quarantine, m.folder, m.route, m.ack_template, m.ack_skipped,
-                    (SELECT count(*) FROM outbox o WHERE o.message_row = m.id AND o.kind = 'forward' AND o.sent_at IS NOT NULL),
-                    (SELECT count(*) FROM outbox o WHERE o.message_row = m.id AND o.kind = 'ack' AND o.sent_at IS NOT NULL),
-                    m.region,
-                    (SELECT count(*) FROM outbox o WHERE o.message_row = m.id AND o.kind = 'forward'),
-                    (SELECT count(*) FROM outbox o WHERE o.message_row = m.id AND o.kind = 'ack'),
-                    (SELECT count(*) FROM outbox o WHERE o.message_row = m.id AND o.kind = 'forward' AND o.failed_at IS NOT NULL)
-             FROM messages m
-             WHERE (?1 IS NULL OR m.mailbox = ?1)
-               AND (?2 IS NULL OR (m.internal_date >= ?2 AND m.internal_date < ?3))
-             ORDER BY m.mailbox, m.internal_date, m.id",
-        )?;
-        let rows = st.query_map(
-            params![mailbox, range.map(|r| ts(&r.0)), range.map(|r| ts(&r.1))],
-            |r| {
-                Ok(MessageSummary {
-                    mailbox: r.get(0)?,
-                    uid: r.get(1)?,
-                    ticket: r.get(2)?,
-                    internal_date: r.get::<_, Option<String>>(3)?.as_deref().and_then(parse_ts),
-                    sender: r.get(4)?,
-                    subject: r.get(5)?,
-                    category: r.get(6)?,
-                    rule: r.get(7)?,
-                    machine: r.get(8)?,
-                    quarantine: r.get(9)?,
-                    folder: r.get(10)?,
-                    route: r
-                        .get::<_, Option<String>>(11)?
-                        .map(|s| {
-                            s.split(',')
-                                .filter(|x| !x.is_empty())
-                                .map(String::from)
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                    ack_template: r.get(12)?,
-                    ack_skipped: r.get(13)?,
-                    forwards_sent: r.get(14)?,
-                    acks_sent: r.get(15)?,
-                    region: r.get(16)?,
-                    forwards_queued: r.get(17)?,
-                    acks_queued: r.get(18)?,
-                    forwards_failed: r.get(19)?,
-                })
-            },
-        )?;
+        let mut st = conn.prepare(&sql)?;
+        let rows = st.query_map(rusqlite::params_from_iter(values), |r| {
+            Ok(MessageSummary {
+                mailbox: r.get(0)?,
+                uid: r.get(1)?,
+                ticket: r.get(2)?,
+                internal_date: r.get::<_, Option<String>>(3)?.as_deref().and_then(parse_ts),
+                sender: r.get(4)?,
+                subject: r.get(5)?,
+                category: r.get(6)?,
+                rule: r.get(7)?,
+                machine: r.get(8)?,
+                quarantine: r.get(9)?,
+                folder: r.get(10)?,
+                route: r
+                    .get::<_, Option<String>>(11)?
+                    .map(|s| {
+                        s.split(',')
+                            .filter(|x| !x.is_empty())
+                            .map(String::from)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                ack_template: r.get(12)?,
+                ack_skipped: r.get(13)?,
+                forwards_sent: r.get(14)?,
+                acks_sent: r.get(15)?,
+                region: r.get(16)?,
+                forwards_queued: r.get(17)?,
+                acks_queued: r.get(18)?,
+                forwards_failed: r.get(19)?,
+            })
+        })?;
         rows.collect::<Result<Vec<_>, _>>().map_err(Into::into)
     }
 }

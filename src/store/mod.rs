@@ -27,6 +27,8 @@ mod messages;
 mod metrics;
 mod original;
 mod outbox;
+#[cfg(test)]
+mod plans;
 mod report;
 mod schema;
 mod tickets;

@@ -16,7 +16,7 @@ use rusqlite::{params, Connection, Transaction, TransactionBehavior};
 use std::path::Path;
 
 /// The schema version this pilah creates and knows: the last migration's.
-pub const CURRENT: u32 = 4;
+pub const CURRENT: u32 = 5;
 
 /// One change of the schema.
 enum Step {
@@ -87,7 +87,108 @@ const MIGRATIONS: &[Migration] = &[
              CREATE INDEX IF NOT EXISTS messages_quarantined ON messages (id) WHERE quarantine IS NOT NULL;",
         )],
     },
+    // 5: costs that follow the month, not the history. A mailbox's month by date
+    // (messages_month, tickets_month: the report, `pilah messages`), the messages a restart
+    // may have left unfiled (messages_unfiled: settle_moved on every drain), and the
+    // metrics' counts kept as pilah works (message_counts, outbox_counts, maintained by
+    // triggers in the transaction of each change, filled once here from what is recorded).
+    Migration {
+        version: 5,
+        steps: &[Step::Sql(V5)],
+    },
 ];
+
+/// A message's outcome as the metrics count it (`NEW.` or `OLD.` in the triggers: `{r}`).
+macro_rules! outcome {
+    ($r:literal) => {
+        concat!(
+            "CASE WHEN ",
+            $r,
+            "quarantine IS NOT NULL THEN 'quarantined' WHEN ",
+            $r,
+            "machine IS NOT NULL THEN 'machine' WHEN ",
+            $r,
+            "state = 'filed' THEN 'filed' ELSE ",
+            $r,
+            "state END"
+        )
+    };
+}
+
+/// Schema version 5.
+const V5: &str = concat!(
+    "CREATE INDEX IF NOT EXISTS messages_month ON messages (mailbox, internal_date);
+CREATE INDEX IF NOT EXISTS messages_unfiled ON messages (mailbox, uidvalidity) WHERE state = 'classified';
+CREATE INDEX IF NOT EXISTS tickets_month ON tickets (mailbox, opened_at);
+CREATE TABLE IF NOT EXISTS message_counts (
+    mailbox  TEXT NOT NULL,
+    category TEXT NOT NULL,
+    outcome  TEXT NOT NULL,
+    n        INTEGER NOT NULL,
+    PRIMARY KEY (mailbox, category, outcome)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS outbox_counts (
+    what TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    n    INTEGER NOT NULL,
+    PRIMARY KEY (what, kind)
+) WITHOUT ROWID;
+DELETE FROM message_counts;
+INSERT INTO message_counts (mailbox, category, outcome, n)
+    SELECT mailbox, coalesce(category, ''), ", outcome!(""), ", count(*)
+    FROM messages GROUP BY 1, 2, 3;
+DELETE FROM outbox_counts;
+INSERT INTO outbox_counts (what, kind, n)
+    SELECT 'sent', kind, count(*) FROM outbox WHERE sent_at IS NOT NULL GROUP BY kind;
+INSERT INTO outbox_counts (what, kind, n)
+    SELECT 'failed', '', count(*) FROM outbox WHERE failed_at IS NOT NULL;
+CREATE TRIGGER IF NOT EXISTS messages_counted_in AFTER INSERT ON messages BEGIN
+    INSERT INTO message_counts (mailbox, category, outcome, n)
+        VALUES (NEW.mailbox, coalesce(NEW.category, ''), ", outcome!("NEW."), ", 1)
+        ON CONFLICT (mailbox, category, outcome) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS messages_counted_out AFTER DELETE ON messages BEGIN
+    UPDATE message_counts SET n = n - 1 WHERE mailbox = OLD.mailbox
+        AND category = coalesce(OLD.category, '') AND outcome = ", outcome!("OLD."), ";
+END;
+CREATE TRIGGER IF NOT EXISTS messages_counted_again
+AFTER UPDATE OF mailbox, category, quarantine, machine, state ON messages
+WHEN OLD.mailbox IS NOT NEW.mailbox OR coalesce(OLD.category, '') IS NOT coalesce(NEW.category, '')
+    OR (", outcome!("OLD."), ") IS NOT (", outcome!("NEW."), ")
+BEGIN
+    UPDATE message_counts SET n = n - 1 WHERE mailbox = OLD.mailbox
+        AND category = coalesce(OLD.category, '') AND outcome = ", outcome!("OLD."), ";
+    INSERT INTO message_counts (mailbox, category, outcome, n)
+        VALUES (NEW.mailbox, coalesce(NEW.category, ''), ", outcome!("NEW."), ", 1)
+        ON CONFLICT (mailbox, category, outcome) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS outbox_counted_in AFTER INSERT ON outbox
+WHEN NEW.sent_at IS NOT NULL OR NEW.failed_at IS NOT NULL
+BEGIN
+    INSERT INTO outbox_counts (what, kind, n) SELECT 'sent', NEW.kind, 1 WHERE NEW.sent_at IS NOT NULL
+        ON CONFLICT (what, kind) DO UPDATE SET n = n + 1;
+    INSERT INTO outbox_counts (what, kind, n) SELECT 'failed', '', 1 WHERE NEW.failed_at IS NOT NULL
+        ON CONFLICT (what, kind) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS outbox_counted_out AFTER DELETE ON outbox
+WHEN OLD.sent_at IS NOT NULL OR OLD.failed_at IS NOT NULL
+BEGIN
+    UPDATE outbox_counts SET n = n - 1 WHERE OLD.sent_at IS NOT NULL AND what = 'sent' AND kind = OLD.kind;
+    UPDATE outbox_counts SET n = n - 1 WHERE OLD.failed_at IS NOT NULL AND what = 'failed' AND kind = '';
+END;
+CREATE TRIGGER IF NOT EXISTS outbox_counted_again AFTER UPDATE OF kind, sent_at, failed_at ON outbox
+WHEN OLD.kind IS NOT NEW.kind OR (OLD.sent_at IS NULL) IS NOT (NEW.sent_at IS NULL)
+    OR (OLD.failed_at IS NULL) IS NOT (NEW.failed_at IS NULL)
+BEGIN
+    UPDATE outbox_counts SET n = n - 1 WHERE OLD.sent_at IS NOT NULL AND what = 'sent' AND kind = OLD.kind;
+    UPDATE outbox_counts SET n = n - 1 WHERE OLD.failed_at IS NOT NULL AND what = 'failed' AND kind = '';
+    INSERT INTO outbox_counts (what, kind, n) SELECT 'sent', NEW.kind, 1 WHERE NEW.sent_at IS NOT NULL
+        ON CONFLICT (what, kind) DO UPDATE SET n = n + 1;
+    INSERT INTO outbox_counts (what, kind, n) SELECT 'failed', '', 1 WHERE NEW.failed_at IS NOT NULL
+        ON CONFLICT (what, kind) DO UPDATE SET n = n + 1;
+END;
+"
+);
 
 /// Schema version 1.
 const V1: &str = r#"CREATE TABLE IF NOT EXISTS messages (
@@ -278,11 +379,12 @@ mod tests {
     use crate::types::{ImapUid, MailboxName};
 
     /// The schema each earlier pilah created, as its source had it (tests/fixtures/schema/).
-    const EARLIER: [(u32, &str); 4] = [
+    const EARLIER: [(u32, &str); 5] = [
         (1, include_str!("../../tests/fixtures/schema/v1.sql")),
         (2, include_str!("../../tests/fixtures/schema/v2.sql")),
         (3, include_str!("../../tests/fixtures/schema/v3.sql")),
         (4, include_str!("../../tests/fixtures/schema/v4.sql")),
+        (5, include_str!("../../tests/fixtures/schema/v5.sql")),
     ];
 
     /// Tables with their columns, and indexes with theirs: what a database looks like.
@@ -364,6 +466,11 @@ mod tests {
                 }
                 let s = Store::open(dir.path()).unwrap_or_else(|e| panic!("{case}: {e}"));
                 assert_eq!(user_version(&path), CURRENT, "{case}");
+                // The metrics count what was recorded before their counts were kept.
+                let counted = s.metrics_figures().unwrap().messages;
+                let want_counted = [("lapor", "dbh", "classified", 1)]
+                    .map(|(a, b, c, n)| (a.to_string(), b.to_string(), c.to_string(), n));
+                assert_eq!(counted, want_counted, "{case}");
                 assert_eq!(shape(&Connection::open(&path).unwrap()), want, "{case}");
                 // What was there is there: the queued forward goes out as it was queued, the
                 // message is still classified, its ticket open, the numbers go on.

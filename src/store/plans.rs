@@ -1,5 +1,5 @@
 //! The query plans of the store's reads: every statement that the report, `pilah messages`,
-//! `pilah ticket show`, the metrics and a drain run is recorded as it runs (SQLite's trace)
+//! `pilah ticket show`, the metrics, a drain and the daemon's housekeeping run is recorded as it runs (SQLite's trace)
 //! on a populated database, then planned again with `EXPLAIN QUERY PLAN`; none may walk all
 //! of `messages` or `outbox`. Statements are planned as the store prepares them, with
 //! placeholders and without `ANALYZE` statistics, as on an administrator's database.
@@ -165,6 +165,8 @@ fn no_read_of_the_report_messages_tickets_metrics_or_a_drain_walks_the_history()
         s.settle_moved(&mb, 7, &[2, 4]).unwrap();
         s.due(true, 0, 200).unwrap();
         s.pending_count().unwrap();
+        s.release_sent_bodies(Utc::now() - chrono::Duration::days(200))
+            .unwrap();
         s.quarantined_without_alert(Utc::now(), Utc::now() - chrono::Duration::days(400))
             .unwrap();
         s.transaction(|tx| {

@@ -92,9 +92,27 @@ const MIGRATIONS: &[Migration] = &[
     // may have left unfiled (messages_unfiled: settle_moved on every drain), and the
     // metrics' counts kept as pilah works (message_counts, outbox_counts, maintained by
     // triggers in the transaction of each change, filled once here from what is recorded).
+    // ... and the bodies of sent mail released after `limits.keep_sent_bodies_days`
+    // (released_at; body_size keeps how large the body and tail were), found through
+    // outbox_unreleased (what is still held, by when it was sent).
     Migration {
         version: 5,
-        steps: &[Step::Sql(V5)],
+        steps: &[
+            Step::Sql(V5),
+            Step::AddColumn {
+                table: "outbox",
+                column: "released_at",
+                decl: "TEXT",
+            },
+            Step::AddColumn {
+                table: "outbox",
+                column: "body_size",
+                decl: "INTEGER",
+            },
+            Step::Sql(
+                "CREATE INDEX IF NOT EXISTS outbox_unreleased ON outbox (sent_at) WHERE released_at IS NULL;",
+            ),
+        ],
     },
 ];
 

@@ -166,11 +166,7 @@ impl Store {
                 continue;
             }
             out.push(None);
-            let dir = self
-                .state_dir
-                .join("raw")
-                .join(m.mailbox.as_str())
-                .join(m.uid.uidvalidity.to_string());
+            let dir = raw_dir(&self.state_dir, m.mailbox.as_str(), m.uid);
             let raw_path = dir.join(format!("{}.eml", m.uid.uid));
             files.write(&dir, &raw_path, m.raw)?;
             new.push((i, sha, raw_path));
@@ -268,6 +264,86 @@ impl Store {
             Ok(())
         })
     }
+}
+
+/// The directory of a message's raw file: `raw/<mailbox>/<uidvalidity>/<xx>/`, `xx` the
+/// UID's last byte in hexadecimal. A mailbox's history is spread over 256 directories per
+/// UIDVALIDITY (a year of a busy mailbox, 150,000 messages, is about 600 files in each),
+/// and consecutive UIDs go to different ones.
+pub(super) fn raw_dir(state_dir: &Path, mailbox: &str, uid: ImapUid) -> PathBuf {
+    state_dir
+        .join("raw")
+        .join(mailbox)
+        .join(uid.uidvalidity.to_string())
+        .join(format!("{:02x}", uid.uid & 0xff))
+}
+
+/// Moves the raw files of the layout before schema version 5 (`raw/<mailbox>/<uidvalidity>/
+/// <uid>.eml`) into [`raw_dir`], inside the migration's transaction `tx` (not committed yet).
+///
+/// Crash-safe and idempotent: every file is renamed first (same filesystem, atomic), then
+/// the directories the renames changed are fsynced, and only then are the rows pointed at
+/// the new places, in `tx`, which the caller commits after this returns. A crash before the
+/// commit leaves the schema version as it was and some files already moved: the next start
+/// runs this again, finds those at their new place (the old one empty) and points their
+/// rows there. A row whose file is at neither place, or whose path is not of the old
+/// layout, is left as it was recorded.
+pub(super) fn fan_out_raw(
+    tx: &rusqlite::Transaction,
+    state_dir: &Path,
+) -> Result<usize, StoreError> {
+    let rows: Vec<(i64, String, u32, u32, String)> = {
+        let mut st =
+            tx.prepare("SELECT id, mailbox, uidvalidity, uid, raw_path FROM messages ORDER BY id")?;
+        let r = st
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        r
+    };
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| StoreError::Io { path, source }
+    };
+    let mut moved: Vec<(i64, PathBuf)> = Vec::new();
+    let mut dirs = std::collections::BTreeSet::new();
+    for (id, mailbox, uidvalidity, uid, raw_path) in rows {
+        let old = PathBuf::from(&raw_path);
+        let old_dir = old.parent().map(Path::to_path_buf).unwrap_or_default();
+        // Only the old layout: <...>/<uidvalidity>/<uid>.eml.
+        if old.file_name() != Some(std::ffi::OsStr::new(&format!("{uid}.eml")))
+            || old_dir.file_name() != Some(std::ffi::OsStr::new(&uidvalidity.to_string()))
+        {
+            continue;
+        }
+        let new_dir = old_dir.join(format!("{:02x}", uid & 0xff));
+        let new = new_dir.join(format!("{uid}.eml"));
+        if old.exists() {
+            private::ensure_dir(&new_dir).map_err(io(&new_dir))?;
+            std::fs::rename(&old, &new).map_err(io(&old))?;
+            dirs.insert(old_dir);
+            dirs.insert(new_dir);
+        } else if !new.exists() {
+            tracing::warn!(step = "raw-missing", message_row = id, mailbox = %mailbox, path = %old.display(), "a recorded raw file is missing; its row is left as it was");
+            continue;
+        }
+        moved.push((id, new));
+    }
+    // The renames are on the disk before any row points at their new place.
+    for dir in &dirs {
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io(dir))?;
+    }
+    let mut st = tx.prepare("UPDATE messages SET raw_path = ?1 WHERE id = ?2")?;
+    for (id, new) in &moved {
+        st.execute(params![new.to_string_lossy(), id])?;
+    }
+    if !moved.is_empty() {
+        tracing::info!(step = "raw-fanned-out", files = moved.len(), state_dir = %state_dir.display(), "raw files moved into raw/<mailbox>/<uidvalidity>/<xx>/");
+    }
+    Ok(moved.len())
 }
 
 /// Reads `id, state, raw_path, folder, internal_date`.
@@ -487,7 +563,9 @@ impl RawFiles {
         if !self.dirs.contains(dir) {
             if !dir.is_dir() {
                 private::ensure_dir(dir).map_err(io)?;
-                if let Some(parent) = dir.parent() {
+                // The directories it may have created: the UID's, its UIDVALIDITY's, the
+                // mailbox's (their entries are in their parents).
+                for parent in dir.ancestors().skip(1).take(3) {
                     self.created.insert(parent.to_path_buf());
                 }
             }

@@ -22,6 +22,9 @@ pub const CURRENT: u32 = 5;
 enum Step {
     /// Statements that change nothing when what they create is there already.
     Sql(&'static str),
+    /// Work on the state directory beside the database (its argument), in the migration's
+    /// transaction.
+    Code(fn(&Transaction, &Path) -> Result<(), StoreError>),
     /// A column, added when the table does not have it.
     AddColumn {
         table: &'static str,
@@ -112,6 +115,8 @@ const MIGRATIONS: &[Migration] = &[
             Step::Sql(
                 "CREATE INDEX IF NOT EXISTS outbox_unreleased ON outbox (sent_at) WHERE released_at IS NULL;",
             ),
+            // ... and raw/ fanned out: raw/<mailbox>/<uidvalidity>/<xx>/<uid>.eml.
+            Step::Code(|tx, state_dir| super::messages::fan_out_raw(tx, state_dir).map(drop)),
         ],
     },
 ];
@@ -353,9 +358,13 @@ pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreErr
         .map_err(db)?;
     let found = version(&tx).map_err(db)?;
     check(found, path)?;
+    let state_dir = path.parent().unwrap_or(Path::new("."));
     for m in MIGRATIONS.iter().filter(|m| m.version > found) {
         for step in m.steps {
-            apply(&tx, step).map_err(db)?;
+            match step {
+                Step::Code(f) => f(&tx, state_dir)?,
+                _ => apply(&tx, step).map_err(db)?,
+            }
         }
     }
     tx.pragma_update(None, "user_version", CURRENT)
@@ -370,6 +379,7 @@ pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreErr
 fn apply(tx: &Transaction, step: &Step) -> Result<(), rusqlite::Error> {
     match step {
         Step::Sql(sql) => tx.execute_batch(sql),
+        Step::Code(_) => Ok(()),
         Step::AddColumn {
             table,
             column,
@@ -546,6 +556,124 @@ mod tests {
                 assert_eq!(shape(&Connection::open(&path).unwrap()), want, "{case}");
             }
         }
+    }
+
+    /// A version-4 state directory: three messages recorded with raw files in the old
+    /// layout (`raw/lapor/7/<uid>.eml`), the third's file missing, and a forward of the
+    /// first waiting for its original.
+    fn old_layout(dir: &Path) -> Vec<Vec<u8>> {
+        let raws: Vec<Vec<u8>> = (1..=3)
+            .map(|i| format!("Subject: {i}\r\n\r\nisi {i}\r\n").into_bytes())
+            .collect();
+        let old_dir = dir.join("raw/lapor/7");
+        std::fs::create_dir_all(&old_dir).unwrap();
+        let c = Connection::open(dir.join("pilah.sqlite")).unwrap();
+        c.execute_batch(EARLIER[3].1).unwrap();
+        for (i, raw) in raws.iter().enumerate() {
+            let uid = i + 1;
+            let path = old_dir.join(format!("{uid}.eml"));
+            if uid != 3 {
+                std::fs::write(&path, raw).unwrap();
+            }
+            c.execute(
+                "INSERT INTO messages (id, mailbox, uidvalidity, uid, sha256, size, fetched_at,
+                     raw_path, state)
+                 VALUES (?1, 'lapor', 7, ?1, ?2, ?3, '2024-03-01T00:00:00Z', ?4, 'filed')",
+                params![
+                    uid as i64,
+                    crate::store::sha256_hex(raw),
+                    raw.len() as i64,
+                    path.to_string_lossy()
+                ],
+            )
+            .unwrap();
+        }
+        c.execute_batch(
+            "INSERT INTO outbox (message_row, kind, message_id, env_from, rcpt, body, created_at,
+                 next_attempt_at, original, body_tail)
+             VALUES (1, 'forward', '<f>', '', '[]', X'48454144', '', '', 'rfc822', X'5441494C');",
+        )
+        .unwrap();
+        c.pragma_update(None, "user_version", 4).unwrap();
+        raws
+    }
+
+    fn raw_paths(path: &Path) -> Vec<String> {
+        let c = Connection::open(path).unwrap();
+        let mut st = c
+            .prepare("SELECT raw_path FROM messages ORDER BY id")
+            .unwrap();
+        let rows = st.query_map([], |r| r.get(0)).unwrap();
+        rows.map(|r| r.unwrap()).collect()
+    }
+
+    #[test]
+    fn raw_files_of_the_old_layout_are_fanned_out_and_their_rows_follow() {
+        let dir = tempfile::tempdir().unwrap();
+        let raws = old_layout(dir.path());
+        let s = Store::open(dir.path()).unwrap();
+        let d = dir.path().display().to_string();
+        assert_eq!(
+            raw_paths(s.path()),
+            [
+                format!("{d}/raw/lapor/7/01/1.eml"),
+                format!("{d}/raw/lapor/7/02/2.eml"),
+                format!("{d}/raw/lapor/7/3.eml"),
+            ],
+            "the missing file's row is left as it was"
+        );
+        assert_eq!(
+            std::fs::read(dir.path().join("raw/lapor/7/02/2.eml")).unwrap(),
+            raws[1]
+        );
+        assert!(!dir.path().join("raw/lapor/7/1.eml").exists());
+        // The forward finds its original at the new place.
+        let item = s.due(true, 0, 10).unwrap()[0].id;
+        assert_eq!(
+            s.outbox_body(item).unwrap(),
+            [&b"HEAD"[..], &raws[0], b"TAIL"].concat()
+        );
+        // New messages go to the new layout; the moved directories are private.
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("raw/lapor/7/01"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700);
+    }
+
+    #[test]
+    fn a_fan_out_cut_short_is_finished_at_the_next_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let raws = old_layout(dir.path());
+        // As a crash leaves it: the first file moved, the database not yet told.
+        std::fs::create_dir_all(dir.path().join("raw/lapor/7/01")).unwrap();
+        std::fs::rename(
+            dir.path().join("raw/lapor/7/1.eml"),
+            dir.path().join("raw/lapor/7/01/1.eml"),
+        )
+        .unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let d = dir.path().display().to_string();
+        assert_eq!(
+            raw_paths(s.path())[..2],
+            [
+                format!("{d}/raw/lapor/7/01/1.eml"),
+                format!("{d}/raw/lapor/7/02/2.eml"),
+            ]
+        );
+        let item = s.due(true, 0, 10).unwrap()[0].id;
+        assert_eq!(
+            s.outbox_body(item).unwrap(),
+            [&b"HEAD"[..], &raws[0], b"TAIL"].concat()
+        );
+        drop(s);
+        // Opening again moves nothing.
+        Store::open(dir.path()).unwrap();
+        assert_eq!(
+            raw_paths(&dir.path().join("pilah.sqlite"))[0],
+            format!("{d}/raw/lapor/7/01/1.eml")
+        );
     }
 
     #[test]

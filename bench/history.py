@@ -2,7 +2,7 @@
 """Histories for bench/history.sh: a real drain's database replicated into N messages.
 
   history.py build --source STATE_DIR --out STATE_DIR --count N [--months 26]
-  history.py month --db DB              the month of the source's newest message (YYYY-MM)
+  history.py month --db DB              the month with the most messages (YYYY-MM)
   history.py ticket --db DB --month M   a ticket opened in that month with the most mail
   history.py sizes --db DB [--month M]  messages, bytes per message: the file, the pages in use
   history.py scrape --db DB             the metrics' statements of the database's version, timed
@@ -138,7 +138,9 @@ def build(a):
 
 def month(a):
     db = sqlite3.connect(a.db)
-    print(db.execute("SELECT substr(max(internal_date), 1, 7) FROM messages").fetchone()[0])
+    print(db.execute(
+        "SELECT substr(internal_date, 1, 7) m FROM messages WHERE internal_date IS NOT NULL "
+        "GROUP BY m ORDER BY count(*) DESC, m DESC LIMIT 1").fetchone()[0])
 
 
 def ticket(a):

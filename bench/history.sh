@@ -8,7 +8,7 @@
 #   transaction), ticket show (a ticket of month M with the most mail), and the database's
 #   bytes per message (the file, and the pages in use once bodies of mail sent more than
 #   30 days before are released and the file vacuumed).
-# M is the drain's month: the drain plus the copies that fall in it.
+# M is the month with the most messages (at 1M, a full month of about 1/26 of the history).
 #
 #   bash bench/history.sh                               # 10000 and 100000
 #   bash bench/history.sh --sizes "10000 100000 1000000"

@@ -307,6 +307,7 @@ pub(super) fn fan_out_raw(
         move |source| StoreError::Io { path, source }
     };
     let mut moved: Vec<(i64, PathBuf)> = Vec::new();
+    let mut missing: Vec<(i64, String, PathBuf)> = Vec::new();
     let mut dirs = std::collections::BTreeSet::new();
     for (id, mailbox, uidvalidity, uid, raw_path) in rows {
         let old = PathBuf::from(&raw_path);
@@ -325,7 +326,7 @@ pub(super) fn fan_out_raw(
             dirs.insert(old_dir);
             dirs.insert(new_dir);
         } else if !new.exists() {
-            tracing::warn!(step = "raw-missing", message_row = id, mailbox = %mailbox, path = %old.display(), "a recorded raw file is missing; its row is left as it was");
+            missing.push((id, mailbox, old));
             continue;
         }
         moved.push((id, new));
@@ -339,6 +340,9 @@ pub(super) fn fan_out_raw(
     let mut st = tx.prepare("UPDATE messages SET raw_path = ?1 WHERE id = ?2")?;
     for (id, new) in &moved {
         st.execute(params![new.to_string_lossy(), id])?;
+    }
+    if let Some((id, mailbox, path)) = missing.first() {
+        tracing::warn!(step = "raw-missing", count = missing.len(), first_row = id, mailbox = %mailbox, path = %path.display(), "recorded raw files are missing; their rows are left as they were");
     }
     if !moved.is_empty() {
         tracing::info!(step = "raw-fanned-out", files = moved.len(), state_dir = %state_dir.display(), "raw files moved into raw/<mailbox>/<uidvalidity>/<xx>/");

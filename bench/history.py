@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Histories for bench/history.sh: a real drain's database replicated into N messages.
 
-  history.py build --source STATE_DIR --out STATE_DIR --count N [--months 26]
+  history.py build --source STATE_DIR --out STATE_DIR --count N [--months 26] [--raw]
   history.py month --db DB              the month with the most messages (YYYY-MM)
   history.py ticket --db DB --month M   a ticket opened in that month with the most mail
   history.py sizes --db DB [--month M]  messages, bytes per message: the file, the pages in use
@@ -16,7 +16,9 @@ each message keeps its category, relation, machine kind, quarantine, its forward
 acknowledgements with their states and bodies, and the month of the drain holds the drain
 plus the copies that fall in it; earlier months hold the rest. Raw files are not copied:
 the copies point at the drain's files (reports, listings, tickets and metrics never read
-them), and raw/ is the drain's.
+them), and raw/ is the drain's; with --raw, every copy gets its own files (hard links to
+the drain's) in the drain's layout, so that a newer pilah's first start has a whole
+history's raw/ to fan out.
 """
 import argparse
 import datetime as dt
@@ -98,7 +100,9 @@ def build(a):
                     "message_id": f"CASE WHEN message_id IS NULL THEN NULL ELSE message_id || '.h{k}' END",
                     "sha256": f"substr(sha256, 1, 56) || printf('%08x', {k})",
                     "ticket": f"CASE WHEN ticket IS NULL THEN NULL ELSE 'H{k}-' || ticket END",
-                    "raw_path": f"replace(raw_path, '{src_dir}', '{out_dir}')",
+                    "raw_path": (
+                        f"'{out_dir}/raw/' || mailbox || '/' || uidvalidity || '/' || (uid + {k * ustride}) || '.eml'"
+                        if a.raw else f"replace(raw_path, '{src_dir}', '{out_dir}')"),
                 }.get(col, col)
             if table == "outbox":
                 return {
@@ -126,6 +130,16 @@ def build(a):
             elif table == "tickets":
                 where = f"WHERE ticket IN (SELECT ticket FROM src.messages WHERE {limit} AND ticket IS NOT NULL)"
             db.execute(f"INSERT INTO main.{table} ({', '.join(cols)}) SELECT {sel} FROM src.{table} {where}")
+        if a.raw:
+            # Each copy's raw files, as hard links to the drain's, in the layout the source
+            # has (pilah before schema 5: raw/<mailbox>/<uidvalidity>/<uid>.eml).
+            for mid, path in db.execute(
+                f"SELECT m.raw_path, s.raw_path FROM main.messages m JOIN src.messages s "
+                f"ON m.id = s.id + {k * mstride} WHERE s.{limit}"
+            ):
+                src_file = path.replace(src_dir, out_dir, 1)
+                if os.path.exists(src_file) and not os.path.exists(mid):
+                    os.link(src_file, mid)
         db.commit()
         if k % 20 == 0:
             print(f"  copy {k}/{copies - 1}", file=sys.stderr)
@@ -208,6 +222,8 @@ def main():
     b.add_argument("--out", required=True)
     b.add_argument("--count", type=int, required=True)
     b.add_argument("--months", type=float, default=26)
+    b.add_argument("--raw", action="store_true",
+                   help="give every copy its raw files (hard links), in the source's layout")
     m = sub.add_parser("month")
     m.add_argument("--db", required=True)
     t = sub.add_parser("ticket")

@@ -18,7 +18,9 @@
 #
 # Options: --sizes "N ..." (default "10000 100000"), --from STATE_DIR (a drain's state
 # directory; default: bench/drain.sh --counts 3000 --only pilah is run first, on the bench
-# stack of bench/lib.sh), --months M (default 26), --timeout S per command (default 600).
+# stack of bench/lib.sh), --months M (default 26), --timeout S per command (default 600),
+# --raw (every copy gets its raw files, hard links in the drain's layout: the first start of
+# a pilah that fans raw/ out then moves them all; from a drain of pilah before schema 5).
 # The first command of the measured binary on a history opens it: an older database is
 # migrated then (its time is printed as "open/migrate").
 # Results: one line per size and binary, also appended to $BENCH_OUT/history.tsv.
@@ -29,12 +31,14 @@ SIZES="10000 100000"
 FROM=""
 MONTHS=26
 TIMEOUT=600
+RAW=""
 while [ $# -gt 0 ]; do
     case "$1" in
     --sizes) SIZES="$2"; shift 2 ;;
     --from) FROM="$2"; shift 2 ;;
     --months) MONTHS="$2"; shift 2 ;;
     --timeout) TIMEOUT="$2"; shift 2 ;;
+    --raw) RAW=--raw; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -77,7 +81,7 @@ printf 'messages\tbinary\topen/migrate s\treport json s\tmessages --month s\tmet
 for N in $SIZES; do
     WORK="$BENCH_OUT/history-$N"
     log "history of $N messages from $FROM"
-    python3 "$BENCH_ROOT/bench/history.py" build --source "$FROM" --out "$WORK/state" --count "$N" --months "$MONTHS" >/dev/null
+    python3 "$BENCH_ROOT/bench/history.py" build --source "$FROM" --out "$WORK/state" --count "$N" --months "$MONTHS" $RAW >/dev/null
     write_config "$WORK/state" "$WORK/pilah.toml"
     DB="$WORK/state/pilah.sqlite"
     MONTH=$(python3 "$BENCH_ROOT/bench/history.py" month --db "$DB")

@@ -223,6 +223,9 @@ pub struct Limits {
     /// Alerts about quarantined messages to the admin within an hour at most; beyond it, one
     /// digest per hour lists the rest.
     pub alerts_per_hour: u32,
+    /// The bodies of sent mail are kept this long, then released (what was sent, to whom
+    /// and when stays).
+    pub keep_sent_bodies: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -344,6 +347,7 @@ struct RawLimits {
     retry_initial_seconds: Option<Spanned<u64>>,
     alert_after_minutes: Option<Spanned<u64>>,
     alerts_per_hour: Option<Spanned<u32>>,
+    keep_sent_bodies_days: Option<Spanned<u64>>,
 }
 
 impl Config {
@@ -827,6 +831,16 @@ impl Validator<'_> {
                 diags,
             )),
             alerts_per_hour: self.limit("alerts_per_hour", l.alerts_per_hour, 10, 0..=1000, diags),
+            keep_sent_bodies: minutes(
+                24 * 60
+                    * self.limit(
+                        "keep_sent_bodies_days",
+                        l.keep_sent_bodies_days,
+                        30,
+                        0..=3650,
+                        diags,
+                    ),
+            ),
         }
     }
 
@@ -956,6 +970,29 @@ password_env = "LAPOR_PASSWORD"
         );
         let err = with("-1").unwrap_err().to_string();
         assert!(err.contains("p.toml:6:19") && err.contains("u32"), "{err}");
+    }
+
+    #[test]
+    fn sent_bodies_are_kept_thirty_days_unless_told_and_out_of_range_is_an_error() {
+        let with = |n: Option<&str>| {
+            let text = match n {
+                Some(n) => GOOD.replace(
+                    "[smtp]",
+                    &format!("[limits]\nkeep_sent_bodies_days = {n}\n\n[smtp]"),
+                ),
+                None => GOOD.to_string(),
+            };
+            Config::parse(Path::new("p.toml"), &text).map(|c| c.limits.keep_sent_bodies)
+        };
+        let days = |d: u64| Duration::from_secs(d * 24 * 3600);
+        assert_eq!(with(None).unwrap(), days(30));
+        assert_eq!(with(Some("0")).unwrap(), days(0));
+        assert_eq!(with(Some("365")).unwrap(), days(365));
+        let err = with(Some("5000")).unwrap_err().to_string();
+        assert!(
+            err.contains("limits.keep_sent_bodies_days: 5000 is out of range: give a value from 0 to 3650 (default 30)"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -593,9 +593,30 @@ fn remind(shared: &Shared) {
     }
 }
 
+/// Releases the bodies of mail sent longer ago than `limits.keep_sent_bodies_days`.
+fn release_sent_bodies(shared: &Shared) {
+    let keep = chrono::Duration::from_std(shared.config.limits.keep_sent_bodies)
+        .unwrap_or(chrono::Duration::MAX);
+    let Some(before) = chrono::Utc::now().checked_sub_signed(keep) else {
+        return;
+    };
+    match shared.store.release_sent_bodies(before) {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(
+            step = "bodies-released",
+            count = n,
+            "released the bodies of sent mail"
+        ),
+        Err(e) => {
+            tracing::error!(step = "release-failed", error = %e, "cannot release the bodies of sent mail")
+        }
+    }
+}
+
 async fn reminder_loop(shared: Arc<Shared>, stop: watch::Receiver<bool>) {
     loop {
         remind(&shared);
+        release_sent_bodies(&shared);
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(60)) => {}
             _ = stopped(stop.clone()) => return,

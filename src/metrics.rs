@@ -1,7 +1,8 @@
 //! Prometheus metrics over HTTP on a loopback address (`[metrics] listen`), off by default.
 //!
 //! A deliberately tiny HTTP/1.1 responder: one `GET /metrics` per connection, text format
-//! 0.0.4. Counts come from the database at scrape time, so they survive restarts.
+//! 0.0.4. Counts come from the database at scrape time, so they survive restarts: from
+//! counts the store keeps as pilah works, so that a scrape costs the same at any size.
 //!
 //! Owns the metric names, their help texts and labels, and the responder. It reads the
 //! database's figures through [`Store::metrics_figures`] and the rest through [`Figures`],

@@ -166,11 +166,7 @@ impl Store {
                 continue;
             }
             out.push(None);
-            let dir = self
-                .state_dir
-                .join("raw")
-                .join(m.mailbox.as_str())
-                .join(m.uid.uidvalidity.to_string());
+            let dir = raw_dir(&self.state_dir, m.mailbox.as_str(), m.uid);
             let raw_path = dir.join(format!("{}.eml", m.uid.uid));
             files.write(&dir, &raw_path, m.raw)?;
             new.push((i, sha, raw_path));
@@ -216,6 +212,8 @@ impl Store {
 
     /// Messages classified but not filed whose UID is no longer in the watched folder: the
     /// move happened, and pilah stopped before recording it. They are recorded filed now.
+    /// Reads only the messages still classified (the partial index messages_unfiled, whose
+    /// literal `state = 'classified'` the query must repeat), not the mailbox's history.
     pub fn settle_moved(
         &self,
         mailbox: &MailboxName,
@@ -226,13 +224,13 @@ impl Store {
         let rows: Vec<(i64, u32, Option<String>)> = {
             let conn = self.conn();
             let mut st = conn.prepare(
-                "SELECT id, uid, folder FROM messages WHERE mailbox = ?1 AND uidvalidity = ?2 AND state = ?3",
+                "SELECT id, uid, folder FROM messages
+                 WHERE mailbox = ?1 AND uidvalidity = ?2 AND state = 'classified'",
             )?;
             let r = st
-                .query_map(
-                    params![mailbox.as_str(), uidvalidity, MessageState::Classified],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )?
+                .query_map(params![mailbox.as_str(), uidvalidity], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?
                 .collect::<Result<Vec<_>, _>>()?;
             r
         };
@@ -268,6 +266,108 @@ impl Store {
     }
 }
 
+/// The directory of a message's raw file: `raw/<mailbox>/<uidvalidity>/<xx>/`, `xx` the
+/// UID's last byte in hexadecimal. A mailbox's history is spread over 256 directories per
+/// UIDVALIDITY (a year of a busy mailbox, 150,000 messages, is about 600 files in each),
+/// and consecutive UIDs go to different ones.
+pub(super) fn raw_dir(state_dir: &Path, mailbox: &str, uid: ImapUid) -> PathBuf {
+    state_dir
+        .join("raw")
+        .join(mailbox)
+        .join(uid.uidvalidity.to_string())
+        .join(format!("{:02x}", uid.uid & 0xff))
+}
+
+/// Moves the raw files of the layout before schema version 5 (`raw/<mailbox>/<uidvalidity>/
+/// <uid>.eml`) into [`raw_dir`], inside the migration's transaction `tx` (not committed yet).
+///
+/// Crash-safe and idempotent: every file of a chunk is renamed first (same filesystem,
+/// atomic), then the filesystem is synced (`syncfs`: the renames are durable), and only
+/// then are the chunk's rows pointed at the new places, in `tx`, which the caller commits
+/// after this returns. A crash before the commit leaves the schema version as it was and
+/// some files already moved: the next start runs this again, finds those at their new place
+/// (the old one empty), syncs again and points their rows there. A row whose file is at neither place, or whose path is not of the old
+/// layout, is left as it was recorded.
+pub(super) fn fan_out_raw(
+    tx: &rusqlite::Transaction,
+    state_dir: &Path,
+) -> Result<usize, StoreError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| StoreError::Io { path, source }
+    };
+    let (mut moved, mut missing) = (0usize, 0usize);
+    let mut first_missing: Option<(i64, String, PathBuf)> = None;
+    let mut after = 0i64;
+    let mut select = tx.prepare(
+        "SELECT id, mailbox, uidvalidity, uid, raw_path FROM messages WHERE id > ?1
+         ORDER BY id LIMIT ?2",
+    )?;
+    let mut update = tx.prepare("UPDATE messages SET raw_path = ?1 WHERE id = ?2")?;
+    // In chunks, so that a long history is never in memory at once.
+    loop {
+        let rows: Vec<(i64, String, u32, u32, String)> = select
+            .query_map(params![after, FAN_OUT_CHUNK], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let Some(last) = rows.last() else {
+            break;
+        };
+        after = last.0;
+        let mut chunk: Vec<(i64, PathBuf)> = Vec::new();
+        let mut renamed_in: Option<PathBuf> = None;
+        for (id, mailbox, uidvalidity, uid, raw_path) in rows {
+            let old = PathBuf::from(&raw_path);
+            let old_dir = old.parent().map(Path::to_path_buf).unwrap_or_default();
+            // Only the old layout: <...>/<uidvalidity>/<uid>.eml.
+            if old.file_name() != Some(std::ffi::OsStr::new(&format!("{uid}.eml")))
+                || old_dir.file_name() != Some(std::ffi::OsStr::new(&uidvalidity.to_string()))
+            {
+                continue;
+            }
+            let new_dir = old_dir.join(format!("{:02x}", uid & 0xff));
+            let new = new_dir.join(format!("{uid}.eml"));
+            if old.exists() {
+                private::ensure_dir(&new_dir).map_err(io(&new_dir))?;
+                std::fs::rename(&old, &new).map_err(io(&old))?;
+            } else if !new.exists() {
+                missing += 1;
+                first_missing.get_or_insert((id, mailbox, old));
+                continue;
+            }
+            // Also when an earlier, interrupted run renamed it: that rename may not be
+            // durable yet either.
+            renamed_in = Some(new_dir);
+            chunk.push((id, new));
+        }
+        // The chunk's renames (and the directories they created) are on the disk before any
+        // row points at their new place: one syncfs of the state directory's filesystem
+        // instead of an fsync of each of up to 257 directories per mailbox.
+        if let Some(dir) = renamed_in {
+            let d = std::fs::File::open(&dir).map_err(io(&dir))?;
+            rustix::fs::syncfs(&d).map_err(|e| StoreError::Io {
+                path: dir.clone(),
+                source: e.into(),
+            })?;
+        }
+        for (id, new) in &chunk {
+            update.execute(params![new.to_string_lossy(), id])?;
+        }
+        moved += chunk.len();
+    }
+    if let Some((id, mailbox, path)) = first_missing {
+        tracing::warn!(step = "raw-missing", count = missing, first_row = id, mailbox = %mailbox, path = %path.display(), "recorded raw files are missing; their rows are left as they were");
+    }
+    if moved > 0 {
+        tracing::info!(step = "raw-fanned-out", files = moved, state_dir = %state_dir.display(), "raw files moved into raw/<mailbox>/<uidvalidity>/<xx>/");
+    }
+    Ok(moved)
+}
+
+/// Rows read at a time by [`fan_out_raw`].
+const FAN_OUT_CHUNK: i64 = 20_000;
+
 /// Reads `id, state, raw_path, folder, internal_date`.
 fn stored_from_row(
     r: &rusqlite::Row,
@@ -284,6 +384,26 @@ fn stored_from_row(
         internal_date: r.get::<_, Option<String>>(4)?.as_deref().and_then(parse_ts),
     })
 }
+
+/// `pilah messages`: the listed messages (`{filter}`: by mailbox and date through
+/// messages_month, or by date through messages_date), set apart first, then their mail,
+/// joined by outbox_row and counted per message. Set apart (`MATERIALIZED`) so that SQLite
+/// does not walk every message in id order to save grouping the month's.
+const LIST_MESSAGES: &str = "WITH listed AS MATERIALIZED (
+        SELECT id, mailbox, uid, ticket, internal_date, sender, subject, category, rule,
+               machine, quarantine, folder, route, ack_template, ack_skipped, region
+        FROM messages {filter})
+    SELECT l.mailbox, l.uid, l.ticket, l.internal_date, l.sender, l.subject,
+        l.category, l.rule, l.machine, l.quarantine, l.folder, l.route, l.ack_template,
+        l.ack_skipped,
+        count(CASE WHEN o.kind = 'forward' AND o.sent_at IS NOT NULL THEN 1 END),
+        count(CASE WHEN o.kind = 'ack' AND o.sent_at IS NOT NULL THEN 1 END),
+        l.region,
+        count(CASE WHEN o.kind = 'forward' THEN 1 END),
+        count(CASE WHEN o.kind = 'ack' THEN 1 END),
+        count(CASE WHEN o.kind = 'forward' AND o.failed_at IS NOT NULL THEN 1 END)
+    FROM listed l LEFT JOIN outbox o ON o.message_row = l.id
+    GROUP BY l.id ORDER BY l.mailbox, l.internal_date, l.id";
 
 /// One message as `pilah messages` lists it: where it went and what was done.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -319,56 +439,56 @@ impl Store {
         mailbox: Option<&str>,
         range: Option<(DateTime<Utc>, DateTime<Utc>)>,
     ) -> Result<Vec<MessageSummary>, StoreError> {
+        let mut filter: Vec<&str> = Vec::new();
+        let mut values: Vec<String> = Vec::new();
+        if let Some(mb) = mailbox {
+            filter.push("mailbox = ?");
+            values.push(mb.to_string());
+        }
+        if let Some((from, to)) = range {
+            filter.push("internal_date >= ? AND internal_date < ?");
+            values.extend([ts(&from), ts(&to)]);
+        }
+        let filter = if filter.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", filter.join(" AND "))
+        };
+        let sql = LIST_MESSAGES.replace("{filter}", &filter);
         let conn = self.conn();
-        let mut st = conn.prepare(
-            "SELECT m.mailbox, m.uid, m.ticket, m.internal_date, m.sender, m.subject, m.category,
-                    m.rule, m.machine, m.quarantine, m.folder, m.route, m.ack_template, m.ack_skipped,
-                    (SELECT count(*) FROM outbox o WHERE o.message_row = m.id AND o.kind = 'forward' AND o.sent_at IS NOT NULL),
-                    (SELECT count(*) FROM outbox o WHERE o.message_row = m.id AND o.kind = 'ack' AND o.sent_at IS NOT NULL),
-                    m.region,
-                    (SELECT count(*) FROM outbox o WHERE o.message_row = m.id AND o.kind = 'forward'),
-                    (SELECT count(*) FROM outbox o WHERE o.message_row = m.id AND o.kind = 'ack'),
-                    (SELECT count(*) FROM outbox o WHERE o.message_row = m.id AND o.kind = 'forward' AND o.failed_at IS NOT NULL)
-             FROM messages m
-             WHERE (?1 IS NULL OR m.mailbox = ?1)
-               AND (?2 IS NULL OR (m.internal_date >= ?2 AND m.internal_date < ?3))
-             ORDER BY m.mailbox, m.internal_date, m.id",
-        )?;
-        let rows = st.query_map(
-            params![mailbox, range.map(|r| ts(&r.0)), range.map(|r| ts(&r.1))],
-            |r| {
-                Ok(MessageSummary {
-                    mailbox: r.get(0)?,
-                    uid: r.get(1)?,
-                    ticket: r.get(2)?,
-                    internal_date: r.get::<_, Option<String>>(3)?.as_deref().and_then(parse_ts),
-                    sender: r.get(4)?,
-                    subject: r.get(5)?,
-                    category: r.get(6)?,
-                    rule: r.get(7)?,
-                    machine: r.get(8)?,
-                    quarantine: r.get(9)?,
-                    folder: r.get(10)?,
-                    route: r
-                        .get::<_, Option<String>>(11)?
-                        .map(|s| {
-                            s.split(',')
-                                .filter(|x| !x.is_empty())
-                                .map(String::from)
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                    ack_template: r.get(12)?,
-                    ack_skipped: r.get(13)?,
-                    forwards_sent: r.get(14)?,
-                    acks_sent: r.get(15)?,
-                    region: r.get(16)?,
-                    forwards_queued: r.get(17)?,
-                    acks_queued: r.get(18)?,
-                    forwards_failed: r.get(19)?,
-                })
-            },
-        )?;
+        let mut st = conn.prepare(&sql)?;
+        let rows = st.query_map(rusqlite::params_from_iter(values), |r| {
+            Ok(MessageSummary {
+                mailbox: r.get(0)?,
+                uid: r.get(1)?,
+                ticket: r.get(2)?,
+                internal_date: r.get::<_, Option<String>>(3)?.as_deref().and_then(parse_ts),
+                sender: r.get(4)?,
+                subject: r.get(5)?,
+                category: r.get(6)?,
+                rule: r.get(7)?,
+                machine: r.get(8)?,
+                quarantine: r.get(9)?,
+                folder: r.get(10)?,
+                route: r
+                    .get::<_, Option<String>>(11)?
+                    .map(|s| {
+                        s.split(',')
+                            .filter(|x| !x.is_empty())
+                            .map(String::from)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                ack_template: r.get(12)?,
+                ack_skipped: r.get(13)?,
+                forwards_sent: r.get(14)?,
+                acks_sent: r.get(15)?,
+                region: r.get(16)?,
+                forwards_queued: r.get(17)?,
+                acks_queued: r.get(18)?,
+                forwards_failed: r.get(19)?,
+            })
+        })?;
         rows.collect::<Result<Vec<_>, _>>().map_err(Into::into)
     }
 }
@@ -465,7 +585,9 @@ impl RawFiles {
         if !self.dirs.contains(dir) {
             if !dir.is_dir() {
                 private::ensure_dir(dir).map_err(io)?;
-                if let Some(parent) = dir.parent() {
+                // The directories it may have created: the UID's, its UIDVALIDITY's, the
+                // mailbox's (their entries are in their parents).
+                for parent in dir.ancestors().skip(1).take(3) {
                     self.created.insert(parent.to_path_buf());
                 }
             }

@@ -27,6 +27,8 @@ mod messages;
 mod metrics;
 mod original;
 mod outbox;
+#[cfg(test)]
+mod plans;
 mod report;
 mod schema;
 mod tickets;
@@ -166,12 +168,12 @@ pub fn sha256_hex(raw: &[u8]) -> String {
     hex(&Sha256::digest(raw))
 }
 
-/// The directories under `dir`, two levels deep (`raw/<mailbox>/<uidvalidity>`); none when
-/// `dir` does not exist.
+/// The directories under `dir`, three levels deep (`raw/<mailbox>/<uidvalidity>/<xx>`);
+/// none when `dir` does not exist.
 fn subdirs(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     let mut level = vec![dir.to_path_buf()];
-    for _ in 0..2 {
+    for _ in 0..3 {
         let mut next = Vec::new();
         for d in &level {
             let entries = match std::fs::read_dir(d) {
@@ -352,7 +354,8 @@ mod tests {
             assert_eq!(mode(&dir.join(f)), 0o600, "{f}");
         }
         assert_eq!(mode(&m.raw_path), 0o600);
-        for d in ["raw", "raw/lapor", "raw/lapor/7"] {
+        assert!(m.raw_path.ends_with("raw/lapor/7/01/1.eml"), "{m:?}");
+        for d in ["raw", "raw/lapor", "raw/lapor/7", "raw/lapor/7/01"] {
             assert_eq!(mode(&dir.join(d)), 0o700, "{d}");
         }
         // An older installation's loose files are tightened at the next open.

@@ -69,6 +69,12 @@ const DUE: &str = "SELECT id, message_row, kind, message_id, env_from, rcpt, att
        AND id > ?3
      ORDER BY id LIMIT ?4";
 
+/// Up to 500 bodies of mail sent before ?1, released at ?2.
+const RELEASE_SENT_BODIES: &str = "UPDATE outbox
+    SET body_size = length(body) + coalesce(length(body_tail), 0), body = X'',
+        body_tail = NULL, released_at = ?2
+    WHERE id IN (SELECT id FROM outbox WHERE released_at IS NULL AND sent_at < ?1 LIMIT 500)";
+
 impl Store {
     /// Mail due for sending, oldest first, queued after item `after` (0: from the start).
     /// `all`: also what waits for its next attempt.
@@ -217,6 +223,29 @@ impl Store {
     /// starts after it).
     pub fn queue_alert_digest(&self, last: i64, o: &Outgoing) -> Result<(), StoreError> {
         insert_outgoing(&self.conn(), Some(last), o, &now())
+    }
+
+    /// Releases the bodies of mail sent before `before`: the bytes pilah composed (an
+    /// acknowledgement, a forward's head and tail) are dropped, and how many there were is
+    /// kept in `body_size`; the Message-ID, kind, unit, recipients, times and attempts stay
+    /// for the report, `pilah messages` and `ticket show`. Runs in transactions of 500 rows
+    /// (a long history does not hold the write lock at once) and returns how many it
+    /// released. Reads only what is still held (outbox_unreleased).
+    pub fn release_sent_bodies(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
+        let before = ts_ms(&before);
+        let mut total = 0;
+        loop {
+            let n = self.transaction(|tx| {
+                Ok(tx
+                    .tx
+                    .prepare_cached(RELEASE_SENT_BODIES)?
+                    .execute(params![before, now()])?)
+            })?;
+            total += n;
+            if n < 500 {
+                return Ok(total);
+            }
+        }
     }
 
     pub fn pending_count(&self) -> Result<i64, StoreError> {
@@ -375,6 +404,75 @@ mod tests {
         assert!(e.contains(&format!("outbox item {as_is}")), "{e}");
         assert!(e.contains("<a>"), "{e}");
         assert!(e.contains(&m.raw_path.display().to_string()), "{e}");
+    }
+
+    #[test]
+    fn the_bodies_of_mail_sent_long_enough_ago_are_released_and_the_rest_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let queue = |id: &str, body: &[u8]| {
+            s.queue(&Outgoing {
+                kind: "ack",
+                message_id: id.into(),
+                env_from: String::new(),
+                rcpt: vec!["warga@example.org".into()],
+                unit: None,
+                body: body.to_vec(),
+                original: None,
+            })
+            .unwrap();
+            s.due(true, 0, 10)
+                .unwrap()
+                .into_iter()
+                .find(|i| i.message_id == id)
+                .unwrap()
+                .id
+        };
+        let old = queue("<old>", b"terima kasih, lama");
+        let recent = queue("<recent>", b"terima kasih, baru");
+        let waiting = queue("<waiting>", b"terima kasih, menunggu");
+        s.sent(old).unwrap();
+        s.sent(recent).unwrap();
+        s.conn()
+            .execute(
+                "UPDATE outbox SET sent_at = '2025-01-01T00:00:00.000Z' WHERE id = ?1",
+                params![old],
+            )
+            .unwrap();
+        let figures_before = s.metrics_figures().unwrap().sent;
+        let cutoff = Utc::now() - chrono::Duration::days(30);
+        assert_eq!(s.release_sent_bodies(cutoff).unwrap(), 1);
+        assert_eq!(s.release_sent_bodies(cutoff).unwrap(), 0, "once");
+        let row = |id: i64| {
+            s.conn()
+                .query_row(
+                    "SELECT length(body), body_size, message_id, rcpt, sent_at IS NOT NULL,
+                            released_at IS NOT NULL FROM outbox WHERE id = ?1",
+                    params![id],
+                    |r| {
+                        Ok((
+                            r.get::<_, i64>(0)?,
+                            r.get::<_, Option<i64>>(1)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, String>(3)?,
+                            r.get::<_, bool>(4)?,
+                            r.get::<_, bool>(5)?,
+                        ))
+                    },
+                )
+                .unwrap()
+        };
+        let rcpt = "[\"warga@example.org\"]".to_string();
+        assert_eq!(
+            row(old),
+            (0, Some(18), "<old>".into(), rcpt.clone(), true, true)
+        );
+        assert_eq!(
+            row(recent),
+            (18, None, "<recent>".into(), rcpt.clone(), true, false)
+        );
+        assert_eq!(s.outbox_body(waiting).unwrap(), b"terima kasih, menunggu");
+        assert_eq!(s.metrics_figures().unwrap().sent, figures_before);
     }
 
     #[test]

@@ -174,11 +174,13 @@ impl Store {
         })
     }
 
-    /// The forwards and acknowledgements of people's new messages, in queue order.
+    /// The forwards and acknowledgements of people's new messages, in queue order. The
+    /// month's messages first (messages_month), then their mail (outbox_row): `CROSS JOIN`
+    /// keeps SQLite from walking the whole outbox in queue order instead.
     pub fn report_mail(&self, scope: &ReportScope) -> Result<Vec<ReportMail>, StoreError> {
         let sql = format!(
-            "SELECT m.id, o.kind, o.unit, o.sent_at FROM outbox o JOIN messages m ON m.id = o.message_row
-             WHERE m.mailbox = ?1 AND m.internal_date >= ?2 AND m.internal_date < ?3
+            "SELECT m.id, o.kind, o.unit, o.sent_at FROM messages m CROSS JOIN outbox o
+             WHERE o.message_row = m.id AND m.mailbox = ?1 AND m.internal_date >= ?2 AND m.internal_date < ?3
                AND m.machine IS NULL AND m.quarantine IS NULL AND m.category IS NOT NULL{}
                AND o.kind IN ('forward', 'ack')
              ORDER BY o.id",

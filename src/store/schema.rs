@@ -16,12 +16,15 @@ use rusqlite::{params, Connection, Transaction, TransactionBehavior};
 use std::path::Path;
 
 /// The schema version this pilah creates and knows: the last migration's.
-pub const CURRENT: u32 = 4;
+pub const CURRENT: u32 = 5;
 
 /// One change of the schema.
 enum Step {
     /// Statements that change nothing when what they create is there already.
     Sql(&'static str),
+    /// Work on the state directory beside the database (its argument), in the migration's
+    /// transaction.
+    Code(fn(&Transaction, &Path) -> Result<(), StoreError>),
     /// A column, added when the table does not have it.
     AddColumn {
         table: &'static str,
@@ -87,7 +90,128 @@ const MIGRATIONS: &[Migration] = &[
              CREATE INDEX IF NOT EXISTS messages_quarantined ON messages (id) WHERE quarantine IS NOT NULL;",
         )],
     },
+    // 5: costs that follow the month, not the history. A mailbox's month by date
+    // (messages_month, tickets_month: the report, `pilah messages`), the messages a restart
+    // may have left unfiled (messages_unfiled: settle_moved on every drain), and the
+    // metrics' counts kept as pilah works (message_counts, outbox_counts, maintained by
+    // triggers in the transaction of each change, filled once here from what is recorded).
+    // ... and the bodies of sent mail released after `limits.keep_sent_bodies_days`
+    // (released_at; body_size keeps how large the body and tail were), found through
+    // outbox_unreleased (what is still held, by when it was sent).
+    Migration {
+        version: 5,
+        steps: &[
+            Step::Sql(V5),
+            Step::AddColumn {
+                table: "outbox",
+                column: "released_at",
+                decl: "TEXT",
+            },
+            Step::AddColumn {
+                table: "outbox",
+                column: "body_size",
+                decl: "INTEGER",
+            },
+            Step::Sql(
+                "CREATE INDEX IF NOT EXISTS outbox_unreleased ON outbox (sent_at) WHERE released_at IS NULL;",
+            ),
+            // ... and raw/ fanned out: raw/<mailbox>/<uidvalidity>/<xx>/<uid>.eml.
+            Step::Code(|tx, state_dir| super::messages::fan_out_raw(tx, state_dir).map(drop)),
+        ],
+    },
 ];
+
+/// A message's outcome as the metrics count it (`NEW.` or `OLD.` in the triggers: `{r}`).
+macro_rules! outcome {
+    ($r:literal) => {
+        concat!(
+            "CASE WHEN ",
+            $r,
+            "quarantine IS NOT NULL THEN 'quarantined' WHEN ",
+            $r,
+            "machine IS NOT NULL THEN 'machine' WHEN ",
+            $r,
+            "state = 'filed' THEN 'filed' ELSE ",
+            $r,
+            "state END"
+        )
+    };
+}
+
+/// Schema version 5.
+const V5: &str = concat!(
+    "CREATE INDEX IF NOT EXISTS messages_month ON messages (mailbox, internal_date);
+CREATE INDEX IF NOT EXISTS messages_unfiled ON messages (mailbox, uidvalidity) WHERE state = 'classified';
+CREATE INDEX IF NOT EXISTS tickets_month ON tickets (mailbox, opened_at);
+CREATE TABLE IF NOT EXISTS message_counts (
+    mailbox  TEXT NOT NULL,
+    category TEXT NOT NULL,
+    outcome  TEXT NOT NULL,
+    n        INTEGER NOT NULL,
+    PRIMARY KEY (mailbox, category, outcome)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS outbox_counts (
+    what TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    n    INTEGER NOT NULL,
+    PRIMARY KEY (what, kind)
+) WITHOUT ROWID;
+DELETE FROM message_counts;
+INSERT INTO message_counts (mailbox, category, outcome, n)
+    SELECT mailbox, coalesce(category, ''), ", outcome!(""), ", count(*)
+    FROM messages GROUP BY 1, 2, 3;
+DELETE FROM outbox_counts;
+INSERT INTO outbox_counts (what, kind, n)
+    SELECT 'sent', kind, count(*) FROM outbox WHERE sent_at IS NOT NULL GROUP BY kind;
+INSERT INTO outbox_counts (what, kind, n)
+    SELECT 'failed', '', count(*) FROM outbox WHERE failed_at IS NOT NULL;
+CREATE TRIGGER IF NOT EXISTS messages_counted_in AFTER INSERT ON messages BEGIN
+    INSERT INTO message_counts (mailbox, category, outcome, n)
+        VALUES (NEW.mailbox, coalesce(NEW.category, ''), ", outcome!("NEW."), ", 1)
+        ON CONFLICT (mailbox, category, outcome) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS messages_counted_out AFTER DELETE ON messages BEGIN
+    UPDATE message_counts SET n = n - 1 WHERE mailbox = OLD.mailbox
+        AND category = coalesce(OLD.category, '') AND outcome = ", outcome!("OLD."), ";
+END;
+CREATE TRIGGER IF NOT EXISTS messages_counted_again
+AFTER UPDATE OF mailbox, category, quarantine, machine, state ON messages
+WHEN OLD.mailbox IS NOT NEW.mailbox OR coalesce(OLD.category, '') IS NOT coalesce(NEW.category, '')
+    OR (", outcome!("OLD."), ") IS NOT (", outcome!("NEW."), ")
+BEGIN
+    UPDATE message_counts SET n = n - 1 WHERE mailbox = OLD.mailbox
+        AND category = coalesce(OLD.category, '') AND outcome = ", outcome!("OLD."), ";
+    INSERT INTO message_counts (mailbox, category, outcome, n)
+        VALUES (NEW.mailbox, coalesce(NEW.category, ''), ", outcome!("NEW."), ", 1)
+        ON CONFLICT (mailbox, category, outcome) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS outbox_counted_in AFTER INSERT ON outbox
+WHEN NEW.sent_at IS NOT NULL OR NEW.failed_at IS NOT NULL
+BEGIN
+    INSERT INTO outbox_counts (what, kind, n) SELECT 'sent', NEW.kind, 1 WHERE NEW.sent_at IS NOT NULL
+        ON CONFLICT (what, kind) DO UPDATE SET n = n + 1;
+    INSERT INTO outbox_counts (what, kind, n) SELECT 'failed', '', 1 WHERE NEW.failed_at IS NOT NULL
+        ON CONFLICT (what, kind) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS outbox_counted_out AFTER DELETE ON outbox
+WHEN OLD.sent_at IS NOT NULL OR OLD.failed_at IS NOT NULL
+BEGIN
+    UPDATE outbox_counts SET n = n - 1 WHERE OLD.sent_at IS NOT NULL AND what = 'sent' AND kind = OLD.kind;
+    UPDATE outbox_counts SET n = n - 1 WHERE OLD.failed_at IS NOT NULL AND what = 'failed' AND kind = '';
+END;
+CREATE TRIGGER IF NOT EXISTS outbox_counted_again AFTER UPDATE OF kind, sent_at, failed_at ON outbox
+WHEN OLD.kind IS NOT NEW.kind OR (OLD.sent_at IS NULL) IS NOT (NEW.sent_at IS NULL)
+    OR (OLD.failed_at IS NULL) IS NOT (NEW.failed_at IS NULL)
+BEGIN
+    UPDATE outbox_counts SET n = n - 1 WHERE OLD.sent_at IS NOT NULL AND what = 'sent' AND kind = OLD.kind;
+    UPDATE outbox_counts SET n = n - 1 WHERE OLD.failed_at IS NOT NULL AND what = 'failed' AND kind = '';
+    INSERT INTO outbox_counts (what, kind, n) SELECT 'sent', NEW.kind, 1 WHERE NEW.sent_at IS NOT NULL
+        ON CONFLICT (what, kind) DO UPDATE SET n = n + 1;
+    INSERT INTO outbox_counts (what, kind, n) SELECT 'failed', '', 1 WHERE NEW.failed_at IS NOT NULL
+        ON CONFLICT (what, kind) DO UPDATE SET n = n + 1;
+END;
+"
+);
 
 /// Schema version 1.
 const V1: &str = r#"CREATE TABLE IF NOT EXISTS messages (
@@ -234,9 +358,13 @@ pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreErr
         .map_err(db)?;
     let found = version(&tx).map_err(db)?;
     check(found, path)?;
+    let state_dir = path.parent().unwrap_or(Path::new("."));
     for m in MIGRATIONS.iter().filter(|m| m.version > found) {
         for step in m.steps {
-            apply(&tx, step).map_err(db)?;
+            match step {
+                Step::Code(f) => f(&tx, state_dir)?,
+                _ => apply(&tx, step).map_err(db)?,
+            }
         }
     }
     tx.pragma_update(None, "user_version", CURRENT)
@@ -251,6 +379,7 @@ pub(super) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreErr
 fn apply(tx: &Transaction, step: &Step) -> Result<(), rusqlite::Error> {
     match step {
         Step::Sql(sql) => tx.execute_batch(sql),
+        Step::Code(_) => Ok(()),
         Step::AddColumn {
             table,
             column,
@@ -278,11 +407,12 @@ mod tests {
     use crate::types::{ImapUid, MailboxName};
 
     /// The schema each earlier pilah created, as its source had it (tests/fixtures/schema/).
-    const EARLIER: [(u32, &str); 4] = [
+    const EARLIER: [(u32, &str); 5] = [
         (1, include_str!("../../tests/fixtures/schema/v1.sql")),
         (2, include_str!("../../tests/fixtures/schema/v2.sql")),
         (3, include_str!("../../tests/fixtures/schema/v3.sql")),
         (4, include_str!("../../tests/fixtures/schema/v4.sql")),
+        (5, include_str!("../../tests/fixtures/schema/v5.sql")),
     ];
 
     /// Tables with their columns, and indexes with theirs: what a database looks like.
@@ -364,6 +494,11 @@ mod tests {
                 }
                 let s = Store::open(dir.path()).unwrap_or_else(|e| panic!("{case}: {e}"));
                 assert_eq!(user_version(&path), CURRENT, "{case}");
+                // The metrics count what was recorded before their counts were kept.
+                let counted = s.metrics_figures().unwrap().messages;
+                let want_counted = [("lapor", "dbh", "classified", 1)]
+                    .map(|(a, b, c, n)| (a.to_string(), b.to_string(), c.to_string(), n));
+                assert_eq!(counted, want_counted, "{case}");
                 assert_eq!(shape(&Connection::open(&path).unwrap()), want, "{case}");
                 // What was there is there: the queued forward goes out as it was queued, the
                 // message is still classified, its ticket open, the numbers go on.
@@ -421,6 +556,124 @@ mod tests {
                 assert_eq!(shape(&Connection::open(&path).unwrap()), want, "{case}");
             }
         }
+    }
+
+    /// A version-4 state directory: three messages recorded with raw files in the old
+    /// layout (`raw/lapor/7/<uid>.eml`), the third's file missing, and a forward of the
+    /// first waiting for its original.
+    fn old_layout(dir: &Path) -> Vec<Vec<u8>> {
+        let raws: Vec<Vec<u8>> = (1..=3)
+            .map(|i| format!("Subject: {i}\r\n\r\nisi {i}\r\n").into_bytes())
+            .collect();
+        let old_dir = dir.join("raw/lapor/7");
+        std::fs::create_dir_all(&old_dir).unwrap();
+        let c = Connection::open(dir.join("pilah.sqlite")).unwrap();
+        c.execute_batch(EARLIER[3].1).unwrap();
+        for (i, raw) in raws.iter().enumerate() {
+            let uid = i + 1;
+            let path = old_dir.join(format!("{uid}.eml"));
+            if uid != 3 {
+                std::fs::write(&path, raw).unwrap();
+            }
+            c.execute(
+                "INSERT INTO messages (id, mailbox, uidvalidity, uid, sha256, size, fetched_at,
+                     raw_path, state)
+                 VALUES (?1, 'lapor', 7, ?1, ?2, ?3, '2024-03-01T00:00:00Z', ?4, 'filed')",
+                params![
+                    uid as i64,
+                    crate::store::sha256_hex(raw),
+                    raw.len() as i64,
+                    path.to_string_lossy()
+                ],
+            )
+            .unwrap();
+        }
+        c.execute_batch(
+            "INSERT INTO outbox (message_row, kind, message_id, env_from, rcpt, body, created_at,
+                 next_attempt_at, original, body_tail)
+             VALUES (1, 'forward', '<f>', '', '[]', X'48454144', '', '', 'rfc822', X'5441494C');",
+        )
+        .unwrap();
+        c.pragma_update(None, "user_version", 4).unwrap();
+        raws
+    }
+
+    fn raw_paths(path: &Path) -> Vec<String> {
+        let c = Connection::open(path).unwrap();
+        let mut st = c
+            .prepare("SELECT raw_path FROM messages ORDER BY id")
+            .unwrap();
+        let rows = st.query_map([], |r| r.get(0)).unwrap();
+        rows.map(|r| r.unwrap()).collect()
+    }
+
+    #[test]
+    fn raw_files_of_the_old_layout_are_fanned_out_and_their_rows_follow() {
+        let dir = tempfile::tempdir().unwrap();
+        let raws = old_layout(dir.path());
+        let s = Store::open(dir.path()).unwrap();
+        let d = dir.path().display().to_string();
+        assert_eq!(
+            raw_paths(s.path()),
+            [
+                format!("{d}/raw/lapor/7/01/1.eml"),
+                format!("{d}/raw/lapor/7/02/2.eml"),
+                format!("{d}/raw/lapor/7/3.eml"),
+            ],
+            "the missing file's row is left as it was"
+        );
+        assert_eq!(
+            std::fs::read(dir.path().join("raw/lapor/7/02/2.eml")).unwrap(),
+            raws[1]
+        );
+        assert!(!dir.path().join("raw/lapor/7/1.eml").exists());
+        // The forward finds its original at the new place.
+        let item = s.due(true, 0, 10).unwrap()[0].id;
+        assert_eq!(
+            s.outbox_body(item).unwrap(),
+            [&b"HEAD"[..], &raws[0], b"TAIL"].concat()
+        );
+        // New messages go to the new layout; the moved directories are private.
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("raw/lapor/7/01"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700);
+    }
+
+    #[test]
+    fn a_fan_out_cut_short_is_finished_at_the_next_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let raws = old_layout(dir.path());
+        // As a crash leaves it: the first file moved, the database not yet told.
+        std::fs::create_dir_all(dir.path().join("raw/lapor/7/01")).unwrap();
+        std::fs::rename(
+            dir.path().join("raw/lapor/7/1.eml"),
+            dir.path().join("raw/lapor/7/01/1.eml"),
+        )
+        .unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let d = dir.path().display().to_string();
+        assert_eq!(
+            raw_paths(s.path())[..2],
+            [
+                format!("{d}/raw/lapor/7/01/1.eml"),
+                format!("{d}/raw/lapor/7/02/2.eml"),
+            ]
+        );
+        let item = s.due(true, 0, 10).unwrap()[0].id;
+        assert_eq!(
+            s.outbox_body(item).unwrap(),
+            [&b"HEAD"[..], &raws[0], b"TAIL"].concat()
+        );
+        drop(s);
+        // Opening again moves nothing.
+        Store::open(dir.path()).unwrap();
+        assert_eq!(
+            raw_paths(&dir.path().join("pilah.sqlite"))[0],
+            format!("{d}/raw/lapor/7/01/1.eml")
+        );
     }
 
     #[test]

@@ -268,12 +268,21 @@ impl Store {
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
             let mut st = tx.prepare(
-                "SELECT o.created_at, o.kind, o.rcpt, o.sent_at, o.failed_at, o.last_error, o.message_id
-                 FROM outbox o LEFT JOIN messages m ON m.id = o.message_row
-                 WHERE m.ticket = ?1 OR o.message_id LIKE ?2 ORDER BY o.id",
+                "SELECT created_at, kind, rcpt, sent_at, failed_at, last_error, message_id
+                 FROM outbox WHERE id IN (
+                     SELECT o.id FROM messages m CROSS JOIN outbox o
+                     WHERE m.ticket = ?1 AND o.message_row = m.id
+                     UNION
+                     SELECT id FROM outbox WHERE message_id >= ?2 AND message_id < ?3)
+                 ORDER BY id",
             )?;
+            // Mail about its messages (messages_ticket, then outbox_row), and mail whose
+            // Message-ID pilah made for the ticket, `<TICKET.kind.random@domain>`: the
+            // Message-IDs from `<TICKET.` up to `<TICKET/` ('/' follows '.'), a range of the
+            // outbox's unique index.
+            let (first, past) = (format!("<{ticket}."), format!("<{ticket}/"));
             let mail = st
-                .query_map(params![ticket, format!("<{ticket}.%")], |r| {
+                .query_map(params![ticket, first, past], |r| {
                     Ok(TicketMail {
                         created_at: r.get(0)?,
                         kind: r.get(1)?,

@@ -498,7 +498,10 @@ fn explain(
     let _ = writeln!(
         o,
         "  Machine mail: {}",
-        v.machine.map(|m| m.as_str()).unwrap_or("no")
+        match classify::machine_detection(&rules, &mail) {
+            Some(d) => format!("{} (by {}: {})", d.kind, d.name, d.evidence),
+            None => "no".to_string(),
+        }
     );
     let _ = writeln!(o);
     let mut decided_seen = false;

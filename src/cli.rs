@@ -487,6 +487,14 @@ fn explain(
         vouched.result("dmarc").as_str(),
         vouched.source()
     );
+    if let Some(s) = &vouched.spam {
+        let _ = writeln!(
+            o,
+            "  Spam filter: {} ({}, a trusted header)",
+            if s.spam { "spam" } else { "not spam" },
+            s.evidence
+        );
+    }
     if !mail.attachments.is_empty() {
         let names: Vec<&str> = mail
             .attachments

@@ -487,6 +487,14 @@ fn explain(
         vouched.result("dmarc").as_str(),
         vouched.source()
     );
+    if let Some(s) = &vouched.spam {
+        let _ = writeln!(
+            o,
+            "  Spam filter: {} ({}, a trusted header)",
+            if s.spam { "spam" } else { "not spam" },
+            s.evidence
+        );
+    }
     if !mail.attachments.is_empty() {
         let names: Vec<&str> = mail
             .attachments
@@ -498,7 +506,10 @@ fn explain(
     let _ = writeln!(
         o,
         "  Machine mail: {}",
-        v.machine.map(|m| m.as_str()).unwrap_or("no")
+        match classify::machine_detection(&rules, &mail) {
+            Some(d) => format!("{} (by {}: {})", d.kind, d.name, d.evidence),
+            None => "no".to_string(),
+        }
     );
     let _ = writeln!(o);
     let mut decided_seen = false;

@@ -285,6 +285,8 @@ struct RawAuthentication {
     authserv_ids: Vec<Spanned<String>>,
     #[serde(default)]
     internal_networks: Vec<Spanned<String>>,
+    #[serde(default)]
+    trust_spam_headers: bool,
 }
 
 #[derive(Deserialize)]
@@ -743,7 +745,10 @@ impl Validator<'_> {
         let Some(raw) = raw else {
             return crate::trust::TrustConfig::default();
         };
-        let mut trust = crate::trust::TrustConfig::default();
+        let mut trust = crate::trust::TrustConfig {
+            spam_headers: raw.trust_spam_headers,
+            ..Default::default()
+        };
         for id in raw.authserv_ids {
             let v = id.get_ref().trim();
             if v.is_empty() || v.contains([' ', ';', '(', ')', '=']) {

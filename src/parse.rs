@@ -6,13 +6,14 @@
 //! must never take the daemon down.
 
 use mail_parser::{HeaderValue, MessageParser, MimeHeaders};
+use std::borrow::Cow;
 
 /// Body text beyond this is not looked at by the rules.
 pub const BODY_LIMIT: usize = 256 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ParseError {
-    #[error("not a mail message: no From, To, Subject, Date or Message-ID header could be read")]
+    #[error("not a mail message: no header line (`Name: value`) could be read")]
     NotMail,
     #[error("the MIME parser failed on this message ({0})")]
     Panicked(String),
@@ -123,17 +124,173 @@ pub fn parse(raw: &[u8]) -> Result<Mail, ParseError> {
     crate::guard::catch(|| parse_inner(raw)).unwrap_or_else(|what| Err(ParseError::Panicked(what)))
 }
 
-fn parse_inner(raw: &[u8]) -> Result<Mail, ParseError> {
+/// Rewrites what real mail gets wrong, and mail-parser 0.11 trips over, into what it reads:
+///
+/// - line ends made of a lone CR (old Mac mail, some gateways) become CRLF;
+/// - blank or whitespace-only lines before the header are dropped (mail-parser takes the
+///   first of them for the end of an empty header);
+/// - a `Date:`/`Resent-Date:` ending in a one- or two-letter zone (`UT`, `Z`, military
+///   zones; RFC 5322 §4.3) gets a numeric zone instead: mail-parser's `obs_zone` reads two
+///   more bytes after the zone's first letter whatever they are, swallows the line end, and
+///   the next header line disappears into the date (`From:` or `Subject:` lost). `UT` and `Z`
+///   become `+0000`, the military letters `-0000` (as §4.3 says to read them).
+///
+/// The body is not touched except for the CR-only line ends. Returns the input itself when
+/// nothing needed changing.
+pub fn normalise(raw: &[u8]) -> Cow<'_, [u8]> {
+    let mut out: Cow<'_, [u8]> = Cow::Borrowed(raw);
+    if has_lone_cr(&out) {
+        let mut v = Vec::with_capacity(raw.len() + raw.len() / 32);
+        let mut i = 0;
+        while i < raw.len() {
+            let b = raw[i];
+            v.push(b);
+            if b == b'\r' && raw.get(i + 1) != Some(&b'\n') {
+                v.push(b'\n');
+            }
+            i += 1;
+        }
+        out = Cow::Owned(v);
+    }
+    let lead = leading_blank_lines(&out);
+    if lead > 0 {
+        out = Cow::Owned(out[lead..].to_vec());
+    }
+    if let Some(fixed) = fix_short_date_zones(&out) {
+        out = Cow::Owned(fixed);
+    }
+    out
+}
+
+fn has_lone_cr(raw: &[u8]) -> bool {
+    raw.iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'\r' && raw.get(i + 1) != Some(&b'\n'))
+}
+
+/// Bytes taken by whitespace-only lines at the start, when a header line follows them.
+fn leading_blank_lines(raw: &[u8]) -> usize {
+    let mut pos = 0;
+    while let Some(nl) = raw[pos..].iter().position(|&b| b == b'\n') {
+        let line = &raw[pos..pos + nl];
+        if !line.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
+            break;
+        }
+        pos += nl + 1;
+    }
+    // Nothing but blank lines: leave it for the parser to refuse.
+    if pos >= raw.len() {
+        0
+    } else {
+        pos
+    }
+}
+
+/// The end of the header section: the offset of the blank line's first byte.
+fn header_end(raw: &[u8]) -> usize {
+    let mut pos = 0;
+    while pos < raw.len() {
+        let nl = raw[pos..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(raw.len(), |n| pos + n);
+        let line = &raw[pos..nl];
+        if line.is_empty() || line == b"\r" {
+            return pos;
+        }
+        pos = nl + 1;
+    }
+    raw.len()
+}
+
+/// See [`normalise`]: `Date:` lines whose zone is one or two letters at the line's end.
+fn fix_short_date_zones(raw: &[u8]) -> Option<Vec<u8>> {
+    let head = &raw[..header_end(raw)];
+    let mut edits: Vec<(usize, usize, &'static [u8])> = Vec::new();
+    let mut pos = 0;
+    let mut in_date = false;
+    while pos < head.len() {
+        let nl = head[pos..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(head.len(), |n| pos + n);
+        let line = &head[pos..nl];
+        let continuation = line.first().is_some_and(|b| *b == b' ' || *b == b'\t');
+        if !continuation {
+            let name_end = line.iter().position(|&b| b == b':').unwrap_or(0);
+            let name = String::from_utf8_lossy(&line[..name_end])
+                .trim()
+                .to_ascii_lowercase();
+            in_date = name == "date" || name == "resent-date";
+        }
+        let next_is_continuation = head.get(nl + 1).is_some_and(|b| *b == b' ' || *b == b'\t');
+        if in_date && !next_is_continuation {
+            // The last physical line of a date field: look at its last token.
+            let mut end = line.len();
+            while end > 0 && matches!(line[end - 1], b' ' | b'\t' | b'\r') {
+                end -= 1;
+            }
+            let mut start = end;
+            while start > 0 && line[start - 1].is_ascii_alphabetic() {
+                start -= 1;
+            }
+            let token_len = end - start;
+            let after_space = start > 0 && matches!(line[start - 1], b' ' | b'\t');
+            if (1..=2).contains(&token_len) && after_space {
+                let zone = &line[start..end];
+                let numeric: &'static [u8] =
+                    if zone.eq_ignore_ascii_case(b"ut") || zone.eq_ignore_ascii_case(b"z") {
+                        b"+0000"
+                    } else {
+                        b"-0000"
+                    };
+                // Replace the zone and the trailing blanks (not the CR).
+                let cr = line[end..].contains(&b'\r');
+                let stop = if cr {
+                    pos + line.len() - 1
+                } else {
+                    pos + line.len()
+                };
+                edits.push((pos + start, stop, numeric));
+            }
+        }
+        pos = nl + 1;
+    }
+    if edits.is_empty() {
+        return None;
+    }
+    let mut out = Vec::with_capacity(raw.len() + edits.len() * 4);
+    let mut at = 0;
+    for (from, to, with) in edits {
+        out.extend_from_slice(&raw[at..from]);
+        out.extend_from_slice(with);
+        at = to;
+    }
+    out.extend_from_slice(&raw[at..]);
+    Some(out)
+}
+
+/// A header field name as RFC 5322 §3.6.8 allows it: printable ASCII but the colon.
+fn is_field_name(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|b| (33..=126).contains(&b) && b != b':')
+}
+
+fn parse_inner(original: &[u8]) -> Result<Mail, ParseError> {
+    let normalised = normalise(original);
+    let raw: &[u8] = &normalised;
     let msg = MessageParser::default()
         .parse(raw)
         .ok_or(ParseError::NotMail)?;
-    // Bytes that are not mail parse as a message without any usable header.
-    let usable = msg.from().is_some()
-        || msg.subject().is_some()
-        || msg.message_id().is_some()
-        || msg.date().is_some()
-        || msg.to().is_some();
-    if msg.headers().is_empty() || !usable {
+    // Bytes that are not mail parse as a message without a real header line: one whose
+    // name is a field name and that was ended by a colon.
+    let real_header = msg.headers().iter().any(|h| {
+        is_field_name(h.name())
+            && (h.offset_start() as usize)
+                .checked_sub(1)
+                .and_then(|i| raw.get(i))
+                == Some(&b':')
+    });
+    if !real_header {
         return Err(ParseError::NotMail);
     }
     let first_addr = |a: Option<&mail_parser::Address>| {
@@ -239,7 +396,7 @@ fn parse_inner(raw: &[u8]) -> Result<Mail, ParseError> {
 
     let body = windows_1252_controls(body);
     Ok(Mail {
-        size: raw.len(),
+        size: original.len(),
         message_id: msg.message_id().map(|s| s.to_string()),
         subject: windows_1252_controls(msg.subject().unwrap_or("").trim().to_string()),
         from,
@@ -352,6 +509,83 @@ Content-Transfer-Encoding: base64\r\n\r\nJVBERi0=\r\n--b--\r\n";
             "{:?}",
             m.body
         );
+    }
+
+    #[test]
+    fn a_date_in_ut_or_z_does_not_swallow_the_next_header_line() {
+        // mail-parser 0.11's obs_zone reads two bytes past the zone's first letter.
+        for (date, eol) in [
+            ("Mon, 1 Jan 2024 10:00:00 UT", "\n"),
+            ("Mon, 1 Jan 2024 10:00:00 Z", "\r\n"),
+            ("Mon, 1 Jan 2024 10:00:00 Z  ", "\n"),
+            ("Mon, 1 Jan 2024 10:00:00 ut", "\r\n"),
+            ("Mon, 1 Jan 2024 10:00:00 A", "\n"),
+        ] {
+            let raw = format!(
+                "Date: {date}{eol}From: MAILER-DAEMON@mx.example.org{eol}Subject: x{eol}{eol}body{eol}"
+            );
+            let m = parse(raw.as_bytes()).unwrap();
+            assert_eq!(
+                m.from.as_deref(),
+                Some("mailer-daemon@mx.example.org"),
+                "{date:?}"
+            );
+            assert_eq!(m.subject, "x", "{date:?}");
+            assert_eq!(m.date, Some(1_704_103_200), "{date:?}");
+        }
+        // A folded date and Resent-Date, too; GMT and numeric zones are left alone.
+        let raw = b"Resent-Date: Mon, 1 Jan 2024\n 10:00:00 UT\nSubject: y\nDate: Mon, 1 Jan 2024 10:00:00 GMT\nFrom: a@b.id\n\n";
+        let m = parse(raw).unwrap();
+        assert_eq!(m.subject, "y");
+        assert_eq!(m.from.as_deref(), Some("a@b.id"));
+        assert!(matches!(
+            normalise(b"Date: Mon, 1 Jan 2024 10:00:00 +0700\r\nSubject: z\r\n\r\n"),
+            Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn leading_blank_lines_before_the_header_are_skipped() {
+        let m = parse(
+            b"   \r\n\r\n\t\nFrom: Budi <budi@gmail.com>\r\nSubject: Tanya DAU\r\n\r\nhalo\r\n",
+        )
+        .unwrap();
+        assert_eq!(m.from.as_deref(), Some("budi@gmail.com"));
+        assert_eq!(m.subject, "Tanya DAU");
+        assert!(m.body.contains("halo"));
+    }
+
+    #[test]
+    fn cr_only_and_mixed_line_ends_are_read() {
+        let m = parse(b"From: a@b.id\rSubject: satu\rTo: c@d.id\r\rbody one\rline two\r").unwrap();
+        assert_eq!(m.from.as_deref(), Some("a@b.id"));
+        assert_eq!(m.subject, "satu");
+        assert_eq!(m.to, vec!["c@d.id".to_string()]);
+        assert!(m.body.contains("line two"));
+        let m = parse(b"From: a@b.id\r\nSubject: dua\nTo: c@d.id\rX-A: 1\r\n\nbody\n").unwrap();
+        assert_eq!(m.subject, "dua");
+        assert_eq!(m.to, vec!["c@d.id".to_string()]);
+        assert_eq!(m.header("x-a").collect::<Vec<_>>(), vec!["1"]);
+    }
+
+    #[test]
+    fn header_lines_without_a_colon_are_skipped_not_fatal() {
+        let raw = b"From MAILER-DAEMON Fri Jul  5 10:00:00 2024\nReceived: from x\nthis line has no colon\nFrom: Mail Delivery System <MAILER-DAEMON@mx.example.org>\nSubject: Undelivered Mail\n\nbody\n";
+        let m = parse(raw).unwrap();
+        assert_eq!(m.from.as_deref(), Some("mailer-daemon@mx.example.org"));
+        assert_eq!(m.subject, "Undelivered Mail");
+        // A header with only unusual fields is still a header.
+        let m = parse(b"X-Only: this\r\n\r\nbody\r\n").unwrap();
+        assert_eq!(m.header("x-only").collect::<Vec<_>>(), vec!["this"]);
+    }
+
+    #[test]
+    fn text_without_any_header_line_is_not_mail() {
+        assert!(matches!(
+            parse(b"hello world\nthis is just text\n"),
+            Err(ParseError::NotMail)
+        ));
+        assert!(matches!(parse(b"\r\n\r\n  \r\n"), Err(ParseError::NotMail)));
     }
 
     #[test]

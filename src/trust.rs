@@ -25,6 +25,10 @@ pub struct TrustConfig {
     /// Networks of the organisation's own mail servers: a `Received` hop from one of these
     /// is inside; the first hop from elsewhere is where the message entered.
     pub internal_networks: Vec<IpNet>,
+    /// Whether the organisation's own spam filter's headers (`X-Spam-Flag`, `X-Spam-Status`,
+    /// rspamd's `X-Spamd-Result`, `X-Spam`) are believed, above the border as
+    /// `Authentication-Results` are (`trust_spam_headers`).
+    pub spam_headers: bool,
 }
 
 impl TrustConfig {
@@ -52,6 +56,15 @@ impl TrustConfig {
                     hops += 1;
                     if !self.is_internal_hop(value) {
                         border = true;
+                    }
+                }
+                "x-spam-flag" | "x-spam-status" | "x-spamd-result" | "x-spam"
+                    if self.spam_headers =>
+                {
+                    match (border, SpamVerdict::read(name, value)) {
+                        (false, Some(verdict)) => v.merge_spam(verdict),
+                        (_, Some(_)) => v.ignored_spam += 1,
+                        (_, None) => {}
                     }
                 }
                 "authentication-results" => {
@@ -272,9 +285,72 @@ pub struct Vouched {
     /// `Authentication-Results` headers not believed (another authserv-id, or below the
     /// border).
     pub ignored: usize,
+    /// What the organisation's own spam filter said (only with `trust_spam_headers`).
+    pub spam: Option<SpamVerdict>,
+    /// Spam filter headers below the border, not believed.
+    pub ignored_spam: usize,
+}
+
+/// The organisation's spam filter's verdict, from its own headers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpamVerdict {
+    pub spam: bool,
+    /// The header that said so, as `Name: value` (value shortened).
+    pub evidence: String,
+}
+
+impl SpamVerdict {
+    /// Reads one filter header (name lower case): SpamAssassin's `X-Spam-Flag: YES` and
+    /// `X-Spam-Status: Yes, score=…`, rspamd's `X-Spamd-Result: default: True [..]` and
+    /// `X-Spam: Yes`. Anything else is no verdict.
+    pub fn read(name: &str, value: &str) -> Option<SpamVerdict> {
+        let v = value.trim().to_ascii_lowercase();
+        let word = |s: &str| -> Option<bool> {
+            match s.split([',', ' ', ';']).next().unwrap_or("") {
+                "yes" | "true" => Some(true),
+                "no" | "false" => Some(false),
+                _ => None,
+            }
+        };
+        let spam = match name {
+            "x-spam-flag" | "x-spam-status" | "x-spam" => word(&v)?,
+            "x-spamd-result" => word(v.strip_prefix("default:")?.trim_start())?,
+            _ => return None,
+        };
+        let mut shown: String = value.trim().chars().take(60).collect();
+        if value.trim().chars().count() > 60 {
+            shown.push('…');
+        }
+        let canonical = match name {
+            "x-spam-flag" => "X-Spam-Flag",
+            "x-spam-status" => "X-Spam-Status",
+            "x-spamd-result" => "X-Spamd-Result",
+            _ => "X-Spam",
+        };
+        Some(SpamVerdict {
+            spam,
+            evidence: format!("{canonical}: {shown}"),
+        })
+    }
 }
 
 impl Vouched {
+    /// A "spam" verdict wins over a "not spam" one (headers of several filter stages).
+    fn merge_spam(&mut self, verdict: SpamVerdict) {
+        if self.spam.as_ref().is_none_or(|s| !s.spam && verdict.spam) {
+            self.spam = Some(verdict);
+        }
+    }
+
+    /// `spam.flag` for the rules: `yes`, `no`, or `none` when no believed header says.
+    pub fn spam_flag(&self) -> &'static str {
+        match &self.spam {
+            Some(s) if s.spam => "yes",
+            Some(_) => "no",
+            None => "none",
+        }
+    }
+
     fn merge(&mut self, r: AuthResults) {
         for (method, m) in r.results {
             match method.as_str() {
@@ -453,6 +529,72 @@ impl fmt::Display for SenderAuth {
 
 #[cfg(test)]
 mod tests {
+
+    fn spam_trust() -> TrustConfig {
+        TrustConfig {
+            spam_headers: true,
+            internal_networks: vec!["10.0.0.0/8".parse().unwrap()],
+            ..TrustConfig::default()
+        }
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(n, v)| (n.to_ascii_lowercase(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn the_own_spam_filter_is_believed_above_the_border_only_when_trusted() {
+        let hs = pairs(&[
+            ("X-Spam-Flag", "YES"),
+            ("X-Spam-Status", "Yes, score=12.1 required=5.0"),
+            (
+                "Received",
+                "from relay.example (relay.example [203.0.113.9]) by mx.djpk.test",
+            ),
+            ("X-Spam-Flag", "NO"),
+        ]);
+        let v = spam_trust().evaluate(&hs);
+        assert_eq!(v.spam_flag(), "yes");
+        assert_eq!(v.ignored_spam, 1);
+        assert!(v.spam.unwrap().evidence.starts_with("X-Spam-Flag: YES"));
+        // Not trusted by default: nothing is read.
+        assert_eq!(TrustConfig::default().evaluate(&hs).spam_flag(), "none");
+        // The sender's own claim, below the border, is ignored.
+        let forged = pairs(&[
+            (
+                "Received",
+                "from relay.example (relay.example [203.0.113.9]) by mx.djpk.test",
+            ),
+            ("X-Spam-Flag", "NO"),
+            ("X-Spamd-Result", "default: False [0.0 / 15.0]"),
+        ]);
+        assert_eq!(spam_trust().evaluate(&forged).spam_flag(), "none");
+    }
+
+    #[test]
+    fn rspamd_headers_are_read() {
+        for (name, value, flag) in [
+            (
+                "X-Spamd-Result",
+                "default: True [16.20 / 15.00]; GTUBE(0.00)",
+                "yes",
+            ),
+            ("X-Spamd-Result", "default: False [1.20 / 15.00]", "no"),
+            ("X-Spam", "Yes", "yes"),
+            ("X-Spam-Status", "No, score=-0.1 required=5.0", "no"),
+            ("X-Spam-Flag", "maybe", "none"),
+        ] {
+            let hs = pairs(&[(name, value)]);
+            assert_eq!(
+                spam_trust().evaluate(&hs).spam_flag(),
+                flag,
+                "{name}: {value}"
+            );
+        }
+    }
+
     use super::*;
 
     fn headers(text: &str) -> Vec<(String, String)> {
@@ -474,6 +616,7 @@ mod tests {
         TrustConfig {
             authserv_ids: vec!["mx.djpk.test".into()],
             internal_networks: internal.iter().map(|n| n.parse().unwrap()).collect(),
+            spam_headers: false,
         }
     }
 

@@ -26,6 +26,8 @@ pub enum Field {
     Size,
     Mailbox,
     Auth(&'static str),
+    /// The organisation's spam filter's verdict from believed headers: yes, no, none.
+    SpamFlag,
 }
 
 impl Field {
@@ -51,6 +53,7 @@ impl Field {
             "auth.dmarc" => Field::Auth("dmarc"),
             "auth.dkim.domain" => Field::Auth("dkim.domain"),
             "auth.from" => Field::Auth("from"),
+            "spam.flag" => Field::SpamFlag,
             other => {
                 let h = other.strip_prefix("header.")?;
                 if h.is_empty() || !h.chars().all(|c| c.is_ascii_graphic() && c != ':') {
@@ -80,6 +83,7 @@ impl Field {
             Field::Size => "size".into(),
             Field::Mailbox => "mailbox".into(),
             Field::Auth(m) => format!("auth.{m}"),
+            Field::SpamFlag => "spam.flag".into(),
         }
     }
 
@@ -90,7 +94,7 @@ impl Field {
 
 pub const FIELD_NAMES: &str = "subject, body, text, from, from.domain, from.name, to, cc, \
 to.domain, cc.domain, header.NAME, attachment.name, attachment.type, attachment.count, size, \
-mailbox, auth.spf, auth.dkim, auth.dmarc, auth.dkim.domain, auth.from";
+mailbox, auth.spf, auth.dkim, auth.dmarc, auth.dkim.domain, auth.from, spam.flag";
 
 #[derive(Debug, Clone)]
 pub enum Matcher {
@@ -194,6 +198,7 @@ impl<'a> Subject<'a> {
             Field::Auth("dkim.domain") => m.vouched.dkim_domains().collect(),
             Field::Auth("from") => vec![m.vouched.sender(m.from_domain()).as_str()],
             Field::Auth(method) => vec![m.vouched.result(method).as_str()],
+            Field::SpamFlag => vec![m.vouched.spam_flag()],
             Field::AttachmentCount | Field::Size => Vec::new(),
         }
     }

@@ -6,6 +6,10 @@
 //! and both ends fall on a boundary. So "DAK Non-Fisik", "dak nonfisik" and "DAK_NON_FISIK"
 //! are the same, and "dbh" does not match inside "dbhcht". One Aho-Corasick automaton holds
 //! every keyword of a list, so a list of hundreds costs about what one keyword costs.
+//!
+//! An entry written with a leading `=` (`"=DID"`) is an acronym that only counts as written:
+//! it is found the same way, and then its letters and digits must equal, case included, those
+//! of the matched text ("DID", "D.I.D." and "DID-2024" match; "did", "Did" do not).
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use unicode_normalization::char::is_combining_mark;
@@ -113,6 +117,9 @@ pub fn expand_alternatives(entry: &str) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
+/// The prefix that makes a keyword case-sensitive (an acronym as written).
+pub const EXACT_PREFIX: char = '=';
+
 /// A compiled keyword list.
 #[derive(Debug, Clone)]
 pub struct KeywordSet {
@@ -123,6 +130,19 @@ pub struct KeywordSet {
     patterns: Vec<String>,
     /// For each pattern, the entry it came from (as written).
     entries: Vec<String>,
+    /// For each pattern written with [`EXACT_PREFIX`]: its letters and digits as written,
+    /// which the matched text's must equal.
+    exact: Vec<Option<String>>,
+}
+
+/// The letters and digits of `s`, in order, as written.
+fn alnum(s: &str) -> String {
+    s.chars().filter(|c| c.is_alphanumeric()).collect()
+}
+
+/// Whether a hit on `text` (the matched original text) satisfies the pattern's case rule.
+fn case_holds(exact: Option<&String>, text: &str) -> bool {
+    exact.is_none_or(|want| alnum(text) == *want)
 }
 
 /// A keyword that matched, and where.
@@ -138,14 +158,25 @@ impl KeywordSet {
     pub fn new(entries: &[String]) -> Result<KeywordSet, String> {
         let mut patterns = Vec::new();
         let mut sources = Vec::new();
+        let mut exact = Vec::new();
         for entry in entries {
-            for variant in expand_alternatives(entry).map_err(|e| format!("{entry:?}: {e}"))? {
+            let (is_exact, body) = match entry.strip_prefix(EXACT_PREFIX) {
+                Some(rest) => (true, rest),
+                None => (false, entry.as_str()),
+            };
+            if is_exact && body.starts_with('@') {
+                return Err(format!(
+                    "{entry:?}: '=' cannot apply to a list; write '=' before each entry of the list"
+                ));
+            }
+            for variant in expand_alternatives(body).map_err(|e| format!("{entry:?}: {e}"))? {
                 let sq = Squeezed::new(&variant);
                 if sq.text.is_empty() {
                     return Err(format!("{entry:?}: a keyword needs a letter or a digit"));
                 }
                 patterns.push(sq.text);
                 sources.push(entry.clone());
+                exact.push(is_exact.then(|| alnum(&variant)));
             }
         }
         let automaton = AhoCorasick::builder()
@@ -157,6 +188,7 @@ impl KeywordSet {
             automaton,
             patterns,
             entries: sources,
+            exact,
         })
     }
 
@@ -166,9 +198,14 @@ impl KeywordSet {
             if text.is_boundary(m.start()) && text.is_boundary(m.end()) {
                 let (s, e) = text.original_range(m.start(), m.end());
                 let e = ceil_char_boundary(original, e);
+                let matched = original.get(s..e).unwrap_or("");
+                let p = m.pattern().as_usize();
+                if !case_holds(self.exact[p].as_ref(), matched) {
+                    continue;
+                }
                 return Some(KeywordHit {
-                    keyword: self.entries[m.pattern().as_usize()].clone(),
-                    text: original.get(s..e).unwrap_or("").to_string(),
+                    keyword: self.entries[p].clone(),
+                    text: matched.to_string(),
                 });
             }
         }
@@ -189,8 +226,8 @@ impl KeywordSet {
 #[derive(Debug, Clone)]
 pub struct KeywordIndex {
     automaton: AhoCorasick,
-    /// For each pattern: the set it belongs to, and its entry as written.
-    owner: Vec<(usize, String)>,
+    /// For each pattern: the set it belongs to, its entry as written, and its case rule.
+    owner: Vec<(usize, String, Option<String>)>,
 }
 
 impl KeywordIndex {
@@ -198,9 +235,9 @@ impl KeywordIndex {
         let mut patterns: Vec<&str> = Vec::new();
         let mut owner = Vec::new();
         for set in sets {
-            for (p, e) in set.patterns.iter().zip(&set.entries) {
+            for ((p, e), x) in set.patterns.iter().zip(&set.entries).zip(&set.exact) {
                 patterns.push(p);
-                owner.push((set.id, e.clone()));
+                owner.push((set.id, e.clone(), x.clone()));
             }
         }
         let automaton = AhoCorasick::builder()
@@ -218,18 +255,22 @@ impl KeywordIndex {
         into: &mut std::collections::HashMap<usize, KeywordHit>,
     ) {
         for m in self.automaton.find_overlapping_iter(&text.text) {
-            let (set, entry) = &self.owner[m.pattern().as_usize()];
+            let (set, entry, exact) = &self.owner[m.pattern().as_usize()];
             if into.contains_key(set) {
                 continue;
             }
             if text.is_boundary(m.start()) && text.is_boundary(m.end()) {
                 let (s, e) = text.original_range(m.start(), m.end());
                 let e = ceil_char_boundary(original, e);
+                let matched = original.get(s..e).unwrap_or("");
+                if !case_holds(exact.as_ref(), matched) {
+                    continue;
+                }
                 into.insert(
                     *set,
                     KeywordHit {
                         keyword: entry.clone(),
-                        text: original.get(s..e).unwrap_or("").to_string(),
+                        text: matched.to_string(),
                     },
                 );
             }
@@ -295,6 +336,34 @@ mod tests {
         );
         assert!(expand_alternatives("a {b").is_err());
         assert!(expand_alternatives("a {b|{c}}").is_err());
+    }
+
+    #[test]
+    fn an_acronym_written_with_equals_matches_only_as_written() {
+        let k = ["=DID", "insentif fiskal"];
+        assert_eq!(hit(&k, "Pertanyaan DID 2024").as_deref(), Some("DID"));
+        assert_eq!(hit(&k, "Alokasi D.I.D. TA 2024").as_deref(), Some("D.I.D"));
+        assert_eq!(hit(&k, "Why did the payment fail?"), None);
+        assert_eq!(hit(&k, "Did you receive it?"), None);
+        assert_eq!(hit(&k, "did you, DID?").as_deref(), Some("DID"));
+        assert_eq!(
+            hit(&k, "soal Insentif Fiskal").as_deref(),
+            Some("Insentif Fiskal")
+        );
+        assert_eq!(hit(&["=DAU {NF|SG}"], "dau sg"), None);
+        assert_eq!(hit(&["=DAU {NF|SG}"], "DAU-SG").as_deref(), Some("DAU-SG"));
+        // The same through the per-field index.
+        let mut s = set(&k);
+        s.id = 7;
+        let ix = KeywordIndex::new([&s]).unwrap();
+        let mut found = std::collections::HashMap::new();
+        let text = "I did ask. DID?";
+        ix.scan(text, &Squeezed::new(text), &mut found);
+        assert_eq!(found.get(&7).map(|h| h.text.as_str()), Some("DID"));
+        let mut found = std::collections::HashMap::new();
+        ix.scan("I did ask", &Squeezed::new("I did ask"), &mut found);
+        assert!(found.is_empty());
+        assert!(KeywordSet::new(&["=@list".to_string()]).is_err());
     }
 
     #[test]

@@ -57,95 +57,612 @@ impl fmt::Display for MachineKind {
 /// The header pilah puts on everything it sends; seeing it come back means a loop.
 pub const OWN_HEADER: &str = "X-Pilah-Ticket";
 
-/// Local parts of addresses that only machines write from.
-const SYSTEM_LOCAL_PARTS: &[&str] = &[
+/// Why a message was taken for machine mail: the kind, the name of the check that fired
+/// (stable, shown by `pilah explain` and listed in docs/rules.md), and what it saw.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Detection {
+    pub kind: MachineKind,
+    pub name: &'static str,
+    pub evidence: String,
+}
+
+impl Detection {
+    fn new(kind: MachineKind, name: &'static str, evidence: impl Into<String>) -> Detection {
+        Detection {
+            kind,
+            name,
+            evidence: evidence.into(),
+        }
+    }
+}
+
+impl fmt::Display for Detection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({}: {})", self.kind, self.name, self.evidence)
+    }
+}
+
+/// What the rules directory adds to the built-in checks.
+#[derive(Debug, Clone, Default)]
+pub struct Signals {
+    /// Subjects of automatic replies (`autoreply_subjects` in the rules directory).
+    pub autoreply_subjects: Option<super::keywords::KeywordSet>,
+}
+
+/// Local parts (before any `+tag`, lower case) that only the mail system writes from: the
+/// senders of bounces (RFC 5321 §4.5.1 postmaster, Sendmail/Postfix/Exim MAILER-DAEMON, the
+/// `post_master` of some carriers).
+const BOUNCE_LOCAL_PARTS: &[&str] = &[
     "mailer-daemon",
+    "mailerdaemon",
+    "mailer_daemon",
+    "mail-daemon",
+    "maildaemon",
     "postmaster",
-    "noreply",
-    "no-reply",
-    "no_reply",
-    "donotreply",
-    "do-not-reply",
-    "do_not_reply",
+    "post_master",
+    "post-master",
+    "mdaemon",
+];
+
+/// Display names of bounce senders whose address is empty or unusable (`MAILER-DAEMON <>`).
+const BOUNCE_NAMES: &[&str] = &[
+    "mailer-daemon",
+    "mailer daemon",
+    "mail delivery system",
+    "mail delivery subsystem",
+    "mail delivery service",
+    "postmaster",
+    "mail administrator",
+];
+
+/// Local parts of addresses that only machines write from (whole local part, before `+`).
+const SYSTEM_LOCAL_PARTS: &[&str] = &[
     "nobody",
     "bounce",
     "bounces",
     "auto-reply",
     "autoreply",
+    "auto-responder",
+    "autoresponder",
     "daemon",
+    "notification",
+    "notifications",
+    "notify",
+    "mailman",
+    "listserv",
+    "majordomo",
 ];
 
-/// Decides whether a message was written by a machine, and which kind.
+/// Words that, once `-`, `_` and `.` are taken out of a local part, mark a no-reply sender
+/// wherever they stand in it (`gmail-noreply`, `do_not_reply`, `noreply123`, `no.reply`).
+const NO_REPLY_MARKS: &[&str] = &["noreply", "donotreply", "dontreply", "donotrespond"];
+
+/// Subjects that only a mail system's delivery report has (lower case; see
+/// [`bounce_subject`] for where in the subject).
+const BOUNCE_SUBJECTS: &[&str] = &[
+    "undelivered mail returned to sender",
+    "undeliverable:",
+    "undeliverable mail",
+    "undelivered mail",
+    "delivery status notification",
+    "delivery failure",
+    "delivery failed",
+    "mail delivery failed",
+    "mail delivery failure",
+    "delivery notification: delivery has failed",
+    "returned mail:",
+    "failure notice",
+    "non-delivery",
+    "nondeliverable",
+    "message not delivered",
+    "mail system error",
+    "warning: could not send message",
+    "unzustellbar",
+    "nicht zustellbar",
+    "non remis",
+    "non recapitabile",
+    "no se puede entregar",
+    "tidak terkirim",
+    "gagal terkirim",
+];
+
+/// Sentences that delivery reports write in their human-readable part (lower case).
+const DSN_BODY_MARKS: &[&str] = &[
+    "this is the mail system at host",
+    "this message was created automatically by mail delivery software",
+    "delivery to the following recipient",
+    "delivery has failed to these recipients",
+    "could not be delivered to one or more recipients",
+    "your message could not be delivered",
+    "message could not be delivered",
+    "i'm afraid i wasn't able to deliver",
+    "i'm sorry to have to inform you that your message could not",
+    "the following addresses had permanent fatal errors",
+    "the original message was received at",
+    "requested action not taken",
+    "this is a permanent error",
+    "unable to deliver your message",
+    "your message did not reach some or all of the intended recipients",
+    "delivery to these recipients or groups failed",
+    "diagnostic-code:",
+    "final-recipient:",
+];
+
+/// Decides whether a message was written by a machine, and which kind (built-in checks only).
 pub fn detect(mail: &Mail) -> Option<MachineKind> {
-    if mail.has_header(OWN_HEADER) {
-        return Some(MachineKind::Own);
+    detect_why(mail, &Signals::default()).map(|d| d.kind)
+}
+
+/// Decides whether a message was written by a machine, which kind, and why. The checks run
+/// from the most to the least certain; the first that fires decides.
+pub fn detect_why(mail: &Mail, signals: &Signals) -> Option<Detection> {
+    use MachineKind::*;
+    if let Some(v) = mail.header(OWN_HEADER).next() {
+        return Some(Detection::new(
+            Own,
+            "own-mail",
+            format!("{OWN_HEADER}: {v}"),
+        ));
+    }
+    if let Some(d) = report(mail) {
+        return Some(d);
     }
     let first = |name: &str| {
         mail.header(name)
             .next()
             .map(|v| v.trim().to_ascii_lowercase())
     };
-
-    // Delivery reports.
-    if mail.content_type == "multipart/report"
-        && mail
-            .report_type
-            .as_deref()
-            .is_none_or(|t| t == "delivery-status" || t == "disposition-notification")
-    {
-        return Some(MachineKind::Bounce);
+    if let Some(v) = mail.header("x-failed-recipients").next() {
+        return Some(Detection::new(
+            Bounce,
+            "x-failed-recipients",
+            format!("X-Failed-Recipients: {} (Exim)", clip(v)),
+        ));
     }
-    if mail.has_header("x-failed-recipients") {
-        return Some(MachineKind::Bounce);
+    if let Some(v) = first("x-ms-exchange-message-is-ndr") {
+        return Some(Detection::new(
+            Bounce,
+            "exchange-ndr",
+            format!("X-MS-Exchange-Message-Is-Ndr: {v}"),
+        ));
     }
     let local = mail
         .from
         .as_deref()
         .and_then(|a| a.rsplit_once('@'))
         .map(|(l, _)| l.to_ascii_lowercase());
-    if matches!(local.as_deref(), Some("mailer-daemon" | "postmaster")) {
-        return Some(MachineKind::Bounce);
+    let base = local.as_deref().map(|l| l.split('+').next().unwrap_or(l));
+    if let Some(b) = base.filter(|b| BOUNCE_LOCAL_PARTS.contains(b)) {
+        return Some(Detection::new(
+            Bounce,
+            "bounce-sender",
+            format!("From {b}@…"),
+        ));
     }
-
-    // RFC 3834: anything but "no" is automatic.
-    if let Some(v) = first("auto-submitted") {
-        let token = v.split(';').next().unwrap_or("").trim().to_string();
-        if token == "auto-replied" {
-            return Some(MachineKind::AutoReply);
+    if let Some(d) = bounce_sender_without_address(mail) {
+        return Some(d);
+    }
+    if let Some(d) = auto_reply_headers(mail) {
+        return Some(d);
+    }
+    if let Some(d) = list_headers(mail) {
+        return Some(d);
+    }
+    let subject = mail.subject.to_ascii_lowercase();
+    if let Some(d) = dmarc_report(mail, &subject) {
+        return Some(d);
+    }
+    if let Some(b) = base {
+        let squeezed: String = b
+            .chars()
+            .filter(|c| !matches!(c, '-' | '_' | '.'))
+            .collect();
+        if let Some(m) = NO_REPLY_MARKS.iter().find(|m| squeezed.contains(*m)) {
+            return Some(Detection::new(
+                AutoGenerated,
+                "no-reply-sender",
+                format!("From {b}@… ({m})"),
+            ));
         }
-        if !token.is_empty() && token != "no" {
-            return Some(MachineKind::AutoGenerated);
+        if SYSTEM_LOCAL_PARTS.contains(&b) {
+            return Some(Detection::new(
+                AutoGenerated,
+                "system-sender",
+                format!("From {b}@…"),
+            ));
         }
     }
-    if mail.has_header("x-autoreply")
-        || mail.has_header("x-autorespond")
-        || mail.has_header("x-autoresponder")
-        || mail.has_header("x-auto-response-suppress")
-    {
-        return Some(MachineKind::AutoReply);
-    }
-    match first("precedence").as_deref() {
-        Some("auto_reply") => return Some(MachineKind::AutoReply),
-        Some("bulk" | "junk" | "list") => return Some(MachineKind::List),
-        _ => {}
-    }
-    if mail.has_header("list-id") || mail.has_header("list-unsubscribe") {
-        return Some(MachineKind::List);
-    }
-    if let Some(l) = &local {
-        let base = l.split('+').next().unwrap_or(l);
-        if SYSTEM_LOCAL_PARTS.contains(&base) {
-            return Some(MachineKind::AutoGenerated);
+    // Auto-replies recognised by their subject (the list in the rules directory).
+    if let Some(set) = &signals.autoreply_subjects {
+        if let Some(hit) = autoreply_subject(set, &mail.subject) {
+            return Some(Detection::new(
+                AutoReply,
+                "autoreply-subject",
+                format!("subject begins with {hit:?} (autoreply_subjects)"),
+            ));
         }
     }
-    // An empty envelope sender: a notification of some kind.
+    if let Some(d) = bounce_by_text(mail, &subject) {
+        return Some(d);
+    }
+    // An empty envelope sender, or a bounce processor's: a notification of some kind.
     if let Some(rp) = first("return-path") {
-        let rp = rp.trim_matches(['<', '>', ' ']);
+        let rp = rp.trim_matches(['<', '>', ' ']).to_string();
         if rp.is_empty() {
-            return Some(MachineKind::AutoGenerated);
+            return Some(Detection::new(
+                AutoGenerated,
+                "null-return-path",
+                "Return-Path: <> (RFC 5321 §4.5.5)",
+            ));
+        }
+        if is_verp(&rp) {
+            return Some(Detection::new(
+                AutoGenerated,
+                "bounce-return-path",
+                format!("Return-Path: <{}>", clip(&rp)),
+            ));
         }
     }
     None
+}
+
+/// multipart/report (RFC 6522) by its report type, and report parts inside anything else.
+fn report(mail: &Mail) -> Option<Detection> {
+    use MachineKind::*;
+    if mail.content_type == "multipart/report" {
+        let rt = mail.report_type.as_deref().unwrap_or("");
+        return Some(match rt {
+            "delivery-status" | "" => Detection::new(
+                Bounce,
+                "dsn",
+                "multipart/report; report-type=delivery-status (RFC 3464)",
+            ),
+            "disposition-notification" => Detection::new(
+                AutoGenerated,
+                "mdn",
+                "multipart/report; report-type=disposition-notification (RFC 8098 read receipt)",
+            ),
+            "feedback-report" => Detection::new(
+                AutoGenerated,
+                "arf",
+                "multipart/report; report-type=feedback-report (RFC 5965)",
+            ),
+            "tlsrpt" => Detection::new(
+                AutoGenerated,
+                "tls-report",
+                "multipart/report; report-type=tlsrpt (RFC 8460)",
+            ),
+            other => Detection::new(
+                AutoGenerated,
+                "report",
+                format!("multipart/report; report-type={other}"),
+            ),
+        });
+    }
+    for a in &mail.attachments {
+        let (kind, name, what) = match a.content_type.as_str() {
+            "message/delivery-status" | "message/global-delivery-status" => {
+                (Bounce, "dsn-part", "RFC 3464")
+            }
+            "message/feedback-report" => (AutoGenerated, "arf-part", "RFC 5965"),
+            "message/disposition-notification" => (AutoGenerated, "mdn-part", "RFC 8098"),
+            _ => continue,
+        };
+        return Some(Detection::new(
+            kind,
+            name,
+            format!("a {} part ({what})", a.content_type),
+        ));
+    }
+    None
+}
+
+/// `MAILER-DAEMON <>`, `<MAILER-DAEMON>`, `Postmaster <>`: no usable address, so the display
+/// name, or the address without a domain, is all there is.
+fn bounce_sender_without_address(mail: &Mail) -> Option<Detection> {
+    if mail.from.as_deref().is_some_and(|a| a.contains('@')) {
+        return None;
+    }
+    let name = mail
+        .from_name
+        .as_deref()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let bare = mail
+        .from
+        .as_deref()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let raw_from = mail
+        .header("from")
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let known = |n: &str| BOUNCE_NAMES.contains(&n) || BOUNCE_LOCAL_PARTS.contains(&n);
+    let hit = [name.as_str(), bare.as_str()]
+        .into_iter()
+        .find(|n| !n.is_empty() && known(n))
+        .map(str::to_string)
+        .or_else(|| {
+            BOUNCE_LOCAL_PARTS
+                .iter()
+                .chain(BOUNCE_NAMES)
+                .find(|n| raw_from.contains(*n))
+                .map(|n| n.to_string())
+        })?;
+    Some(Detection::new(
+        MachineKind::Bounce,
+        "bounce-sender-without-address",
+        format!("From {hit:?} with no usable address"),
+    ))
+}
+
+/// RFC 3834 `Auto-Submitted` (anything but `no`), the vendors' auto-reply headers, and the
+/// automatic `Precedence` values.
+fn auto_reply_headers(mail: &Mail) -> Option<Detection> {
+    use MachineKind::*;
+    let first = |name: &str| {
+        mail.header(name)
+            .next()
+            .map(|v| v.trim().to_ascii_lowercase())
+    };
+    if let Some(v) = first("auto-submitted") {
+        let token = v.split(';').next().unwrap_or("").trim().to_string();
+        let kind = match token.as_str() {
+            "auto-replied" => Some(AutoReply),
+            "" | "no" => None,
+            _ => Some(AutoGenerated),
+        };
+        if let Some(kind) = kind {
+            return Some(Detection::new(
+                kind,
+                "auto-submitted",
+                format!("Auto-Submitted: {v} (RFC 3834)"),
+            ));
+        }
+    }
+    for h in [
+        "x-autoreply",
+        "x-autorespond",
+        "x-autoresponder",
+        "x-auto-response-suppress",
+        "x-vacation",
+    ] {
+        if let Some(v) = mail.header(h).next() {
+            return Some(Detection::new(
+                AutoReply,
+                "autoreply-header",
+                format!("{h}: {}", clip(v)),
+            ));
+        }
+    }
+    // iCloud's vacation replies; Exchange's inbox-rule and OOF answers.
+    if let Some(v) = first("x-apple-action").filter(|v| v.contains("vacation")) {
+        return Some(Detection::new(
+            AutoReply,
+            "autoreply-header",
+            format!("X-Apple-Action: {v}"),
+        ));
+    }
+    if let Some(v) = first("x-ms-exchange-generated-message-source") {
+        return Some(Detection::new(
+            AutoReply,
+            "autoreply-header",
+            format!("X-MS-Exchange-Generated-Message-Source: {v}"),
+        ));
+    }
+    match first("precedence").as_deref() {
+        Some(v @ "auto_reply") => Some(Detection::new(
+            AutoReply,
+            "precedence",
+            format!("Precedence: {v}"),
+        )),
+        Some(v @ ("bulk" | "junk" | "list")) => Some(Detection::new(
+            List,
+            "precedence",
+            format!("Precedence: {v}"),
+        )),
+        _ => None,
+    }
+}
+
+/// Mailing lists: RFC 2369 / 2919 headers, and the list managers' own (ezmlm's
+/// `Mailing-List`, Mailman's `X-BeenThere`, Google Groups, fml, LISTSERV).
+fn list_headers(mail: &Mail) -> Option<Detection> {
+    const LIST_HEADERS: &[&str] = &[
+        "list-id",
+        "list-unsubscribe",
+        "list-post",
+        "list-help",
+        "list-subscribe",
+        "list-owner",
+        "mailing-list",
+        "x-mailing-list",
+        "x-beenthere",
+        "x-mailman-version",
+        "x-google-group-id",
+        "x-ml-name",
+        "x-mlserver",
+        "x-listserver",
+    ];
+    LIST_HEADERS.iter().find_map(|h| {
+        mail.header(h).next().map(|v| {
+            Detection::new(
+                MachineKind::List,
+                "list-header",
+                format!("{h}: {}", clip(v)),
+            )
+        })
+    })
+}
+
+/// DMARC aggregate reports (RFC 7489 §7.2.1.1: "Report Domain: … Submitter: …" and a
+/// zip/gzip of XML named `receiver!domain!begin!end`), and failure reports sent without ARF.
+fn dmarc_report(mail: &Mail, subject: &str) -> Option<Detection> {
+    if subject.contains("report domain:") && subject.contains("submitter:") {
+        return Some(Detection::new(
+            MachineKind::AutoGenerated,
+            "dmarc-aggregate",
+            format!("subject {:?} (RFC 7489 §7.2)", clip(&mail.subject)),
+        ));
+    }
+    if let Some(a) = mail
+        .attachments
+        .iter()
+        .find(|a| is_dmarc_report_file(a.name.as_deref().unwrap_or("")))
+    {
+        return Some(Detection::new(
+            MachineKind::AutoGenerated,
+            "dmarc-aggregate",
+            format!(
+                "attachment {:?} (RFC 7489 §7.2)",
+                a.name.as_deref().unwrap_or("")
+            ),
+        ));
+    }
+    // Microsoft's junk-mail reporting (JMRP) sends its complaints without ARF.
+    if subject
+        .trim_start()
+        .starts_with("complaint about message from")
+    {
+        return Some(Detection::new(
+            MachineKind::AutoGenerated,
+            "feedback-loop",
+            format!("subject {:?} (Microsoft JMRP)", clip(&mail.subject)),
+        ));
+    }
+    if subject.contains("dmarc failure report") || subject.contains("dmarc forensic report") {
+        return Some(Detection::new(
+            MachineKind::AutoGenerated,
+            "dmarc-failure",
+            format!("subject {:?}", clip(&mail.subject)),
+        ));
+    }
+    None
+}
+
+/// Delivery reports that only read like one: a bounce subject (not forwarded by a person),
+/// or a DSN's sentences under a reply subject, a bounce subject or none.
+fn bounce_by_text(mail: &Mail, subject: &str) -> Option<Detection> {
+    if is_forward(subject) {
+        return None;
+    }
+    let by_subject = bounce_subject(subject);
+    if let Some(s) = by_subject {
+        return Some(Detection::new(
+            MachineKind::Bounce,
+            "bounce-subject",
+            format!("subject has {s:?}"),
+        ));
+    }
+    let head: String = mail
+        .body
+        .chars()
+        .take(4000)
+        .collect::<String>()
+        .to_lowercase();
+    let mark = DSN_BODY_MARKS.iter().find(|m| head.contains(*m))?;
+    let reply = ["re:", "re :", "aw:", "sv:"]
+        .iter()
+        .any(|p| subject.trim_start().starts_with(p));
+    (reply || subject.trim().is_empty()).then(|| {
+        Detection::new(
+            MachineKind::Bounce,
+            "dsn-text",
+            format!("body has {mark:?} under subject {:?}", clip(&mail.subject)),
+        )
+    })
+}
+
+/// An `autoreply_subjects` phrase where robots put it: at the very start of the subject
+/// (after punctuation: "Automatic reply: …", "[Auto-Reply] …") or in brackets anywhere
+/// ("… (Balasan Otomatis)"). After "Re:" it is a person answering an auto-reply ("Re: Out of
+/// office: …"); a person who only mentions the phrase ("kenapa tidak ada balasan
+/// otomatis?") is not caught either.
+fn autoreply_subject(set: &super::keywords::KeywordSet, subject: &str) -> Option<String> {
+    let rest = subject.trim_start_matches(|c: char| !c.is_alphanumeric() && c != '[' && c != '(');
+    let candidates = std::iter::once(rest.trim_start_matches(['[', '('])).chain(
+        subject
+            .match_indices(['[', '('])
+            .map(|(i, _)| &subject[i + 1..]),
+    );
+    for c in candidates {
+        let sq = super::keywords::Squeezed::new(c);
+        if let Some(hit) = set.find(c, &sq) {
+            if c.starts_with(hit.text.as_str()) {
+                return Some(hit.text);
+            }
+        }
+    }
+    None
+}
+
+fn clip(s: &str) -> String {
+    if s.chars().count() <= 80 {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(80).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// `receiver!domain!begin!end[!id].xml.gz|zip` (RFC 7489 §7.2.1.1).
+fn is_dmarc_report_file(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    let archive = [".xml.gz", ".xml.zip", ".zip", ".gz", ".xml"]
+        .iter()
+        .any(|e| n.ends_with(e));
+    archive && n.split('!').count() >= 4
+}
+
+fn is_forward(subject: &str) -> bool {
+    let s = subject.trim_start();
+    ["fwd:", "fw:", "tr:", "wg:", "fwd :", "fw :", "[fwd"]
+        .iter()
+        .any(|p| s.starts_with(p))
+}
+
+/// A bounce phrase at the start of the subject (after the prefixes robots add: "Re:",
+/// "Warning:", a spam tag), or in parentheses anywhere ("RE: … (delivery failed)").
+fn bounce_subject(subject: &str) -> Option<&'static str> {
+    let mut s = subject.trim();
+    loop {
+        let before = s;
+        for p in ["re:", "aw:", "sv:", "warning:", "[spam]", "***spam***"] {
+            if let Some(rest) = s.strip_prefix(p) {
+                s = rest.trim_start();
+            }
+        }
+        if s == before {
+            break;
+        }
+    }
+    BOUNCE_SUBJECTS
+        .iter()
+        .find(|b| s.starts_with(*b) || subject.contains(&format!("({b}")))
+        .copied()
+}
+
+/// Return paths of bounce processors (VERP): `bounces+…@`, `bounce-…@`, `…-bounces@`,
+/// `…@bounce.…`, `…@bounces.…`, as list managers and bulk senders write them.
+fn is_verp(rp: &str) -> bool {
+    let Some((local, domain)) = rp.rsplit_once('@') else {
+        return false;
+    };
+    let marks = ["bounce", "bounces", "bnc"];
+    let local_hit = local
+        .to_ascii_lowercase()
+        .split(['+', '-', '='])
+        .any(|w| marks.contains(&w));
+    let domain_hit = domain
+        .to_ascii_lowercase()
+        .split('.')
+        .next()
+        .is_some_and(|l| marks.contains(&l));
+    local_hit || domain_hit
 }
 
 #[cfg(test)]
@@ -209,6 +726,154 @@ mod tests {
         );
         assert_eq!(
             detect(&mail(&[("Return-Path", "<a@b.id>")], "a@b.id")),
+            None
+        );
+    }
+
+    fn why(raw: &str) -> Option<(MachineKind, &'static str)> {
+        let mail = crate::parse::parse(raw.as_bytes()).unwrap();
+        let set = crate::classify::keywords::KeywordSet::new(&[
+            "automatic reply".to_string(),
+            "out of office".to_string(),
+            "balasan otomatis".to_string(),
+        ])
+        .unwrap();
+        let signals = Signals {
+            autoreply_subjects: Some(set),
+        };
+        detect_why(&mail, &signals).map(|d| (d.kind, d.name))
+    }
+
+    #[test]
+    fn bounce_senders_without_a_usable_address() {
+        for from in [
+            "MAILER-DAEMON <>",
+            "<MAILER-DAEMON>",
+            "Postmaster <>",
+            "Mail Delivery System <>",
+        ] {
+            let raw = format!("From: {from}\nSubject: x\n\nbody\n");
+            assert_eq!(why(&raw).map(|w| w.0), Some(MachineKind::Bounce), "{from}");
+        }
+        assert_eq!(
+            why("From: post_master@vtext.example.com\nSubject: Re:Test\n\nx\n"),
+            Some((MachineKind::Bounce, "bounce-sender"))
+        );
+    }
+
+    #[test]
+    fn compound_no_reply_senders_and_bounce_return_paths() {
+        for from in [
+            "gmail-noreply@google.com",
+            "newsalerts-noreply@google.com",
+            "do_not_reply@bank.example",
+            "noreply123@x.example",
+            "no.reply@x.example",
+        ] {
+            let raw = format!("From: {from}\nSubject: x\n\nbody\n");
+            assert_eq!(
+                why(&raw),
+                Some((MachineKind::AutoGenerated, "no-reply-sender")),
+                "{from}"
+            );
+        }
+        assert_eq!(
+            why("From: Budi <noreplyanto@x.id>\nSubject: x\n\nb\n").map(|w| w.1),
+            Some("no-reply-sender")
+        );
+        for rp in [
+            "bounces+123-abc@mail.example",
+            "list-bounces@lists.example",
+            "x1@bounce.mailer.example",
+        ] {
+            let raw = format!("Return-Path: <{rp}>\nFrom: news@shop.example\nSubject: x\n\nb\n");
+            assert_eq!(
+                why(&raw),
+                Some((MachineKind::AutoGenerated, "bounce-return-path")),
+                "{rp}"
+            );
+        }
+        assert_eq!(why("Return-Path: <budi.bounce@gmail.com>\nFrom: budi.bounce@gmail.com\nSubject: x\n\nb\n"), None);
+        assert_eq!(
+            why("Return-Path: <budi@gmail.com>\nFrom: budi@gmail.com\nSubject: Tanya DAU\n\nb\n"),
+            None
+        );
+    }
+
+    #[test]
+    fn reports_by_their_standards() {
+        let arf = "From: staff@hotmail.com\nSubject: complaint\nContent-Type: multipart/report; report-type=feedback-report; boundary=b\n\n--b\nContent-Type: text/plain\n\nx\n--b--\n";
+        assert_eq!(why(arf), Some((MachineKind::AutoGenerated, "arf")));
+        let mdn = arf.replace("feedback-report", "disposition-notification");
+        assert_eq!(why(&mdn), Some((MachineKind::AutoGenerated, "mdn")));
+        let dsn_part = "From: a@b.example\nSubject: Re: hello\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nx\n--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx\n--b--\n";
+        assert_eq!(why(dsn_part), Some((MachineKind::Bounce, "dsn-part")));
+        assert_eq!(
+            why("From: noreply-dmarc-support@google.com\nSubject: Report domain: example.id Submitter: google.com Report-ID: 123\n\nx\n").map(|w| w.1),
+            Some("dmarc-aggregate")
+        );
+        assert_eq!(
+            why("From: dmarc@mx.example\nSubject: Report Domain: example.id Submitter: mx.example Report-ID: <1>\n\nx\n"),
+            Some((MachineKind::AutoGenerated, "dmarc-aggregate"))
+        );
+    }
+
+    #[test]
+    fn lists_by_their_managers_headers() {
+        assert_eq!(
+            why("From: a@b.example\nMailing-List: contact x-help@lists.example; run by ezmlm\nSubject: x\n\nb\n"),
+            Some((MachineKind::List, "list-header"))
+        );
+        assert_eq!(
+            why("From: a@b.example\nX-BeenThere: x@lists.example\nSubject: x\n\nb\n"),
+            Some((MachineKind::List, "list-header"))
+        );
+    }
+
+    #[test]
+    fn auto_replies_by_subject_only_where_robots_put_it() {
+        for subject in [
+            "Automatic reply: Laporan DBH",
+            "Out of Office",
+            "[Automatic Reply] Laporan",
+            "Laporan DAU (Balasan Otomatis)",
+            "Balasan otomatis: Pertanyaan",
+        ] {
+            let raw = format!("From: budi@x.go.id\nSubject: {subject}\n\nSaya sedang cuti.\n");
+            assert_eq!(
+                why(&raw),
+                Some((MachineKind::AutoReply, "autoreply-subject")),
+                "{subject}"
+            );
+        }
+        for subject in [
+            "Kenapa tidak ada balasan otomatis?",
+            "Pertanyaan tentang out of office",
+            "Re: Out of office: Tanda Terima Laporan",
+        ] {
+            let raw = format!("From: budi@x.go.id\nSubject: {subject}\n\nHalo\n");
+            assert_eq!(why(&raw), None, "{subject}");
+        }
+    }
+
+    #[test]
+    fn bounces_that_only_read_like_one() {
+        assert_eq!(
+            why("From: ops@mx.example\nSubject: RE: Laporan (delivery failed)\n\nx\n"),
+            Some((MachineKind::Bounce, "bounce-subject"))
+        );
+        assert_eq!(
+            why("From: it@mx.example\nSubject: Re:Test message\n\nError: Invalid user address\n550 - Requested action not taken: no such user here\n"),
+            Some((MachineKind::Bounce, "dsn-text"))
+        );
+        // A person forwarding a bounce to the helpdesk is a person.
+        assert_eq!(
+            why("From: budi@gmail.com\nSubject: Fwd: Undelivered Mail Returned to Sender\n\nThis is the mail system at host mx.\n"),
+            None
+        );
+        // A person's new message that quotes a DSN sentence is a person.
+        assert_eq!(
+            why("From: budi@gmail.com\nSubject: Surel saya gagal\n\nmuncul tulisan: Your message could not be delivered\n"),
             None
         );
     }

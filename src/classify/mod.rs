@@ -44,6 +44,11 @@ pub struct RuleTrace {
     pub decided: bool,
 }
 
+/// Why a message is machine mail, if it is (what `pilah explain` shows).
+pub fn machine_detection(rules: &RuleSet, mail: &Mail) -> Option<machine::Detection> {
+    machine::detect_why(mail, &rules.machine_signals)
+}
+
 /// Classifies a parsed message in a mailbox.
 pub fn classify(rules: &RuleSet, mail: &Mail, mailbox: &str, machine_folder: &str) -> Verdict {
     judge(rules, mail, mailbox, machine_folder, None)
@@ -68,7 +73,7 @@ fn judge(
     machine_folder: &str,
     mut trace: Option<&mut Vec<RuleTrace>>,
 ) -> Verdict {
-    let machine = machine::detect(mail);
+    let machine = machine::detect_why(mail, &rules.machine_signals).map(|d| d.kind);
     let mut subject = Subject::new(mail, mailbox, Some(&rules.keyword_index));
     let mut tags = Vec::new();
     let mut decided: Option<(&rules::Rule, String)> = None;
@@ -117,13 +122,10 @@ fn judge(
                 .unwrap_or_else(|| "lainnya".to_string()),
         ),
     };
-    // Spam is spam even when it comes from a robot's address (phishing from
-    // "no-reply@…"): it counts in the spam category, and is never answered either way.
-    let machine = if rule.is_some() && category_id == "spam" {
-        None
-    } else {
-        machine
-    };
+    // Spam is spam even when it comes from a robot's address (phishing from "no-reply@…"):
+    // it is filed and counted as spam and never answered; the machine kind stays in the
+    // record (the report counts such a message as spam, not as machine mail).
+    let spam = rule.is_some() && category_id == "spam";
     let category = rules.category(mailbox, &category_id);
     let mut ack = match rule.map(|r| &r.ack) {
         Some(AckChoice::None) => None,
@@ -137,7 +139,9 @@ fn judge(
     if machine.is_some() {
         ack = None;
         route.clear();
-        folder = machine_folder.to_string();
+        if !spam {
+            folder = machine_folder.to_string();
+        }
     }
     Verdict {
         category: category_id,

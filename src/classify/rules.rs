@@ -87,6 +87,9 @@ pub struct RuleSet {
     /// Domains of public mail providers (`public_mail_providers`, lower case): anyone can
     /// have an address there, so sharing one says nothing about who writes.
     pub public_providers: BTreeSet<String>,
+    /// What the rules directory adds to the built-in machine-mail checks
+    /// (`autoreply_subjects`, in `machine.toml` by default).
+    pub machine_signals: super::machine::Signals,
     /// A hash of every file that made this set: which rules produced a decision.
     pub version: String,
     /// Problems that do not stop the set from loading.
@@ -260,6 +263,8 @@ struct RawFile {
     rule: Vec<Spanned<RawRule>>,
     #[serde(default)]
     public_mail_providers: Vec<Spanned<String>>,
+    #[serde(default)]
+    autoreply_subjects: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -504,6 +509,7 @@ fn build(
         .collect();
     let fallback = build_fallbacks(&parsed, &categories, &mailboxes, &first, diags);
     let public_providers = build_public_providers(&parsed, &first, diags);
+    let machine_signals = build_machine_signals(&parsed, &lists, diags);
 
     // 3. Rules, in file order then written order.
     let rules = build_rules(&parsed, &categories, &mailboxes, &lists, &mut tmpl, diags);
@@ -521,6 +527,7 @@ fn build(
         fallback,
         templates,
         public_providers,
+        machine_signals,
         keyword_index: std::sync::Arc::new(index),
         regions: std::sync::Arc::new(crate::region::Regions::empty()),
         version,
@@ -765,6 +772,35 @@ fn build_fallbacks(
     }
 
     fallback
+}
+
+/// `autoreply_subjects` of every file, as one keyword set (`@list` entries allowed).
+fn build_machine_signals(
+    parsed: &Parsed,
+    lists: &Lists,
+    diags: &mut Diagnostics,
+) -> super::machine::Signals {
+    let mut entries = Vec::new();
+    let mut at = None;
+    for (src, raw) in parsed {
+        if raw.autoreply_subjects.is_empty() {
+            continue;
+        }
+        at.get_or_insert_with(|| src.loc(&raw.autoreply_subjects[0]));
+        entries.extend(lists.expand(src, &raw.autoreply_subjects, diags));
+    }
+    let (Some(at), false) = (at, entries.is_empty()) else {
+        return super::machine::Signals::default();
+    };
+    match KeywordSet::new(&entries) {
+        Ok(set) => super::machine::Signals {
+            autoreply_subjects: Some(set),
+        },
+        Err(e) => {
+            diags.error(at, format!("autoreply_subjects: bad keyword {e}"));
+            super::machine::Signals::default()
+        }
+    }
 }
 
 fn build_public_providers(

@@ -412,7 +412,7 @@ mod tests {
         let s = Store::open(dir.path()).unwrap();
         let queue = |id: &str, body: &[u8]| {
             s.queue(&Outgoing {
-                kind: "ack",
+                kind: OutboxKind::Ack,
                 message_id: id.into(),
                 env_from: String::new(),
                 rcpt: vec!["warga@example.org".into()],

@@ -83,7 +83,7 @@ impl Store {
         let sql = format!(
             "SELECT id, region, region_source, sender, internal_date FROM messages
              WHERE mailbox = ?1 AND internal_date >= ?2 AND internal_date < ?3
-               AND machine IS NULL AND quarantine IS NULL AND category IS NOT NULL{ONLY_NEW}
+               AND (machine IS NULL OR category = 'spam') AND quarantine IS NULL AND category IS NOT NULL{ONLY_NEW}
              ORDER BY internal_date, id"
         );
         let (mb, from, to) = scope.params();
@@ -109,7 +109,7 @@ impl Store {
         let sql = format!(
             "SELECT category, count(*) FROM messages
              WHERE mailbox = ?1 AND internal_date >= ?2 AND internal_date < ?3
-               AND machine IS NULL AND quarantine IS NULL AND category IS NOT NULL{ONLY_NEW}
+               AND (machine IS NULL OR category = 'spam') AND quarantine IS NULL AND category IS NOT NULL{ONLY_NEW}
              GROUP BY category ORDER BY count(*) DESC, category"
         );
         let (mb, from, to) = scope.params();
@@ -148,7 +148,8 @@ impl Store {
             let tx = tx.tx;
             let mut st = tx.prepare(
                 "SELECT machine, count(*) FROM messages WHERE mailbox = ?1 AND internal_date >= ?2
-                   AND internal_date < ?3 AND machine IS NOT NULL GROUP BY machine ORDER BY machine",
+                   AND internal_date < ?3 AND machine IS NOT NULL
+                   AND category IS NOT 'spam' GROUP BY machine ORDER BY machine",
             )?;
             let machine = st
                 .query_map(p, |r| Ok((r.get(0)?, r.get(1)?)))?
@@ -161,7 +162,7 @@ impl Store {
             )?;
             let pic_answers: i64 = tx.query_row(
                 "SELECT count(*) FROM messages WHERE mailbox = ?1 AND internal_date >= ?2
-                   AND internal_date < ?3 AND machine IS NULL AND quarantine IS NULL
+                   AND internal_date < ?3 AND (machine IS NULL OR category = 'spam') AND quarantine IS NULL
                    AND category IS NOT NULL AND relation = 'pic-answer'",
                 p,
                 |r| r.get(0),
@@ -181,7 +182,7 @@ impl Store {
         let sql = format!(
             "SELECT m.id, o.kind, o.unit, o.sent_at FROM messages m CROSS JOIN outbox o
              WHERE o.message_row = m.id AND m.mailbox = ?1 AND m.internal_date >= ?2 AND m.internal_date < ?3
-               AND m.machine IS NULL AND m.quarantine IS NULL AND m.category IS NOT NULL{}
+               AND (m.machine IS NULL OR m.category = 'spam') AND m.quarantine IS NULL AND m.category IS NOT NULL{}
                AND o.kind IN ('forward', 'ack')
              ORDER BY o.id",
             ONLY_NEW.replace("relation", "m.relation")

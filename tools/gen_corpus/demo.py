@@ -5,6 +5,7 @@ Files are numbered in date order, so loading them in name order replays the mont
 
 import datetime as dt
 import os
+import re
 import random
 
 import build
@@ -103,6 +104,9 @@ def mailbox(name, plan, rng):
             kind, raw = fn(c)
         else:
             kind, raw = "-", build.build(c, fn(c))
+            # Spam sent from a no-reply address keeps its machine kind (issue 15).
+            if cat == "spam" and re.search(rb"(?im)^From:.*[<\s]no-?reply@", raw):
+                kind = "auto-generated"
         rows.append((c.date, cat, kind, raw))
     rows.sort(key=lambda r: r[0])
     lines = []

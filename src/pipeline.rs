@@ -410,7 +410,16 @@ impl Pipeline<'_> {
     ) -> Result<(), PipelineError> {
         for (folder, items) in std::mem::take(to_file) {
             let uids: Vec<u32> = items.iter().map(|(u, _)| *u).collect();
-            conn.move_to(&uids, &folder).await?;
+            let folder = match conn.move_to(&uids, &folder).await {
+                Ok(()) => folder,
+                Err(SourceError::FolderRefused { op, detail, .. })
+                    if folder != self.config.folders.quarantine =>
+                {
+                    self.refused_folder(conn, &items, &folder, op, &detail)
+                        .await?
+                }
+                Err(e) => return Err(e.into()),
+            };
             let ids: Vec<i64> = items.iter().map(|(_, id)| *id).collect();
             self.store.filed(&ids, &folder)?;
             for (uid, _) in &items {
@@ -419,6 +428,52 @@ impl Pipeline<'_> {
             report.filed += items.len();
         }
         Ok(())
+    }
+
+    /// Messages whose folder the server refuses: filed in the quarantine folder instead, each
+    /// with an event saying why, and the admin told once per folder (an alert whose
+    /// Message-ID names the mailbox and folder, so the outbox keeps only the first).
+    /// Returns the folder they went to.
+    async fn refused_folder(
+        &self,
+        conn: &mut Connection,
+        items: &[(u32, i64)],
+        folder: &str,
+        op: &str,
+        detail: &str,
+    ) -> Result<String, PipelineError> {
+        let fallback = self.config.folders.quarantine.clone();
+        let name = &self.mailbox.name;
+        tracing::error!(step = "folder-refused", mailbox = %name, folder, fallback = %fallback, op, server = detail, messages = items.len(), "the server refuses the folder; filing in the quarantine folder instead");
+        let uids: Vec<u32> = items.iter().map(|(u, _)| *u).collect();
+        conn.move_to(&uids, &fallback).await?;
+        let why = format!(
+            "filed in {fallback} instead of {folder}: the server refuses {folder} ({op}: {detail})"
+        );
+        for (uid, id) in items {
+            self.store
+                .event(Some(*id), name.as_str(), "filed-fallback", &why)?;
+            tracing::warn!(step = "filed-fallback", mailbox = %name, uid = *uid, folder = %fallback, intended = folder, "filed in the fallback folder");
+        }
+        let text = format!(
+            "Server IMAP kotak surat {name} menolak folder {folder}.\n\n\
+             Perintah: {op}\nJawaban server: {detail}\n\n\
+             Pesan yang seharusnya masuk ke {folder} dipindahkan ke {fallback}; vonis dan\n\
+             penerusannya tetap tercatat seperti biasa. Perbaiki atau hapus folder itu di server,\n\
+             lalu pindahkan pesannya kembali. Peringatan ini dikirim sekali per folder.\n"
+        );
+        let id = format!(
+            "folder-refused.{name}.{}",
+            crate::hex::hex(folder.as_bytes())
+        );
+        let subject = format!("[pilah] Folder {folder} ditolak server ({name})");
+        if let Some(o) = crate::alerts::notice(self.config, "alert", &id, subject, text) {
+            self.store.queue(&o)?;
+            if let Some(n) = self.queued {
+                n.notify_one();
+            }
+        }
+        Ok(fallback)
     }
 
     /// [`Self::assess`], where a panic quarantines the message instead of ending the drain.

@@ -417,3 +417,105 @@ fn machine_mail_is_never_answered_and_an_auto_responder_stops_after_one_exchange
         machine.len() as i64
     );
 }
+
+/// The maildir of one of this test's users, as the stack's Dovecot keeps it
+/// (`maildir:~/Maildir:LAYOUT=fs`: folder `A/B` is the directory `Maildir/A/B`).
+fn maildir(t: &Scratch, local: &str) -> std::path::PathBuf {
+    stack()
+        .dir
+        .join("mail")
+        .join(&t.domain)
+        .join(local)
+        .join("Maildir")
+}
+
+#[test]
+fn a_folder_the_server_refuses_is_bypassed_through_quarantine_and_the_mailbox_carries_on() {
+    let _g = serial();
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    let lapor = t.addr("lapor");
+    let send = |i: usize, subject: &str| {
+        let from = t.ext(&format!("f{i}"), "bpkad.cilacapkab.go.id");
+        let m = mail(&format!("P {i} <{from}>"), &lapor, subject, "terlampir", "");
+        rt().block_on(append(&lapor, "INBOX", &m, None, None));
+    };
+    // A first report makes its category's folder, as on any server.
+    send(0, "Laporan BA Rekonsiliasi DBH Triwulan I");
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+    let folder: String = t
+        .db()
+        .query_row("SELECT folder FROM messages", [], |r| r.get(0))
+        .unwrap();
+    assert!(folder.starts_with("Pilah/"), "{folder}");
+    // The fault: the folder is broken on the server's disk (a file where its directory
+    // was). Dovecot no longer lists it, answers CREATE with NO [SERVERBUG] and refuses
+    // every move into it: what a CREATE cut off half-way leaves behind.
+    let dir = maildir(&t, "lapor").join(&folder);
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::write(&dir, "not a folder").unwrap();
+    send(1, "Laporan BA Rekonsiliasi DBH Triwulan II");
+    send(2, "Perda APBD Tahun Anggaran 2024");
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+    let log = text(&out);
+    assert!(log.contains("folder-refused"), "{log}");
+
+    // Nothing stays in INBOX: the DBH report waits in quarantine, the other report is in its
+    // own folder, and the database says where each is and why.
+    let found = contents(&lapor);
+    let inbox: Vec<_> = found.iter().filter(|f| f.folder == "INBOX").collect();
+    assert!(inbox.is_empty(), "left in INBOX: {inbox:?}");
+    let in_quarantine: Vec<String> = found
+        .iter()
+        .filter(|f| f.folder == "Pilah/karantina")
+        .map(|f| f.subject())
+        .collect();
+    assert_eq!(
+        in_quarantine,
+        vec!["Laporan BA Rekonsiliasi DBH Triwulan II".to_string()]
+    );
+    assert_eq!(
+        t.count(
+            "SELECT count(*) FROM messages WHERE state = 'filed' AND folder = 'Pilah/karantina'"
+        ),
+        1
+    );
+    assert_eq!(
+        t.count("SELECT count(*) FROM messages WHERE state = 'filed'"),
+        3
+    );
+    let why: String = t
+        .db()
+        .query_row(
+            "SELECT detail FROM events WHERE step = 'filed-fallback'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(why.contains(&folder) && why.contains("SERVERBUG"), "{why}");
+    // The forward and acknowledgement of the report were still sent: only the filing changed.
+    assert_eq!(
+        contents(&t.ext("f1", "bpkad.cilacapkab.go.id")).len(),
+        1,
+        "acknowledged"
+    );
+
+    // Another report for the refused folder: quarantined again, the admin told only once.
+    send(3, "Laporan BA Rekonsiliasi DBH Triwulan III");
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        t.count(
+            "SELECT count(*) FROM messages WHERE state = 'filed' AND folder = 'Pilah/karantina'"
+        ),
+        2
+    );
+    let alerts: Vec<String> = contents(&t.addr("admin"))
+        .iter()
+        .map(|f| f.subject())
+        .filter(|s| s.contains("ditolak server"))
+        .collect();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert!(alerts[0].contains(&folder), "{alerts:?}");
+}

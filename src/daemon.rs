@@ -127,14 +127,17 @@ pub async fn run_once(shared: Arc<Shared>) -> Result<(), DaemonError> {
     for m in shared.config.mailboxes.clone() {
         let shared = shared.clone();
         let name = m.name.to_string();
-        tasks.push((name, tokio::spawn(async move {
-            let r = drain_mailbox(&shared, &m).await;
-            if let Err(e) = &r {
-                tracing::error!(step = "fetch-failed", mailbox = %m.name, error = %e, "mailbox not drained");
-                let _ = shared.store.mailbox_error(m.name.as_str(), &e.to_string());
-            }
-            r.is_ok()
-        })));
+        tasks.push((
+            name,
+            tokio::spawn(async move {
+                let r = drain_mailbox(&shared, &m).await;
+                if let Err(e) = &r {
+                    log_failure(&m.name, e, None);
+                    let _ = shared.store.mailbox_error(m.name.as_str(), &e.to_string());
+                }
+                r.is_ok()
+            }),
+        ));
     }
     let total = tasks.len();
     let mut failed = 0;
@@ -332,6 +335,25 @@ pub fn reconnect_delay(failures: u32) -> Duration {
     ))
 }
 
+/// Logs a failed pass with its real cause: the server or the connection (`fetch-failed`),
+/// or this machine's disk or database (`store-failed`); `retry` is the backoff before the
+/// next attempt (none with `--once`).
+fn log_failure(
+    mailbox: &crate::types::MailboxName,
+    e: &crate::pipeline::PipelineError,
+    retry: Option<Duration>,
+) {
+    let retry_in_s = retry.map(|d| d.as_secs());
+    match e.step() {
+        "store-failed" => {
+            tracing::error!(step = "store-failed", mailbox = %mailbox, error = %e, retry_in_s, "local failure (disk or database) while handling the mailbox; retrying with backoff")
+        }
+        _ => {
+            tracing::error!(step = "fetch-failed", mailbox = %mailbox, error = %e, retry_in_s, "mailbox error; reconnecting with backoff")
+        }
+    }
+}
+
 /// Tells the admin, once per outage, that a mailbox has not been fetched for a while.
 fn alert_stale_mailbox(
     shared: &Shared,
@@ -445,7 +467,8 @@ async fn mailbox_loop(shared: Arc<Shared>, m: MailboxConfig, stop: watch::Receiv
             let mut conn =
                 Connection::open(&m.name, &m.imap, shared.config.limits.network_timeout).await?;
             shared.health.connected(name);
-            failures = 0;
+            // A login alone does not reset the backoff: only a completed pass does (a
+            // failure after every login would otherwise retry every second for ever).
             loop {
                 shared.health.state(name, "fetching");
                 let pipeline = Pipeline {
@@ -458,6 +481,7 @@ async fn mailbox_loop(shared: Arc<Shared>, m: MailboxConfig, stop: watch::Receiv
                     queued: Some(&shared.outbox),
                 };
                 let r = pipeline.drain(&mut conn).await?;
+                failures = 0;
                 shared.health.success(name);
                 crate::guard::task_fault(name);
                 shared
@@ -489,7 +513,7 @@ async fn mailbox_loop(shared: Arc<Shared>, m: MailboxConfig, stop: watch::Receiv
         if let Err(e) = r {
             failures += 1;
             let delay = reconnect_delay(failures);
-            tracing::error!(step = "fetch-failed", mailbox = %m.name, error = %e, retry_in_s = delay.as_secs(), "mailbox error; reconnecting");
+            log_failure(&m.name, &e, Some(delay));
             let _ = shared.store.mailbox_error(m.name.as_str(), &e.to_string());
             shared.health.failed(name, &e.to_string(), delay);
             if !alerted && last_ok.elapsed() >= shared.config.limits.alert_after {

@@ -57,6 +57,17 @@ pub enum PipelineError {
     },
 }
 
+impl PipelineError {
+    /// Where the failure happened, for the log's `step`: the IMAP server or the connection
+    /// (`fetch-failed`), or this machine (the disk, the database: `store-failed`).
+    pub fn step(&self) -> &'static str {
+        match self {
+            PipelineError::Source(_) => "fetch-failed",
+            PipelineError::Store(_) | PipelineError::RawMissing { .. } => "store-failed",
+        }
+    }
+}
+
 /// Options of a run.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RunOptions {

@@ -519,3 +519,101 @@ fn a_folder_the_server_refuses_is_bypassed_through_quarantine_and_the_mailbox_ca
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     assert!(alerts[0].contains(&folder), "{alerts:?}");
 }
+
+/// `log` without its colours (ANSI escape sequences).
+fn plain(log: &str) -> String {
+    let mut out = String::with_capacity(log.len());
+    let mut chars = log.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The `retry_in_s=N` of each log line of `step`, in order.
+fn retries(log: &str, step: &str) -> Vec<u64> {
+    plain(log)
+        .lines()
+        .filter(|l| l.contains(&format!("step=\"{step}\"")) || l.contains(&format!("step={step}")))
+        .filter_map(|l| {
+            let rest = &l[l.find("retry_in_s=")? + "retry_in_s=".len()..];
+            rest.split(|c: char| !c.is_ascii_digit())
+                .next()?
+                .parse()
+                .ok()
+        })
+        .collect::<Vec<_>>()
+}
+
+#[test]
+fn a_disk_failure_after_login_is_logged_as_such_and_backs_off_until_it_is_fixed() {
+    let _g = serial();
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    let d = Daemon::start(&t);
+    wait_until("the daemon connected", 30, || {
+        t.state().join("pilah.sqlite").exists()
+            && std::panic::catch_unwind(|| {
+                t.count("SELECT count(*) FROM mailbox_state WHERE last_success IS NOT NULL")
+            })
+            .unwrap_or(0)
+                == 2
+    });
+    // The fault: pilah cannot write the raw copy of lapor's mail (a file stands where its
+    // directory under raw/ must be made), while the IMAP server is fine.
+    let blocker = t.state().join("raw").join("lapor");
+    std::fs::create_dir_all(t.state().join("raw")).unwrap();
+    std::fs::write(&blocker, "in the way").unwrap();
+    let lapor = t.addr("lapor");
+    let from = t.ext("disk", "bpkad.cilacapkab.go.id");
+    let m = mail(
+        &format!("P <{from}>"),
+        &lapor,
+        "Laporan BA Rekonsiliasi DBH Triwulan I",
+        "terlampir",
+        "",
+    );
+    rt().block_on(append(&lapor, "INBOX", &m, None, None));
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while retries(&d.log(), "store-failed").len() < 3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no three failed attempts: {}",
+            d.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let log = plain(&d.log());
+    let delays = retries(&log, "store-failed");
+    // Each attempt logs in successfully, and still the delay grows: 2 s, 4 s, 8 s, ...
+    assert!(
+        delays.windows(2).all(|w| w[1] > w[0]),
+        "the backoff grows across logins: {delays:?}\n{log}"
+    );
+    let failure = log
+        .lines()
+        .find(|l| l.contains("store-failed"))
+        .unwrap_or_default();
+    assert!(
+        failure.contains(blocker.to_str().unwrap()) && failure.contains("ot a directory"),
+        "the real cause is logged: {failure}"
+    );
+    assert!(
+        !log.lines()
+            .any(|l| l.contains("fetch-failed") && l.contains("lapor")),
+        "a disk failure is not a fetch failure: {log}"
+    );
+    // Fixed: the next attempt handles the message.
+    std::fs::remove_file(&blocker).unwrap();
+    wait_until("the message filed after the fix", 60, || {
+        t.count("SELECT count(*) FROM messages WHERE state = 'filed'") == 1
+    });
+    d.stop();
+}

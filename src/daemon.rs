@@ -30,6 +30,19 @@ pub enum DaemonError {
     Signal(std::io::Error),
 }
 
+/// Who asked for a rules reload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reload {
+    /// SIGHUP (`systemctl reload pilah`): the admin's confirmation, shrinking allowed.
+    Signal,
+    /// The directory watcher: only a set that keeps every rule and file of the running one.
+    Watcher,
+}
+
+/// How long the rules directory must stay unchanged (no event, the same content hash)
+/// before the watcher reloads it.
+const RULES_QUIET: Duration = Duration::from_secs(1);
+
 /// State shared by the tasks.
 pub struct Shared {
     pub config: Config,
@@ -58,13 +71,28 @@ impl Shared {
         self.rules.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// Loads the rules again; on any error the running set stays.
-    pub fn reload_rules(&self) {
+    /// Loads the rules again; on any error the running set stays. A set that would drop
+    /// whole files or rules of the running one is refused when the directory watcher asked
+    /// (a half-done save or copy looks like that) and taken when the admin did (SIGHUP,
+    /// `systemctl reload pilah`): docs/rules.md, "How reload works".
+    pub fn reload_rules(&self, by: Reload) {
         let _ = sd_notify::notify(&[sd_notify::NotifyState::Reloading]);
         match RuleSet::load(&self.config.rules_dir) {
             Ok(new) => {
-                tracing::info!(step = "rules-reloaded", version = %new.version, rules = new.rules.len(), "rules reloaded");
-                *self.rules.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(new);
+                let running = self.rules();
+                let shrink = running.shrink_from(&new);
+                if by == Reload::Watcher && new.version == running.version {
+                    tracing::debug!(step = "rules-unchanged", version = %new.version, "the rules directory changed but the rules did not");
+                } else if by == Reload::Watcher && !shrink.is_empty() {
+                    tracing::error!(step = "rules-reload-refused", version = %new.version, rules = new.rules.len(), running_rules = running.rules.len(), shrink = %shrink, "new rules refused: they would remove rules or files of the running set; if that is meant, confirm with `systemctl reload pilah` (SIGHUP); the old rules keep running");
+                    self.health.reload_refused();
+                } else {
+                    if !shrink.is_empty() {
+                        tracing::warn!(step = "rules-shrunk", shrink = %shrink, "the reload removes rules or files, as confirmed by SIGHUP");
+                    }
+                    tracing::info!(step = "rules-reloaded", version = %new.version, rules = new.rules.len(), "rules reloaded");
+                    *self.rules.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(new);
+                }
             }
             Err(e) => {
                 tracing::error!(step = "rules-reload-refused", error = %e, "new rules refused; the old rules keep running");
@@ -265,19 +293,26 @@ pub async fn run_forever(shared: Arc<Shared>) -> Result<(), DaemonError> {
         )));
     }
     let (reload_tx, mut reload_rx) = tokio::sync::mpsc::channel::<()>(1);
+    let rules_dir = shared.config.rules_dir.clone();
     // Kept alive for as long as the daemon runs.
-    let _watcher = watch_rules(&shared.config.rules_dir, reload_tx);
+    let mut watcher = watch_rules(&rules_dir, reload_tx);
     tracing::info!(step = "started", mailboxes = shared.config.mailboxes.len(), rules = %shared.rules().version, "pilah running");
     loop {
         tokio::select! {
             _ = term.recv() => break,
             _ = int.recv() => break,
-            _ = hup.recv() => shared.reload_rules(),
+            _ = hup.recv() => shared.reload_rules(Reload::Signal),
             Some(()) = reload_rx.recv() => {
-                // Editors write several events per save (and some save by renaming):
-                // wait for quiet, then reload once.
-                while tokio::time::timeout(Duration::from_millis(500), reload_rx.recv()).await.is_ok() {}
-                shared.reload_rules();
+                // Editors write several events per save, some truncate first and write a
+                // moment later, deploy tools copy file by file: reload only once the
+                // directory has been quiet and its content the same across a quiet period.
+                settle_rules_dir(&rules_dir, &mut reload_rx).await;
+                // The directory may have been replaced (`mv`, a new checkout): watch
+                // whatever is at its path now.
+                if let Some(w) = watcher.as_mut() {
+                    rewatch(w, &rules_dir);
+                }
+                shared.reload_rules(Reload::Watcher);
             }
         }
     }
@@ -290,16 +325,37 @@ pub async fn run_forever(shared: Arc<Shared>) -> Result<(), DaemonError> {
     Ok(())
 }
 
+/// Waits until the rules directory is stable: no event for [`RULES_QUIET`], and the same
+/// content hash before and after another quiet period (at most a minute of trying).
+async fn settle_rules_dir(dir: &std::path::Path, rx: &mut tokio::sync::mpsc::Receiver<()>) {
+    async fn quiet(rx: &mut tokio::sync::mpsc::Receiver<()>) {
+        while tokio::time::timeout(RULES_QUIET, rx.recv()).await.is_ok() {}
+    }
+    for _ in 0..30 {
+        quiet(rx).await;
+        let before = crate::classify::rules::directory_hash(dir);
+        quiet(rx).await;
+        if crate::classify::rules::directory_hash(dir) == before {
+            return;
+        }
+        tracing::debug!(step = "rules-changing", dir = %dir.display(), "the rules directory is still changing; waiting");
+    }
+}
+
 /// Watches the rules directory (the directory, not single files: editors that save by
-/// renaming would break a file watch) and sends a signal on every change.
+/// renaming would break a file watch), and its parent, so that a directory replaced by
+/// rename is noticed; sends a signal on every change under the rules directory's path.
 fn watch_rules(
     dir: &std::path::Path,
     tx: tokio::sync::mpsc::Sender<()>,
 ) -> Option<notify::RecommendedWatcher> {
     use notify::{RecursiveMode, Watcher};
+    let under = dir.to_path_buf();
     let handler = move |event: notify::Result<notify::Event>| {
         if let Ok(e) = event {
-            if !matches!(e.kind, notify::EventKind::Access(_)) {
+            if !matches!(e.kind, notify::EventKind::Access(_))
+                && e.paths.iter().any(|p| p.starts_with(&under))
+            {
                 let _ = tx.try_send(());
             }
         }
@@ -315,7 +371,22 @@ fn watch_rules(
         tracing::warn!(error = %e, dir = %dir.display(), "cannot watch the rules directory; reload with SIGHUP");
         return None;
     }
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if let Err(e) = w.watch(parent, RecursiveMode::NonRecursive) {
+            tracing::warn!(error = %e, dir = %parent.display(), "cannot watch the rules directory's parent: a rules directory replaced by rename is not noticed; reload with SIGHUP then");
+        }
+    }
     Some(w)
+}
+
+/// Watches whatever directory is at `dir`'s path now (after a replacement by rename, the
+/// old watch follows the old directory).
+fn rewatch(w: &mut notify::RecommendedWatcher, dir: &std::path::Path) {
+    use notify::{RecursiveMode, Watcher};
+    let _ = w.unwatch(dir);
+    if let Err(e) = w.watch(dir, RecursiveMode::Recursive) {
+        tracing::warn!(error = %e, dir = %dir.display(), "cannot watch the rules directory again; reload with SIGHUP");
+    }
 }
 
 async fn stopped(mut rx: watch::Receiver<bool>) {

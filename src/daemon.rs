@@ -128,22 +128,26 @@ pub fn check_mailboxes(config: &Config, rules: &RuleSet) -> Result<(), DaemonErr
 
 /// Holds the state directory's lock for as long as it lives.
 pub struct InstanceLock {
-    _file: std::fs::File,
+    _dir: std::fs::File,
 }
 
-/// Refuses a second pilah on the same state directory.
+/// Refuses a second pilah on the same state directory: an `flock` on the state directory
+/// itself, not on a file in it, so that it cannot be bypassed by deleting a file (a lock
+/// file that was deleted let a second daemon start and send mail twice).
 pub fn lock_state_dir(config: &Config) -> Result<InstanceLock, DaemonError> {
-    let path = config.state_dir.join("pilah.lock");
-    let err = |e: String| DaemonError::Locked(config.state_dir.display().to_string(), e);
-    if let Some(t) =
-        crate::private::ensure_dir(&config.state_dir).map_err(|e| err(e.to_string()))?
-    {
+    let dir = &config.state_dir;
+    let err = |e: String| DaemonError::Locked(dir.display().to_string(), e);
+    if let Some(t) = crate::private::ensure_dir(dir).map_err(|e| err(e.to_string()))? {
         t.log();
     }
-    let file = crate::private::create_file(&path, false).map_err(|e| err(e.to_string()))?;
-    file.try_lock()
-        .map_err(|e| err(format!("{} is locked ({e})", path.display())))?;
-    Ok(InstanceLock { _file: file })
+    let handle = std::fs::File::open(dir).map_err(|e| err(format!("cannot open it: {e}")))?;
+    handle.try_lock().map_err(|e| {
+        err(format!(
+            "the directory is locked by another process ({e}); `fuser -v {}` shows which",
+            dir.display()
+        ))
+    })?;
+    Ok(InstanceLock { _dir: handle })
 }
 
 /// Drains every mailbox and the outbox once (`--once`). Sending runs beside the mailboxes:

@@ -508,3 +508,31 @@ fn a_rules_directory_replaced_with_mv_is_followed_by_the_watcher() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn deleting_files_in_the_state_directory_does_not_let_a_second_daemon_start() {
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    let mut child = start(&t);
+    connected(&t);
+    // What an admin (or a cleanup script) might delete to "unstick" pilah: every file in the
+    // state directory except the database itself (a lock file, if there were one).
+    for e in std::fs::read_dir(t.state()).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        if p.is_file() && !name.starts_with("pilah.sqlite") {
+            std::fs::remove_file(&p).unwrap();
+        }
+    }
+    let second = t.run_once();
+    assert_eq!(second.status.code(), Some(2), "{}", text(&second));
+    assert!(
+        String::from_utf8_lossy(&second.stderr).contains("another pilah is running"),
+        "{}",
+        text(&second)
+    );
+    // Once the first is gone, the lock goes with it (also after SIGKILL).
+    let _ = child.kill();
+    let _ = child.wait();
+    let third = t.run_once();
+    assert!(third.status.success(), "{}", text(&third));
+}

@@ -945,7 +945,7 @@ fn the_state_directory_is_private_whatever_the_umask() {
     assert!(out.status.success(), "{}", text(&out));
     let state = t.state();
     assert_eq!(mode(&state), 0o700);
-    for f in ["pilah.sqlite", "pilah.lock"] {
+    for f in ["pilah.sqlite"] {
         assert_eq!(mode(&state.join(f)), 0o600, "{f}");
     }
     for f in ["pilah.sqlite-wal", "pilah.sqlite-shm"] {

@@ -347,6 +347,8 @@ fn authentication_status(trust: &crate::trust::TrustConfig) -> Result<String, St
 }
 
 fn run(config_path: &Path, once: bool, no_send: bool) -> Result<()> {
+    // A malformed PILAH_NOW stops the start (exit 2), not just the reminders.
+    crate::ticket::now()?;
     let config = Config::load(config_path)?;
     config.check_secret_modes()?;
     match authentication_status(&config.authentication) {

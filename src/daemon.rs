@@ -671,12 +671,14 @@ fn remind(shared: &Shared) {
     if shared.options.no_send {
         return;
     }
-    match crate::ticket::remind(
-        &shared.store,
-        &shared.rules(),
-        &shared.config,
-        crate::ticket::now(),
-    ) {
+    let now = match crate::ticket::now() {
+        Ok(now) => now,
+        Err(e) => {
+            tracing::error!(step = "reminders-failed", error = %e, "reminder pass skipped");
+            return;
+        }
+    };
+    match crate::ticket::remind(&shared.store, &shared.rules(), &shared.config, now) {
         Ok(s) if s.reminders + s.escalations + s.digests > 0 => {
             tracing::info!(
                 step = "reminders",

@@ -188,6 +188,9 @@ impl Pipeline<'_> {
         let uids = conn.uids().await?;
         report.filed += self.store.settle_moved(name, folder.uidvalidity, &uids)?;
         if uids.is_empty() {
+            report.filed += self
+                .store
+                .settle_moved_before_uidvalidity(name, folder.uidvalidity)?;
             return Ok(report);
         }
         // What is already recorded, and what is new.
@@ -283,6 +286,10 @@ impl Pipeline<'_> {
             }
         }
         self.file(conn, &mut to_file, &mut report).await?;
+        // Every message of the folder is now known under the current UIDVALIDITY.
+        report.filed += self
+            .store
+            .settle_moved_before_uidvalidity(name, folder.uidvalidity)?;
         Ok(report)
     }
 

@@ -617,3 +617,71 @@ fn a_disk_failure_after_login_is_logged_as_such_and_backs_off_until_it_is_fixed(
     });
     d.stop();
 }
+
+#[test]
+fn a_message_moved_just_before_a_uidvalidity_change_is_settled_as_filed() {
+    let _g = serial();
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    let lapor = t.addr("lapor");
+    let from = t.ext("uv", "bpkad.cilacapkab.go.id");
+    let m = mail(
+        &format!("P <{from}>"),
+        &lapor,
+        "Laporan BA Rekonsiliasi DBH Triwulan I",
+        "terlampir",
+        "",
+    );
+    rt().block_on(append(&lapor, "INBOX", &m, None, None));
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+    let old: i64 = t
+        .db()
+        .query_row("SELECT uidvalidity FROM messages", [], |r| r.get(0))
+        .unwrap();
+    // pilah moved it and stopped before recording "filed" (a power cut undoes that commit).
+    t.db()
+        .execute(
+            "UPDATE messages SET state = 'classified', filed_at = NULL",
+            [],
+        )
+        .unwrap();
+    // The server then gives the folder a new UIDVALIDITY (its index rebuilt, a restore):
+    // Dovecot makes a new one when its UID list and index of INBOX are gone.
+    let md = maildir(&t, "lapor");
+    for e in std::fs::read_dir(&md).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        if name.starts_with("dovecot-uidlist") || name.starts_with("dovecot.index") {
+            std::fs::remove_file(&p).unwrap();
+        }
+    }
+    // New mail, so that the drain sees the new UIDVALIDITY with something in it.
+    let m2 = mail(
+        &format!("P <{from}>"),
+        &lapor,
+        "Perda APBD Tahun Anggaran 2024",
+        "terlampir",
+        "",
+    );
+    rt().block_on(append(&lapor, "INBOX", &m2, None, None));
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+    let now: i64 = t
+        .db()
+        .query_row("SELECT max(uidvalidity) FROM messages", [], |r| r.get(0))
+        .unwrap();
+    assert_ne!(now, old, "the UIDVALIDITY changed");
+    assert_eq!(
+        t.count("SELECT count(*) FROM messages WHERE state = 'classified'"),
+        0,
+        "nothing left classified for good"
+    );
+    assert_eq!(
+        t.count("SELECT count(*) FROM messages WHERE state = 'filed'"),
+        2
+    );
+    assert_eq!(
+        t.count("SELECT count(*) FROM events WHERE detail LIKE 'found moved before UIDVALIDITY changed%'"),
+        1
+    );
+}

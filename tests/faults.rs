@@ -685,3 +685,28 @@ fn a_message_moved_just_before_a_uidvalidity_change_is_settled_as_filed() {
         1
     );
 }
+
+#[test]
+fn a_read_only_shm_left_behind_is_named() {
+    let _g = serial();
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+    // The database was made read-only and writable again; SQLite's shared-memory file,
+    // left behind, was not.
+    use std::os::unix::fs::PermissionsExt;
+    let shm = t.state().join("pilah.sqlite-shm");
+    std::fs::write(&shm, b"").unwrap();
+    std::fs::set_permissions(&shm, std::fs::Permissions::from_mode(0o400)).unwrap();
+    let out = t.run_once();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("pilah.sqlite-shm") && err.contains("read-only"),
+        "{}",
+        text(&out)
+    );
+    std::fs::set_permissions(&shm, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+}

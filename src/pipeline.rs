@@ -227,15 +227,21 @@ impl Pipeline<'_> {
 
         // New mail, in batches bounded by count and bytes.
         let sizes = conn.sizes(&new_uids).await?;
+        let memory = crate::memory::limit();
+        // Under a memory limit, a batch holds no more than what the limit allows at once.
+        let batch_limit = memory.map_or(BATCH_BYTES, |l| {
+            BATCH_BYTES.min(crate::memory::largest_for(l).max(1))
+        });
         let mut batch: Vec<u32> = Vec::new();
         let mut batch_bytes = 0u64;
         for (i, (uid, size)) in sizes.iter().enumerate() {
             let size = *size as u64;
-            if size > self.config.limits.max_message_size {
+            let too_large = self.too_large_reason(size, memory);
+            if let Some(reason) = too_large {
                 self.too_large(
                     conn,
                     *uid,
-                    size,
+                    reason,
                     folder.uidvalidity,
                     first_seen,
                     &mut to_file,
@@ -250,7 +256,11 @@ impl Pipeline<'_> {
             if !batch.is_empty()
                 && (last
                     || batch.len() >= self.config.limits.fetch_batch
-                    || batch_bytes >= BATCH_BYTES)
+                    || batch_bytes >= batch_limit
+                    // The next message would take the batch over what memory allows.
+                    || sizes
+                        .get(i + 1)
+                        .is_some_and(|(_, next)| batch_bytes + u64::from(*next) > batch_limit))
             {
                 let fetched = conn.fetch(&batch, false).await?;
                 report.fetched += fetched.len();
@@ -379,14 +389,38 @@ impl Pipeline<'_> {
             .unwrap_or_else(|| self.config.folders.quarantine.clone())
     }
 
-    /// A message over the size limit: its header is kept, the whole stays in the mailbox's
-    /// quarantine folder, and the admin is told.
+    /// Why a message of `size` bytes is not fetched whole: over `limits.max_message_size_mb`,
+    /// or more than the memory limit allows to handle (so that pilah is not killed on it at
+    /// every start); `None` when it may be fetched.
+    fn too_large_reason(&self, size: u64, memory: Option<u64>) -> Option<String> {
+        const MB: u64 = 1024 * 1024;
+        if size > self.config.limits.max_message_size {
+            return Some(format!(
+                "message of {} MB is over the limit of {} MB (limits.max_message_size_mb); only its header was read",
+                size / MB,
+                self.config.limits.max_message_size / MB
+            ));
+        }
+        let limit = memory?;
+        (crate::memory::needed(size) > limit).then(|| {
+            format!(
+                "message of {} MB needs about {} MB of memory to handle, over pilah's memory limit of {} MB (MemoryMax=; messages up to {} MB fit); only its header was read",
+                size / MB,
+                crate::memory::needed(size) / MB,
+                limit / MB,
+                crate::memory::largest_for(limit) / MB
+            )
+        })
+    }
+
+    /// A message that is not fetched whole (`reason`): its header is kept, the whole stays in
+    /// the mailbox's quarantine folder, and the admin is told.
     #[allow(clippy::too_many_arguments)]
     async fn too_large(
         &self,
         conn: &mut Connection,
         uid: u32,
-        size: u64,
+        reason: String,
         uidvalidity: u32,
         first_seen: DateTime<Utc>,
         to_file: &mut BTreeMap<String, Vec<(u32, i64)>>,
@@ -403,11 +437,6 @@ impl Pipeline<'_> {
             internal_date: h.internal_date,
             message_id: parse::quick_message_id(h.raw()).as_deref(),
         })?;
-        let reason = format!(
-            "message of {} MB is over the limit of {} MB (limits.max_message_size_mb); only its header was read",
-            size / (1024 * 1024),
-            self.config.limits.max_message_size / (1024 * 1024)
-        );
         let target = if stored.state == MessageState::Stored {
             report.classified += 1;
             self.judge_one(&stored, h.raw(), Some(reason), first_seen)?

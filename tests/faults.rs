@@ -710,3 +710,105 @@ fn a_read_only_shm_left_behind_is_named() {
     let out = t.run_once();
     assert!(out.status.success(), "{}", text(&out));
 }
+
+/// A cgroup v1 memory group with `limit` bytes, or `None` where this machine has none to
+/// give (then the test says so and checks nothing).
+struct MemoryCgroup(std::path::PathBuf);
+impl MemoryCgroup {
+    fn new(limit: u64) -> Option<MemoryCgroup> {
+        let dir = std::path::PathBuf::from(format!(
+            "/sys/fs/cgroup/memory/pilah-test-{}",
+            std::process::id()
+        ));
+        std::fs::create_dir(&dir).ok()?;
+        let cg = MemoryCgroup(dir);
+        std::fs::write(cg.0.join("memory.limit_in_bytes"), limit.to_string()).ok()?;
+        Some(cg)
+    }
+}
+impl Drop for MemoryCgroup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}
+
+#[test]
+fn a_message_too_large_for_the_memory_limit_is_quarantined_instead_of_killing_pilah() {
+    let _g = serial();
+    let Some(cg) = MemoryCgroup::new(64 << 20) else {
+        eprintln!("no cgroup v1 memory controller to use here: nothing checked");
+        return;
+    };
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    let lapor = t.addr("lapor");
+    let from = t.ext("besar", "bpkad.cilacapkab.go.id");
+    // 30 MB: under limits.max_message_size_mb (50), over what 64 MB of memory can handle.
+    let line = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAx\r\n";
+    let attachment = line.repeat(30 * 1024 * 1024 / line.len());
+    let big = format!(
+        "From: P <{from}>\r\nTo: {lapor}\r\nSubject: Laporan BA Rekonsiliasi DBH (lampiran besar)\r\n\
+         Date: Tue, 05 Mar 2024 09:30:00 +0700\r\nMessage-ID: <besar.{}@x>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nterlampir\r\n\
+         --b\r\nContent-Type: application/pdf; name=\"ba.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{attachment}--b--\r\n",
+        t.domain
+    );
+    drop(attachment);
+    let small = mail(
+        &format!("Q <{}>", t.ext("kecil", "bpkad.cilacapkab.go.id")),
+        &lapor,
+        "Perda APBD Tahun Anggaran 2024",
+        "terlampir",
+        "",
+    );
+    rt().block_on(async {
+        append(&lapor, "INBOX", big.as_bytes(), None, None).await;
+        append(&lapor, "INBOX", &small, None, None).await;
+    });
+    drop(big);
+    let run = || {
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "echo $$ > {}/cgroup.procs && exec \"$0\" run --config \"$1\" --once",
+                cg.0.display()
+            ))
+            .arg(env!("CARGO_BIN_EXE_pilah"))
+            .arg(&t.config)
+            .env("PILAH_LOG", "info")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        settle();
+        out
+    };
+    // Twice: no OOM at the first run, and none at a restart either.
+    for _ in 0..2 {
+        let out = run();
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let reason: String = t
+        .db()
+        .query_row(
+            "SELECT quarantine FROM messages WHERE subject LIKE '%lampiran besar%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(reason.contains("memory limit of 64 MB"), "{reason}");
+    let found = contents(&lapor);
+    let folder_of = |needle: &str| {
+        found
+            .iter()
+            .find(|f| f.subject().contains(needle))
+            .map(|f| f.folder.clone())
+    };
+    assert_eq!(
+        folder_of("lampiran besar").as_deref(),
+        Some("Pilah/karantina")
+    );
+    assert_ne!(folder_of("Perda APBD").as_deref(), Some("INBOX"));
+    assert_eq!(
+        t.count("SELECT count(*) FROM messages WHERE state = 'filed'"),
+        2
+    );
+}

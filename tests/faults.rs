@@ -812,3 +812,51 @@ fn a_message_too_large_for_the_memory_limit_is_quarantined_instead_of_killing_pi
         2
     );
 }
+
+#[test]
+fn a_folder_deleted_on_the_server_while_pilah_runs_is_made_again_on_trycreate() {
+    let _g = serial();
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    let lapor = t.addr("lapor");
+    let send = |i: usize| {
+        let from = t.ext(&format!("tc{i}"), "bpkad.cilacapkab.go.id");
+        let m = mail(
+            &format!("P {i} <{from}>"),
+            &lapor,
+            &format!("Laporan BA Rekonsiliasi DBH Triwulan {i}"),
+            "terlampir",
+            "",
+        );
+        rt().block_on(append(&lapor, "INBOX", &m, None, None));
+    };
+    let d = Daemon::start(&t);
+    send(1);
+    wait_until("the first report filed", 30, || {
+        std::panic::catch_unwind(|| t.count("SELECT count(*) FROM messages WHERE state = 'filed'"))
+            .unwrap_or(0)
+            == 1
+    });
+    let folder: String = t
+        .db()
+        .query_row("SELECT folder FROM messages", [], |r| r.get(0))
+        .unwrap();
+    // The folder disappears on the server behind pilah's back (someone deleted it in a mail
+    // client; pilah still has it in its list): the next MOVE is answered NO [TRYCREATE].
+    std::fs::remove_dir_all(maildir(&t, "lapor").join(&folder)).unwrap();
+    send(2);
+    wait_until("the second report filed", 30, || {
+        t.count("SELECT count(*) FROM messages WHERE state = 'filed'") == 2
+    });
+    let log = plain(&d.log());
+    d.stop();
+    assert!(log.contains("folder-missing"), "{log}");
+    assert!(!log.contains("folder-refused"), "{log}");
+    let in_folder = contents(&lapor)
+        .iter()
+        .filter(|f| f.folder == folder)
+        .count();
+    assert_eq!(
+        in_folder, 1,
+        "the second report is in the folder made again"
+    );
+}

@@ -860,3 +860,59 @@ fn a_folder_deleted_on_the_server_while_pilah_runs_is_made_again_on_trycreate() 
         "the second report is in the folder made again"
     );
 }
+
+#[test]
+fn a_folder_name_the_server_will_not_create_is_bypassed_too() {
+    let _g = serial();
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    // A folder name Dovecot refuses to make (a ".." part: NO [CANNOT]).
+    let cats = t.rules.join("categories.toml");
+    let categories = std::fs::read_to_string(&cats).unwrap();
+    let marker = "id = \"syarat-salur-dbh\"\n";
+    assert!(categories.contains(marker));
+    std::fs::write(
+        &cats,
+        categories.replace(marker, &format!("{marker}folder = \"Pilah/../lama\"\n")),
+    )
+    .unwrap();
+    let lapor = t.addr("lapor");
+    for (i, subject) in [
+        "Laporan BA Rekonsiliasi DBH Triwulan I",
+        "Perda APBD Tahun Anggaran 2024",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let from = t.ext(&format!("n{i}"), "bpkad.cilacapkab.go.id");
+        let m = mail(&format!("P <{from}>"), &lapor, subject, "terlampir", "");
+        rt().block_on(append(&lapor, "INBOX", &m, None, None));
+    }
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+    let found = contents(&lapor);
+    assert!(found.iter().all(|f| f.folder != "INBOX"), "{found:?}");
+    let quarantined: Vec<String> = found
+        .iter()
+        .filter(|f| f.folder == "Pilah/karantina")
+        .map(|f| f.subject())
+        .collect();
+    assert_eq!(
+        quarantined,
+        vec!["Laporan BA Rekonsiliasi DBH Triwulan I".to_string()],
+        "{:?}\n{}",
+        found.iter().map(|f| &f.folder).collect::<Vec<_>>(),
+        text(&out)
+    );
+    let why: String = t
+        .db()
+        .query_row(
+            "SELECT detail FROM events WHERE step = 'filed-fallback'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        why.contains("Pilah/../lama") && why.contains("CREATE"),
+        "{why}"
+    );
+}

@@ -347,8 +347,16 @@ fn authentication_status(trust: &crate::trust::TrustConfig) -> Result<String, St
 }
 
 fn run(config_path: &Path, once: bool, no_send: bool) -> Result<()> {
+    // A malformed PILAH_NOW stops the start (exit 2), not just the reminders.
+    crate::ticket::now()?;
     let config = Config::load(config_path)?;
     config.check_secret_modes()?;
+    if let Some(limit) = crate::memory::limit() {
+        let largest = config.limits.max_message_size;
+        if crate::memory::needed(largest) > limit {
+            tracing::warn!(step = "memory-limit", memory_limit_mb = limit >> 20, max_message_size_mb = largest >> 20, fits_mb = crate::memory::largest_for(limit) >> 20, "the memory limit (MemoryMax=) is too small for limits.max_message_size_mb: larger messages are quarantined from their header (docs/operations.md, \"Memory\")");
+        }
+    }
     match authentication_status(&config.authentication) {
         Ok(detail) => tracing::info!(step = "authentication", "{detail}"),
         Err(warning) => tracing::warn!(step = "authentication", "{warning}"),

@@ -32,6 +32,19 @@ pub enum DaemonError {
     Signal(std::io::Error),
 }
 
+/// Who asked for a rules reload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reload {
+    /// SIGHUP (`systemctl reload pilah`): the admin's confirmation, shrinking allowed.
+    Signal,
+    /// The directory watcher: only a set that keeps every rule and file of the running one.
+    Watcher,
+}
+
+/// How long the rules directory must stay unchanged (no event, the same content hash)
+/// before the watcher reloads it.
+const RULES_QUIET: Duration = Duration::from_secs(1);
+
 /// State shared by the tasks.
 pub struct Shared {
     pub config: Config,
@@ -60,13 +73,28 @@ impl Shared {
         self.rules.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// Loads the rules again; on any error the running set stays.
-    pub fn reload_rules(&self) {
+    /// Loads the rules again; on any error the running set stays. A set that would drop
+    /// whole files or rules of the running one is refused when the directory watcher asked
+    /// (a half-done save or copy looks like that) and taken when the admin did (SIGHUP,
+    /// `systemctl reload pilah`): docs/rules.md, "How reload works".
+    pub fn reload_rules(&self, by: Reload) {
         let _ = sd_notify::notify(&[sd_notify::NotifyState::Reloading]);
         match RuleSet::load(&self.config.rules_dir) {
             Ok(new) => {
-                tracing::info!(step = "rules-reloaded", version = %new.version, rules = new.rules.len(), "rules reloaded");
-                *self.rules.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(new);
+                let running = self.rules();
+                let shrink = running.shrink_from(&new);
+                if by == Reload::Watcher && new.version == running.version {
+                    tracing::debug!(step = "rules-unchanged", version = %new.version, "the rules directory changed but the rules did not");
+                } else if by == Reload::Watcher && !shrink.is_empty() {
+                    tracing::error!(step = "rules-reload-refused", version = %new.version, rules = new.rules.len(), running_rules = running.rules.len(), shrink = %shrink, "new rules refused: they would remove rules or files of the running set; if that is meant, confirm with `systemctl reload pilah` (SIGHUP); the old rules keep running");
+                    self.health.reload_refused();
+                } else {
+                    if !shrink.is_empty() {
+                        tracing::warn!(step = "rules-shrunk", shrink = %shrink, "the reload removes rules or files, as confirmed by SIGHUP");
+                    }
+                    tracing::info!(step = "rules-reloaded", version = %new.version, rules = new.rules.len(), "rules reloaded");
+                    *self.rules.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(new);
+                }
             }
             Err(e) => {
                 tracing::error!(step = "rules-reload-refused", error = %e, "new rules refused; the old rules keep running");
@@ -102,22 +130,26 @@ pub fn check_mailboxes(config: &Config, rules: &RuleSet) -> Result<(), DaemonErr
 
 /// Holds the state directory's lock for as long as it lives.
 pub struct InstanceLock {
-    _file: std::fs::File,
+    _dir: std::fs::File,
 }
 
-/// Refuses a second pilah on the same state directory.
+/// Refuses a second pilah on the same state directory: an `flock` on the state directory
+/// itself, not on a file in it, so that it cannot be bypassed by deleting a file (a lock
+/// file that was deleted let a second daemon start and send mail twice).
 pub fn lock_state_dir(config: &Config) -> Result<InstanceLock, DaemonError> {
-    let path = config.state_dir.join("pilah.lock");
-    let err = |e: String| DaemonError::Locked(config.state_dir.display().to_string(), e);
-    if let Some(t) =
-        crate::private::ensure_dir(&config.state_dir).map_err(|e| err(e.to_string()))?
-    {
+    let dir = &config.state_dir;
+    let err = |e: String| DaemonError::Locked(dir.display().to_string(), e);
+    if let Some(t) = crate::private::ensure_dir(dir).map_err(|e| err(e.to_string()))? {
         t.log();
     }
-    let file = crate::private::create_file(&path, false).map_err(|e| err(e.to_string()))?;
-    file.try_lock()
-        .map_err(|e| err(format!("{} is locked ({e})", path.display())))?;
-    Ok(InstanceLock { _file: file })
+    let handle = std::fs::File::open(dir).map_err(|e| err(format!("cannot open it: {e}")))?;
+    handle.try_lock().map_err(|e| {
+        err(format!(
+            "the directory is locked by another process ({e}); `fuser -v {}` shows which",
+            dir.display()
+        ))
+    })?;
+    Ok(InstanceLock { _dir: handle })
 }
 
 /// Drains every mailbox and the outbox once (`--once`). Sending runs beside the mailboxes:
@@ -129,14 +161,17 @@ pub async fn run_once(shared: Arc<Shared>) -> Result<(), DaemonError> {
     for m in shared.config.mailboxes.clone() {
         let shared = shared.clone();
         let name = m.name.to_string();
-        tasks.push((name, tokio::spawn(async move {
-            let r = drain_mailbox(&shared, &m).await;
-            if let Err(e) = &r {
-                tracing::error!(step = "fetch-failed", mailbox = %m.name, error = %e, "mailbox not drained");
-                let _ = shared.store.mailbox_error(m.name.as_str(), &e.to_string());
-            }
-            r.is_ok()
-        })));
+        tasks.push((
+            name,
+            tokio::spawn(async move {
+                let r = drain_mailbox(&shared, &m).await;
+                if let Err(e) = &r {
+                    log_failure(&m.name, e, None);
+                    let _ = shared.store.mailbox_error(m.name.as_str(), &e.to_string());
+                }
+                r.is_ok()
+            }),
+        ));
     }
     let total = tasks.len();
     let mut failed = 0;
@@ -264,19 +299,26 @@ pub async fn run_forever(shared: Arc<Shared>) -> Result<(), DaemonError> {
         )));
     }
     let (reload_tx, mut reload_rx) = tokio::sync::mpsc::channel::<()>(1);
+    let rules_dir = shared.config.rules_dir.clone();
     // Kept alive for as long as the daemon runs.
-    let _watcher = watch_rules(&shared.config.rules_dir, reload_tx);
+    let mut watcher = watch_rules(&rules_dir, reload_tx);
     tracing::info!(step = "started", mailboxes = shared.config.mailboxes.len(), rules = %shared.rules().version, "pilah running");
     loop {
         tokio::select! {
             _ = term.recv() => break,
             _ = int.recv() => break,
-            _ = hup.recv() => shared.reload_rules(),
+            _ = hup.recv() => shared.reload_rules(Reload::Signal),
             Some(()) = reload_rx.recv() => {
-                // Editors write several events per save (and some save by renaming):
-                // wait for quiet, then reload once.
-                while tokio::time::timeout(Duration::from_millis(500), reload_rx.recv()).await.is_ok() {}
-                shared.reload_rules();
+                // Editors write several events per save, some truncate first and write a
+                // moment later, deploy tools copy file by file: reload only once the
+                // directory has been quiet and its content the same across a quiet period.
+                settle_rules_dir(&rules_dir, &mut reload_rx).await;
+                // The directory may have been replaced (`mv`, a new checkout): watch
+                // whatever is at its path now.
+                if let Some(w) = watcher.as_mut() {
+                    rewatch(w, &rules_dir);
+                }
+                shared.reload_rules(Reload::Watcher);
             }
         }
     }
@@ -289,16 +331,37 @@ pub async fn run_forever(shared: Arc<Shared>) -> Result<(), DaemonError> {
     Ok(())
 }
 
+/// Waits until the rules directory is stable: no event for [`RULES_QUIET`], and the same
+/// content hash before and after another quiet period (at most a minute of trying).
+async fn settle_rules_dir(dir: &std::path::Path, rx: &mut tokio::sync::mpsc::Receiver<()>) {
+    async fn quiet(rx: &mut tokio::sync::mpsc::Receiver<()>) {
+        while tokio::time::timeout(RULES_QUIET, rx.recv()).await.is_ok() {}
+    }
+    for _ in 0..30 {
+        quiet(rx).await;
+        let before = crate::classify::rules::directory_hash(dir);
+        quiet(rx).await;
+        if crate::classify::rules::directory_hash(dir) == before {
+            return;
+        }
+        tracing::debug!(step = "rules-changing", dir = %dir.display(), "the rules directory is still changing; waiting");
+    }
+}
+
 /// Watches the rules directory (the directory, not single files: editors that save by
-/// renaming would break a file watch) and sends a signal on every change.
+/// renaming would break a file watch), and its parent, so that a directory replaced by
+/// rename is noticed; sends a signal on every change under the rules directory's path.
 fn watch_rules(
     dir: &std::path::Path,
     tx: tokio::sync::mpsc::Sender<()>,
 ) -> Option<notify::RecommendedWatcher> {
     use notify::{RecursiveMode, Watcher};
+    let under = dir.to_path_buf();
     let handler = move |event: notify::Result<notify::Event>| {
         if let Ok(e) = event {
-            if !matches!(e.kind, notify::EventKind::Access(_)) {
+            if !matches!(e.kind, notify::EventKind::Access(_))
+                && e.paths.iter().any(|p| p.starts_with(&under))
+            {
                 let _ = tx.try_send(());
             }
         }
@@ -314,7 +377,22 @@ fn watch_rules(
         tracing::warn!(error = %e, dir = %dir.display(), "cannot watch the rules directory; reload with SIGHUP");
         return None;
     }
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if let Err(e) = w.watch(parent, RecursiveMode::NonRecursive) {
+            tracing::warn!(error = %e, dir = %parent.display(), "cannot watch the rules directory's parent: a rules directory replaced by rename is not noticed; reload with SIGHUP then");
+        }
+    }
     Some(w)
+}
+
+/// Watches whatever directory is at `dir`'s path now (after a replacement by rename, the
+/// old watch follows the old directory).
+fn rewatch(w: &mut notify::RecommendedWatcher, dir: &std::path::Path) {
+    use notify::{RecursiveMode, Watcher};
+    let _ = w.unwatch(dir);
+    if let Err(e) = w.watch(dir, RecursiveMode::Recursive) {
+        tracing::warn!(error = %e, dir = %dir.display(), "cannot watch the rules directory again; reload with SIGHUP");
+    }
 }
 
 async fn stopped(mut rx: watch::Receiver<bool>) {
@@ -332,6 +410,25 @@ pub fn reconnect_delay(failures: u32) -> Duration {
         failures,
         Duration::from_secs(300),
     ))
+}
+
+/// Logs a failed pass with its real cause: the server or the connection (`fetch-failed`),
+/// or this machine's disk or database (`store-failed`); `retry` is the backoff before the
+/// next attempt (none with `--once`).
+fn log_failure(
+    mailbox: &crate::types::MailboxName,
+    e: &crate::pipeline::PipelineError,
+    retry: Option<Duration>,
+) {
+    let retry_in_s = retry.map(|d| d.as_secs());
+    match e.step() {
+        "store-failed" => {
+            tracing::error!(step = "store-failed", mailbox = %mailbox, error = %e, retry_in_s, "local failure (disk or database) while handling the mailbox; retrying with backoff")
+        }
+        _ => {
+            tracing::error!(step = "fetch-failed", mailbox = %mailbox, error = %e, retry_in_s, "mailbox error; reconnecting with backoff")
+        }
+    }
 }
 
 /// Tells the admin, once per outage, that a mailbox has not been fetched for a while.
@@ -445,7 +542,8 @@ async fn mailbox_loop(shared: Arc<Shared>, m: MailboxConfig, stop: watch::Receiv
             let mut conn =
                 Connection::open(&m.name, &m.imap, shared.config.limits.network_timeout).await?;
             shared.health.connected(name);
-            failures = 0;
+            // A login alone does not reset the backoff: only a completed pass does (a
+            // failure after every login would otherwise retry every second for ever).
             loop {
                 shared.health.state(name, "fetching");
                 let pipeline = Pipeline {
@@ -458,6 +556,7 @@ async fn mailbox_loop(shared: Arc<Shared>, m: MailboxConfig, stop: watch::Receiv
                     queued: Some(&shared.outbox),
                 };
                 let r = pipeline.drain(&mut conn).await?;
+                failures = 0;
                 shared.health.success(name);
                 crate::guard::task_fault(name);
                 shared
@@ -489,7 +588,7 @@ async fn mailbox_loop(shared: Arc<Shared>, m: MailboxConfig, stop: watch::Receiv
         if let Err(e) = r {
             failures += 1;
             let delay = reconnect_delay(failures);
-            tracing::error!(step = "fetch-failed", mailbox = %m.name, error = %e, retry_in_s = delay.as_secs(), "mailbox error; reconnecting");
+            log_failure(&m.name, &e, Some(delay));
             let _ = shared.store.mailbox_error(m.name.as_str(), &e.to_string());
             shared.health.failed(name, &e.to_string(), delay);
             if !alerted && last_ok.elapsed() >= shared.config.limits.alert_after {
@@ -572,12 +671,14 @@ fn remind(shared: &Shared) {
     if shared.options.no_send {
         return;
     }
-    match crate::ticket::remind(
-        &shared.store,
-        &shared.rules(),
-        &shared.config,
-        crate::ticket::now(),
-    ) {
+    let now = match crate::ticket::now() {
+        Ok(now) => now,
+        Err(e) => {
+            tracing::error!(step = "reminders-failed", error = %e, "reminder pass skipped");
+            return;
+        }
+    };
+    match crate::ticket::remind(&shared.store, &shared.rules(), &shared.config, now) {
         Ok(s) if s.reminders + s.escalations + s.digests > 0 => {
             tracing::info!(
                 step = "reminders",

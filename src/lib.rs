@@ -17,6 +17,7 @@ pub mod health;
 pub mod hex;
 pub mod hours;
 pub mod location;
+pub mod memory;
 pub mod metrics;
 pub mod parse;
 pub mod pipeline;

@@ -57,6 +57,17 @@ pub enum PipelineError {
     },
 }
 
+impl PipelineError {
+    /// Where the failure happened, for the log's `step`: the IMAP server or the connection
+    /// (`fetch-failed`), or this machine (the disk, the database: `store-failed`).
+    pub fn step(&self) -> &'static str {
+        match self {
+            PipelineError::Source(_) => "fetch-failed",
+            PipelineError::Store(_) | PipelineError::RawMissing { .. } => "store-failed",
+        }
+    }
+}
+
 /// Options of a run.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RunOptions {
@@ -177,6 +188,9 @@ impl Pipeline<'_> {
         let uids = conn.uids().await?;
         report.filed += self.store.settle_moved(name, folder.uidvalidity, &uids)?;
         if uids.is_empty() {
+            report.filed += self
+                .store
+                .settle_moved_before_uidvalidity(name, folder.uidvalidity)?;
             return Ok(report);
         }
         // What is already recorded, and what is new.
@@ -213,15 +227,21 @@ impl Pipeline<'_> {
 
         // New mail, in batches bounded by count and bytes.
         let sizes = conn.sizes(&new_uids).await?;
+        let memory = crate::memory::limit();
+        // Under a memory limit, a batch holds no more than what the limit allows at once.
+        let batch_limit = memory.map_or(BATCH_BYTES, |l| {
+            BATCH_BYTES.min(crate::memory::largest_for(l).max(1))
+        });
         let mut batch: Vec<u32> = Vec::new();
         let mut batch_bytes = 0u64;
         for (i, (uid, size)) in sizes.iter().enumerate() {
             let size = *size as u64;
-            if size > self.config.limits.max_message_size {
+            let too_large = self.too_large_reason(size, memory);
+            if let Some(reason) = too_large {
                 self.too_large(
                     conn,
                     *uid,
-                    size,
+                    reason,
                     folder.uidvalidity,
                     first_seen,
                     &mut to_file,
@@ -236,7 +256,11 @@ impl Pipeline<'_> {
             if !batch.is_empty()
                 && (last
                     || batch.len() >= self.config.limits.fetch_batch
-                    || batch_bytes >= BATCH_BYTES)
+                    || batch_bytes >= batch_limit
+                    // The next message would take the batch over what memory allows.
+                    || sizes
+                        .get(i + 1)
+                        .is_some_and(|(_, next)| batch_bytes + u64::from(*next) > batch_limit))
             {
                 let fetched = conn.fetch(&batch, false).await?;
                 report.fetched += fetched.len();
@@ -272,6 +296,10 @@ impl Pipeline<'_> {
             }
         }
         self.file(conn, &mut to_file, &mut report).await?;
+        // Every message of the folder is now known under the current UIDVALIDITY.
+        report.filed += self
+            .store
+            .settle_moved_before_uidvalidity(name, folder.uidvalidity)?;
         Ok(report)
     }
 
@@ -361,14 +389,38 @@ impl Pipeline<'_> {
             .unwrap_or_else(|| self.config.folders.quarantine.clone())
     }
 
-    /// A message over the size limit: its header is kept, the whole stays in the mailbox's
-    /// quarantine folder, and the admin is told.
+    /// Why a message of `size` bytes is not fetched whole: over `limits.max_message_size_mb`,
+    /// or more than the memory limit allows to handle (so that pilah is not killed on it at
+    /// every start); `None` when it may be fetched.
+    fn too_large_reason(&self, size: u64, memory: Option<u64>) -> Option<String> {
+        const MB: u64 = 1024 * 1024;
+        if size > self.config.limits.max_message_size {
+            return Some(format!(
+                "message of {} MB is over the limit of {} MB (limits.max_message_size_mb); only its header was read",
+                size / MB,
+                self.config.limits.max_message_size / MB
+            ));
+        }
+        let limit = memory?;
+        (crate::memory::needed(size) > limit).then(|| {
+            format!(
+                "message of {} MB needs about {} MB of memory to handle, over pilah's memory limit of {} MB (MemoryMax=; messages up to {} MB fit); only its header was read",
+                size / MB,
+                crate::memory::needed(size) / MB,
+                limit / MB,
+                crate::memory::largest_for(limit) / MB
+            )
+        })
+    }
+
+    /// A message that is not fetched whole (`reason`): its header is kept, the whole stays in
+    /// the mailbox's quarantine folder, and the admin is told.
     #[allow(clippy::too_many_arguments)]
     async fn too_large(
         &self,
         conn: &mut Connection,
         uid: u32,
-        size: u64,
+        reason: String,
         uidvalidity: u32,
         first_seen: DateTime<Utc>,
         to_file: &mut BTreeMap<String, Vec<(u32, i64)>>,
@@ -385,11 +437,6 @@ impl Pipeline<'_> {
             internal_date: h.internal_date,
             message_id: parse::quick_message_id(h.raw()).as_deref(),
         })?;
-        let reason = format!(
-            "message of {} MB is over the limit of {} MB (limits.max_message_size_mb); only its header was read",
-            size / (1024 * 1024),
-            self.config.limits.max_message_size / (1024 * 1024)
-        );
         let target = if stored.state == MessageState::Stored {
             report.classified += 1;
             self.judge_one(&stored, h.raw(), Some(reason), first_seen)?
@@ -410,7 +457,16 @@ impl Pipeline<'_> {
     ) -> Result<(), PipelineError> {
         for (folder, items) in std::mem::take(to_file) {
             let uids: Vec<u32> = items.iter().map(|(u, _)| *u).collect();
-            conn.move_to(&uids, &folder).await?;
+            let folder = match conn.move_to(&uids, &folder).await {
+                Ok(()) => folder,
+                Err(SourceError::FolderRefused { op, detail, .. })
+                    if folder != self.config.folders.quarantine =>
+                {
+                    self.refused_folder(conn, &items, &folder, op, &detail)
+                        .await?
+                }
+                Err(e) => return Err(e.into()),
+            };
             let ids: Vec<i64> = items.iter().map(|(_, id)| *id).collect();
             self.store.filed(&ids, &folder)?;
             for (uid, _) in &items {
@@ -419,6 +475,57 @@ impl Pipeline<'_> {
             report.filed += items.len();
         }
         Ok(())
+    }
+
+    /// Messages whose folder the server refuses: filed in the quarantine folder instead, each
+    /// with an event saying why, and the admin told once per folder (an alert whose
+    /// Message-ID names the mailbox and folder, so the outbox keeps only the first).
+    /// Returns the folder they went to.
+    async fn refused_folder(
+        &self,
+        conn: &mut Connection,
+        items: &[(u32, i64)],
+        folder: &str,
+        op: &str,
+        detail: &str,
+    ) -> Result<String, PipelineError> {
+        let fallback = self.config.folders.quarantine.clone();
+        let name = &self.mailbox.name;
+        tracing::error!(step = "folder-refused", mailbox = %name, folder, fallback = %fallback, op, server = detail, messages = items.len(), "the server refuses the folder; filing in the quarantine folder instead");
+        let uids: Vec<u32> = items.iter().map(|(u, _)| *u).collect();
+        conn.move_to(&uids, &fallback).await?;
+        let why = format!(
+            "filed in {fallback} instead of {folder}: the server refuses {folder} ({op}: {detail})"
+        );
+        for (uid, id) in items {
+            self.store
+                .event(Some(*id), name.as_str(), "filed-fallback", &why)?;
+            tracing::warn!(step = "filed-fallback", mailbox = %name, uid = *uid, folder = %fallback, intended = folder, "filed in the fallback folder");
+        }
+        let vars = crate::act::template::Vars::from([
+            ("mailbox", name.to_string()),
+            ("folder", folder.to_string()),
+            ("command", op.to_string()),
+            ("server", detail.to_string()),
+            ("fallback", fallback.clone()),
+        ]);
+        let key = format!(
+            "folder-refused.{name}.{}",
+            crate::hex::hex(folder.as_bytes())
+        );
+        if let Some(o) = crate::alerts::to_admin(
+            &self.rules,
+            self.config,
+            crate::act::notice::NoticeKind::FolderRefused,
+            key,
+            &vars,
+        ) {
+            self.store.queue(&o)?;
+            if let Some(n) = self.queued {
+                n.notify_one();
+            }
+        }
+        Ok(fallback)
     }
 
     /// [`Self::assess`], where a panic quarantines the message instead of ending the drain.

@@ -62,8 +62,36 @@ pub enum SourceError {
         mailbox: MailboxName,
         detail: String,
     },
+    /// The server will not take mail into this folder (CREATE refused and the folder not
+    /// listed, or MOVE/COPY refused even after creating it once). The connection is fine:
+    /// the caller files the messages elsewhere and carries on.
+    #[error("mailbox {mailbox}: the server refuses folder {folder:?}: {op}: {detail}")]
+    FolderRefused {
+        mailbox: MailboxName,
+        folder: String,
+        op: &'static str,
+        detail: String,
+    },
     #[error(transparent)]
     Secret(#[from] crate::config::ConfigError),
+}
+
+/// The server's `NO` to a command, as text (its response code and words), or `None` for any
+/// other failure (a dropped connection, a timeout, `BAD`), which ends the connection.
+fn refusal(e: &SourceError) -> Option<String> {
+    match e {
+        SourceError::Imap {
+            source: async_imap::error::Error::No(words),
+            ..
+        } => Some(words.clone()),
+        _ => None,
+    }
+}
+
+/// Whether a `NO` says the target folder does not exist (RFC 3501 `[TRYCREATE]`).
+fn is_trycreate(words: &str) -> bool {
+    let w = words.to_ascii_lowercase();
+    w.contains("trycreate")
 }
 
 /// A folder's state after SELECT.
@@ -421,7 +449,34 @@ impl Connection {
         Ok(out)
     }
 
-    /// Creates a folder (and its parents) unless it exists.
+    /// Whether the server lists `server_name` now (`LIST "" name`), asked afresh.
+    async fn listed(&mut self, server_name: &str) -> Result<bool, SourceError> {
+        let err = self.imap_err("LIST");
+        let t = self.timeout;
+        let mailbox = self.mailbox.clone();
+        let names = timed(
+            &mailbox,
+            t,
+            "LIST",
+            async {
+                let stream = self.session.list(Some(""), Some(server_name)).await?;
+                stream.try_collect::<Vec<_>>().await
+            },
+            err,
+        )
+        .await?;
+        Ok(names.iter().any(|n| {
+            n.name() == server_name
+                && !n
+                    .attributes()
+                    .iter()
+                    .any(|a| matches!(a, async_imap::types::NameAttribute::NoSelect))
+        }))
+    }
+
+    /// Creates a folder (and its parents) unless it exists. A `NO` to CREATE is taken for
+    /// "it exists already" only when LIST then shows the folder (selectable); otherwise the
+    /// folder is refused ([`SourceError::FolderRefused`]).
     pub async fn ensure_folder(&mut self, folder: &str) -> Result<String, SourceError> {
         let name = self.server_folder(folder);
         if self.known_folders.contains(&name) {
@@ -434,34 +489,82 @@ impl Connection {
                 continue;
             }
             let err = self.imap_err("CREATE");
-            match timed(
+            let r = timed(
                 &self.mailbox.clone(),
                 self.timeout,
                 "CREATE",
                 self.session.create(&partial),
                 err,
             )
-            .await
-            {
-                Ok(()) => {}
-                // Someone else created it meanwhile: fine; anything else shows up on MOVE.
-                Err(SourceError::Imap {
-                    source: async_imap::error::Error::No(_),
-                    ..
-                }) => {}
-                Err(e) => return Err(e),
+            .await;
+            if let Err(e) = r {
+                let Some(words) = refusal(&e) else {
+                    return Err(e);
+                };
+                // Someone else created it meanwhile, or the server cannot make it: LIST says.
+                // (A parent only needs to exist for the final folder, which is checked.)
+                if i == parts.len() && !self.listed(&partial).await? {
+                    return Err(SourceError::FolderRefused {
+                        mailbox: self.mailbox.clone(),
+                        folder: folder.to_string(),
+                        op: "CREATE",
+                        detail: words,
+                    });
+                }
             }
             self.known_folders.insert(partial);
         }
         Ok(name)
     }
 
-    /// Moves UIDs of the selected folder to `folder` (created if needed).
+    /// Moves UIDs of the selected folder to `folder` (created if needed). On `[TRYCREATE]`
+    /// the folder is created and the move tried once more; a folder the server still
+    /// refuses is [`SourceError::FolderRefused`] (nothing was moved; the connection is fine).
     pub async fn move_to(&mut self, uids: &[u32], folder: &str) -> Result<(), SourceError> {
         if uids.is_empty() {
             return Ok(());
         }
         let target = self.ensure_folder(folder).await?;
+        let (op, e) = match self.move_once(uids, &target).await {
+            Ok(()) => return Ok(()),
+            Err(e) => e,
+        };
+        // A refused STORE or EXPUNGE after a COPY is not about the target folder.
+        let Some(words) = refusal(&e).filter(|_| op == "UID MOVE" || op == "UID COPY") else {
+            return Err(e);
+        };
+        if !is_trycreate(&words) {
+            return Err(SourceError::FolderRefused {
+                mailbox: self.mailbox.clone(),
+                folder: folder.to_string(),
+                op,
+                detail: words,
+            });
+        }
+        tracing::warn!(step = "folder-missing", mailbox = %self.mailbox, folder, server = %words, "the server does not know the folder; creating it and trying once more");
+        self.known_folders.remove(&target);
+        let target = self.ensure_folder(folder).await?;
+        match self.move_once(uids, &target).await {
+            Ok(()) => Ok(()),
+            Err((op, e)) => match refusal(&e).filter(|_| op == "UID MOVE" || op == "UID COPY") {
+                Some(words) => Err(SourceError::FolderRefused {
+                    mailbox: self.mailbox.clone(),
+                    folder: folder.to_string(),
+                    op,
+                    detail: words,
+                }),
+                None => Err(e),
+            },
+        }
+    }
+
+    /// One `UID MOVE` (or COPY + STORE + EXPUNGE) to a server folder name; a failure comes
+    /// with the command that failed.
+    async fn move_once(
+        &mut self,
+        uids: &[u32],
+        target: &str,
+    ) -> Result<(), (&'static str, SourceError)> {
         let set = uid_set(uids);
         if self.has_move {
             let err = self.imap_err("UID MOVE");
@@ -469,10 +572,11 @@ impl Connection {
                 &self.mailbox.clone(),
                 self.timeout,
                 "UID MOVE",
-                self.session.uid_mv(&set, &target),
+                self.session.uid_mv(&set, target),
                 err,
             )
             .await
+            .map_err(|e| ("UID MOVE", e))
         } else if self.has_uidplus {
             // COPY, then remove exactly these UIDs from the watched folder.
             let err = self.imap_err("UID COPY");
@@ -480,10 +584,11 @@ impl Connection {
                 &self.mailbox.clone(),
                 self.timeout,
                 "UID COPY",
-                self.session.uid_copy(&set, &target),
+                self.session.uid_copy(&set, target),
                 err,
             )
-            .await?;
+            .await
+            .map_err(|e| ("UID COPY", e))?;
             let err = self.imap_err("UID STORE");
             let t = self.timeout;
             let mailbox = self.mailbox.clone();
@@ -500,7 +605,8 @@ impl Connection {
                 },
                 err,
             )
-            .await?;
+            .await
+            .map_err(|e| ("UID STORE", e))?;
             let err = self.imap_err("UID EXPUNGE");
             timed(
                 &mailbox,
@@ -512,14 +618,19 @@ impl Connection {
                 },
                 err,
             )
-            .await?;
+            .await
+            .map_err(|e| ("UID EXPUNGE", e))?;
             Ok(())
         } else {
-            Err(SourceError::Protocol {
-                mailbox: self.mailbox.clone(),
-                detail: "the server offers neither MOVE nor UIDPLUS: pilah cannot file mail safely"
-                    .into(),
-            })
+            Err((
+                "MOVE",
+                SourceError::Protocol {
+                    mailbox: self.mailbox.clone(),
+                    detail:
+                        "the server offers neither MOVE nor UIDPLUS: pilah cannot file mail safely"
+                            .into(),
+                },
+            ))
         }
     }
 

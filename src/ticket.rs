@@ -334,14 +334,33 @@ pub fn open_tickets(store: &Store, unit: Option<&str>) -> Result<Vec<TicketRecor
     store.open_tickets(unit)
 }
 
+/// `PILAH_NOW` set to something that is not a time: refused, rather than silently falling
+/// back to the real clock (a rehearsal would then send real reminders).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "PILAH_NOW={value:?} is not an RFC 3339 time (such as 2024-03-05T09:30:00+07:00): {detail}"
+)]
+pub struct BadClock {
+    pub value: String,
+    pub detail: String,
+}
+
 /// The time reminders are measured against: now, or `PILAH_NOW` (RFC 3339) when set — a
-/// clock that tests and rehearsals can move.
-pub fn now() -> DateTime<Utc> {
-    std::env::var("PILAH_NOW")
-        .ok()
-        .and_then(|s| DateTime::parse_from_rfc3339(s.trim()).ok())
-        .map(|d| d.with_timezone(&Utc))
-        .unwrap_or_else(Utc::now)
+/// clock that tests and rehearsals can move. A malformed `PILAH_NOW` is an error.
+pub fn now() -> Result<DateTime<Utc>, BadClock> {
+    match std::env::var("PILAH_NOW") {
+        Err(std::env::VarError::NotPresent) => Ok(Utc::now()),
+        Err(std::env::VarError::NotUnicode(v)) => Err(BadClock {
+            value: v.to_string_lossy().to_string(),
+            detail: "not UTF-8".into(),
+        }),
+        Ok(s) => DateTime::parse_from_rfc3339(s.trim())
+            .map(|d| d.with_timezone(&Utc))
+            .map_err(|e| BadClock {
+                value: s.clone(),
+                detail: e.to_string(),
+            }),
+    }
 }
 
 /// The Message-ID of the forward of a ticket's first message to `unit`, which reminders
@@ -408,7 +427,32 @@ pub fn remind(
         if state.reminded_at.is_none() && unit.remind_after_hours.is_some_and(|h| waited_h >= h) {
             due.push((NoticeKind::Reminder, unit.pics.clone()));
         }
-        if state.escalated_at.is_none() && unit.escalate_after_hours.is_some_and(|h| waited_h >= h)
+        // An escalation follows the unit's reminder, and only once that reminder has been out
+        // for the configured gap (escalate_after_hours - remind_after_hours), counted in
+        // service hours from when it was queued: after a forward clock jump the reminder goes
+        // out first and the escalation later, never both in one pass. A reminder "in the
+        // future" (the clock went back) has not been out at all.
+        let reminder_out_long_enough = match unit.remind_after_hours {
+            None => true,
+            Some(remind_h) => state
+                .reminded_at
+                .as_deref()
+                .and_then(|r| DateTime::parse_from_rfc3339(r).ok())
+                .is_some_and(|r| {
+                    let gap = unit
+                        .escalate_after_hours
+                        .map_or(0.0, |e| (e - remind_h).max(0.0));
+                    let out = config.service_hours.business_duration(
+                        r.with_timezone(&Utc),
+                        now,
+                        Zone::Wib,
+                    );
+                    r <= now && out.num_minutes() as f64 / 60.0 >= gap
+                }),
+        };
+        if state.escalated_at.is_none()
+            && reminder_out_long_enough
+            && unit.escalate_after_hours.is_some_and(|h| waited_h >= h)
         {
             if let Some(sup) = &unit.supervisor {
                 due.push((NoticeKind::Escalation, vec![sup.clone()]));

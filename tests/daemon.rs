@@ -12,6 +12,7 @@ fn start(t: &Scratch) -> Child {
     Command::new(env!("CARGO_BIN_EXE_pilah"))
         .args(["run", "--config", t.config.to_str().unwrap()])
         .env("PILAH_LOG", "info")
+        .env("NO_COLOR", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log)
@@ -100,7 +101,7 @@ fn the_daemon_picks_up_new_mail_reloads_and_stops_cleanly() {
 
     // Saving a fixed rules file (by renaming, as editors do) reloads without a signal.
     let tmp = t.rules.join(".99-broken.toml.swp");
-    std::fs::write(&tmp, "# fixed\n").unwrap();
+    std::fs::write(&tmp, "# fixed\n# pilah: empty on purpose\n").unwrap();
     std::fs::rename(&tmp, t.rules.join("99-broken.toml")).unwrap();
     wait_for("the reload after the file changed", &t, || {
         log(&t).contains("rules reloaded")
@@ -365,4 +366,173 @@ fn a_mailbox_that_cannot_be_fetched_is_reported_to_the_admin_once() {
         "the alert carries the last error: {body}"
     );
     assert!(log(&t).contains("mailbox-stale"));
+}
+
+/// Waits until the daemon is connected to both mailboxes.
+fn connected(t: &Scratch) {
+    wait_for("both mailboxes connected", t, || {
+        t.state().join("pilah.sqlite").exists()
+            && std::panic::catch_unwind(|| {
+                t.count("SELECT count(*) FROM mailbox_state WHERE last_success IS NOT NULL")
+            })
+            .unwrap_or(0)
+                == 2
+    });
+}
+
+/// A rule for `lapor` that files subjects with `word` under `category`.
+fn extra_rule(word: &str, category: &str) -> String {
+    format!(
+        "\n[[rule]]\nid = \"uji-{word}\"\ncategory = \"{category}\"\nwhen = {{ field = \"subject\", keywords = [\"{word}\"] }}\n"
+    )
+}
+
+/// Sends `subject` to lapor and returns the category it was filed under.
+fn category_of(t: &Scratch, subject: &str) -> String {
+    let lapor = t.addr("lapor");
+    let from = t.ext("kirim", "bpkad.cilacapkab.go.id");
+    let m = mail(&format!("P <{from}>"), &lapor, subject, "terlampir", "");
+    rt().block_on(append(&lapor, "INBOX", &m, None, None));
+    let q =
+        format!("SELECT count(*) FROM messages WHERE subject = '{subject}' AND state = 'filed'");
+    wait_for(&format!("{subject:?} filed"), t, || t.count(&q) == 1);
+    t.db()
+        .query_row(
+            "SELECT category FROM messages WHERE subject = ?1",
+            [subject],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
+/// The `rules=N` of each `rules-reloaded` line.
+fn reloaded_counts(t: &Scratch) -> Vec<usize> {
+    log(t)
+        .lines()
+        .filter(|l| l.contains("rules-reloaded"))
+        .filter_map(|l| {
+            let rest = &l[l.find("rules=")? + "rules=".len()..];
+            let rest = rest.trim_start_matches(|c: char| !c.is_ascii_digit());
+            rest.split(|c: char| !c.is_ascii_digit())
+                .next()?
+                .parse()
+                .ok()
+        })
+        .collect()
+}
+
+#[test]
+fn a_rules_file_saved_in_two_steps_is_never_loaded_half_way_and_a_shrink_needs_sighup() {
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    let mut child = start(&t);
+    connected(&t);
+    let file = t.rules.join("40-lapor.toml");
+    let full = std::fs::read_to_string(&file).unwrap();
+    // An editor that truncates, then writes the new content 1.5 s later.
+    std::fs::write(&file, "").unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    std::fs::write(
+        &file,
+        format!("{full}{}", extra_rule("zetauji", "syarat-salur-dau")),
+    )
+    .unwrap();
+    wait_for("the reload", &t, || !reloaded_counts(&t).is_empty());
+    // Never the set without the file's rules: every reload has them all.
+    let counts = reloaded_counts(&t);
+    assert!(
+        counts.windows(2).all(|w| w[0] == w[1]),
+        "reloads with different sets: {counts:?}\n{}",
+        log(&t)
+    );
+    assert_eq!(
+        category_of(&t, "Laporan BA Rekonsiliasi DBH Triwulan I"),
+        "syarat-salur-dbh"
+    );
+    assert_eq!(category_of(&t, "zetauji bulan Maret"), "syarat-salur-dau");
+
+    // A save that removes a whole file is refused by the watcher ...
+    let full_count = counts[0];
+    std::fs::remove_file(t.rules.join("10-tags.toml")).unwrap();
+    wait_for("the refused shrink", &t, || {
+        log(&t)
+            .lines()
+            .any(|l| l.contains("rules-reload-refused") && l.contains("10-tags.toml"))
+    });
+    assert_eq!(reloaded_counts(&t).last(), Some(&full_count));
+    // ... and taken when the admin confirms it with SIGHUP.
+    signal(&child, "-HUP");
+    wait_for("the confirmed shrink", &t, || {
+        reloaded_counts(&t).last().is_some_and(|n| *n < full_count)
+    });
+    assert!(log(&t).contains("rules-shrunk"), "{}", log(&t));
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn a_rules_directory_replaced_with_mv_is_followed_by_the_watcher() {
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    let mut child = start(&t);
+    connected(&t);
+    // A deploy: the new directory is made beside the old one and renamed into place.
+    let new = t.dir.path().join("rules.new");
+    let status = Command::new("cp")
+        .args(["-a", t.rules.to_str().unwrap(), new.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let lapor_file = |dir: &std::path::Path| dir.join("40-lapor.toml");
+    let text = std::fs::read_to_string(lapor_file(&new)).unwrap();
+    std::fs::write(
+        lapor_file(&new),
+        format!("{text}{}", extra_rule("zetauji", "syarat-salur-dau")),
+    )
+    .unwrap();
+    std::fs::rename(&t.rules, t.dir.path().join("rules.old")).unwrap();
+    std::fs::rename(&new, &t.rules).unwrap();
+    wait_for("the reload of the new directory", &t, || {
+        reloaded_counts(&t).len() == 1
+    });
+    // A later save in the new directory is reloaded too.
+    let text = std::fs::read_to_string(lapor_file(&t.rules)).unwrap();
+    std::fs::write(
+        lapor_file(&t.rules),
+        format!("{text}{}", extra_rule("omegauji", "syarat-salur-dbh")),
+    )
+    .unwrap();
+    wait_for("the reload after a save in the new directory", &t, || {
+        reloaded_counts(&t).len() == 2
+    });
+    assert_eq!(category_of(&t, "omegauji bulan Maret"), "syarat-salur-dbh");
+    assert_eq!(category_of(&t, "zetauji bulan Maret"), "syarat-salur-dau");
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn deleting_files_in_the_state_directory_does_not_let_a_second_daemon_start() {
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    let mut child = start(&t);
+    connected(&t);
+    // What an admin (or a cleanup script) might delete to "unstick" pilah: every file in the
+    // state directory except the database itself (a lock file, if there were one).
+    for e in std::fs::read_dir(t.state()).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        if p.is_file() && !name.starts_with("pilah.sqlite") {
+            std::fs::remove_file(&p).unwrap();
+        }
+    }
+    let second = t.run_once();
+    assert_eq!(second.status.code(), Some(2), "{}", text(&second));
+    assert!(
+        String::from_utf8_lossy(&second.stderr).contains("another pilah is running"),
+        "{}",
+        text(&second)
+    );
+    // Once the first is gone, the lock goes with it (also after SIGKILL).
+    let _ = child.kill();
+    let _ = child.wait();
+    let third = t.run_once();
+    assert!(third.status.success(), "{}", text(&third));
 }

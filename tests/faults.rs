@@ -417,3 +417,502 @@ fn machine_mail_is_never_answered_and_an_auto_responder_stops_after_one_exchange
         machine.len() as i64
     );
 }
+
+/// The maildir of one of this test's users, as the stack's Dovecot keeps it
+/// (`maildir:~/Maildir:LAYOUT=fs`: folder `A/B` is the directory `Maildir/A/B`).
+fn maildir(t: &Scratch, local: &str) -> std::path::PathBuf {
+    stack()
+        .dir
+        .join("mail")
+        .join(&t.domain)
+        .join(local)
+        .join("Maildir")
+}
+
+#[test]
+fn a_folder_the_server_refuses_is_bypassed_through_quarantine_and_the_mailbox_carries_on() {
+    let _g = serial();
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    let lapor = t.addr("lapor");
+    let send = |i: usize, subject: &str| {
+        let from = t.ext(&format!("f{i}"), "bpkad.cilacapkab.go.id");
+        let m = mail(&format!("P {i} <{from}>"), &lapor, subject, "terlampir", "");
+        rt().block_on(append(&lapor, "INBOX", &m, None, None));
+    };
+    // A first report makes its category's folder, as on any server.
+    send(0, "Laporan BA Rekonsiliasi DBH Triwulan I");
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+    let folder: String = t
+        .db()
+        .query_row("SELECT folder FROM messages", [], |r| r.get(0))
+        .unwrap();
+    assert!(folder.starts_with("Pilah/"), "{folder}");
+    // The fault: the folder is broken on the server's disk (a file where its directory
+    // was). Dovecot no longer lists it, answers CREATE with NO [SERVERBUG] and refuses
+    // every move into it: what a CREATE cut off half-way leaves behind.
+    let dir = maildir(&t, "lapor").join(&folder);
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::write(&dir, "not a folder").unwrap();
+    send(1, "Laporan BA Rekonsiliasi DBH Triwulan II");
+    send(2, "Perda APBD Tahun Anggaran 2024");
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+    let log = text(&out);
+    assert!(log.contains("folder-refused"), "{log}");
+
+    // Nothing stays in INBOX: the DBH report waits in quarantine, the other report is in its
+    // own folder, and the database says where each is and why.
+    let found = contents(&lapor);
+    let inbox: Vec<_> = found.iter().filter(|f| f.folder == "INBOX").collect();
+    assert!(inbox.is_empty(), "left in INBOX: {inbox:?}");
+    let in_quarantine: Vec<String> = found
+        .iter()
+        .filter(|f| f.folder == "Pilah/karantina")
+        .map(|f| f.subject())
+        .collect();
+    assert_eq!(
+        in_quarantine,
+        vec!["Laporan BA Rekonsiliasi DBH Triwulan II".to_string()]
+    );
+    assert_eq!(
+        t.count(
+            "SELECT count(*) FROM messages WHERE state = 'filed' AND folder = 'Pilah/karantina'"
+        ),
+        1
+    );
+    assert_eq!(
+        t.count("SELECT count(*) FROM messages WHERE state = 'filed'"),
+        3
+    );
+    let why: String = t
+        .db()
+        .query_row(
+            "SELECT detail FROM events WHERE step = 'filed-fallback'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(why.contains(&folder) && why.contains("SERVERBUG"), "{why}");
+    // The forward and acknowledgement of the report were still sent: only the filing changed.
+    assert_eq!(
+        contents(&t.ext("f1", "bpkad.cilacapkab.go.id")).len(),
+        1,
+        "acknowledged"
+    );
+
+    // Another report for the refused folder: quarantined again, the admin told only once.
+    send(3, "Laporan BA Rekonsiliasi DBH Triwulan III");
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        t.count(
+            "SELECT count(*) FROM messages WHERE state = 'filed' AND folder = 'Pilah/karantina'"
+        ),
+        2
+    );
+    let alerts: Vec<String> = contents(&t.addr("admin"))
+        .iter()
+        .map(|f| f.subject())
+        .filter(|s| s.contains("ditolak server"))
+        .collect();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert!(alerts[0].contains(&folder), "{alerts:?}");
+}
+
+/// `log` without its colours (ANSI escape sequences).
+fn plain(log: &str) -> String {
+    let mut out = String::with_capacity(log.len());
+    let mut chars = log.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The `retry_in_s=N` of each log line of `step`, in order.
+fn retries(log: &str, step: &str) -> Vec<u64> {
+    plain(log)
+        .lines()
+        .filter(|l| l.contains(&format!("step=\"{step}\"")) || l.contains(&format!("step={step}")))
+        .filter_map(|l| {
+            let rest = &l[l.find("retry_in_s=")? + "retry_in_s=".len()..];
+            rest.split(|c: char| !c.is_ascii_digit())
+                .next()?
+                .parse()
+                .ok()
+        })
+        .collect::<Vec<_>>()
+}
+
+#[test]
+fn a_disk_failure_after_login_is_logged_as_such_and_backs_off_until_it_is_fixed() {
+    let _g = serial();
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    let d = Daemon::start(&t);
+    wait_until("the daemon connected", 30, || {
+        t.state().join("pilah.sqlite").exists()
+            && std::panic::catch_unwind(|| {
+                t.count("SELECT count(*) FROM mailbox_state WHERE last_success IS NOT NULL")
+            })
+            .unwrap_or(0)
+                == 2
+    });
+    // The fault: pilah cannot write the raw copy of lapor's mail (a file stands where its
+    // directory under raw/ must be made), while the IMAP server is fine.
+    let blocker = t.state().join("raw").join("lapor");
+    std::fs::create_dir_all(t.state().join("raw")).unwrap();
+    std::fs::write(&blocker, "in the way").unwrap();
+    let lapor = t.addr("lapor");
+    let from = t.ext("disk", "bpkad.cilacapkab.go.id");
+    let m = mail(
+        &format!("P <{from}>"),
+        &lapor,
+        "Laporan BA Rekonsiliasi DBH Triwulan I",
+        "terlampir",
+        "",
+    );
+    rt().block_on(append(&lapor, "INBOX", &m, None, None));
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while retries(&d.log(), "store-failed").len() < 3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no three failed attempts: {}",
+            d.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let log = plain(&d.log());
+    let delays = retries(&log, "store-failed");
+    // Each attempt logs in successfully, and still the delay grows: 2 s, 4 s, 8 s, ...
+    assert!(
+        delays.windows(2).all(|w| w[1] > w[0]),
+        "the backoff grows across logins: {delays:?}\n{log}"
+    );
+    let failure = log
+        .lines()
+        .find(|l| l.contains("store-failed"))
+        .unwrap_or_default();
+    assert!(
+        failure.contains(blocker.to_str().unwrap()) && failure.contains("ot a directory"),
+        "the real cause is logged: {failure}"
+    );
+    assert!(
+        !log.lines()
+            .any(|l| l.contains("fetch-failed") && l.contains("lapor")),
+        "a disk failure is not a fetch failure: {log}"
+    );
+    // Fixed: the next attempt handles the message.
+    std::fs::remove_file(&blocker).unwrap();
+    wait_until("the message filed after the fix", 60, || {
+        t.count("SELECT count(*) FROM messages WHERE state = 'filed'") == 1
+    });
+    d.stop();
+}
+
+#[test]
+fn a_message_moved_just_before_a_uidvalidity_change_is_settled_as_filed() {
+    let _g = serial();
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    let lapor = t.addr("lapor");
+    let from = t.ext("uv", "bpkad.cilacapkab.go.id");
+    let m = mail(
+        &format!("P <{from}>"),
+        &lapor,
+        "Laporan BA Rekonsiliasi DBH Triwulan I",
+        "terlampir",
+        "",
+    );
+    rt().block_on(append(&lapor, "INBOX", &m, None, None));
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+    let old: i64 = t
+        .db()
+        .query_row("SELECT uidvalidity FROM messages", [], |r| r.get(0))
+        .unwrap();
+    // pilah moved it and stopped before recording "filed" (a power cut undoes that commit).
+    t.db()
+        .execute(
+            "UPDATE messages SET state = 'classified', filed_at = NULL",
+            [],
+        )
+        .unwrap();
+    // The server then gives the folder a new UIDVALIDITY (its index rebuilt, a restore):
+    // Dovecot makes a new one when its UID list and index of INBOX are gone.
+    let md = maildir(&t, "lapor");
+    for e in std::fs::read_dir(&md).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        if name.starts_with("dovecot-uidlist") || name.starts_with("dovecot.index") {
+            std::fs::remove_file(&p).unwrap();
+        }
+    }
+    // New mail, so that the drain sees the new UIDVALIDITY with something in it.
+    let m2 = mail(
+        &format!("P <{from}>"),
+        &lapor,
+        "Perda APBD Tahun Anggaran 2024",
+        "terlampir",
+        "",
+    );
+    rt().block_on(append(&lapor, "INBOX", &m2, None, None));
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+    let now: i64 = t
+        .db()
+        .query_row("SELECT max(uidvalidity) FROM messages", [], |r| r.get(0))
+        .unwrap();
+    assert_ne!(now, old, "the UIDVALIDITY changed");
+    assert_eq!(
+        t.count("SELECT count(*) FROM messages WHERE state = 'classified'"),
+        0,
+        "nothing left classified for good"
+    );
+    assert_eq!(
+        t.count("SELECT count(*) FROM messages WHERE state = 'filed'"),
+        2
+    );
+    assert_eq!(
+        t.count("SELECT count(*) FROM events WHERE detail LIKE 'found moved before UIDVALIDITY changed%'"),
+        1
+    );
+}
+
+#[test]
+fn a_read_only_shm_left_behind_is_named() {
+    let _g = serial();
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+    // The database was made read-only and writable again; SQLite's shared-memory file,
+    // left behind, was not.
+    use std::os::unix::fs::PermissionsExt;
+    let shm = t.state().join("pilah.sqlite-shm");
+    std::fs::write(&shm, b"").unwrap();
+    std::fs::set_permissions(&shm, std::fs::Permissions::from_mode(0o400)).unwrap();
+    let out = t.run_once();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("pilah.sqlite-shm") && err.contains("read-only"),
+        "{}",
+        text(&out)
+    );
+    std::fs::set_permissions(&shm, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+/// A cgroup v1 memory group with `limit` bytes, or `None` where this machine has none to
+/// give (then the test says so and checks nothing).
+struct MemoryCgroup(std::path::PathBuf);
+impl MemoryCgroup {
+    fn new(limit: u64) -> Option<MemoryCgroup> {
+        let dir = std::path::PathBuf::from(format!(
+            "/sys/fs/cgroup/memory/pilah-test-{}",
+            std::process::id()
+        ));
+        std::fs::create_dir(&dir).ok()?;
+        let cg = MemoryCgroup(dir);
+        std::fs::write(cg.0.join("memory.limit_in_bytes"), limit.to_string()).ok()?;
+        Some(cg)
+    }
+}
+impl Drop for MemoryCgroup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}
+
+#[test]
+fn a_message_too_large_for_the_memory_limit_is_quarantined_instead_of_killing_pilah() {
+    let _g = serial();
+    let Some(cg) = MemoryCgroup::new(64 << 20) else {
+        eprintln!("no cgroup v1 memory controller to use here: nothing checked");
+        return;
+    };
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    let lapor = t.addr("lapor");
+    let from = t.ext("besar", "bpkad.cilacapkab.go.id");
+    // 30 MB: under limits.max_message_size_mb (50), over what 64 MB of memory can handle.
+    let line = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAx\r\n";
+    let attachment = line.repeat(30 * 1024 * 1024 / line.len());
+    let big = format!(
+        "From: P <{from}>\r\nTo: {lapor}\r\nSubject: Laporan BA Rekonsiliasi DBH (lampiran besar)\r\n\
+         Date: Tue, 05 Mar 2024 09:30:00 +0700\r\nMessage-ID: <besar.{}@x>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nterlampir\r\n\
+         --b\r\nContent-Type: application/pdf; name=\"ba.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{attachment}--b--\r\n",
+        t.domain
+    );
+    drop(attachment);
+    let small = mail(
+        &format!("Q <{}>", t.ext("kecil", "bpkad.cilacapkab.go.id")),
+        &lapor,
+        "Perda APBD Tahun Anggaran 2024",
+        "terlampir",
+        "",
+    );
+    rt().block_on(async {
+        append(&lapor, "INBOX", big.as_bytes(), None, None).await;
+        append(&lapor, "INBOX", &small, None, None).await;
+    });
+    drop(big);
+    let run = || {
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "echo $$ > {}/cgroup.procs && exec \"$0\" run --config \"$1\" --once",
+                cg.0.display()
+            ))
+            .arg(env!("CARGO_BIN_EXE_pilah"))
+            .arg(&t.config)
+            .env("PILAH_LOG", "info")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        settle();
+        out
+    };
+    // Twice: no OOM at the first run, and none at a restart either.
+    for _ in 0..2 {
+        let out = run();
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let reason: String = t
+        .db()
+        .query_row(
+            "SELECT quarantine FROM messages WHERE subject LIKE '%lampiran besar%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(reason.contains("memory limit of 64 MB"), "{reason}");
+    let found = contents(&lapor);
+    let folder_of = |needle: &str| {
+        found
+            .iter()
+            .find(|f| f.subject().contains(needle))
+            .map(|f| f.folder.clone())
+    };
+    assert_eq!(
+        folder_of("lampiran besar").as_deref(),
+        Some("Pilah/karantina")
+    );
+    assert_ne!(folder_of("Perda APBD").as_deref(), Some("INBOX"));
+    assert_eq!(
+        t.count("SELECT count(*) FROM messages WHERE state = 'filed'"),
+        2
+    );
+}
+
+#[test]
+fn a_folder_deleted_on_the_server_while_pilah_runs_is_made_again_on_trycreate() {
+    let _g = serial();
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    let lapor = t.addr("lapor");
+    let send = |i: usize| {
+        let from = t.ext(&format!("tc{i}"), "bpkad.cilacapkab.go.id");
+        let m = mail(
+            &format!("P {i} <{from}>"),
+            &lapor,
+            &format!("Laporan BA Rekonsiliasi DBH Triwulan {i}"),
+            "terlampir",
+            "",
+        );
+        rt().block_on(append(&lapor, "INBOX", &m, None, None));
+    };
+    let d = Daemon::start(&t);
+    send(1);
+    wait_until("the first report filed", 30, || {
+        std::panic::catch_unwind(|| t.count("SELECT count(*) FROM messages WHERE state = 'filed'"))
+            .unwrap_or(0)
+            == 1
+    });
+    let folder: String = t
+        .db()
+        .query_row("SELECT folder FROM messages", [], |r| r.get(0))
+        .unwrap();
+    // The folder disappears on the server behind pilah's back (someone deleted it in a mail
+    // client; pilah still has it in its list): the next MOVE is answered NO [TRYCREATE].
+    std::fs::remove_dir_all(maildir(&t, "lapor").join(&folder)).unwrap();
+    send(2);
+    wait_until("the second report filed", 30, || {
+        t.count("SELECT count(*) FROM messages WHERE state = 'filed'") == 2
+    });
+    let log = plain(&d.log());
+    d.stop();
+    assert!(log.contains("folder-missing"), "{log}");
+    assert!(!log.contains("folder-refused"), "{log}");
+    let in_folder = contents(&lapor)
+        .iter()
+        .filter(|f| f.folder == folder)
+        .count();
+    assert_eq!(
+        in_folder, 1,
+        "the second report is in the folder made again"
+    );
+}
+
+#[test]
+fn a_folder_name_the_server_will_not_create_is_bypassed_too() {
+    let _g = serial();
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    // A folder name Dovecot refuses to make (a ".." part: NO [CANNOT]).
+    let cats = t.rules.join("categories.toml");
+    let categories = std::fs::read_to_string(&cats).unwrap();
+    let marker = "id = \"syarat-salur-dbh\"\n";
+    assert!(categories.contains(marker));
+    std::fs::write(
+        &cats,
+        categories.replace(marker, &format!("{marker}folder = \"Pilah/../lama\"\n")),
+    )
+    .unwrap();
+    let lapor = t.addr("lapor");
+    for (i, subject) in [
+        "Laporan BA Rekonsiliasi DBH Triwulan I",
+        "Perda APBD Tahun Anggaran 2024",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let from = t.ext(&format!("n{i}"), "bpkad.cilacapkab.go.id");
+        let m = mail(&format!("P <{from}>"), &lapor, subject, "terlampir", "");
+        rt().block_on(append(&lapor, "INBOX", &m, None, None));
+    }
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+    let found = contents(&lapor);
+    assert!(found.iter().all(|f| f.folder != "INBOX"), "{found:?}");
+    let quarantined: Vec<String> = found
+        .iter()
+        .filter(|f| f.folder == "Pilah/karantina")
+        .map(|f| f.subject())
+        .collect();
+    assert_eq!(
+        quarantined,
+        vec!["Laporan BA Rekonsiliasi DBH Triwulan I".to_string()],
+        "{:?}\n{}",
+        found.iter().map(|f| &f.folder).collect::<Vec<_>>(),
+        text(&out)
+    );
+    let why: String = t
+        .db()
+        .query_row(
+            "SELECT detail FROM events WHERE step = 'filed-fallback'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        why.contains("Pilah/../lama") && why.contains("CREATE"),
+        "{why}"
+    );
+}

@@ -267,50 +267,7 @@ fn one_message_to_both_mailboxes_is_one_ticket_and_one_forward() {
 #[test]
 fn an_unanswered_ticket_gets_one_reminder_then_one_escalation_counted_in_service_hours() {
     let t = Scratch::new("start_date = \"2024-03-01\"");
-    // The DBH unit: remind after 8 service hours, escalate after 16.
-    let units_path = t.rules.join("units.toml");
-    let units = std::fs::read_to_string(&units_path).unwrap();
-    let cats: toml::Value =
-        toml::from_str(&std::fs::read_to_string(t.rules.join("categories.toml")).unwrap()).unwrap();
-    let unit = cats["category"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"].as_str() == Some("syarat-salur-dbh"))
-        .and_then(|c| c["unit"].as_str())
-        .unwrap()
-        .to_string();
-    let marker = format!("id = \"{unit}\"\n");
-    assert!(units.contains(&marker), "{units}");
-    // Replace the default timings of every unit by these, for this unit only.
-    let units: String = units
-        .lines()
-        .filter(|l| !l.starts_with("remind_after_hours") && !l.starts_with("escalate_after_hours"))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    let units = units.replace(
-        &marker,
-        &format!("{marker}remind_after_hours = 8\nescalate_after_hours = 16\n"),
-    );
-    std::fs::write(&units_path, units).unwrap();
-    let u: toml::Value = toml::from_str(&std::fs::read_to_string(&units_path).unwrap()).unwrap();
-    let u = u["unit"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|x| x["id"].as_str() == Some(unit.as_str()))
-        .unwrap()
-        .clone();
-    let pics: Vec<String> = u["pics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p.as_str().unwrap().to_string())
-        .collect();
-    let supervisor = u["supervisor"]
-        .as_str()
-        .expect("the DBH unit has a supervisor")
-        .to_string();
+    let (pics, supervisor) = dbh_unit_reminds_after_8_escalates_after_16(&t);
     // The admin's own escalation text is used; a rules directory without a reminder
     // template gets pilah's built-in one.
     let tdir = t.rules.join("templates");
@@ -399,4 +356,117 @@ fn an_unanswered_ticket_gets_one_reminder_then_one_escalation_counted_in_service
         "exactly one escalation"
     );
     assert_eq!(count(&pics[0], "reminder"), 1, "exactly one reminder");
+}
+
+/// Sets the DBH unit's timings (remind after 8 service hours, escalate after 16; the other
+/// units none) and returns its PICs and supervisor.
+fn dbh_unit_reminds_after_8_escalates_after_16(t: &Scratch) -> (Vec<String>, String) {
+    // The DBH unit: remind after 8 service hours, escalate after 16.
+    let units_path = t.rules.join("units.toml");
+    let units = std::fs::read_to_string(&units_path).unwrap();
+    let cats: toml::Value =
+        toml::from_str(&std::fs::read_to_string(t.rules.join("categories.toml")).unwrap()).unwrap();
+    let unit = cats["category"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"].as_str() == Some("syarat-salur-dbh"))
+        .and_then(|c| c["unit"].as_str())
+        .unwrap()
+        .to_string();
+    let marker = format!("id = \"{unit}\"\n");
+    assert!(units.contains(&marker), "{units}");
+    // Replace the default timings of every unit by these, for this unit only.
+    let units: String = units
+        .lines()
+        .filter(|l| !l.starts_with("remind_after_hours") && !l.starts_with("escalate_after_hours"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let units = units.replace(
+        &marker,
+        &format!("{marker}remind_after_hours = 8\nescalate_after_hours = 16\n"),
+    );
+    std::fs::write(&units_path, units).unwrap();
+    let u: toml::Value = toml::from_str(&std::fs::read_to_string(&units_path).unwrap()).unwrap();
+    let u = u["unit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"].as_str() == Some(unit.as_str()))
+        .unwrap()
+        .clone();
+    let pics: Vec<String> = u["pics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_string())
+        .collect();
+    let supervisor = u["supervisor"]
+        .as_str()
+        .expect("the DBH unit has a supervisor")
+        .to_string();
+    (pics, supervisor)
+}
+
+#[test]
+fn a_forward_clock_jump_sends_the_reminder_first_and_the_escalation_only_after_its_gap() {
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    let (pics, supervisor) = dbh_unit_reminds_after_8_escalates_after_16(&t);
+    let lapor = t.addr("lapor");
+    let sender = t.ext("bpkad", "kudus.go.id");
+    let m = mail(
+        &format!("BPKAD <{sender}>"),
+        &lapor,
+        "Laporan BA Rekon DBH",
+        "terlampir",
+        "",
+    );
+    // Monday 4 March 2024, 09:00 WIB; handled the same hour.
+    rt().block_on(append(
+        &lapor,
+        "INBOX",
+        &m,
+        Some("04-Mar-2024 09:00:00 +0700"),
+        None,
+    ));
+    let out = t.run_once_at("2024-03-04T09:30:00+07:00");
+    assert!(out.status.success(), "{}", text(&out));
+    let count = |who: &str, k: &str| contents(who).iter().filter(|f| kind(f) == k).count();
+    // The clock jumps to Friday 10:00: 33 service hours later, past both limits. The
+    // reminder goes out, the escalation does not come with it.
+    let out = t.run_once_at("2024-03-08T10:00:00+07:00");
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(count(&pics[0], "reminder"), 1);
+    assert_eq!(count(&supervisor, "escalation"), 0, "not in the same pass");
+    // The next pass, an hour later: the reminder has been out 1 of its 8 hours.
+    let out = t.run_once_at("2024-03-08T11:00:00+07:00");
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        count(&supervisor, "escalation"),
+        0,
+        "the reminder needs its time"
+    );
+    // The clock goes back a day: the reminder "from the future" has not been out at all.
+    let out = t.run_once_at("2024-03-07T15:00:00+07:00");
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(count(&supervisor, "escalation"), 0);
+    // Monday 11 March 10:00: the reminder has been out 8 service hours: now the escalation.
+    let out = t.run_once_at("2024-03-11T10:00:00+07:00");
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(count(&supervisor, "escalation"), 1);
+    assert_eq!(count(&pics[0], "reminder"), 1, "exactly one reminder");
+}
+
+#[test]
+fn a_malformed_pilah_now_is_an_error() {
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    let out = t.run_once_at("next tuesday");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("PILAH_NOW") && err.contains("next tuesday"),
+        "{}",
+        text(&out)
+    );
+    assert!(!t.state().join("pilah.sqlite").exists(), "nothing was done");
 }

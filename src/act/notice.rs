@@ -37,10 +37,12 @@ pub enum NoticeKind {
     MailboxStale,
     /// A mailbox task that stopped and was started again, to the admin.
     MailboxRestarted,
+    /// A folder the IMAP server refuses; its messages went to the quarantine folder.
+    FolderRefused,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 7] = [
+    pub const ALL: [NoticeKind; 8] = [
         NoticeKind::Reminder,
         NoticeKind::Escalation,
         NoticeKind::UnitDigest,
@@ -48,6 +50,7 @@ impl NoticeKind {
         NoticeKind::QuarantineDigest,
         NoticeKind::MailboxStale,
         NoticeKind::MailboxRestarted,
+        NoticeKind::FolderRefused,
     ];
 
     /// The template's name: `templates/<name>.txt` in the rules directory.
@@ -60,6 +63,7 @@ impl NoticeKind {
             NoticeKind::QuarantineDigest => "notice-quarantine-digest",
             NoticeKind::MailboxStale => "notice-mailbox-stale",
             NoticeKind::MailboxRestarted => "notice-mailbox-restarted",
+            NoticeKind::FolderRefused => "notice-folder-refused",
         }
     }
 
@@ -70,9 +74,10 @@ impl NoticeKind {
             NoticeKind::Escalation => OutboxKind::Escalation,
             NoticeKind::UnitDigest => OutboxKind::Digest,
             NoticeKind::QuarantineDigest => OutboxKind::AlertDigest,
-            NoticeKind::Quarantined | NoticeKind::MailboxStale | NoticeKind::MailboxRestarted => {
-                OutboxKind::Alert
-            }
+            NoticeKind::Quarantined
+            | NoticeKind::MailboxStale
+            | NoticeKind::MailboxRestarted
+            | NoticeKind::FolderRefused => OutboxKind::Alert,
         }
     }
 
@@ -101,6 +106,7 @@ impl NoticeKind {
             NoticeKind::QuarantineDigest => &["count", "limit", "messages", "folder"],
             NoticeKind::MailboxStale => &["mailbox", "minutes", "error"],
             NoticeKind::MailboxRestarted => &["mailbox", "seconds", "error"],
+            NoticeKind::FolderRefused => &["mailbox", "folder", "command", "server", "fallback"],
         }
     }
 
@@ -123,6 +129,9 @@ impl NoticeKind {
             }
             NoticeKind::MailboxRestarted => {
                 include_str!("../../rules/templates/notice-mailbox-restarted.txt")
+            }
+            NoticeKind::FolderRefused => {
+                include_str!("../../rules/templates/notice-folder-refused.txt")
             }
         }
     }
@@ -182,6 +191,9 @@ pub fn placeholders_for(template: &str) -> &'static [&'static str] {
         "minutes",
         "seconds",
         "error",
+        "command",
+        "server",
+        "fallback",
     ];
     match NoticeKind::of_template(template) {
         Some(k) => k.placeholders(),

@@ -94,6 +94,90 @@ pub struct RuleSet {
     pub version: String,
     /// Problems that do not stop the set from loading.
     pub warnings: Diagnostics,
+    /// The `.toml` files that made this set, by name: a reload that would drop one is a
+    /// shrink ([`RuleSet::shrink_from`]).
+    pub files: BTreeSet<String>,
+}
+
+/// The line that makes a rules file without any rule, unit, category or list valid: without
+/// it such a file is an error, since an editor that truncates a file before writing it
+/// shows pilah an empty file for a moment (docs/rules.md, "Empty files").
+pub const EMPTY_ON_PURPOSE: &str = "# pilah: empty on purpose";
+
+/// Whether a rules file says nothing (only blank lines and comments).
+fn says_nothing(text: &str) -> bool {
+    text.lines().all(|l| {
+        let l = l.trim();
+        l.is_empty() || l.starts_with('#')
+    })
+}
+
+/// What a new rule set would drop from the running one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Shrink {
+    pub files: Vec<String>,
+    pub rules: Vec<String>,
+}
+
+impl Shrink {
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty() && self.rules.is_empty()
+    }
+}
+
+impl std::fmt::Display for Shrink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts = Vec::new();
+        if !self.files.is_empty() {
+            parts.push(format!(
+                "{} file(s) gone: {}",
+                self.files.len(),
+                self.files.join(", ")
+            ));
+        }
+        if !self.rules.is_empty() {
+            let shown: Vec<&str> = self.rules.iter().take(10).map(String::as_str).collect();
+            let more = self.rules.len() - shown.len();
+            parts.push(format!(
+                "{} rule(s) gone: {}{}",
+                self.rules.len(),
+                shown.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            ));
+        }
+        f.write_str(&parts.join("; "))
+    }
+}
+
+/// A hash of the names and contents of every file under a rules directory (templates and
+/// `regions.csv` included), to tell whether it changed while it was being read. Unreadable
+/// entries count by name, so that a file being replaced still changes the hash.
+pub fn directory_hash(dir: &Path) -> String {
+    fn walk(dir: &Path, hasher: &mut Sha256) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            hasher.update(b"\0unreadable\0");
+            return;
+        };
+        let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+        entries.sort();
+        for p in entries {
+            hasher.update(p.as_os_str().as_encoded_bytes());
+            hasher.update(b"\0");
+            if p.is_dir() {
+                walk(&p, hasher);
+            } else if let Ok(bytes) = std::fs::read(&p) {
+                hasher.update((bytes.len() as u64).to_le_bytes());
+                hasher.update(&bytes);
+            }
+        }
+    }
+    let mut hasher = Sha256::new();
+    walk(dir, &mut hasher);
+    crate::hex::hex(&hasher.finalize())
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -157,6 +241,21 @@ impl RuleSet {
             .map(|c| c.label.as_str())
     }
 
+    /// What `new` would drop compared with this set: whole files, and rules by id.
+    pub fn shrink_from(&self, new: &RuleSet) -> Shrink {
+        let new_rules: BTreeSet<&str> = new.rules.iter().map(|r| r.id.as_str()).collect();
+        Shrink {
+            files: self.files.difference(&new.files).cloned().collect(),
+            rules: self
+                .rules
+                .iter()
+                .map(|r| r.id.as_str())
+                .filter(|id| !new_rules.contains(id))
+                .map(str::to_string)
+                .collect(),
+        }
+    }
+
     /// Loads and validates every file of a rules directory.
     pub fn load(dir: &Path) -> Result<RuleSet, RulesError> {
         let read_err = |source| RulesError::Read {
@@ -185,6 +284,21 @@ impl RuleSet {
             hasher.update(text.as_bytes());
             sources.push((f.clone(), text));
         }
+        let mut diags = Diagnostics::default();
+        for (f, text) in &sources {
+            if says_nothing(text) && !text.lines().any(|l| l.trim() == EMPTY_ON_PURPOSE) {
+                diags.error(
+                    Location {
+                        file: f.clone(),
+                        line: 1,
+                        col: 1,
+                    },
+                    format!(
+                        "the file is empty (no rule, unit, category or list): if that is meant, write the line `{EMPTY_ON_PURPOSE}` in it; an editor may also be saving it right now"
+                    ),
+                );
+            }
+        }
         let tdir = dir.join("templates");
         let mut template_files: Vec<PathBuf> = match std::fs::read_dir(&tdir) {
             Ok(rd) => rd
@@ -195,7 +309,6 @@ impl RuleSet {
             Err(_) => Vec::new(),
         };
         template_files.sort();
-        let mut diags = Diagnostics::default();
         let mut templates = BTreeMap::new();
         for f in &template_files {
             let text = std::fs::read_to_string(f).map_err(|source| RulesError::Read {
@@ -242,6 +355,10 @@ impl RuleSet {
         let mut set = set.ok_or(RulesError::Invalid(diags.clone()))?;
         set.regions = std::sync::Arc::new(regions);
         set.warnings = diags;
+        set.files = files
+            .iter()
+            .filter_map(|f| f.file_name().map(|n| n.to_string_lossy().to_string()))
+            .collect();
         Ok(set)
     }
 }
@@ -532,6 +649,7 @@ fn build(
         regions: std::sync::Arc::new(crate::region::Regions::empty()),
         version,
         warnings: Diagnostics::default(),
+        files: BTreeSet::new(),
     })
 }
 

@@ -251,6 +251,41 @@ impl Store {
         Ok(n)
     }
 
+    /// Messages classified but not filed under an earlier UIDVALIDITY of the mailbox, once
+    /// a drain under `uidvalidity` has fetched every message of the folder: whatever was still
+    /// there has been re-identified (moved to the new UIDVALIDITY), so these are no longer in
+    /// the folder — moved before the change, with pilah stopped before recording it. They
+    /// are recorded filed now, in the folder of their verdict.
+    pub fn settle_moved_before_uidvalidity(
+        &self,
+        mailbox: &MailboxName,
+        uidvalidity: u32,
+    ) -> Result<usize, StoreError> {
+        let rows: Vec<(i64, u32, Option<String>)> = {
+            let conn = self.conn();
+            let mut st = conn.prepare(
+                "SELECT id, uidvalidity, folder FROM messages WHERE mailbox = ?1 AND uidvalidity != ?2 AND state = ?3",
+            )?;
+            let r = st
+                .query_map(
+                    params![mailbox.as_str(), uidvalidity, MessageState::Classified],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )?
+                .collect::<Result<Vec<_>, _>>()?;
+            r
+        };
+        for (id, old, folder) in &rows {
+            self.filed(&[*id], folder.as_deref().unwrap_or_default())?;
+            self.event(
+                Some(*id),
+                mailbox.as_str(),
+                "filed",
+                &format!("found moved before UIDVALIDITY changed from {old} to {uidvalidity}"),
+            )?;
+        }
+        Ok(rows.len())
+    }
+
     /// Marks a message filed in `folder`.
     pub fn filed(&self, ids: &[i64], folder: &str) -> Result<(), StoreError> {
         self.transaction(|tx| {

@@ -73,6 +73,14 @@ pub enum StoreError {
         found: u32,
         known: u32,
     },
+    /// The database or one of SQLite's companion files is not writable by its owner.
+    #[error("{path} is read-only (mode {mode:o}): pilah must write it{companion}; make it writable (chmod 600 {path}) or restore the state directory from a backup")]
+    ReadOnly {
+        path: PathBuf,
+        mode: u32,
+        /// Said of `-wal` and `-shm`, which admins take for leftovers.
+        companion: &'static str,
+    },
     /// A forward whose original cannot be put in: it must not go out without it.
     #[error("outbox item {item} ({message_id}, ticket {ticket}): cannot attach the original {path}: {detail}")]
     Original {
@@ -217,6 +225,23 @@ impl Store {
             let p = state_dir.join(name);
             if let Some(t) = private::tighten(&p, private::FILE_MODE).map_err(io(&p))? {
                 t.log();
+            }
+            // SQLite fails on a read-only -shm or -wal with "attempt to write a readonly
+            // database", naming neither: name the file here.
+            if let Ok(meta) = std::fs::metadata(&p) {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = meta.permissions().mode() & 0o7777;
+                if mode & 0o200 == 0 {
+                    return Err(StoreError::ReadOnly {
+                        path: p,
+                        mode,
+                        companion: if name == "pilah.sqlite" {
+                            ""
+                        } else {
+                            " (SQLite's -wal and -shm files are part of the database)"
+                        },
+                    });
+                }
             }
         }
         // The raw messages' directories (their files are 0600 since pilah made them so;

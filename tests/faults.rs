@@ -11,6 +11,18 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Every test here starts with this, before it touches the stack.
+/// Waits until the daemon has fetched both mailboxes once.
+fn wait_connected(t: &Scratch) {
+    wait_until("the daemon connected", 30, || {
+        t.state().join("pilah.sqlite").exists()
+            && std::panic::catch_unwind(|| {
+                t.count("SELECT count(*) FROM mailbox_state WHERE last_success IS NOT NULL")
+            })
+            .unwrap_or(0)
+                == 2
+    });
+}
+
 fn serial() -> Exclusive {
     stack_exclusive()
 }
@@ -179,14 +191,7 @@ fn mail_queued_while_postfix_is_down_is_delivered_when_it_is_back() {
     let t = Scratch::new("start_date = \"2024-03-01\"\n[limits]\nretry_initial_seconds = 1");
     let d = Daemon::start(&t);
     let lapor = t.addr("lapor");
-    wait_until("the daemon connected", 30, || {
-        t.state().join("pilah.sqlite").exists()
-            && std::panic::catch_unwind(|| {
-                t.count("SELECT count(*) FROM mailbox_state WHERE last_success IS NOT NULL")
-            })
-            .unwrap_or(0)
-                == 2
-    });
+    wait_connected(&t);
     stop_daemon("postfix");
     let senders: Vec<String> = (0..5)
         .map(|i| t.ext(&format!("p{i}"), "bpkad.brebeskab.go.id"))
@@ -236,14 +241,7 @@ fn the_daemon_reconnects_after_dovecot_restarts_during_idle() {
     let _g = serial();
     let t = Scratch::new("start_date = \"2024-03-01\"");
     let d = Daemon::start(&t);
-    wait_until("the daemon connected", 30, || {
-        t.state().join("pilah.sqlite").exists()
-            && std::panic::catch_unwind(|| {
-                t.count("SELECT count(*) FROM mailbox_state WHERE last_success IS NOT NULL")
-            })
-            .unwrap_or(0)
-                == 2
-    });
+    wait_connected(&t);
     std::thread::sleep(Duration::from_millis(500)); // in IDLE by now
     stop_daemon("dovecot");
     restart_stack();
@@ -558,14 +556,7 @@ fn a_disk_failure_after_login_is_logged_as_such_and_backs_off_until_it_is_fixed(
     let _g = serial();
     let t = Scratch::new("start_date = \"2024-03-01\"");
     let d = Daemon::start(&t);
-    wait_until("the daemon connected", 30, || {
-        t.state().join("pilah.sqlite").exists()
-            && std::panic::catch_unwind(|| {
-                t.count("SELECT count(*) FROM mailbox_state WHERE last_success IS NOT NULL")
-            })
-            .unwrap_or(0)
-                == 2
-    });
+    wait_connected(&t);
     // The fault: pilah cannot write the raw copy of lapor's mail (a file stands where its
     // directory under raw/ must be made), while the IMAP server is fine.
     let blocker = t.state().join("raw").join("lapor");

@@ -42,6 +42,8 @@ struct M {
     forward: Option<(&'static str, Option<i64>)>,
     /// Seconds from arrival until the acknowledgement was sent.
     ack: Option<i64>,
+    /// Seconds from arrival until a PIC answered its ticket.
+    answer: Option<i64>,
 }
 
 fn person(mailbox: &'static str, at: &'static str, sender: &str, category: &'static str) -> M {
@@ -56,6 +58,7 @@ fn person(mailbox: &'static str, at: &'static str, sender: &str, category: &'sta
         relation: "new",
         forward: None,
         ack: None,
+        answer: None,
     }
 }
 
@@ -70,6 +73,10 @@ impl M {
     }
     fn ack(mut self, after: i64) -> M {
         self.ack = Some(after);
+        self
+    }
+    fn answered(mut self, after: i64) -> M {
+        self.answer = Some(after);
         self
     }
 }
@@ -195,8 +202,32 @@ holidays_file = "libur.txt"
                 original: None,
             });
         }
+        // A ticket for a lapor message that was forwarded or acknowledged.
+        let ticketed =
+            m.mailbox == "lapor" && m.relation == "new" && (m.forward.is_some() || m.ack.is_some());
         self.store
             .transaction(|tx| {
+                let ticket = if ticketed {
+                    let t = tx.next_ticket("LPR", 2024)?;
+                    tx.open_ticket(
+                        &t,
+                        m.mailbox,
+                        m.category,
+                        m.forward.map(|f| f.0),
+                        Some(&m.sender),
+                        arrived,
+                    )?;
+                    if let Some(after) = m.answer {
+                        tx.ticket_answered(
+                            &t.to_string(),
+                            "pic@djpk.test",
+                            arrived + chrono::Duration::seconds(after),
+                        )?;
+                    }
+                    Some(t)
+                } else {
+                    None
+                };
                 tx.record_verdict(
                     &VerdictRecord {
                         message_row: stored.id,
@@ -205,7 +236,7 @@ holidays_file = "libur.txt"
                         sender: Some(&m.sender),
                         sender_name: None,
                         subject: "uji",
-                        ticket: None,
+                        ticket: ticket.as_ref(),
                         relation: m.relation,
                         region: m.region,
                         ack_skipped: None,
@@ -289,7 +320,8 @@ fn march_2024() -> Fixture {
         )
         .region(CILACAP, "domain")
         .forward("dtu-dbh", Some(120))
-        .ack(60),
+        .ack(60)
+        .answered(2 * 3600),
         person(
             l,
             "2024-03-06T10:00:00+07:00",
@@ -328,7 +360,8 @@ fn march_2024() -> Fixture {
         )
         .region(MAKASSAR, "domain")
         .forward("dtu-dau", Some(240))
-        .ack(30),
+        .ack(30)
+        .answered(86_400),
         // 16:30 WIB is 18:30 WIT: outside Jayapura's; its forward is not sent yet.
         person(
             l,
@@ -365,7 +398,9 @@ fn march_2024() -> Fixture {
         )
         .region(CILACAP, "body")
         .forward("dtu-dbh", Some(30))
-        .ack(20),
+        .ack(20)
+        // Answered on 2 April: still open at the end of March.
+        .answered(2 * 86_400),
     ];
     // Outside the total: machine mail, quarantine, a PIC's answer.
     let mut auto = person(
@@ -491,6 +526,21 @@ fn json_has_every_figure_of_the_month() {
         assert!(l.get(key).is_some(), "no {key} in {l}");
     }
     assert_eq!(l["month"], "2024-03");
+    // The twelve months up to March, February counted by pilah; each category with
+    // February's count; the regions per province.
+    let trend = l["trend"].as_array().unwrap();
+    assert_eq!(trend.len(), 12);
+    assert_eq!(trend[0]["month"], "2023-04");
+    assert_eq!(
+        trend[10],
+        serde_json::json!({"month": "2024-02", "label": "Februari 2024", "total": 8, "imported": false})
+    );
+    assert_eq!(l["categories"][0]["previous"], 8);
+    assert_eq!(
+        l["regions"]["provinces"][0],
+        serde_json::json!({"code": "12", "name": "Sumatera Utara", "count": 3, "regions": 1})
+    );
+    assert_eq!(l["tickets"]["open_at_month_end"], 6);
 
     // The total: people only, spam inside; machine mail, quarantine, PIC answers apart.
     assert_eq!(l["total"], 10);
@@ -720,9 +770,28 @@ fn text_and_markdown_read_like_the_published_report() {
         "Jumlah pesan: 158",
         "meningkat 21% dibandingkan bulan sebelumnya (131) [impor]",
         "[impor] angka impor",
+        // Tickets, the trend, the change per category, the provinces.
+        "Tiket: 9 dibuka, 8 diteruskan ke unit (88,9%), 3 dijawab PIC (37,5%), median 24,0 jam",
+        "masih terbuka di akhir bulan 6",
+        "12 bulan terakhir: April 2023 0, Mei 2023 0,",
+        "Januari 2024 0, Februari 2024 8, Maret 2024 10\n",
+        "Februari 2024 131 [impor], Maret 2024 158\n",
+        "Per provinsi: Sumatera Utara (3), Jawa Tengah (2), Papua (1), Sulawesi Selatan (1)",
+        // Both mailboxes together.
+        "Gabungan email lapor + callcenter — Maret 2024\n  Jumlah pesan: 168\n  \
+         meningkat 21% dibandingkan bulan sebelumnya (139) [impor]\n  \
+         meningkat 18% dibandingkan Maret 2023 (142) [impor]\n",
     ] {
         assert!(t.contains(want), "missing {want:?} in:\n{t}");
     }
+    let dbh_line = t
+        .lines()
+        .find(|l| l.trim_start().starts_with("Laporan Syarat Salur DBH"))
+        .unwrap();
+    assert!(
+        dbh_line.ends_with("5   50,0%      \u{2212}3"),
+        "{dbh_line:?}"
+    );
     // The categories come largest first.
     let dbh = t.find("Laporan Syarat Salur DBH").unwrap();
     let dau = t.find("Laporan Syarat Salur DAU").unwrap();
@@ -738,6 +807,14 @@ fn text_and_markdown_read_like_the_published_report() {
         "| Laporan Syarat Salur DBH | 5 | 50,0% |",
         "1. Prov. Sumatera Utara (3)",
         "| WITA | 1 | 0 |",
+        "| Laporan Syarat Salur DBH | 5 | 50,0% | \u{2212}3 |",
+        "| Surat Masuk | 60 | 38,0% | \u{2013} |",
+        "### Tiket\n\n- dibuka: 9\n- diteruskan ke unit: 8 (88,9%)\n- dijawab PIC: 3 (37,5%), median 24,0 jam\n",
+        "- masih terbuka di akhir bulan: 6",
+        "| dtu-dbh | 5 | 2 | 40,0% |",
+        "| Sumatera Utara | 3 | 1 |",
+        "## Gabungan email lapor + callcenter\n\n**168** pesan\n",
+        "| Februari 2024 * | 139 |",
     ] {
         assert!(md.contains(want), "missing {want:?} in:\n{md}");
     }
@@ -950,17 +1027,47 @@ fn text_after<'a>(dom: &'a str, marker: &str) -> &'a str {
     &rest[..rest.find('<').unwrap_or(rest.len())]
 }
 
-/// The part of the page of one mailbox.
+/// The pages of one mailbox (`<article data-mailbox=…>`), or of the mailboxes together
+/// (`data-combined`).
 fn page_of<'a>(dom: &'a str, mailbox: &str) -> &'a str {
+    let marker = if mailbox.is_empty() {
+        "<article data-combined=".to_string()
+    } else {
+        format!("<article data-mailbox=\"{mailbox}\"")
+    };
     let start = dom
-        .find(&format!("data-mailbox=\"{mailbox}\""))
-        .unwrap_or_else(|| panic!("no page for {mailbox}"));
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no page for {mailbox:?}"));
     let rest = &dom[start..];
-    let end = rest[1..]
-        .find("<section class=\"page\"")
-        .map(|e| e + 1)
-        .unwrap_or(rest.len());
-    &rest[..end]
+    &rest[..rest.find("</article>").unwrap_or(rest.len())]
+}
+
+/// The cells' texts of the table row that starts with `marker`.
+fn row_cells(page: &str, marker: &str) -> Vec<String> {
+    let start = page
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker:?} not in the rendered page"));
+    let row = &page[start..];
+    let row = &row[..row.find("</tr>").unwrap_or(row.len())];
+    row.split("<td")
+        .skip(1)
+        .map(|c| {
+            let c = &c[c.find('>').map(|i| i + 1).unwrap_or(0)..];
+            let c = &c[..c.find("</td>").unwrap_or(c.len())];
+            // Tags inside (the imported star) removed.
+            let mut out = String::new();
+            let mut in_tag = false;
+            for ch in c.chars() {
+                match ch {
+                    '<' => in_tag = true,
+                    '>' => in_tag = false,
+                    ch if !in_tag => out.push(ch),
+                    _ => {}
+                }
+            }
+            out
+        })
+        .collect()
 }
 
 #[test]
@@ -985,7 +1092,7 @@ fn html_renders_in_chromium_with_the_numbers_and_prints_on_a4() {
             && source.matches(bad).count() == source.matches("http://www.w3.org/2000/svg").count();
         assert!(allowed || !source.contains(bad), "{bad} in the HTML");
     }
-    assert!(source.contains("@page { size: A4"));
+    assert!(source.contains("@page { size: A4 landscape"));
 
     let bin = chromium();
     let url = format!("file://{}", html.display());
@@ -1050,6 +1157,62 @@ fn html_renders_in_chromium_with_the_numbers_and_prints_on_a4() {
     assert_eq!(text_after(lapor, "data-k=\"forwarded\""), "8");
     assert!(lapor.contains("<tr data-delay=\"forward\"><td>sampai diteruskan ke PIC</td><td class=\"n\">4 menit</td><td class=\"n\">15 menit</td>"), "{lapor}");
 
+    // Each category's change from February (8 DBH, nothing else).
+    assert_eq!(
+        row_cells(lapor, "<tr data-category=\"syarat-salur-dbh\""),
+        vec!["Laporan Syarat Salur DBH", "5", "50,0%", "8", "\u{2212}3"]
+    );
+    assert_eq!(
+        row_cells(lapor, "<tr data-category=\"syarat-salur-dau\""),
+        vec!["Laporan Syarat Salur DAU", "2", "20,0%", "0", "+2"]
+    );
+    // The category chart shows long labels whole, on two lines, never cut.
+    let label = "Laporan Syarat Salur DAK Non Fisik";
+    let chart_label = text_after(lapor, &format!("data-label=\"{label}\"><title"));
+    assert_eq!(chart_label, label, "the label's tooltip");
+    let at = lapor.find(&format!("data-label=\"{label}\"")).unwrap();
+    let text = &lapor[at..at + lapor[at..].find("</text>").unwrap()];
+    let shown: Vec<&str> = text
+        .split("<tspan")
+        .skip(1)
+        .map(|t| &t[t.find('>').unwrap() + 1..t.find("</tspan>").unwrap()])
+        .collect();
+    assert_eq!(shown, vec!["Laporan Syarat Salur DAK", "Non Fisik"]);
+    assert!(!lapor.contains('…'), "a label was cut");
+    // The 12-month trend: April 2023 to March 2024, February counted by pilah.
+    for (month, want) in [
+        ("2023-04", "0"),
+        ("2024-01", "0"),
+        ("2024-02", "8"),
+        ("2024-03", "10"),
+    ] {
+        assert_eq!(
+            text_after(lapor, &format!("data-k=\"trend-{month}\"")),
+            want,
+            "trend {month}"
+        );
+    }
+    assert!(!lapor.contains("data-k=\"trend-2023-03\""), "13 months");
+    // Tickets: nine opened, eight forwarded to a unit, three answered by PICs, one of them
+    // after the month's end.
+    assert_eq!(text_after(lapor, "data-k=\"tickets-opened\""), "9");
+    assert_eq!(text_after(lapor, "data-k=\"tickets-escalated\""), "8");
+    assert_eq!(text_after(lapor, "data-k=\"tickets-answered\""), "3");
+    assert_eq!(text_after(lapor, "data-k=\"tickets-open\""), "6");
+    assert_eq!(
+        row_cells(lapor, "<tr data-ticket-unit=\"dtu-dbh\""),
+        vec!["dtu-dbh", "5", "2", "40,0%", "25,0 jam"]
+    );
+    // Regions rolled up by province.
+    assert_eq!(
+        row_cells(lapor, "<tr data-province=\"12\""),
+        vec!["Sumatera Utara", "3", "1"]
+    );
+    assert_eq!(
+        row_cells(lapor, "<tr data-province=\"91\""),
+        vec!["Papua", "1", "1"]
+    );
+
     let cc = page_of(&dom, "callcenter");
     assert_eq!(text_after(cc, "data-k=\"total\""), "158");
     assert_eq!(
@@ -1057,15 +1220,41 @@ fn html_renders_in_chromium_with_the_numbers_and_prints_on_a4() {
         "meningkat 21% dibandingkan bulan sebelumnya (131)"
     );
     assert_eq!(text_after(cc, "data-k=\"bar-2024-02\""), "131*");
+    assert_eq!(text_after(cc, "data-k=\"trend-2024-02\""), "131*");
+    // February was imported as a total only: no change per category.
+    assert_eq!(
+        row_cells(cc, "<tr data-category=\"surat-masuk\""),
+        vec!["Surat Masuk", "60", "38,0%", "\u{2013}", "\u{2013}"]
+    );
 
-    // Screenshots: the whole report's first page (lapor) and callcenter's page alone.
+    // Both mailboxes together, first.
+    let both = page_of(&dom, "");
+    assert!(dom.find("data-combined").unwrap() < dom.find("data-mailbox=\"lapor\"").unwrap());
+    assert_eq!(text_after(both, "data-k=\"total\""), "168");
+    assert_eq!(
+        text_after(both, "data-k=\"cmp-previous\""),
+        "meningkat 21% dibandingkan bulan sebelumnya (139)"
+    );
+    assert_eq!(
+        text_after(both, "data-k=\"cmp-year\""),
+        "meningkat 18% dibandingkan Maret 2023 (142)"
+    );
+    assert_eq!(text_after(both, "data-k=\"trend-2024-02\""), "139*");
+    assert_eq!(
+        row_cells(both, "<tr data-mailbox-row=\"lapor\""),
+        vec!["Lapor", "10", "8", "9", "3", "6"]
+    );
+    assert_eq!(text_after(both, "data-k=\"tickets-opened\""), "9");
+
+    // Screenshots: the whole report's first two sheets (both mailboxes together, lapor's
+    // counts) and callcenter's report alone.
     let shot = dir.join("report-2024-03-lapor.png");
     let _ = std::fs::remove_file(&shot);
     run_chromium(
         &bin,
         &[
             format!("--screenshot={}", shot.display()),
-            "--window-size=1240,1754".to_string(),
+            "--window-size=1330,1900".to_string(),
             url,
         ],
     );
@@ -1087,30 +1276,44 @@ fn html_renders_in_chromium_with_the_numbers_and_prints_on_a4() {
         &bin,
         &[
             format!("--screenshot={}", cc_shot.display()),
-            "--window-size=1240,1754".to_string(),
+            "--window-size=1330,1900".to_string(),
             format!("file://{}", cc_html.display()),
         ],
     );
-    // Printed: A4, one page per mailbox.
-    let pdf = dir.join("report-2024-03.pdf");
-    let _ = std::fs::remove_file(&pdf);
-    run_chromium(
-        &bin,
-        &[
-            format!("--print-to-pdf={}", pdf.display()),
-            "--no-pdf-header-footer".to_string(),
-            format!("file://{}", html.display()),
-        ],
+    // Printed: A4 landscape, each sheet on one page (a sheet too long for its page would
+    // make more pages): both mailboxes together, then two per mailbox.
+    let print = |html: &Path, pdf: &Path| -> (usize, usize) {
+        let _ = std::fs::remove_file(pdf);
+        run_chromium(
+            &bin,
+            &[
+                format!("--print-to-pdf={}", pdf.display()),
+                "--no-pdf-header-footer".to_string(),
+                format!("file://{}", html.display()),
+            ],
+        );
+        let pdf = std::fs::read(pdf).expect("pdf");
+        let text = String::from_utf8_lossy(&pdf);
+        let pages = regex::Regex::new(r"/Type\s*/Page\b[^s]")
+            .unwrap()
+            .find_iter(&text)
+            .count();
+        let landscape = regex::Regex::new(r"/MediaBox\s*\[0 0 84[12]\.\d+ 59[45]\.\d+\]")
+            .unwrap()
+            .find_iter(&text)
+            .count();
+        (pages, landscape)
+    };
+    assert_eq!(
+        print(&html, &dir.join("report-2024-03.pdf")),
+        (5, 5),
+        "(pages, of which A4 landscape)"
     );
-    let pdf = std::fs::read(&pdf).expect("pdf");
-    let text = String::from_utf8_lossy(&pdf);
-    let pages = regex::Regex::new(r"/Type\s*/Page\b[^s]")
-        .unwrap()
-        .find_iter(&text)
-        .count();
-    assert_eq!(pages, 2, "one A4 page per mailbox");
-    let a4 = regex::Regex::new(r"/MediaBox\s*\[0 0 59[45]\.\d+ 84[12]\.\d+\]").unwrap();
-    assert!(a4.is_match(&text), "not A4");
+    assert_eq!(
+        print(&cc_html, &dir.join("report-2024-03-callcenter.pdf")),
+        (2, 2),
+        "(pages, of which A4 landscape)"
+    );
 
     for s in [&shot, &cc_shot] {
         let png = std::fs::read(s).unwrap_or_else(|e| panic!("{}: {e}", s.display()));
@@ -1123,7 +1326,7 @@ fn html_renders_in_chromium_with_the_numbers_and_prints_on_a4() {
         // Width and height from the IHDR chunk.
         let w = u32::from_be_bytes([png[16], png[17], png[18], png[19]]);
         let h = u32::from_be_bytes([png[20], png[21], png[22], png[23]]);
-        assert_eq!((w, h), (1240, 1754), "{}", s.display());
+        assert_eq!((w, h), (1330, 1900), "{}", s.display());
         assert!(
             png.len() > 50_000,
             "{} looks empty ({} bytes)",

@@ -7,8 +7,10 @@
 //! inside them. Past months the contact center counted by hand can be imported
 //! (`pilah report import`), and are marked as imported wherever they appear.
 //!
-//! [`data`] gathers the figures; [`text`] (plain text and Markdown), [`csv`], [`html`] and
-//! JSON (serde) present them; [`import`] loads past counts.
+//! [`data`] computes every figure once, as typed values ([`Report`]: each mailbox's, and the
+//! mailboxes' combined, with the changes from last month and the trend); [`text`] (plain
+//! text and Markdown), [`csv`], [`html`] and JSON (serde) only format them; [`import`] loads
+//! past counts.
 
 pub mod csv;
 pub mod data;
@@ -24,7 +26,7 @@ use crate::store::Store;
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use serde::Serialize;
 
-pub use data::{build, CategoryCount, MailboxReport, MonthTotal};
+pub use data::{build, CategoryCount, Combined, MailboxReport, MonthTotal, Report};
 pub use text::text;
 
 #[derive(Debug, thiserror::Error)]
@@ -136,6 +138,21 @@ pub fn change_phrase(now: i64, then: i64, against: &str) -> String {
     format!("{word} dibandingkan {against} ({then})")
 }
 
+/// A change in a count: "+3", "−2", "0"; "–" when unknown.
+pub fn fmt_change(change: Option<i64>) -> String {
+    match change {
+        Some(n) if n > 0 => format!("+{}", fmt_int(n)),
+        Some(n) if n < 0 => format!("\u{2212}{}", fmt_int(-n)),
+        Some(_) => "0".to_string(),
+        None => "\u{2013}".to_string(),
+    }
+}
+
+/// "lapor + callcenter".
+pub fn mailbox_list(names: &[String]) -> String {
+    names.join(" + ")
+}
+
 #[derive(Clone, Copy, Debug, clap::ValueEnum, PartialEq, Eq)]
 pub enum ReportFormat {
     /// Plain text, for a terminal or an e-mail.
@@ -209,14 +226,14 @@ pub fn command(args: ReportArgs) -> anyhow::Result<()> {
         }
     }
     let store = Store::open(&config.state_dir)?;
-    let reports = build(
+    let report = build(
         &config,
         &store,
         rules.as_ref(),
         month,
         args.mailbox.as_deref(),
     )?;
-    let out = render(args.format, &reports, month);
+    let out = render(args.format, &report);
     match args.out {
         Some(p) => {
             std::fs::write(&p, out).with_context(|| format!("cannot write {}", p.display()))?
@@ -226,14 +243,16 @@ pub fn command(args: ReportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The report in one format.
-pub fn render(format: ReportFormat, reports: &[MailboxReport], month: Month) -> String {
+/// The report in one format: each renderer only formats the figures of [`Report`].
+pub fn render(format: ReportFormat, report: &Report) -> String {
     match format {
-        ReportFormat::Text => text::text(reports, month),
-        ReportFormat::Md => text::markdown(reports, month),
-        ReportFormat::Csv => csv::csv(reports),
-        ReportFormat::Json => serde_json::to_string_pretty(reports).unwrap_or_default() + "\n",
-        ReportFormat::Html => html::html(reports, month),
+        ReportFormat::Text => text::text(report),
+        ReportFormat::Md => text::markdown(report),
+        ReportFormat::Csv => csv::csv(&report.mailboxes),
+        ReportFormat::Json => {
+            serde_json::to_string_pretty(&report.mailboxes).unwrap_or_default() + "\n"
+        }
+        ReportFormat::Html => html::html(report),
     }
 }
 

@@ -1,7 +1,8 @@
 //! The report as plain text (a terminal, an e-mail) and as Markdown.
 
-use super::data::{Delay, MailboxReport};
-use super::{fmt_duration, fmt_int, fmt_pct, Month};
+use super::data::{CategoryCount, Counts, Delay, MailboxReport, Report};
+use super::tickets::TicketStats;
+use super::{fmt_change, fmt_duration, fmt_int, fmt_pct, mailbox_list};
 use std::fmt::Write;
 
 const IMPORTED: &str = "[impor]";
@@ -58,20 +59,38 @@ fn top_regions(r: &MailboxReport) -> String {
 }
 
 /// The plain-text report.
-pub fn text(reports: &[MailboxReport], month: Month) -> String {
+pub fn text(report: &Report) -> String {
     let mut s = String::new();
-    let mut any_imported = false;
-    for r in reports {
-        any_imported |= r.imported || r.previous_month.imported || r.same_month_last_year.imported;
+    let month = report.month;
+    for r in &report.mailboxes {
         let _ = writeln!(s, "Email {} ({}) — {}", r.mailbox, r.address, month.label());
-        text_counts(&mut s, r);
-        text_tickets(&mut s, r);
+        text_counts(&mut s, &r.counts());
+        text_apart(&mut s, r);
+        text_tickets(&mut s, &r.tickets);
         text_senders(&mut s, r);
         text_service_hours(&mut s, r);
         text_routing(&mut s, r);
         let _ = writeln!(s);
     }
-    if any_imported {
+    if let Some(c) = &report.combined {
+        let _ = writeln!(
+            s,
+            "Gabungan email {} — {}",
+            mailbox_list(&c.mailboxes),
+            month.label()
+        );
+        text_counts(&mut s, &c.counts());
+        let _ = writeln!(
+            s,
+            "  Di luar jumlah: pesan otomatis {}, karantina {}, jawaban PIC {}",
+            fmt_int(c.machine),
+            fmt_int(c.quarantined),
+            fmt_int(c.pic_answers)
+        );
+        text_tickets(&mut s, &c.tickets);
+        let _ = writeln!(s);
+    }
+    if report.any_imported() {
         let _ = writeln!(
             s,
             "{IMPORTED} angka impor: hitungan Contact Center sebelum pilah (pilah report import)"
@@ -80,36 +99,56 @@ pub fn text(reports: &[MailboxReport], month: Month) -> String {
     s
 }
 
-/// The month's total, its comparisons, the categories, and what is not counted.
-fn text_counts(s: &mut String, r: &MailboxReport) {
+/// One category's line: label, count, share, change from the previous month.
+fn text_category(s: &mut String, c: &CategoryCount) {
+    let _ = writeln!(
+        s,
+        "    {:<44} {:>6}  {:>6}  {:>6}",
+        c.label,
+        fmt_int(c.count),
+        fmt_pct(c.percent),
+        fmt_change(c.change())
+    );
+}
+
+/// The month's total, its comparisons, the trend and the categories.
+fn text_counts(s: &mut String, c: &Counts) {
     let _ = writeln!(
         s,
         "  Jumlah pesan: {}{}",
-        fmt_int(r.total),
-        mark(r.imported)
+        fmt_int(c.total),
+        mark(c.imported)
     );
     let _ = writeln!(
         s,
         "  {}{}",
-        r.comparisons.previous_month,
-        mark(r.previous_month.imported)
+        c.comparisons.previous_month,
+        mark(c.previous_month.imported)
     );
     let _ = writeln!(
         s,
         "  {}{}",
-        r.comparisons.same_month_last_year,
-        mark(r.same_month_last_year.imported)
+        c.comparisons.same_month_last_year,
+        mark(c.same_month_last_year.imported)
     );
-    let _ = writeln!(s, "  Kategori:");
-    for c in &r.categories {
-        let _ = writeln!(
-            s,
-            "    {:<44} {:>6}  {:>6}",
-            c.label,
-            fmt_int(c.count),
-            fmt_pct(c.percent)
-        );
+    let trend = c
+        .trend
+        .iter()
+        .map(|m| format!("{} {}{}", m.label, fmt_int(m.total), mark(m.imported)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let _ = writeln!(s, "  {} bulan terakhir: {trend}", c.trend.len());
+    let _ = writeln!(
+        s,
+        "  Kategori (jumlah, persen, perubahan dari bulan sebelumnya):"
+    );
+    for cat in c.categories.iter().chain(c.gone_categories) {
+        text_category(s, cat);
     }
+}
+
+/// What is not counted in the total.
+fn text_apart(s: &mut String, r: &MailboxReport) {
     let _ = writeln!(s, "  Pesan otomatis (di luar jumlah): {}", machine_line(r));
     let _ = writeln!(
         s,
@@ -126,8 +165,7 @@ fn text_counts(s: &mut String, r: &MailboxReport) {
 }
 
 /// Tickets: opened, forwarded, answered, per unit.
-fn text_tickets(s: &mut String, r: &MailboxReport) {
-    let t = &r.tickets;
+fn text_tickets(s: &mut String, t: &TicketStats) {
     let _ = writeln!(
         s,
         "  Tiket: {} dibuka, {} diteruskan ke unit ({}), {} dijawab PIC ({}){}",
@@ -187,6 +225,16 @@ fn text_senders(s: &mut String, r: &MailboxReport) {
         .join(", ");
     let _ = writeln!(s, "  Pengirim: {senders}");
     let _ = writeln!(s, "  Pemda terbanyak: {}", top_regions(r));
+    if !r.regions.provinces.is_empty() {
+        let p = r
+            .regions
+            .provinces
+            .iter()
+            .map(|p| format!("{} ({})", p.name, fmt_int(p.count)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let _ = writeln!(s, "  Per provinsi: {p}");
+    }
 }
 
 /// Inside and outside service hours, per time zone, and the holidays.
@@ -270,19 +318,43 @@ fn md(s: &str) -> String {
 }
 
 /// The report as Markdown.
-pub fn markdown(reports: &[MailboxReport], month: Month) -> String {
+pub fn markdown(report: &Report) -> String {
     let mut s = String::new();
+    let month = report.month;
     let _ = writeln!(s, "# Laporan Bulanan Kanal Email — {}\n", month.label());
-    let mut any_imported = false;
-    for r in reports {
-        any_imported |= r.imported || r.previous_month.imported || r.same_month_last_year.imported;
+    for r in &report.mailboxes {
         let _ = writeln!(s, "## Email {} ({})\n", md(&r.mailbox), md(&r.address));
-        md_counts(&mut s, r);
+        md_counts(&mut s, &r.counts());
+        let _ = writeln!(
+            s,
+            "Di luar jumlah: pesan otomatis {}, karantina {}{}.\n",
+            machine_line(r),
+            fmt_int(r.quarantined),
+            if r.pic_answers > 0 {
+                format!(", jawaban PIC {}", fmt_int(r.pic_answers))
+            } else {
+                String::new()
+            }
+        );
+        md_tickets(&mut s, &r.tickets);
         md_senders(&mut s, r);
         md_service_hours(&mut s, r);
         md_routing(&mut s, r);
     }
-    if any_imported {
+    if let Some(c) = &report.combined {
+        let names: Vec<String> = c.mailboxes.iter().map(|m| md(m)).collect();
+        let _ = writeln!(s, "## Gabungan email {}\n", mailbox_list(&names));
+        md_counts(&mut s, &c.counts());
+        let _ = writeln!(
+            s,
+            "Di luar jumlah: pesan otomatis {}, karantina {}, jawaban PIC {}.\n",
+            fmt_int(c.machine),
+            fmt_int(c.quarantined),
+            fmt_int(c.pic_answers)
+        );
+        md_tickets(&mut s, &c.tickets);
+    }
+    if report.any_imported() {
         let _ = writeln!(
             s,
             "\\* angka impor: hitungan Contact Center sebelum pilah (`pilah report import`)."
@@ -300,61 +372,104 @@ fn star(imported: bool) -> &'static str {
     }
 }
 
-/// The month's total, its comparisons and table, the categories, what is not counted.
-fn md_counts(s: &mut String, r: &MailboxReport) {
-    let _ = writeln!(s, "**{}** pesan{}\n", fmt_int(r.total), star(r.imported));
+/// The month's total, its comparisons, the trend, the categories with their change.
+fn md_counts(s: &mut String, c: &Counts) {
+    let _ = writeln!(s, "**{}** pesan{}\n", fmt_int(c.total), star(c.imported));
     let _ = writeln!(
         s,
         "- {}{}",
-        r.comparisons.previous_month,
-        star(r.previous_month.imported)
+        c.comparisons.previous_month,
+        star(c.previous_month.imported)
     );
     let _ = writeln!(
         s,
         "- {}{}\n",
-        r.comparisons.same_month_last_year,
-        star(r.same_month_last_year.imported)
+        c.comparisons.same_month_last_year,
+        star(c.same_month_last_year.imported)
     );
     let _ = writeln!(s, "| Bulan | Jumlah |\n|---|---:|");
     for (label, total, imp) in [
         (
-            &r.same_month_last_year.label,
-            r.same_month_last_year.total,
-            r.same_month_last_year.imported,
+            &c.same_month_last_year.label,
+            c.same_month_last_year.total,
+            c.same_month_last_year.imported,
         ),
         (
-            &r.previous_month.label,
-            r.previous_month.total,
-            r.previous_month.imported,
+            &c.previous_month.label,
+            c.previous_month.total,
+            c.previous_month.imported,
         ),
-        (&r.month_label, r.total, r.imported),
+        (&c.month_label.to_string(), c.total, c.imported),
     ] {
         let _ = writeln!(s, "| {}{} | {} |", md(label), star(imp), fmt_int(total));
     }
     let _ = writeln!(
         s,
-        "\n### Kategori\n\n| Kategori | Jumlah | % |\n|---|---:|---:|"
+        "\n### Tren {} bulan\n\n| Bulan | Jumlah |\n|---|---:|",
+        c.trend.len()
     );
-    for c in &r.categories {
+    for m in c.trend {
         let _ = writeln!(
             s,
-            "| {} | {} | {} |",
-            md(&c.label),
-            fmt_int(c.count),
-            fmt_pct(c.percent)
+            "| {}{} | {} |",
+            md(&m.label),
+            star(m.imported),
+            fmt_int(m.total)
         );
     }
     let _ = writeln!(
         s,
-        "\nDi luar jumlah: pesan otomatis {}, karantina {}{}.\n",
-        machine_line(r),
-        fmt_int(r.quarantined),
-        if r.pic_answers > 0 {
-            format!(", jawaban PIC {}", fmt_int(r.pic_answers))
-        } else {
-            String::new()
-        }
+        "\n### Kategori\n\n| Kategori | Jumlah | % | Perubahan dari bulan sebelumnya |\n|---|---:|---:|---:|"
     );
+    for cat in c.categories.iter().chain(c.gone_categories) {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} |",
+            md(&cat.label),
+            fmt_int(cat.count),
+            fmt_pct(cat.percent),
+            fmt_change(cat.change())
+        );
+    }
+    s.push('\n');
+}
+
+/// Tickets: opened, forwarded to a unit, answered by PICs, still open, per unit.
+fn md_tickets(s: &mut String, t: &TicketStats) {
+    let _ = writeln!(
+        s,
+        "### Tiket\n\n- dibuka: {}\n- diteruskan ke unit: {} ({})\n- dijawab PIC: {} ({}){}\n\
+         - tindak lanjut: {}, duplikat: {}\n- masih terbuka di akhir bulan: {}\n",
+        fmt_int(t.opened),
+        fmt_int(t.escalated),
+        fmt_pct(t.escalated_percent),
+        fmt_int(t.answered),
+        fmt_pct(t.answered_percent),
+        t.median_answer_hours
+            .map(|h| format!(", median {} jam", fmt_pct(h).trim_end_matches('%')))
+            .unwrap_or_default(),
+        fmt_int(t.follow_ups),
+        fmt_int(t.duplicates),
+        fmt_int(t.open_at_month_end),
+    );
+    if t.units.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "| Unit | Diteruskan | Dijawab PIC | % |\n|---|---:|---:|---:|"
+    );
+    for u in &t.units {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} |",
+            md(&u.unit),
+            fmt_int(u.forwarded),
+            fmt_int(u.answered),
+            fmt_pct(u.answered_percent)
+        );
+    }
+    s.push('\n');
 }
 
 /// Sender groups and the regions that wrote most.
@@ -379,6 +494,21 @@ fn md_senders(s: &mut String, r: &MailboxReport) {
     }
     for (i, x) in r.regions.top.iter().enumerate() {
         let _ = writeln!(s, "{}. {} ({})", i + 1, md(&x.name), fmt_int(x.count));
+    }
+    if !r.regions.provinces.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n### Per provinsi\n\n| Provinsi | Pesan | Pemda berbeda |\n|---|---:|---:|"
+        );
+        for p in &r.regions.provinces {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} |",
+                md(&p.name),
+                fmt_int(p.count),
+                fmt_int(p.regions)
+            );
+        }
     }
 }
 

@@ -124,3 +124,36 @@ pub fn stats(
         .collect();
     Ok(s)
 }
+
+/// Several mailboxes' ticket figures added up, per unit too; the medians are not added up
+/// (they stay per mailbox).
+pub fn combine<'a>(all: impl Iterator<Item = &'a TicketStats>) -> TicketStats {
+    let mut s = TicketStats::default();
+    let mut units: BTreeMap<String, UnitTickets> = BTreeMap::new();
+    for t in all {
+        s.opened += t.opened;
+        s.escalated += t.escalated;
+        s.answered += t.answered;
+        s.follow_ups += t.follow_ups;
+        s.duplicates += t.duplicates;
+        s.open_at_month_end += t.open_at_month_end;
+        for u in &t.units {
+            let e = units.entry(u.unit.clone()).or_insert_with(|| UnitTickets {
+                unit: u.unit.clone(),
+                ..UnitTickets::default()
+            });
+            e.forwarded += u.forwarded;
+            e.answered += u.answered;
+        }
+    }
+    s.escalated_percent = pct(s.escalated, s.opened);
+    s.answered_percent = pct(s.answered, s.escalated);
+    s.units = units
+        .into_values()
+        .map(|mut u| {
+            u.answered_percent = pct(u.answered, u.forwarded);
+            u
+        })
+        .collect();
+    s
+}

@@ -163,7 +163,8 @@ pub enum ReportFormat {
     Csv,
     /// Everything, machine-readable.
     Json,
-    /// One self-contained page per mailbox, like the published report (prints on A4).
+    /// Self-contained pages like the published report: the mailboxes together, then two per
+    /// mailbox (prints on A4 landscape).
     Html,
 }
 

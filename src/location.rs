@@ -69,12 +69,18 @@ pub struct Diagnostic {
     pub location: Location,
     pub message: String,
     pub severity: Severity,
+    /// The name of what the diagnostic finds missing (a list, unit, category, mailbox,
+    /// template) when another file may define it: a file that does not load hides it.
+    pub missing: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Severity {
     Error,
     Warning,
+    /// Says something about the other diagnostics (how many are hidden); neither an error
+    /// nor a warning.
+    Note,
 }
 
 impl fmt::Display for Diagnostic {
@@ -82,6 +88,7 @@ impl fmt::Display for Diagnostic {
         let kind = match self.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
+            Severity::Note => "note",
         };
         write!(f, "{}: {}: {}", self.location, kind, self.message)
     }
@@ -93,17 +100,32 @@ pub struct Diagnostics(pub Vec<Diagnostic>);
 
 impl Diagnostics {
     pub fn error(&mut self, location: Location, message: impl Into<String>) {
-        self.0.push(Diagnostic {
-            location,
-            message: message.into(),
-            severity: Severity::Error,
-        });
+        self.push(location, message, Severity::Error, None);
     }
     pub fn warning(&mut self, location: Location, message: impl Into<String>) {
+        self.push(location, message, Severity::Warning, None);
+    }
+    /// An error about `name`, which does not exist (but a file that failed to load may
+    /// define it).
+    pub fn missing(&mut self, location: Location, message: impl Into<String>, name: &str) {
+        self.push(location, message, Severity::Error, Some(name.to_string()));
+    }
+    /// A warning that follows from `name` not being used or defined.
+    pub fn warning_about(&mut self, location: Location, message: impl Into<String>, name: &str) {
+        self.push(location, message, Severity::Warning, Some(name.to_string()));
+    }
+    fn push(
+        &mut self,
+        location: Location,
+        message: impl Into<String>,
+        severity: Severity,
+        missing: Option<String>,
+    ) {
         self.0.push(Diagnostic {
             location,
             message: message.into(),
-            severity: Severity::Warning,
+            severity,
+            missing,
         });
     }
     pub fn has_errors(&self) -> bool {
@@ -135,6 +157,7 @@ pub fn toml_diagnostic(file: &Path, text: &str, err: &toml::de::Error) -> Diagno
         location: Location::of_span(file, text, err.span()),
         message: err.message().trim().to_string(),
         severity: Severity::Error,
+        missing: None,
     }
 }
 

@@ -189,6 +189,58 @@ when = { field = "subject", keywords = ["@no_such_list"] }
 }
 
 #[test]
+fn a_file_that_does_not_load_hides_the_errors_that_only_follow_from_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path();
+    copy_rules(rules);
+    // A missing quote in lists.toml: every rule using its lists would say "unknown list".
+    let lists = std::fs::read_to_string(rules.join("lists.toml")).unwrap();
+    let typo = lists.replacen(
+        "kemenkeu_domains = [\"kemenkeu.go.id\"]",
+        "kemenkeu_domains = [\"kemenkeu.go.id]",
+        1,
+    );
+    assert_ne!(typo, lists, "the line to break is in lists.toml");
+    std::fs::write(rules.join("lists.toml"), typo).unwrap();
+    // A list that no file defines stays an error of its own.
+    std::fs::write(
+        rules.join("99-own.toml"),
+        "[[rule]]\nid = \"salah-ketik\"\ncategory = \"dbh\"\n\
+         when = { field = \"subject\", keywords = [\"@tidak_ada_di_mana_pun\"] }\n",
+    )
+    .unwrap();
+    let o = pilah(&["rules", "check", "--rules", rules.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    let text = out(&o);
+    let f = rules.join("lists.toml").display().to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with(&format!("{f}:")), "{text}");
+    assert!(lines[0].contains(": error: "), "{text}");
+    let note = regex::Regex::new(&format!(
+        r"^{}:\d+:\d+: note: (\d+) further errors hidden until this file loads$",
+        regex::escape(&f)
+    ))
+    .unwrap();
+    let hidden: usize = note
+        .captures(lines[1])
+        .unwrap_or_else(|| panic!("no note on the second line:\n{text}"))[1]
+        .parse()
+        .unwrap();
+    assert!(hidden > 100, "{text}");
+    assert!(
+        text.contains("99-own.toml:4:") && text.contains("unknown list @tidak_ada_di_mana_pun"),
+        "{text}"
+    );
+    assert!(!text.contains("unknown list @kemenkeu_domains"), "{text}");
+    assert_eq!(
+        lines.len(),
+        4,
+        "own error, note, the other file's error, summary:\n{text}"
+    );
+    assert!(text.contains(": 2 errors"), "{text}");
+}
+
+#[test]
 fn a_rule_that_can_never_fire_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     copy_rules(dir.path());

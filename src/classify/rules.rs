@@ -9,7 +9,7 @@ use super::cond::{Cond, Field, Matcher, FIELD_NAMES};
 use super::keywords::KeywordSet;
 use crate::act::template::Template;
 use crate::config::is_id;
-use crate::location::{toml_diagnostic, Diagnostics, Location};
+use crate::location::{toml_diagnostic, Diagnostic, Diagnostics, Location, Severity};
 use serde::Deserialize;
 use serde_spanned::Spanned;
 use sha2::{Digest, Sha256};
@@ -472,9 +472,10 @@ impl Lists {
             match it.get_ref().strip_prefix('@') {
                 Some(name) => match self.lists.get(name) {
                     Some(l) => out.extend(l.iter().cloned()),
-                    None => diags.error(
+                    None => diags.missing(
                         src.loc(it),
                         format!("unknown list @{name}: define it under [lists]"),
+                        name,
                     ),
                 },
                 None => out.push(it.get_ref().clone()),
@@ -573,9 +574,10 @@ fn expand_list(
             }
             Some(inner) => {
                 if path.len() == 1 {
-                    diags.error(
+                    diags.missing(
                         src.loc(it),
                         format!("unknown list @{inner}: define it under [lists]"),
+                        inner,
                     );
                 }
             }
@@ -592,14 +594,22 @@ fn build(
     version: String,
     diags: &mut Diagnostics,
 ) -> Option<RuleSet> {
-    // 1. Parse every file.
+    // 1. Parse every file; what a file that does not load defines is missing from the rest.
     let mut parsed: Vec<(Src, RawFile)> = Vec::new();
+    let mut broken: Vec<Unloaded> = Vec::new();
     for (path, text) in sources {
         match toml::from_str::<RawFile>(text) {
             Ok(raw) => parsed.push((Src { path, text }, raw)),
-            Err(e) => diags.0.push(toml_diagnostic(path, text, &e)),
+            Err(e) => {
+                broken.push(Unloaded {
+                    text,
+                    at: diags.0.len(),
+                });
+                diags.0.push(toml_diagnostic(path, text, &e));
+            }
         }
     }
+    let after_parse = diags.0.len();
     // Where a problem of the whole set (not of one line) is reported.
     let first = Location {
         file: sources
@@ -636,6 +646,7 @@ fn build(
     check_unused_templates(&tmpl, diags);
 
     let index = keyword_index(&rules, diags);
+    hide_what_follows(&broken, after_parse, diags);
     Some(RuleSet {
         dir: dir.to_path_buf(),
         units,
@@ -654,6 +665,69 @@ fn build(
 }
 
 type Parsed<'a> = [(Src<'a>, RawFile)];
+
+/// A rules file that did not load: its text, and where its own error is in the diagnostics.
+struct Unloaded<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+/// Whether `text` has `name` as a whole word (not inside a longer id).
+fn mentions(text: &str, name: &str) -> bool {
+    let id_char = |c: char| c.is_alphanumeric() || c == '-' || c == '_';
+    !name.is_empty()
+        && text.match_indices(name).any(|(i, _)| {
+            let before = text[..i].chars().next_back();
+            let after = text[i + name.len()..].chars().next();
+            !before.is_some_and(id_char) && !after.is_some_and(id_char)
+        })
+}
+
+/// Removes the diagnostics found after `from` that only follow from a file that did not
+/// load: a list, unit, category, mailbox or template missing or unused whose name that file
+/// mentions. Each such file gets one note after its own error: how many were hidden.
+fn hide_what_follows(broken: &[Unloaded], from: usize, diags: &mut Diagnostics) {
+    if broken.is_empty() {
+        return;
+    }
+    let mut hidden = vec![(0usize, 0usize); broken.len()];
+    let later = diags.0.split_off(from.min(diags.0.len()));
+    for d in later {
+        let by = d
+            .missing
+            .as_deref()
+            .and_then(|name| broken.iter().position(|b| mentions(b.text, name)));
+        match (by, d.severity) {
+            (Some(i), Severity::Warning) => hidden[i].1 += 1,
+            (Some(i), _) => hidden[i].0 += 1,
+            (None, _) => diags.0.push(d),
+        }
+    }
+    for (b, (errors, warnings)) in broken.iter().zip(hidden).rev() {
+        if errors + warnings == 0 {
+            continue;
+        }
+        let Some(own) = diags.0.get(b.at) else {
+            continue;
+        };
+        let what = match (errors, warnings) {
+            (e, 0) => format!("{e} further error{}", if e == 1 { "" } else { "s" }),
+            (0, w) => format!("{w} further warning{}", if w == 1 { "" } else { "s" }),
+            (e, w) => format!(
+                "{e} further error{} and {w} warning{}",
+                if e == 1 { "" } else { "s" },
+                if w == 1 { "" } else { "s" }
+            ),
+        };
+        let note = Diagnostic {
+            location: own.location.clone(),
+            message: format!("{what} hidden until this file loads"),
+            severity: Severity::Note,
+            missing: None,
+        };
+        diags.0.insert(b.at + 1, note);
+    }
+}
 
 /// The templates known, and which of them categories and rules use.
 struct TemplateUse<'a> {
@@ -818,7 +892,11 @@ fn build_categories(
             }
             if let Some(u) = &c.unit {
                 if !units.contains_key(u.get_ref()) {
-                    diags.error(src.loc(u), format!("unknown unit {:?}", u.get_ref()));
+                    diags.missing(
+                        src.loc(u),
+                        format!("unknown unit {:?}", u.get_ref()),
+                        u.get_ref(),
+                    );
                 }
             }
             let ack = match &c.ack {
@@ -859,20 +937,22 @@ fn build_fallbacks(
     for (src, raw) in parsed {
         for (mb, cat) in &raw.fallback {
             if !mailboxes.contains(mb) {
-                diags.error(
+                diags.missing(
                     src.loc(cat),
                     format!("fallback for unknown mailbox {mb:?}: no category lists it"),
+                    mb,
                 );
             } else if !categories
                 .iter()
                 .any(|c| c.id == *cat.get_ref() && c.mailboxes.contains(mb))
             {
-                diags.error(
+                diags.missing(
                     src.loc(cat),
                     format!(
                         "fallback {:?} is not a category of mailbox {mb:?}",
                         cat.get_ref()
                     ),
+                    cat.get_ref(),
                 );
             }
             if fallback.insert(mb.clone(), cat.get_ref().clone()).is_some() {
@@ -882,9 +962,10 @@ fn build_fallbacks(
     }
     for mb in mailboxes {
         if !fallback.contains_key(mb) {
-            diags.error(
+            diags.missing(
                 first.clone(),
                 format!("mailbox {mb:?} has no fallback category: add `{mb} = \"lainnya\"` under [fallback]"),
+                mb,
             );
         }
     }
@@ -994,9 +1075,10 @@ fn build_rules(
                 (Some(m), _) => {
                     for name in m.get_ref() {
                         if !mailboxes.contains(name) {
-                            diags.error(
+                            diags.missing(
                                 src.loc(m),
                                 format!("rule {id:?}: unknown mailbox {name:?}"),
+                                name,
                             );
                         }
                     }
@@ -1062,19 +1144,24 @@ fn check_rule_category(
         ),
         (Some(c), false) => {
             if !categories.iter().any(|x| x.id == *c.get_ref()) {
-                diags.error(src.loc(c), format!("unknown category {:?}", c.get_ref()));
+                diags.missing(
+                    src.loc(c),
+                    format!("unknown category {:?}", c.get_ref()),
+                    c.get_ref(),
+                );
             } else {
                 for m in rule_mailboxes {
                     if !categories
                         .iter()
                         .any(|x| x.id == *c.get_ref() && x.mailboxes.contains(m))
                     {
-                        diags.error(
+                        diags.missing(
                             src.loc(c),
                             format!(
                                 "category {:?} is not a category of mailbox {m:?}",
                                 c.get_ref()
                             ),
+                            c.get_ref(),
                         );
                     }
                 }
@@ -1148,13 +1235,14 @@ fn check_unused_templates(tmpl: &TemplateUse, diags: &mut Diagnostics) {
             continue;
         }
         if NoticeKind::of_template(name).is_none() && !tmpl.used.contains(name) {
-            diags.warning(
+            diags.warning_about(
                 Location {
                     file: tmpl.dir.join("templates").join(format!("{name}.txt")),
                     line: 1,
                     col: 1,
                 },
                 format!("template {name:?} is not used by any category or rule"),
+                name,
             );
         }
     }

@@ -99,6 +99,45 @@ fn the_daemon_picks_up_new_mail_reloads_and_stops_cleanly() {
         contents(&sender2).len() == 1
     });
 
+    // A missing quote in lists.toml: the refusal names that file's error and says in one
+    // line how many errors that follow from it are hidden, instead of one per use of a list.
+    let lists_path = t.rules.join("lists.toml");
+    let lists = std::fs::read_to_string(&lists_path).unwrap();
+    let typo = lists.replacen(
+        "kemenkeu_domains = [\"kemenkeu.go.id\"]",
+        "kemenkeu_domains = [\"kemenkeu.go.id]",
+        1,
+    );
+    assert_ne!(typo, lists, "the line to break is in lists.toml");
+    let refusals = log(&t).matches("rules-reload-refused").count();
+    let tmp = t.rules.join(".lists.toml.swp");
+    std::fs::write(&tmp, &typo).unwrap();
+    std::fs::rename(&tmp, &lists_path).unwrap();
+    signal(&child, "-HUP");
+    wait_for("the refused reload of the broken lists", &t, || {
+        log(&t).contains("further errors hidden until this file loads")
+    });
+    let entry = {
+        let l = log(&t);
+        let from = l
+            .match_indices("rules-reload-refused")
+            .nth(refusals)
+            .map(|(i, _)| i)
+            .expect("a new refusal");
+        let e = &l[from..];
+        // Up to the next refusal (the watcher may also have noticed the change), if any.
+        let end = e[1..]
+            .find("rules-reload-refused")
+            .map_or(e.len(), |j| j + 1);
+        e[..end].to_string()
+    };
+    assert!(entry.contains("lists.toml:"), "{entry}");
+    assert!(!entry.contains("unknown list @"), "{entry}");
+    assert!(entry.lines().count() < 10, "a long log entry:\n{entry}");
+    let tmp = t.rules.join(".lists.toml.swp");
+    std::fs::write(&tmp, &lists).unwrap();
+    std::fs::rename(&tmp, &lists_path).unwrap();
+
     // Saving a fixed rules file (by renaming, as editors do) reloads without a signal.
     let tmp = t.rules.join(".99-broken.toml.swp");
     std::fs::write(&tmp, "# fixed\n# pilah: empty on purpose\n").unwrap();

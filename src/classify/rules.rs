@@ -1259,6 +1259,8 @@ fn has_opaque(c: &Cond) -> bool {
     }
 }
 
+/// A condition as written, compiled: `all`/`any`/`not` here, a `field` with its matcher in
+/// [`compile_field`]. Every problem is reported; `None` when the condition cannot be used.
 fn compile(
     src: &Src,
     c: &Spanned<RawCond>,
@@ -1300,6 +1302,17 @@ fn compile(
     if let Some(n) = &r.not {
         return compile(src, n, lists, diags).map(|x| Cond::Not(Box::new(x)));
     }
+    compile_field(src, c, lists, diags)
+}
+
+/// A `field` condition: the fields named, the checks of its one matcher, the matcher.
+fn compile_field(
+    src: &Src,
+    c: &Spanned<RawCond>,
+    lists: &Lists,
+    diags: &mut Diagnostics,
+) -> Option<Cond> {
+    let r = c.get_ref();
     let field_spec = r.field.as_ref()?;
     let names = match field_spec.get_ref() {
         OneOrMany::One(s) => vec![s.clone()],
@@ -1356,6 +1369,18 @@ fn compile(
             );
         }
     }
+    let matcher = matcher_of(src, c, lists, diags)?;
+    Some(Cond::Match { fields, matcher })
+}
+
+/// The matcher of a `field` condition (keywords with their lists expanded, a regex, …).
+fn matcher_of(
+    src: &Src,
+    c: &Spanned<RawCond>,
+    lists: &Lists,
+    diags: &mut Diagnostics,
+) -> Option<Matcher> {
+    let r = c.get_ref();
     let matcher = if let Some(k) = &r.keywords {
         let errors_before = diags.errors().count();
         let entries = lists.expand(src, k, diags);
@@ -1409,5 +1434,5 @@ fn compile(
             max: r.max,
         }
     };
-    Some(Cond::Match { fields, matcher })
+    Some(matcher)
 }

@@ -152,10 +152,14 @@ enum TicketCommand {
 
 #[derive(Subcommand)]
 enum RulesCommand {
-    /// Load everything and report every error as file:line:col.
+    /// Load everything and report every error as file:line:col; with --config, also warn
+    /// when a configured mailbox is not covered (categories, fallback, spam, non-DJPK).
     Check {
         #[arg(long, default_value = DEFAULT_RULES)]
         rules: PathBuf,
+        /// The config whose mailboxes the rules must cover.
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
     /// Run fixture messages (.eml + .expected.toml) through the rules.
     Test {
@@ -269,8 +273,8 @@ fn dispatch(cmd: Command) -> Result<()> {
             file,
         } => explain(&rules, &trust.load()?, &mailbox, &file),
         Command::Rules {
-            command: RulesCommand::Check { rules },
-        } => rules_check(&rules),
+            command: RulesCommand::Check { rules, config },
+        } => rules_check(&rules, config.as_deref()),
         Command::Rules {
             command:
                 RulesCommand::Test {
@@ -596,11 +600,17 @@ fn explain(
     Ok(())
 }
 
-fn rules_check(dir: &Path) -> Result<()> {
+fn rules_check(dir: &Path, config: Option<&Path>) -> Result<()> {
+    let config = config.map(Config::load).transpose()?;
     match RuleSet::load(dir) {
         Ok(rules) => {
             for w in rules.warnings.warnings() {
                 println!("{w}");
+            }
+            if let Some(c) = &config {
+                for w in mailbox_coverage(c, &rules) {
+                    println!("{}: warning: {w}", c.path.display());
+                }
             }
             println!(
                 "{}: ok: {} rules, {} categories, {} units, {} templates, {} regions (version {})",
@@ -774,6 +784,12 @@ fn rules_test(
     Ok(())
 }
 
+/// What the configured mailboxes miss in the rules (`rules check --config`, `doctor`).
+pub fn mailbox_coverage(config: &Config, rules: &RuleSet) -> Vec<String> {
+    let names: Vec<&str> = config.mailboxes.iter().map(|m| m.name.as_str()).collect();
+    rules.coverage(&names)
+}
+
 fn doctor(path: &Path) -> Result<()> {
     let mut failures = 0;
     let mut verdict = |ok: bool, what: &str, detail: &str| {
@@ -812,6 +828,9 @@ fn doctor(path: &Path) -> Result<()> {
             for w in r.warnings.warnings() {
                 println!("        warning: {w}");
             }
+            mailbox_coverage(&config, &r)
+                .iter()
+                .for_each(|w| println!("        warning: {w}"));
             if let Err(e) = daemon::check_mailboxes(&config, &r) {
                 verdict(false, "mailboxes known to the rules", &e.to_string());
             }

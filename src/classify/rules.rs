@@ -363,6 +363,76 @@ impl RuleSet {
     }
 }
 
+/// The categories every mailbox needs its rules to reach: spam is filtered, questions for
+/// other services get the pointer to them.
+pub const COVERED_CATEGORIES: [&str; 2] = ["spam", "non-djpk"];
+
+impl RuleSet {
+    /// What a configured mailbox misses in these rules, one sentence each (empty: covered):
+    /// categories, a fallback, spam and non-DJPK handling (a category and a rule deciding it
+    /// that apply to the mailbox), rules that name every other mailbox but not this one
+    /// (tags, the spam rules written for the first mailboxes; only checked with three
+    /// mailboxes or more, when "every other" means more than one). Machine mail
+    /// itself (`machine.toml`) is recognised in every mailbox.
+    pub fn coverage(&self, mailboxes: &[&str]) -> Vec<String> {
+        let mut out = Vec::new();
+        for &mb in mailboxes {
+            if !self
+                .categories
+                .iter()
+                .any(|c| c.mailboxes.iter().any(|m| m == mb))
+            {
+                out.push(format!(
+                    "mailbox {mb:?}: no category lists it; add {mb:?} to `mailboxes` of the categories it uses (categories.toml)"
+                ));
+            }
+            if !self.fallback.contains_key(mb) {
+                out.push(format!(
+                    "mailbox {mb:?} has no fallback category: add `{mb} = \"lainnya\"` under [fallback] and {mb:?} to the category's `mailboxes`"
+                ));
+            }
+            for id in COVERED_CATEGORIES {
+                if self.category(mb, id).is_none() {
+                    out.push(format!(
+                        "mailbox {mb:?}: no {id} handling: add {mb:?} to `mailboxes` of category {id:?} (categories.toml)"
+                    ));
+                } else if !self.rules.iter().any(|r| {
+                    r.category.as_deref() == Some(id) && r.mailboxes.iter().any(|m| m == mb)
+                }) {
+                    out.push(format!(
+                        "mailbox {mb:?}: no rule decides {id:?} for it: the rules of category {id:?} name their mailboxes without {mb:?}"
+                    ));
+                }
+            }
+            let others: Vec<&str> = mailboxes.iter().copied().filter(|m| *m != mb).collect();
+            let skipped: Vec<&str> = self
+                .rules
+                .iter()
+                .filter(|r| {
+                    // A rule deciding a category the mailbox lacks is reported with it.
+                    let narrowed = r
+                        .category
+                        .as_deref()
+                        .is_none_or(|c| self.category(mb, c).is_some());
+                    others.len() >= 2
+                        && narrowed
+                        && !r.mailboxes.iter().any(|m| m == mb)
+                        && others.iter().all(|o| r.mailboxes.iter().any(|m| m == o))
+                })
+                .map(|r| r.id.as_str())
+                .collect();
+            if !skipped.is_empty() {
+                out.push(format!(
+                    "mailbox {mb:?}: {} rule(s) apply to every other mailbox but not to it: {}; add {mb:?} to their `mailboxes` if they should",
+                    skipped.len(),
+                    skipped.join(", ")
+                ));
+            }
+        }
+        out
+    }
+}
+
 // ---- raw, as written ----
 
 #[derive(Deserialize, Default)]

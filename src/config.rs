@@ -707,29 +707,8 @@ impl Validator<'_> {
                 ),
             );
         }
-        let prefix = match &m.ticket_prefix {
-            Some(p) => {
-                let ok =
-                    !p.get_ref().is_empty() && p.get_ref().chars().all(|c| c.is_ascii_uppercase());
-                if !ok {
-                    diags.error(
-                        self.loc(p),
-                        format!(
-                            "{table}.ticket_prefix: {:?} must be upper-case letters",
-                            p.get_ref()
-                        ),
-                    );
-                }
-                p.get_ref().clone()
-            }
-            None => default_prefix(&name),
-        };
-        if earlier.iter().any(|x| x.ticket_prefix == prefix) {
-            diags.error(
-                at.clone(),
-                format!("{table}: ticket prefix {prefix:?} is used by another mailbox"),
-            );
-        }
+        let prefix =
+            self.ticket_prefix(&table, &name, m.ticket_prefix.as_ref(), earlier, &at, diags);
         let security = *m.security.get_ref();
         MailboxConfig {
             name: MailboxName(name),
@@ -748,6 +727,43 @@ impl Validator<'_> {
                 ca_file: m.ca_file.map(|c| self.path_of(c.get_ref())),
             },
         }
+    }
+
+    /// `ticket_prefix`: upper-case letters, unique among the mailboxes; by default from the
+    /// mailbox's name.
+    fn ticket_prefix(
+        &self,
+        table: &str,
+        name: &str,
+        raw: Option<&Spanned<String>>,
+        earlier: &[MailboxConfig],
+        at: &Location,
+        diags: &mut Diagnostics,
+    ) -> String {
+        let prefix = match raw {
+            Some(p) => {
+                let ok =
+                    !p.get_ref().is_empty() && p.get_ref().chars().all(|c| c.is_ascii_uppercase());
+                if !ok {
+                    diags.error(
+                        self.loc(p),
+                        format!(
+                            "{table}.ticket_prefix: {:?} must be upper-case letters",
+                            p.get_ref()
+                        ),
+                    );
+                }
+                p.get_ref().clone()
+            }
+            None => default_prefix(name),
+        };
+        if earlier.iter().any(|x| x.ticket_prefix == prefix) {
+            diags.error(
+                at.clone(),
+                format!("{table}: ticket prefix {prefix:?} is used by another mailbox"),
+            );
+        }
+        prefix
     }
 
     /// `[metrics] listen`: a loopback address and port, or nothing.

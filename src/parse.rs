@@ -11,6 +11,11 @@ use std::borrow::Cow;
 /// Body text beyond this is not looked at by the rules.
 pub const BODY_LIMIT: usize = 256 * 1024;
 
+/// A message larger than this is parsed by its skeleton (see [`skeleton`]).
+const SKELETON_FROM: usize = 1024 * 1024;
+
+mod skeleton;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ParseError {
     #[error("not a mail message: no header line (`Name: value`) could be read")]
@@ -277,7 +282,15 @@ fn is_field_name(name: &str) -> bool {
 
 fn parse_inner(original: &[u8]) -> Result<Mail, ParseError> {
     let normalised = normalise(original);
-    let raw: &[u8] = &normalised;
+    // A large message is parsed by its skeleton: its attachments are not decoded in memory.
+    let skeleton_of_large;
+    let skeleton = normalised.len() > SKELETON_FROM;
+    let raw: &[u8] = if skeleton {
+        skeleton_of_large = skeleton::skeleton(&normalised);
+        &skeleton_of_large
+    } else {
+        &normalised
+    };
     let msg = MessageParser::default()
         .parse(raw)
         .ok_or(ParseError::NotMail)?;
@@ -313,7 +326,7 @@ fn parse_inner(original: &[u8]) -> Result<Mail, ParseError> {
         content_type,
         report_type,
         body: windows_1252_controls(body_text(&msg)),
-        attachments: attachments(&msg),
+        attachments: attachments(&msg, skeleton),
         vouched: Default::default(),
     })
 }
@@ -410,8 +423,18 @@ fn body_text(msg: &mail_parser::Message) -> String {
     body
 }
 
-/// The attachments' names (a forwarded message's subject when it has none), types and sizes.
-fn attachments(msg: &mail_parser::Message) -> Vec<Attachment> {
+/// The size of what the skeleton left out of a part, from its note.
+fn elided_size(part: &mail_parser::MessagePart) -> Option<usize> {
+    part.headers()
+        .iter()
+        .find(|h| h.name().eq_ignore_ascii_case(skeleton::ELIDED_HEADER))
+        .and_then(|h| header_text(h.value()))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// The attachments' names (a forwarded message's subject when it has none), types and sizes
+/// (in a skeleton, the size of what it left out).
+fn attachments(msg: &mail_parser::Message, skeleton: bool) -> Vec<Attachment> {
     msg.attachments()
         .map(|part| Attachment {
             name: part
@@ -426,7 +449,10 @@ fn attachments(msg: &mail_parser::Message) -> Vec<Attachment> {
                 .content_type()
                 .map(mime_type)
                 .unwrap_or_else(|| "application/octet-stream".to_string()),
-            size: part.len(),
+            size: skeleton
+                .then(|| elided_size(part))
+                .flatten()
+                .unwrap_or(part.len()),
         })
         .collect()
 }

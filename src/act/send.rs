@@ -184,13 +184,18 @@ impl Connection {
             self.poisoned = true;
             return Err(e);
         }
+        // In pieces: lettre copies what it is given to add the dot-stuffing, and a whole
+        // forward of a large message copied at once would double pilah's memory for it.
         self.smtp
-            .message(body)
+            .message_iter(body.chunks(SEND_CHUNK))
             .await
             .map(|_| ())
             .inspect_err(|_| self.poisoned = true)
     }
 }
+
+/// How much of a message is handed to the SMTP connection at a time.
+const SEND_CHUNK: usize = 256 * 1024;
 
 /// The SMTP submission server. One connection is opened per pass over the outbox and reused
 /// for every message of it, its commands pipelined when the server offers PIPELINING (see

@@ -7,7 +7,6 @@ use crate::classify::{self, MachineKind};
 use crate::config::Config;
 use crate::daemon::{self, Shared};
 use crate::pipeline::RunOptions;
-use crate::report::Month;
 use crate::store::Store;
 use anyhow::{bail, Context as _, Result};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -15,6 +14,9 @@ use serde::Deserialize;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
+
+mod agents;
+mod table;
 
 const DEFAULT_RULES: &str = "/etc/pilah/rules";
 
@@ -88,18 +90,11 @@ enum Command {
     /// Tickets: one ticket's history, or the open ones.
     Ticket {
         #[command(subcommand)]
-        command: TicketCommand,
+        command: agents::TicketCommand,
     },
-    /// List recorded messages: where each one went.
-    Messages {
-        #[arg(long)]
-        config: PathBuf,
-        #[arg(long)]
-        mailbox: Option<String>,
-        /// YYYY-MM, by arrival.
-        #[arg(long)]
-        month: Option<String>,
-    },
+    /// Find recorded messages and where each one went: by sender, subject words, ticket,
+    /// category, unit, dates.
+    Messages(agents::MessagesArgs),
 }
 
 /// Whose `Authentication-Results` the offline commands believe, as the daemon would.
@@ -128,26 +123,6 @@ impl TrustArgs {
         );
         Ok(trust)
     }
-}
-
-#[derive(Subcommand)]
-enum TicketCommand {
-    /// Every message, forward, acknowledgement, answer and reminder of a ticket, with times.
-    Show {
-        #[arg(long)]
-        config: PathBuf,
-        id: String,
-    },
-    /// Tickets not answered yet, oldest first.
-    List {
-        #[arg(long)]
-        config: PathBuf,
-        /// Only open tickets (the default; kept for clarity in scripts).
-        #[arg(long)]
-        open: bool,
-        #[arg(long)]
-        unit: Option<String>,
-    },
 }
 
 #[derive(Subcommand)]
@@ -186,6 +161,9 @@ pub fn main() -> i32 {
         }
     };
     init_logging(cli.log_format);
+    if !matches!(cli.command, Command::Run { .. }) {
+        quiet_on_closed_pipe();
+    }
     // One TLS provider for the whole binary (tokio-rustls and lettre both use rustls).
     let _ = rustls::crypto::ring::default_provider().install_default();
     match dispatch(cli.command) {
@@ -202,6 +180,25 @@ pub fn main() -> i32 {
             2
         }
     }
+}
+
+/// A command whose reader goes away (`pilah messages | head`) ends there, quietly, like any
+/// Unix filter: SIGPIPE gets its default action back (Rust ignores it, and `println!` then
+/// panics on the broken pipe). Not for the daemon, whose sockets must never stop it.
+fn quiet_on_closed_pipe() {
+    // SAFETY: called once at start, before any other thread exists; SIG_DFL is a valid
+    // disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+/// Colour in the text log only on a terminal, and not when `NO_COLOR` is set (to anything
+/// but the empty string, https://no-color.org): a log redirected to a file carries no
+/// escape codes.
+fn log_colour() -> bool {
+    use std::io::IsTerminal as _;
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// Libraries that write what goes over the wire at `debug` or `trace`: async-imap logs every
@@ -240,7 +237,7 @@ fn init_logging(format: LogFormat) {
     let layer: Box<dyn Layer<Registry> + Send + Sync> = match (format, journald) {
         (LogFormat::Json, _) => layer.json().flatten_event(true).boxed(),
         (LogFormat::Text, true) => layer.without_time().with_ansi(false).boxed(),
-        (LogFormat::Text, false) => layer.boxed(),
+        (LogFormat::Text, false) => layer.with_ansi(log_colour()).boxed(),
     };
     // Also installs the bridge that turns the `log` crate's records (async-imap, rustls)
     // into events, which the filter above then sees with their module as target.
@@ -292,22 +289,8 @@ fn dispatch(cmd: Command) -> Result<()> {
         }
         Command::Report(args) => crate::report::command(args),
         Command::Doctor { config } => doctor(&config),
-        Command::Ticket {
-            command: TicketCommand::Show { config, id },
-        } => ticket_show(&config, &id),
-        Command::Ticket {
-            command:
-                TicketCommand::List {
-                    config,
-                    open: _,
-                    unit,
-                },
-        } => ticket_list(&config, unit.as_deref()),
-        Command::Messages {
-            config,
-            mailbox,
-            month,
-        } => messages(&config, mailbox, month),
+        Command::Ticket { command } => agents::ticket(command),
+        Command::Messages(args) => agents::messages(args),
     }
 }
 
@@ -970,133 +953,6 @@ fn loose_modes(config: &Config) -> Vec<(String, String)> {
         }
     }
     out
-}
-
-fn ticket_show(config: &Path, id: &str) -> Result<()> {
-    let config = Config::load(config)?;
-    let store = Store::open(&config.state_dir)?;
-    let id = id.trim().trim_matches(['[', ']']).to_ascii_uppercase();
-    let Some((rec, history)) = crate::ticket::history(&store, &id)? else {
-        return Err(Findings(format!("no ticket {id} in {}", store.path().display())).into());
-    };
-    println!("Ticket {} ({}, {})", rec.ticket, rec.mailbox, rec.category);
-    println!("  sender: {}", rec.sender.as_deref().unwrap_or("-"));
-    println!(
-        "  unit:   {}",
-        rec.unit.as_deref().unwrap_or("- (not forwarded)")
-    );
-    println!(
-        "  state:  {}",
-        match &rec.answered_at {
-            Some(t) => format!("answered {t}"),
-            None if rec.unit.is_some() => "open".to_string(),
-            None => "closed (nothing to answer)".to_string(),
-        }
-    );
-    println!();
-    for h in history {
-        println!("  {:<25} {:<16} {}", h.at, h.what, h.detail);
-    }
-    Ok(())
-}
-
-fn ticket_list(config: &Path, unit: Option<&str>) -> Result<()> {
-    let config = Config::load(config)?;
-    let store = Store::open(&config.state_dir)?;
-    let open = crate::ticket::open_tickets(&store, unit)?;
-    println!(
-        "{:<18} {:<22} {:<22} {:<26} sender",
-        "ticket", "opened", "unit", "category"
-    );
-    for t in &open {
-        println!(
-            "{:<18} {:<22} {:<22} {:<26} {}",
-            t.ticket,
-            t.opened_at,
-            t.unit.as_deref().unwrap_or("-"),
-            t.category,
-            t.sender.as_deref().unwrap_or("-")
-        );
-    }
-    println!("{} open ticket(s)", open.len());
-    Ok(())
-}
-
-fn messages(config: &Path, mailbox: Option<String>, month: Option<String>) -> Result<()> {
-    let config = Config::load(config)?;
-    let store = Store::open(&config.state_dir)?;
-    let range = match month {
-        Some(m) => {
-            let m = Month::parse(&m)?;
-            Some((m.start(config.timezone), m.end(config.timezone)))
-        }
-        None => None,
-    };
-    let rows = store.list_messages(mailbox.as_deref(), range)?;
-    println!(
-        "{:<10} {:>5} {:<16} {:<17} {:<34} {:<22} {:<26} actions",
-        "mailbox", "uid", "ticket", "received", "sender", "category", "folder"
-    );
-    for m in rows {
-        let when = m
-            .internal_date
-            .map(|d| {
-                d.with_timezone(&config.timezone)
-                    .format("%Y-%m-%d %H:%M")
-                    .to_string()
-            })
-            .unwrap_or_default();
-        let mut actions = Vec::new();
-        if let Some(k) = &m.machine {
-            actions.push(format!("machine mail ({k})"));
-        }
-        if let Some(q) = &m.quarantine {
-            actions.push(format!("quarantined: {q}"));
-        }
-        if !m.route.is_empty() {
-            let route = m.route.join(", ");
-            if m.forwards_queued == 0 {
-                actions.push(format!("not forwarded to {route}"));
-            } else {
-                let state = if m.forwards_failed > 0 {
-                    "failed"
-                } else if m.forwards_sent >= m.forwards_queued {
-                    "sent"
-                } else {
-                    "queued"
-                };
-                actions.push(format!("forward to {route} ({state})"));
-            }
-        }
-        match (&m.ack_template, &m.ack_skipped) {
-            (Some(t), None) if m.acks_queued > 0 => {
-                let state = if m.acks_sent > 0 { "sent" } else { "queued" };
-                actions.push(format!("ack {t} ({state})"));
-            }
-            (_, Some(why)) if m.machine.is_none() && m.quarantine.is_none() => {
-                actions.push(format!("no ack: {why}"))
-            }
-            _ => {}
-        }
-        let sender: String = m
-            .sender
-            .unwrap_or_else(|| "-".into())
-            .chars()
-            .take(34)
-            .collect();
-        println!(
-            "{:<10} {:>5} {:<16} {:<17} {:<34} {:<22} {:<26} {}",
-            m.mailbox,
-            m.uid,
-            m.ticket.unwrap_or_else(|| "-".into()),
-            when,
-            sender,
-            m.category.unwrap_or_else(|| "-".into()),
-            m.folder.unwrap_or_else(|| "(not filed)".into()),
-            actions.join("; ")
-        );
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -33,15 +33,17 @@ mod report;
 mod schema;
 mod tickets;
 
-pub use messages::{MessageState, MessageSummary, NewMessage, StoredMessage, VerdictRecord};
+pub use messages::{
+    MessageFilter, MessageState, MessageSummary, NewMessage, StoredMessage, VerdictRecord,
+};
 pub use metrics::MetricsFigures;
 pub use original::{append_base64, OriginalEncoding};
 pub use outbox::{OutboxItem, Outgoing, Quarantined};
 pub use report::{ImportedCount, ReportApart, ReportMail, ReportPerson, ReportScope, ReportTicket};
 pub use schema::CURRENT as SCHEMA_VERSION;
 pub use tickets::{
-    FollowUpMark, FollowUpState, MessageIdOf, TicketHistory, TicketMail, TicketMessage,
-    TicketRecord,
+    FollowUpMark, FollowUpState, ListedTicket, MessageIdOf, TicketHistory, TicketMail,
+    TicketMessage, TicketRecord,
 };
 
 use crate::private;

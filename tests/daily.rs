@@ -1,0 +1,282 @@
+//! Daily use, as the contact center's agents and admin do it (issue 20): finding a citizen's
+//! message, the open tickets, names that do not exist, a listing piped into `head`, a log
+//! redirected to a file. Against the real mail stack: messages APPENDed, `pilah run --once`.
+
+mod common;
+
+use common::*;
+use std::process::{Command, Stdio};
+
+const MARCH: &str = "05-Mar-2024 09:30:00 +0700";
+
+/// A long sender address, longer than any column cuts.
+const LONG_LOCAL: &str = "sekretariat.badan.pengelolaan.keuangan.dan.aset.daerah";
+
+/// A state directory with three recorded messages of March 2024: a DBH report to `lapor`
+/// (ticket LPR-2024-000001, to unit dtu-dbh) from a long address, a tax question and a
+/// DAU question to `callcenter`.
+fn recorded_month() -> Scratch {
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    let lapor = t.addr("lapor");
+    let cc = t.addr("callcenter");
+    let dbh = mail(
+        &format!(
+            "BPKAD Kab. Cilacap <{}>",
+            t.ext(LONG_LOCAL, "cilacapkab.go.id")
+        ),
+        &lapor,
+        "Laporan BA Rekonsiliasi DBH Triwulan I",
+        "Dengan hormat, bersama ini kami sampaikan berita acara rekonsiliasi DBH.",
+        "",
+    );
+    let tax = mail(
+        &format!("Budi <{}>", t.ext("budi.santoso", "gmail.com")),
+        &cc,
+        "npwp saya hilang",
+        "pagi min, gimana cara urus NPWP yang hilang?",
+        "",
+    );
+    let dau = mail(
+        &format!("Siti <{}>", t.ext("siti", "bantulkab.go.id")),
+        &cc,
+        "Pertanyaan penyaluran DAU bulan Maret",
+        "Mohon informasi jadwal penyaluran DAU bulan Maret untuk kabupaten kami.",
+        "",
+    );
+    rt().block_on(async {
+        append(
+            &lapor,
+            "INBOX",
+            &vouched(&t.ext(LONG_LOCAL, "cilacapkab.go.id"), dbh),
+            Some(MARCH),
+            None,
+        )
+        .await;
+        append(&cc, "INBOX", &tax, Some(MARCH), None).await;
+        append(&cc, "INBOX", &dau, Some(MARCH), None).await;
+    });
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+    t
+}
+
+fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn an_agent_finds_a_message_by_sender_subject_ticket_category_unit_and_date() {
+    let t = recorded_month();
+    let cfg = t.config.to_str().unwrap();
+    let find = |args: &[&str]| {
+        let mut all = vec!["messages", "--config", cfg];
+        all.extend_from_slice(args);
+        let o = t.pilah(&all);
+        assert!(o.status.success(), "{args:?}: {}", text(&o));
+        stdout(&o)
+    };
+    // Everything: a header with the zone, each row's time on its clock, the subject.
+    let all = find(&[]);
+    assert!(all.contains("received (WIB)"), "{all}");
+    assert!(all.contains("2024-03-05 09:30"), "{all}");
+    assert!(all.contains("npwp saya hilang"), "{all}");
+    assert!(all.contains("3 message(s)"), "{all}");
+    // By part of the sender's address or name, any case.
+    let budi = find(&["--from", "BUDI.santoso"]);
+    assert!(budi.contains("npwp saya hilang"), "{budi}");
+    assert!(budi.contains("1 message(s)"), "{budi}");
+    assert_eq!(find(&["--from", "Siti"]).matches("DAU").count(), 1);
+    // By words of the subject, in any order and case.
+    let dbh = find(&["--subject", "dbh rekonsiliasi"]);
+    assert!(dbh.contains("LPR-2024-000001"), "{dbh}");
+    assert!(dbh.contains("1 message(s)"), "{dbh}");
+    // By ticket, as an agent types it.
+    let by_ticket = find(&["--ticket", "[lpr-2024-000001]"]);
+    assert!(by_ticket.contains("Rekonsiliasi"), "{by_ticket}");
+    assert!(by_ticket.contains("1 message(s)"), "{by_ticket}");
+    // By category, by the unit it went to.
+    assert!(find(&["--category", "syarat-salur-dbh"]).contains("1 message(s)"));
+    assert!(find(&["--unit", "dtu-dbh"]).contains("LPR-2024-000001"));
+    assert!(find(&["--unit", "dtu-dau"]).contains("penyaluran DAU"));
+    // By date, on the configured clock: 5 March WIB, whatever UTC says.
+    assert!(find(&["--since", "2024-03-05", "--until", "2024-03-05"]).contains("3 message(s)"));
+    assert!(find(&["--since", "2024-03-06"]).contains("0 message(s)"));
+    assert!(find(&["--until", "2024-03-04"]).contains("0 message(s)"));
+    assert!(find(&["--month", "2024-03", "--mailbox", "lapor"]).contains("1 message(s)"));
+}
+
+#[test]
+fn whole_addresses_with_wide_or_json_and_cut_ones_otherwise() {
+    let t = recorded_month();
+    let cfg = t.config.to_str().unwrap();
+    let full = t.ext(LONG_LOCAL, "cilacapkab.go.id");
+    let o = t.pilah(&["messages", "--config", cfg, "--mailbox", "lapor"]);
+    let cut = stdout(&o);
+    assert!(!cut.contains(&full) && cut.contains('…'), "{cut}");
+    let o = t.pilah(&["messages", "--config", cfg, "--mailbox", "lapor", "--wide"]);
+    let wide = stdout(&o);
+    assert!(wide.contains(&full), "{wide}");
+    assert!(
+        wide.contains("Laporan BA Rekonsiliasi DBH Triwulan I"),
+        "{wide}"
+    );
+    let o = t.pilah(&["messages", "--config", cfg, "--json", "--mailbox", "lapor"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON object per line"))
+        .collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["sender"], full.as_str());
+    assert_eq!(lines[0]["ticket"], "LPR-2024-000001");
+    assert_eq!(lines[0]["internal_date"], "2024-03-05T09:30:00+07:00");
+    // The open tickets, the same way.
+    let o = t.pilah(&[
+        "ticket", "list", "--config", cfg, "--json", "--unit", "dtu-dbh",
+    ]);
+    let l: serde_json::Value = serde_json::from_str(stdout(&o).trim()).expect("json");
+    assert_eq!(l["sender"], full.as_str());
+    assert_eq!(l["subject"], "Laporan BA Rekonsiliasi DBH Triwulan I");
+    assert_eq!(l["opened_at"], "2024-03-05T09:30:00+07:00");
+}
+
+#[test]
+fn tickets_show_their_times_on_the_configured_clock_with_a_subject() {
+    let t = recorded_month();
+    let cfg = t.config.to_str().unwrap();
+    let o = t.pilah(&["ticket", "show", "--config", cfg, "LPR-2024-000001"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let show = stdout(&o);
+    assert!(show.contains("opened: 2024-03-05 09:30 WIB"), "{show}");
+    assert!(show.contains("2024-03-05 09:30 WIB message"), "{show}");
+    assert!(!show.contains("T02:30"), "UTC leaked: {show}");
+    let o = t.pilah(&["ticket", "list", "--config", cfg, "--open"]);
+    let list = stdout(&o);
+    assert!(list.contains("opened (WIB)"), "{list}");
+    assert!(list.contains("2024-03-05 09:30"), "{list}");
+    assert!(list.contains("Laporan BA Rekonsiliasi"), "{list}");
+    assert!(list.contains("3 open ticket(s)"), "{list}");
+    let o = t.pilah(&[
+        "ticket",
+        "list",
+        "--config",
+        cfg,
+        "--mailbox",
+        "callcenter",
+        "--from",
+        "siti",
+    ]);
+    assert!(stdout(&o).contains("1 open ticket(s)"), "{}", stdout(&o));
+}
+
+#[test]
+fn a_name_that_does_not_exist_is_an_error_that_lists_the_valid_ones() {
+    let t = recorded_month();
+    let cfg = t.config.to_str().unwrap();
+    let o = t.pilah(&["ticket", "list", "--config", cfg, "--unit", "dtu-dauu"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("--unit \"dtu-dauu\": no such name"), "{err}");
+    assert!(err.contains("dtu-dau, dtu-dbh"), "{err}");
+    assert!(!stdout(&o).contains("open ticket"), "{}", stdout(&o));
+    let o = t.pilah(&["messages", "--config", cfg, "--mailbox", "lapr"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("the mailboxes (of the config) are: lapor, callcenter"),
+        "{err}"
+    );
+    let o = t.pilah(&["messages", "--config", cfg, "--category", "syarat-salur"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("syarat-salur-dau, syarat-salur-dbh"), "{err}");
+    let o = t.pilah(&["messages", "--config", cfg, "--since", "5 Maret"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("--since \"5 Maret\": give a day as YYYY-MM-DD"),
+        "{err}"
+    );
+}
+
+/// Runs pilah with its output read by nobody (`| head` that has exited).
+fn into_closed_pipe(args: &[&str]) -> (std::process::ExitStatus, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pilah"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .current_dir(repo())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run pilah");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    (
+        out.status,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn every_listing_piped_into_a_reader_that_went_away_ends_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    let t = recorded_month();
+    let cfg = t.config.to_str().unwrap();
+    let rules = t.rules.to_str().unwrap();
+    let fixture = repo().join("tests/fixtures/rules/lapor/syarat-salur-dbh");
+    let eml = std::fs::read_dir(&fixture)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "eml"))
+        .unwrap();
+    let eml = eml.to_str().unwrap();
+    let commands: [&[&str]; 6] = [
+        &["messages", "--config", cfg],
+        &["ticket", "list", "--config", cfg],
+        &["ticket", "show", "--config", cfg, "LPR-2024-000001"],
+        &["report", "--config", cfg, "--month", "2024-03"],
+        &["explain", "--rules", rules, "--mailbox", "lapor", eml],
+        &[
+            "rules",
+            "test",
+            "--rules",
+            "rules",
+            "--authserv-id",
+            "mx.djpk.test",
+        ],
+    ];
+    for args in commands {
+        let (status, err) = into_closed_pipe(args);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(!err.contains("Broken pipe"), "{args:?}: {err}");
+        assert!(
+            status.success() || status.signal() == Some(13),
+            "{args:?}: {status:?} {err}"
+        );
+    }
+}
+
+#[test]
+fn a_log_redirected_to_a_file_carries_no_colour_codes() {
+    let t = recorded_month();
+    let out = Command::new(env!("CARGO_BIN_EXE_pilah"))
+        .args([
+            "run",
+            "--once",
+            "--no-send",
+            "--config",
+            t.config.to_str().unwrap(),
+        ])
+        .env_remove("NO_COLOR")
+        .env_remove("JOURNAL_STREAM")
+        .env("PILAH_LOG", "info")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run pilah");
+    assert!(out.status.success(), "{}", text(&out));
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("INFO"), "{log}");
+    assert!(
+        !log.contains('\u{1b}'),
+        "escape codes in a redirected log: {log:?}"
+    );
+}

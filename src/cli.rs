@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
 mod agents;
+mod outbox;
 mod table;
 
 const DEFAULT_RULES: &str = "/etc/pilah/rules";
@@ -95,6 +96,11 @@ enum Command {
     /// Find recorded messages and where each one went: by sender, subject words, ticket,
     /// category, unit, dates.
     Messages(agents::MessagesArgs),
+    /// Mail that did not go out: list it with the reason, send it again, or cancel it.
+    Outbox {
+        #[command(subcommand)]
+        command: outbox::OutboxCommand,
+    },
 }
 
 /// Whose `Authentication-Results` the offline commands believe, as the daemon would.
@@ -291,6 +297,7 @@ fn dispatch(cmd: Command) -> Result<()> {
         Command::Doctor { config } => doctor(&config),
         Command::Ticket { command } => agents::ticket(command),
         Command::Messages(args) => agents::messages(args),
+        Command::Outbox { command } => outbox::command(command),
     }
 }
 

@@ -280,3 +280,74 @@ fn a_log_redirected_to_a_file_carries_no_colour_codes() {
         "escape codes in a redirected log: {log:?}"
     );
 }
+
+#[test]
+fn a_failed_forward_is_listed_with_its_reason_retried_once_and_what_was_sent_is_not_sent_again() {
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    let cfg = t.config.to_str().unwrap();
+    // Queued while the SMTP server is down, then the original is lost before the forward
+    // goes out: it fails for good, the acknowledgement goes out.
+    t.write_config(free_port(), "start_date = \"2024-03-01\"");
+    let lapor = t.addr("lapor");
+    let sender = t.ext("bpkad", "cilacapkab.go.id");
+    let subject = "Laporan BA Rekonsiliasi DBH Triwulan II";
+    let m = mail(
+        &format!("BPKAD Kab. Cilacap <{sender}>"),
+        &lapor,
+        subject,
+        "Dengan hormat, bersama ini kami sampaikan berita acara rekonsiliasi DBH.",
+        "",
+    );
+    rt().block_on(append(&lapor, "INBOX", &m, Some(MARCH), None));
+    assert!(t.run_once().status.success());
+    let raw_path: String = t
+        .db()
+        .query_row("SELECT raw_path FROM messages", [], |r| r.get(0))
+        .unwrap();
+    let raw = std::fs::read(&raw_path).unwrap();
+    std::fs::remove_file(&raw_path).unwrap();
+    t.write_config(stack().smtp_port, "start_date = \"2024-03-01\"");
+    assert!(t.run_once().status.success());
+    let fwd = t.count("SELECT id FROM outbox WHERE kind = 'forward'");
+    let ack = t.count("SELECT id FROM outbox WHERE kind = 'ack'");
+    let (fwd, ack) = (fwd.to_string(), ack.to_string());
+
+    // Listed, with the reason.
+    let o = t.pilah(&["outbox", "list", "--config", cfg]);
+    assert!(o.status.success(), "{}", text(&o));
+    let list = stdout(&o);
+    assert!(list.contains("LPR-2024-000001"), "{list}");
+    assert!(list.contains("failed 20"), "{list}");
+    assert!(list.contains("cannot attach the original"), "{list}");
+    assert!(list.contains("1 item(s)"), "{list}");
+
+    // Cancelled, then retried after all, once the file is back from the backup.
+    let o = t.pilah(&["outbox", "cancel", "--config", cfg, &fwd]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(stdout(&t.pilah(&["outbox", "list", "--config", cfg])).contains("cancelled 20"));
+    std::fs::write(&raw_path, &raw).unwrap();
+    let o = t.pilah(&["outbox", "retry", "--config", cfg, &fwd, &ack]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let said = stdout(&o);
+    assert!(said.contains(&format!("item {fwd}: due again")), "{said}");
+    assert!(
+        said.contains(&format!("item {ack}: the server accepted it"))
+            && said.contains("not sent again"),
+        "{said}"
+    );
+    let o = t.pilah(&["outbox", "cancel", "--config", cfg, &ack]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(t.run_once().status.success());
+
+    // The PICs got the forward once; the sender got the acknowledgement once.
+    let forwards = |who: &str| {
+        contents(who)
+            .iter()
+            .filter(|f| f.header("X-Pilah-Kind").as_deref() == Some("forward"))
+            .count()
+    };
+    assert_eq!(forwards(&t.addr("pic.dbh")), 1);
+    assert_eq!(contents(&sender).len(), 1);
+    let list = stdout(&t.pilah(&["outbox", "list", "--config", cfg]));
+    assert!(list.contains("0 item(s)"), "{list}");
+}

@@ -192,6 +192,11 @@ fn no_read_of_the_report_messages_tickets_metrics_or_a_drain_walks_the_history()
         .unwrap();
         s.settle_moved(&mb, 7, &[2, 4]).unwrap();
         s.due(true, 0, 200).unwrap();
+        // pilah outbox list|retry|cancel.
+        assert!(!s.unsent(false).unwrap().is_empty());
+        s.unsent(true).unwrap();
+        s.retry_outbox(100).unwrap();
+        s.cancel_outbox(50).unwrap();
         s.pending_count().unwrap();
         s.release_sent_bodies(Utc::now() - chrono::Duration::days(200))
             .unwrap();

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
 mod agents;
+mod backup;
 mod outbox;
 mod table;
 
@@ -96,6 +97,8 @@ enum Command {
     /// Find recorded messages and where each one went: by sender, subject words, ticket,
     /// category, unit, dates.
     Messages(agents::MessagesArgs),
+    /// A consistent copy of the database, raw mail, config and rules, while pilah runs.
+    Backup(backup::BackupArgs),
     /// Mail that did not go out: list it with the reason, send it again, or cancel it.
     Outbox {
         #[command(subcommand)]
@@ -298,6 +301,7 @@ fn dispatch(cmd: Command) -> Result<()> {
         Command::Ticket { command } => agents::ticket(command),
         Command::Messages(args) => agents::messages(args),
         Command::Outbox { command } => outbox::command(command),
+        Command::Backup(args) => backup::command(args),
     }
 }
 

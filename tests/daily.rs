@@ -351,3 +351,58 @@ fn a_failed_forward_is_listed_with_its_reason_retried_once_and_what_was_sent_is_
     let list = stdout(&t.pilah(&["outbox", "list", "--config", cfg]));
     assert!(list.contains("0 item(s)"), "{list}");
 }
+
+#[test]
+fn a_backup_holds_a_checked_database_the_raw_mail_config_rules_and_where_passwords_are() {
+    let t = recorded_month();
+    let cfg = t.config.to_str().unwrap();
+    let dir = t.dir.path().join("backup");
+    let o = t.pilah(&["backup", "--config", cfg, dir.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let said = stdout(&o);
+    assert!(said.contains("3 message(s), integrity ok"), "{said}");
+    assert!(said.contains("raw/, 3 file(s)"), "{said}");
+    // The copy is a database pilah reads: the same messages.
+    let copy = rusqlite::Connection::open(dir.join("pilah.sqlite")).unwrap();
+    let n: i64 = copy
+        .query_row("SELECT count(*) FROM messages", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 3);
+    assert_eq!(
+        std::fs::read(dir.join("etc/pilah.toml")).unwrap(),
+        std::fs::read(&t.config).unwrap()
+    );
+    assert!(dir.join("etc/rules/categories.toml").is_file());
+    assert!(dir.join("etc/rules/templates").is_dir());
+    // Where the password is, not the password.
+    let creds = std::fs::read_to_string(dir.join("etc/credentials.txt")).unwrap();
+    let pw_file = t.password_file().display().to_string();
+    assert!(
+        creds.contains(&format!(
+            "mailbox \"lapor\": password_file = file {pw_file}"
+        )),
+        "{creds}"
+    );
+    let password = stack().password.clone();
+    assert!(!creds.contains(&password), "{creds}");
+    assert!(!dir.join("etc/secrets").exists());
+    // Private to its owner: it holds personal data.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+    // Not over an earlier backup; with --with-secrets, the password files too.
+    let o = t.pilah(&["backup", "--config", cfg, dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("is not empty"), "{}", text(&o));
+    let with = t.dir.path().join("backup2");
+    let o = t.pilah(&[
+        "backup",
+        "--config",
+        cfg,
+        "--with-secrets",
+        with.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let copied = std::fs::read_to_string(with.join("etc/secrets/imap-password")).unwrap();
+    assert_eq!(copied.trim(), password);
+}

@@ -22,6 +22,7 @@
 //! pilah redoes without harm: a "filed" mark (the next drain finds the message moved), a
 //! "sent" mark (the item is sent again, under the same Message-ID).
 
+mod backup;
 mod mailboxes;
 mod messages;
 mod metrics;

@@ -18,6 +18,7 @@ use std::sync::{Arc, RwLock};
 mod agents;
 mod backup;
 mod outbox;
+mod prune;
 mod table;
 
 const DEFAULT_RULES: &str = "/etc/pilah/rules";
@@ -97,6 +98,8 @@ enum Command {
     /// Find recorded messages and where each one went: by sender, subject words, ticket,
     /// category, unit, dates.
     Messages(agents::MessagesArgs),
+    /// Remove raw mail (and optionally subjects) older than `[retention] raw_months`.
+    Prune(prune::PruneArgs),
     /// A consistent copy of the database, raw mail, config and rules, while pilah runs.
     Backup(backup::BackupArgs),
     /// Mail that did not go out: list it with the reason, send it again, or cancel it.
@@ -302,6 +305,7 @@ fn dispatch(cmd: Command) -> Result<()> {
         Command::Messages(args) => agents::messages(args),
         Command::Outbox { command } => outbox::command(command),
         Command::Backup(args) => backup::command(args),
+        Command::Prune(args) => prune::command(args),
     }
 }
 

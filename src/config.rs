@@ -228,6 +228,17 @@ pub struct Limits {
     pub keep_sent_bodies: Duration,
 }
 
+/// `[retention]`: how long the personal data in citizens' mail is kept (UU No. 27/2022 on
+/// personal data protection; docs/operations.md, "Retention of personal data").
+#[derive(Debug, Clone, Default)]
+pub struct Retention {
+    /// The raw files of messages that arrived more than this many months ago are removed;
+    /// `None`: kept.
+    pub raw_months: Option<u32>,
+    /// With the raw file, the subject and the sender's name in the database are erased too.
+    pub erase_subjects: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub path: PathBuf,
@@ -254,6 +265,7 @@ pub struct Config {
     pub service_hours: crate::hours::ServiceHours,
     /// Which receiving servers' verdicts on senders pilah believes (`[authentication]`).
     pub authentication: crate::trust::TrustConfig,
+    pub retention: Retention,
 }
 
 // ---- raw, as written ----
@@ -276,6 +288,15 @@ struct RawConfig {
     metrics: Option<RawMetrics>,
     service_hours: Option<crate::hours::RawServiceHours>,
     authentication: Option<RawAuthentication>,
+    retention: Option<RawRetention>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRetention {
+    raw_months: Option<Spanned<i64>>,
+    #[serde(default)]
+    erase_subjects: bool,
 }
 
 #[derive(Deserialize)]
@@ -699,6 +720,7 @@ impl Validator<'_> {
             }
         });
         let authentication = self.authentication(raw.authentication, diags);
+        let retention = self.retention(raw.retention, diags);
         let service_hours = crate::hours::ServiceHours::from_config(
             raw.service_hours,
             self.path,
@@ -733,6 +755,7 @@ impl Validator<'_> {
             limits,
             service_hours,
             authentication,
+            retention,
         })
     }
 
@@ -784,6 +807,32 @@ impl Validator<'_> {
 
     /// `[limits]`: each key's default and valid range (inclusive). A value out of its range
     /// is an error at its place, never clamped.
+    fn retention(&self, raw: Option<RawRetention>, diags: &mut Diagnostics) -> Retention {
+        let Some(r) = raw else {
+            return Retention::default();
+        };
+        let raw_months = r
+            .raw_months
+            .and_then(|m| match u32::try_from(*m.get_ref()) {
+                Ok(n) if (1..=240).contains(&n) => Some(n),
+                _ => {
+                    diags.error(
+                        self.loc(&m),
+                        format!(
+                            "retention.raw_months: {} is out of range: give a number of months \
+                         from 1 to 240, or leave it out to keep raw mail",
+                            m.get_ref()
+                        ),
+                    );
+                    None
+                }
+            });
+        Retention {
+            raw_months,
+            erase_subjects: r.erase_subjects,
+        }
+    }
+
     fn limits(&self, l: RawLimits, diags: &mut Diagnostics) -> Limits {
         const MIB: u64 = 1024 * 1024;
         let minutes = |m: u64| Duration::from_secs(60 * m);

@@ -406,3 +406,64 @@ fn a_backup_holds_a_checked_database_the_raw_mail_config_rules_and_where_passwor
     let copied = std::fs::read_to_string(with.join("etc/secrets/imap-password")).unwrap();
     assert_eq!(copied.trim(), password);
 }
+
+#[test]
+fn a_pruned_state_directory_still_reports_the_same_months_counts() {
+    let t = recorded_month();
+    let cfg = t.config.to_str().unwrap();
+    let report = || {
+        let o = t.pilah(&[
+            "report", "--config", cfg, "--month", "2024-03", "--format", "csv",
+        ]);
+        assert!(o.status.success(), "{}", text(&o));
+        stdout(&o)
+    };
+    let before = report();
+    assert!(before.contains("syarat-salur-dbh"), "{before}");
+    let raw_files = || {
+        t.count("SELECT count(*) FROM messages") as usize
+            - t.db()
+                .prepare("SELECT raw_path FROM messages")
+                .unwrap()
+                .query_map([], |r| r.get::<_, String>(0))
+                .unwrap()
+                .filter(|p| !std::path::Path::new(p.as_ref().unwrap()).exists())
+                .count()
+    };
+    assert_eq!(raw_files(), 3);
+    // Without a retention setting, nothing to prune: says where to set it.
+    let o = t.pilah(&["prune", "--config", cfg]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).contains("[retention] raw_months is not set"),
+        "{}",
+        text(&o)
+    );
+    t.write_config(
+        stack().smtp_port,
+        "start_date = \"2024-03-01\"\n\n[retention]\nraw_months = 12\nerase_subjects = true\n",
+    );
+    let o = t.pilah(&["prune", "--config", cfg, "--dry-run"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        stdout(&o).contains("would remove the raw mail of 3 message(s)"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(raw_files(), 3, "a dry run removes nothing");
+    let o = t.pilah(&["prune", "--config", cfg]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        stdout(&o).contains("removed the raw mail of 3 message(s)"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(raw_files(), 0);
+    // The subjects are gone, the month's counts are not.
+    let listing = stdout(&t.pilah(&["messages", "--config", cfg, "--wide"]));
+    assert!(listing.contains("3 message(s)"), "{listing}");
+    assert!(!listing.contains("Rekonsiliasi"), "{listing}");
+    assert_eq!(report(), before);
+    let o = t.pilah(&["prune", "--config", cfg]);
+    assert!(stdout(&o).contains("of 0 message(s)"), "{}", stdout(&o));
+}

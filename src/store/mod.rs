@@ -31,6 +31,7 @@ mod outbox;
 #[cfg(test)]
 mod plans;
 mod report;
+mod retention;
 mod schema;
 mod tickets;
 
@@ -41,6 +42,7 @@ pub use metrics::MetricsFigures;
 pub use original::{append_base64, OriginalEncoding};
 pub use outbox::{OutboxChange, OutboxItem, Outgoing, Quarantined, Unsent};
 pub use report::{ImportedCount, ReportApart, ReportMail, ReportPerson, ReportScope, ReportTicket};
+pub use retention::Pruned;
 pub use schema::CURRENT as SCHEMA_VERSION;
 pub use tickets::{
     FollowUpMark, FollowUpState, ListedTicket, MessageIdOf, TicketHistory, TicketMail,

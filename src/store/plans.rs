@@ -192,6 +192,15 @@ fn no_read_of_the_report_messages_tickets_metrics_or_a_drain_walks_the_history()
         .unwrap();
         s.settle_moved(&mb, 7, &[2, 4]).unwrap();
         s.due(true, 0, 200).unwrap();
+        // Retention: what is old enough, and its removal (files that are not there).
+        let old = chrono::NaiveDate::from_ymd_opt(2025, 2, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc();
+        assert!(s.prunable(old).unwrap().messages > 0);
+        assert!(s.prune(old, true).unwrap().missing > 0);
+        assert_eq!(s.prune(old, true).unwrap().messages, 0);
         // pilah outbox list|retry|cancel.
         assert!(!s.unsent(false).unwrap().is_empty());
         s.unsent(true).unwrap();

@@ -356,6 +356,26 @@ struct RawFolders {
     unverified: Option<String>,
 }
 
+impl Folders {
+    /// `[folders]` as written, with pilah's defaults for what is left out.
+    fn from_raw(raw: Option<RawFolders>) -> Folders {
+        let raw = raw.unwrap_or(RawFolders {
+            machine: None,
+            quarantine: None,
+            unverified: None,
+        });
+        Folders {
+            machine: raw.machine.unwrap_or_else(|| "Pilah/otomatis".to_string()),
+            quarantine: raw
+                .quarantine
+                .unwrap_or_else(|| "Pilah/karantina".to_string()),
+            unverified: raw
+                .unverified
+                .unwrap_or_else(|| "Pilah/tidak-terverifikasi".to_string()),
+        }
+    }
+}
+
 /// `[limits]` as written; each key is checked against its range in [`Validator::limits`].
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -533,77 +553,12 @@ impl Validator<'_> {
     }
 
     fn build(&self, raw: RawConfig, diags: &mut Diagnostics) -> Option<Config> {
-        let timezone = match &raw.timezone {
-            None => chrono_tz::Asia::Jakarta,
-            Some(tz) => match tz.get_ref().parse::<chrono_tz::Tz>() {
-                Ok(tz) => tz,
-                Err(_) => {
-                    diags.error(
-                        self.loc(tz),
-                        format!("timezone: unknown time zone {:?}", tz.get_ref()),
-                    );
-                    chrono_tz::Asia::Jakarta
-                }
-            },
-        };
-        let start_date = raw.start_date.as_ref().and_then(|s| {
-            let parsed = parse_start_date(s.get_ref(), timezone);
-            if parsed.is_none() {
-                diags.error(
-                    self.loc(s),
-                    format!(
-                        "start_date: {:?} is neither a date (2024-03-01) nor a date and time \
-                         (2024-03-01T08:00:00+07:00)",
-                        s.get_ref()
-                    ),
-                );
-            }
-            parsed
-        });
+        let timezone = self.timezone(raw.timezone.as_ref(), diags);
+        let start_date = self.start_date(raw.start_date.as_ref(), timezone, diags);
         if let Some(a) = &raw.admin_address {
             self.check_address("admin_address", a, diags);
         }
-
-        let smtp_loc = self.loc(&raw.smtp);
-        let rs = raw.smtp.into_inner();
-        self.check_security("smtp", &rs.host, &rs.security, diags);
-        self.check_address("smtp.from", &rs.from, diags);
-        let smtp_password_given = rs.password_file.is_some()
-            || rs.password_env.is_some()
-            || rs.password_credential.is_some();
-        let smtp_password = self.secret(
-            "smtp",
-            rs.password_file,
-            rs.password_env,
-            rs.password_credential,
-            smtp_loc.clone(),
-            diags,
-        );
-        // Two password sources are reported by `secret`; this is about none at all.
-        if rs.username.is_some() != smtp_password_given {
-            diags.error(
-                smtp_loc,
-                "smtp: username and a password source (password_file, password_env or \
-                 password_credential) go together",
-            );
-        }
-        let smtp = SmtpConfig {
-            port: rs.port.unwrap_or(match rs.security.get_ref() {
-                Security::Tls => 465,
-                Security::Starttls => 587,
-                Security::Plain => 25,
-            }),
-            host: rs.host.into_inner(),
-            security: rs.security.into_inner(),
-            username: rs.username,
-            password: smtp_password,
-            ca_file: rs.ca_file.map(|c| self.path_of(c.get_ref())),
-            from: rs.from.into_inner(),
-            from_name: rs
-                .from_name
-                .unwrap_or_else(|| "Contact Center DJPK".to_string()),
-        };
-
+        let smtp = self.smtp(raw.smtp, diags);
         if raw.mailbox.is_empty() {
             diags.error(
                 Location::at(self.path, self.text, 0),
@@ -612,113 +567,11 @@ impl Validator<'_> {
         }
         let mut mailboxes: Vec<MailboxConfig> = Vec::new();
         for m in raw.mailbox {
-            let at = self.loc(&m);
-            let m = m.into_inner();
-            let name = m.name.get_ref().clone();
-            let table = format!("mailbox {name:?}");
-            if !is_id(&name) {
-                diags.error(
-                    self.loc(&m.name),
-                    format!("mailbox.name: {name:?} must be lower-case letters, digits and '-'"),
-                );
-            }
-            if mailboxes.iter().any(|x| x.name.as_str() == name) {
-                diags.error(
-                    self.loc(&m.name),
-                    format!("mailbox.name: {name:?} is defined twice"),
-                );
-            }
-            self.check_security(&table, &m.host, &m.security, diags);
-            self.check_address(&format!("{table}.address"), &m.address, diags);
-            let password_given = m.password_file.is_some()
-                || m.password_env.is_some()
-                || m.password_credential.is_some();
-            let password = self.secret(
-                &table,
-                m.password_file,
-                m.password_env,
-                m.password_credential,
-                at.clone(),
-                diags,
-            );
-            if !password_given {
-                diags.error(
-                    at.clone(),
-                    format!(
-                        "{table}: no password source: set password_file, password_env or \
-                         password_credential"
-                    ),
-                );
-            }
-            let prefix = match &m.ticket_prefix {
-                Some(p) => {
-                    let ok = !p.get_ref().is_empty()
-                        && p.get_ref().chars().all(|c| c.is_ascii_uppercase());
-                    if !ok {
-                        diags.error(
-                            self.loc(p),
-                            format!(
-                                "{table}.ticket_prefix: {:?} must be upper-case letters",
-                                p.get_ref()
-                            ),
-                        );
-                    }
-                    p.get_ref().clone()
-                }
-                None => default_prefix(&name),
-            };
-            if mailboxes.iter().any(|x| x.ticket_prefix == prefix) {
-                diags.error(
-                    at.clone(),
-                    format!("{table}: ticket prefix {prefix:?} is used by another mailbox"),
-                );
-            }
-            let security = *m.security.get_ref();
-            mailboxes.push(MailboxConfig {
-                name: MailboxName(name),
-                address: m.address.into_inner().to_lowercase(),
-                ticket_prefix: prefix,
-                imap: ImapConfig {
-                    port: m.port.unwrap_or(match security {
-                        Security::Tls => 993,
-                        _ => 143,
-                    }),
-                    host: m.host.into_inner(),
-                    security,
-                    username: m.username.into_inner(),
-                    password: password.unwrap_or(SecretSource::Env(String::new())),
-                    folder: m.folder.unwrap_or_else(|| "INBOX".to_string()),
-                    ca_file: m.ca_file.map(|c| self.path_of(c.get_ref())),
-                },
-            });
+            let mailbox = self.mailbox(m, &mailboxes, diags);
+            mailboxes.push(mailbox);
         }
-
-        let folders = raw.folders.unwrap_or(RawFolders {
-            machine: None,
-            quarantine: None,
-            unverified: None,
-        });
         let limits = self.limits(raw.limits.unwrap_or_default(), diags);
-
-        let metrics_listen = raw.metrics.and_then(|m| {
-            match m.listen.get_ref().parse::<std::net::SocketAddr>() {
-                Ok(a) if a.ip().is_loopback() => Some(a),
-                Ok(_) => {
-                    diags.error(
-                        self.loc(&m.listen),
-                        "metrics.listen: the metrics are served on a loopback address only (127.0.0.1:PORT or [::1]:PORT)",
-                    );
-                    None
-                }
-                Err(_) => {
-                    diags.error(
-                        self.loc(&m.listen),
-                        format!("metrics.listen: {:?} is not an address and port, e.g. \"127.0.0.1:9187\"", m.listen.get_ref()),
-                    );
-                    None
-                }
-            }
-        });
+        let metrics_listen = self.metrics_listen(raw.metrics, diags);
         let authentication = self.authentication(raw.authentication, diags);
         let retention = self.retention(raw.retention, diags);
         let service_hours = crate::hours::ServiceHours::from_config(
@@ -741,21 +594,225 @@ impl Validator<'_> {
             metrics_listen,
             smtp,
             mailboxes,
-            folders: Folders {
-                machine: folders
-                    .machine
-                    .unwrap_or_else(|| "Pilah/otomatis".to_string()),
-                quarantine: folders
-                    .quarantine
-                    .unwrap_or_else(|| "Pilah/karantina".to_string()),
-                unverified: folders
-                    .unverified
-                    .unwrap_or_else(|| "Pilah/tidak-terverifikasi".to_string()),
-            },
+            folders: Folders::from_raw(raw.folders),
             limits,
             service_hours,
             authentication,
             retention,
+        })
+    }
+
+    /// `timezone`: an IANA name, Asia/Jakarta (WIB) when absent.
+    fn timezone(&self, raw: Option<&Spanned<String>>, diags: &mut Diagnostics) -> chrono_tz::Tz {
+        match raw {
+            None => chrono_tz::Asia::Jakarta,
+            Some(tz) => match tz.get_ref().parse::<chrono_tz::Tz>() {
+                Ok(tz) => tz,
+                Err(_) => {
+                    diags.error(
+                        self.loc(tz),
+                        format!("timezone: unknown time zone {:?}", tz.get_ref()),
+                    );
+                    chrono_tz::Asia::Jakarta
+                }
+            },
+        }
+    }
+
+    /// `start_date`: a date or a date and time, read in the configured zone.
+    fn start_date(
+        &self,
+        raw: Option<&Spanned<String>>,
+        timezone: chrono_tz::Tz,
+        diags: &mut Diagnostics,
+    ) -> Option<chrono::DateTime<chrono::Utc>> {
+        raw.and_then(|s| {
+            let parsed = parse_start_date(s.get_ref(), timezone);
+            if parsed.is_none() {
+                diags.error(
+                    self.loc(s),
+                    format!(
+                        "start_date: {:?} is neither a date (2024-03-01) nor a date and time \
+                         (2024-03-01T08:00:00+07:00)",
+                        s.get_ref()
+                    ),
+                );
+            }
+            parsed
+        })
+    }
+
+    /// `[smtp]`: the server pilah sends through, with its password source.
+    fn smtp(&self, raw: Spanned<RawSmtp>, diags: &mut Diagnostics) -> SmtpConfig {
+        let smtp_loc = self.loc(&raw);
+        let rs = raw.into_inner();
+        self.check_security("smtp", &rs.host, &rs.security, diags);
+        self.check_address("smtp.from", &rs.from, diags);
+        let smtp_password_given = rs.password_file.is_some()
+            || rs.password_env.is_some()
+            || rs.password_credential.is_some();
+        let smtp_password = self.secret(
+            "smtp",
+            rs.password_file,
+            rs.password_env,
+            rs.password_credential,
+            smtp_loc.clone(),
+            diags,
+        );
+        // Two password sources are reported by `secret`; this is about none at all.
+        if rs.username.is_some() != smtp_password_given {
+            diags.error(
+                smtp_loc,
+                "smtp: username and a password source (password_file, password_env or \
+                 password_credential) go together",
+            );
+        }
+        SmtpConfig {
+            port: rs.port.unwrap_or(match rs.security.get_ref() {
+                Security::Tls => 465,
+                Security::Starttls => 587,
+                Security::Plain => 25,
+            }),
+            host: rs.host.into_inner(),
+            security: rs.security.into_inner(),
+            username: rs.username,
+            password: smtp_password,
+            ca_file: rs.ca_file.map(|c| self.path_of(c.get_ref())),
+            from: rs.from.into_inner(),
+            from_name: rs
+                .from_name
+                .unwrap_or_else(|| "Contact Center DJPK".to_string()),
+        }
+    }
+
+    /// One `[[mailbox]]`, checked against the mailboxes before it (names, ticket prefixes).
+    fn mailbox(
+        &self,
+        m: Spanned<RawMailbox>,
+        earlier: &[MailboxConfig],
+        diags: &mut Diagnostics,
+    ) -> MailboxConfig {
+        let at = self.loc(&m);
+        let m = m.into_inner();
+        let name = m.name.get_ref().clone();
+        let table = format!("mailbox {name:?}");
+        if !is_id(&name) {
+            diags.error(
+                self.loc(&m.name),
+                format!("mailbox.name: {name:?} must be lower-case letters, digits and '-'"),
+            );
+        }
+        if earlier.iter().any(|x| x.name.as_str() == name) {
+            diags.error(
+                self.loc(&m.name),
+                format!("mailbox.name: {name:?} is defined twice"),
+            );
+        }
+        self.check_security(&table, &m.host, &m.security, diags);
+        self.check_address(&format!("{table}.address"), &m.address, diags);
+        let password_given = m.password_file.is_some()
+            || m.password_env.is_some()
+            || m.password_credential.is_some();
+        let password = self.secret(
+            &table,
+            m.password_file,
+            m.password_env,
+            m.password_credential,
+            at.clone(),
+            diags,
+        );
+        if !password_given {
+            diags.error(
+                at.clone(),
+                format!(
+                    "{table}: no password source: set password_file, password_env or \
+                     password_credential"
+                ),
+            );
+        }
+        let prefix =
+            self.ticket_prefix(&table, &name, m.ticket_prefix.as_ref(), earlier, &at, diags);
+        let security = *m.security.get_ref();
+        MailboxConfig {
+            name: MailboxName(name),
+            address: m.address.into_inner().to_lowercase(),
+            ticket_prefix: prefix,
+            imap: ImapConfig {
+                port: m.port.unwrap_or(match security {
+                    Security::Tls => 993,
+                    _ => 143,
+                }),
+                host: m.host.into_inner(),
+                security,
+                username: m.username.into_inner(),
+                password: password.unwrap_or(SecretSource::Env(String::new())),
+                folder: m.folder.unwrap_or_else(|| "INBOX".to_string()),
+                ca_file: m.ca_file.map(|c| self.path_of(c.get_ref())),
+            },
+        }
+    }
+
+    /// `ticket_prefix`: upper-case letters, unique among the mailboxes; by default from the
+    /// mailbox's name.
+    fn ticket_prefix(
+        &self,
+        table: &str,
+        name: &str,
+        raw: Option<&Spanned<String>>,
+        earlier: &[MailboxConfig],
+        at: &Location,
+        diags: &mut Diagnostics,
+    ) -> String {
+        let prefix = match raw {
+            Some(p) => {
+                let ok =
+                    !p.get_ref().is_empty() && p.get_ref().chars().all(|c| c.is_ascii_uppercase());
+                if !ok {
+                    diags.error(
+                        self.loc(p),
+                        format!(
+                            "{table}.ticket_prefix: {:?} must be upper-case letters",
+                            p.get_ref()
+                        ),
+                    );
+                }
+                p.get_ref().clone()
+            }
+            None => default_prefix(name),
+        };
+        if earlier.iter().any(|x| x.ticket_prefix == prefix) {
+            diags.error(
+                at.clone(),
+                format!("{table}: ticket prefix {prefix:?} is used by another mailbox"),
+            );
+        }
+        prefix
+    }
+
+    /// `[metrics] listen`: a loopback address and port, or nothing.
+    fn metrics_listen(
+        &self,
+        raw: Option<RawMetrics>,
+        diags: &mut Diagnostics,
+    ) -> Option<std::net::SocketAddr> {
+        raw.and_then(|m| {
+            match m.listen.get_ref().parse::<std::net::SocketAddr>() {
+                Ok(a) if a.ip().is_loopback() => Some(a),
+                Ok(_) => {
+                    diags.error(
+                        self.loc(&m.listen),
+                        "metrics.listen: the metrics are served on a loopback address only (127.0.0.1:PORT or [::1]:PORT)",
+                    );
+                    None
+                }
+                Err(_) => {
+                    diags.error(
+                        self.loc(&m.listen),
+                        format!("metrics.listen: {:?} is not an address and port, e.g. \"127.0.0.1:9187\"", m.listen.get_ref()),
+                    );
+                    None
+                }
+            }
         })
     }
 

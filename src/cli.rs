@@ -2,21 +2,21 @@
 //! a chain with a clear exit code (0 success, 1 findings such as rule errors or fixture
 //! mismatches, 2 a failure to do the job).
 
+use crate::classify;
 use crate::classify::rules::RuleSet;
-use crate::classify::{self, MachineKind};
 use crate::config::Config;
 use crate::daemon::{self, Shared};
 use crate::pipeline::RunOptions;
 use crate::store::Store;
 use anyhow::{bail, Context as _, Result};
 use clap::{Parser, Subcommand, ValueEnum};
-use serde::Deserialize;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
 mod agents;
 mod backup;
+mod fixtures;
 mod outbox;
 mod prune;
 mod table;
@@ -148,8 +148,9 @@ enum RulesCommand {
     Test {
         #[arg(long, default_value = DEFAULT_RULES)]
         rules: PathBuf,
-        /// The fixtures directory. Default: `fixtures` in the rules directory if it exists,
-        /// else `tests/fixtures/rules` (in a checkout of pilah's repository).
+        /// The fixtures directory. Default: the package's (/usr/share/pilah/fixtures) and the
+        /// admin's (`fixtures_dir` of --config, else `fixtures` in the rules directory); from a
+        /// checkout without either, `tests/fixtures/rules`.
         fixtures: Option<PathBuf>,
         #[command(flatten)]
         trust: TrustArgs,
@@ -289,15 +290,14 @@ fn dispatch(cmd: Command) -> Result<()> {
                     verbose,
                 },
         } => {
-            let fixtures = match fixtures {
-                Some(dir) => dir,
-                None => {
-                    let dir = default_fixtures(&rules)?;
-                    eprintln!("fixtures: {}", dir.display());
-                    dir
-                }
+            let sets = match fixtures {
+                Some(dir) => vec![fixtures::FixtureSet {
+                    dir,
+                    whose: "given",
+                }],
+                None => fixtures::default_sets(&rules, trust.trust_config.as_deref())?,
             };
-            rules_test(&rules, &fixtures, &trust.load()?, verbose)
+            fixtures::rules_test(&rules, &sets, &trust.load()?, verbose)
         }
         Command::Report(args) => crate::report::command(args),
         Command::Doctor { config } => doctor(&config),
@@ -626,150 +626,6 @@ fn rules_check(dir: &Path) -> Result<()> {
         }
         Err(e) => Err(e.into()),
     }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Expected {
-    mailbox: String,
-    category: Option<String>,
-    machine: Option<String>,
-}
-
-/// The repository's fixtures, relative to a checkout of pilah.
-const REPO_FIXTURES: &str = "tests/fixtures/rules";
-
-/// Where `rules test` finds the fixtures when none are given: `fixtures` beside the rules
-/// (an installed package's place), else the repository's when run from a checkout.
-fn default_fixtures(rules: &Path) -> Result<PathBuf> {
-    let beside = rules.join("fixtures");
-    if beside.is_dir() {
-        return Ok(beside);
-    }
-    if Path::new(REPO_FIXTURES).is_dir() {
-        return Ok(PathBuf::from(REPO_FIXTURES));
-    }
-    bail!(
-        "no fixtures: neither {} nor ./{REPO_FIXTURES} is a directory; put them in {} \
-         (<mailbox>/<category>/NNN.eml with NNN.expected.toml beside each), or give their \
-         directory: pilah rules test --rules {} DIR",
-        beside.display(),
-        beside.display(),
-        rules.display()
-    )
-}
-
-/// Every `.eml` under `dir` that has an `.expected.toml` beside it.
-pub fn fixtures(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).with_context(|| format!("cannot read {}", d.display()))? {
-            let p = e?.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "eml")
-                && p.with_extension("expected.toml").exists()
-            {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
-}
-
-fn rules_test(
-    rules_dir: &Path,
-    dir: &Path,
-    trust: &crate::trust::TrustConfig,
-    verbose: bool,
-) -> Result<()> {
-    let rules = load_rules(rules_dir)?;
-    let files = fixtures(dir)?;
-    if files.is_empty() {
-        bail!(
-            "no fixtures (.eml with .expected.toml beside it) under {}",
-            dir.display()
-        );
-    }
-    let mut ok = 0;
-    let mut bad = 0;
-    let mut per_cat: std::collections::BTreeMap<(String, String), (u32, u32)> = Default::default();
-    println!(
-        "{:<60} {:<11} {:<22} {:<22} rule",
-        "fixture", "mailbox", "expected", "got"
-    );
-    for f in &files {
-        let exp_path = f.with_extension("expected.toml");
-        let exp_text = std::fs::read_to_string(&exp_path)?;
-        let exp: Expected =
-            toml::from_str(&exp_text).with_context(|| format!("{}", exp_path.display()))?;
-        let (_, mail) = match read_mail(f, trust) {
-            Ok(x) => x,
-            Err(e) => {
-                bad += 1;
-                println!("{:<60} {e:#}", f.display());
-                continue;
-            }
-        };
-        let v = classify::classify(&rules, &mail, &exp.mailbox, MACHINE_FOLDER);
-        let got_machine = v
-            .machine
-            .map(|m| m.as_str().to_string())
-            .unwrap_or_else(|| "none".into());
-        let (expected, got) = match (&exp.category, &exp.machine) {
-            (Some(c), _) => (c.clone(), v.category.clone()),
-            (None, Some(m)) => (format!("machine:{m}"), format!("machine:{got_machine}")),
-            (None, None) => bail!("{}: give `category` or `machine`", exp_path.display()),
-        };
-        let pass = expected == got
-            && exp
-                .machine
-                .as_deref()
-                .is_none_or(|m| m == got_machine || MachineKind::parse(m).is_none() && m != "none");
-        let e = per_cat
-            .entry((exp.mailbox.clone(), expected.clone()))
-            .or_default();
-        e.1 += 1;
-        if pass {
-            ok += 1;
-            e.0 += 1;
-        } else {
-            bad += 1;
-        }
-        if verbose || !pass {
-            let rel = f.strip_prefix(dir).unwrap_or(f);
-            println!(
-                "{:<60} {:<11} {:<22} {:<22} {}{}",
-                rel.display(),
-                exp.mailbox,
-                expected,
-                got,
-                v.rule_or_fallback(),
-                if pass { "" } else { "   MISMATCH" }
-            );
-        }
-    }
-    println!();
-    println!("{:<11} {:<24} {:>9}", "mailbox", "expected", "correct");
-    for ((mb, cat), (good, all)) in &per_cat {
-        println!("{mb:<11} {cat:<24} {good:>4}/{all:<4}");
-    }
-    let total = ok + bad;
-    println!();
-    println!(
-        "accuracy: {ok}/{total} fixtures as expected ({:.1}%), rules version {}",
-        ok as f64 * 100.0 / total as f64,
-        rules.version
-    );
-    if bad > 0 {
-        return Err(Findings(format!(
-            "{bad} fixture(s) did not get their expected category"
-        ))
-        .into());
-    }
-    Ok(())
 }
 
 fn doctor(path: &Path) -> Result<()> {

@@ -266,6 +266,9 @@ pub struct Config {
     /// Which receiving servers' verdicts on senders pilah believes (`[authentication]`).
     pub authentication: crate::trust::TrustConfig,
     pub retention: Retention,
+    /// The admin's own fixtures for `pilah rules test` (`fixtures_dir`; default: `fixtures`
+    /// in the rules directory).
+    pub fixtures_dir: Option<PathBuf>,
 }
 
 // ---- raw, as written ----
@@ -289,6 +292,7 @@ struct RawConfig {
     service_hours: Option<crate::hours::RawServiceHours>,
     authentication: Option<RawAuthentication>,
     retention: Option<RawRetention>,
+    fixtures_dir: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -599,6 +603,7 @@ impl Validator<'_> {
             service_hours,
             authentication,
             retention,
+            fixtures_dir: raw.fixtures_dir.map(|p| self.path_of(p.get_ref())),
         })
     }
 

@@ -467,3 +467,87 @@ fn a_pruned_state_directory_still_reports_the_same_months_counts() {
     let o = t.pilah(&["prune", "--config", cfg]);
     assert!(stdout(&o).contains("of 0 message(s)"), "{}", stdout(&o));
 }
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let q = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_tree(&p, &q);
+        } else {
+            std::fs::copy(&p, &q).unwrap();
+        }
+    }
+}
+
+#[test]
+fn rules_test_runs_the_packaged_fixtures_and_the_admins_own_by_default() {
+    // As installed: the binary in <root>/usr/bin, the package's fixtures (which say whose
+    // Authentication-Results they carry) in <root>/usr/share/pilah/fixtures, the rules in
+    // <root>/etc/pilah/rules with the admin's own fixtures beside them.
+    let root = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let bin = root.path().join("usr/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    if std::fs::hard_link(env!("CARGO_BIN_EXE_pilah"), bin.join("pilah")).is_err() {
+        std::fs::copy(env!("CARGO_BIN_EXE_pilah"), bin.join("pilah")).unwrap();
+    }
+    copy_tree(
+        &repo().join("tests/fixtures/rules"),
+        &root.path().join("usr/share/pilah/fixtures"),
+    );
+    let rules = root.path().join("etc/pilah/rules");
+    copy_tree(&repo().join("rules"), &rules);
+    let mine = rules.join("fixtures/lapor/syarat-salur-dbh");
+    std::fs::create_dir_all(&mine).unwrap();
+    std::fs::write(
+        mine.join("900.eml"),
+        "From: BPKAD Kab. Cilacap <bpkad@cilacapkab.go.id>\r\nTo: lapor@djpk.test\r\n\
+         Subject: Laporan BA Rekonsiliasi DBH Triwulan I\r\nMessage-ID: <900@cilacapkab.go.id>\r\n\
+         \r\nDengan hormat, bersama ini kami sampaikan berita acara rekonsiliasi DBH.\r\n",
+    )
+    .unwrap();
+    std::fs::write(
+        mine.join("900.expected.toml"),
+        "mailbox = \"lapor\"\ncategory = \"syarat-salur-dbh\"\n",
+    )
+    .unwrap();
+    let run = || {
+        Command::new(bin.join("pilah"))
+            .args(["rules", "test", "--rules", rules.to_str().unwrap()])
+            .env("NO_COLOR", "1")
+            .current_dir(root.path())
+            .output()
+            .unwrap()
+    };
+    let o = run();
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    let packaged = root.path().join("usr/share/pilah/fixtures");
+    assert!(
+        out.contains(&format!("fixtures: {} (the package's)", packaged.display())),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "fixtures: {} (the admin's)",
+            rules.join("fixtures").display()
+        )),
+        "{out}"
+    );
+    assert!(out.contains("1/1 as expected"), "{out}");
+    assert!(
+        out.contains("accuracy: 269/269 fixtures as expected"),
+        "{out}"
+    );
+    // Neither set: says where to put them.
+    std::fs::remove_dir_all(&packaged).unwrap();
+    std::fs::remove_dir_all(rules.join("fixtures")).unwrap();
+    let o = run();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let out = text(&o);
+    assert!(
+        out.contains("/usr/share/pilah/fixtures") && out.contains("fixtures_dir"),
+        "{out}"
+    );
+}

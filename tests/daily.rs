@@ -551,3 +551,82 @@ fn rules_test_runs_the_packaged_fixtures_and_the_admins_own_by_default() {
         "{out}"
     );
 }
+
+/// Every `.eml` under `dir`, recursively.
+fn emls(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            emls(&p, out);
+        } else if p.extension().is_some_and(|x| x == "eml") {
+            out.push(p);
+        }
+    }
+}
+
+/// (bytes, bytes of the disk blocks they take) of the files under `dir`.
+fn bytes_under(dir: &std::path::Path) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    let mut n = (0, 0);
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        let m = std::fs::metadata(&p).unwrap();
+        let (a, b) = if p.is_dir() {
+            bytes_under(&p)
+        } else {
+            (m.len(), m.blocks() * 512)
+        };
+        n = (n.0 + a, n.1 + b);
+    }
+    n
+}
+
+/// The measurement behind the sizing guidance of docs/operations.md ("Sizing"): the
+/// repository's fixtures (real-shaped DJPK mail of both mailboxes) drained, forwarded and
+/// acknowledged, then the state directory's bytes per message. Prints; asserts only that
+/// everything was recorded. `cargo test --test daily -- --ignored --nocapture disk_per`.
+#[test]
+#[ignore = "a measurement for the docs, not a check"]
+fn disk_per_message_of_a_real_drain() {
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    let mut files = Vec::new();
+    emls(&repo().join("tests/fixtures/rules"), &mut files);
+    emls(&repo().join("demo/mail"), &mut files);
+    let lapor = t.addr("lapor");
+    let cc = t.addr("callcenter");
+    let mut total = 0u64;
+    rt().block_on(async {
+        for f in &files {
+            let raw = std::fs::read(f).unwrap();
+            total += raw.len() as u64;
+            let to = if f.to_string_lossy().contains("/lapor/") {
+                &lapor
+            } else {
+                &cc
+            };
+            append(to, "INBOX", &raw, Some(MARCH), None).await;
+        }
+    });
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+    let n = t.count("SELECT count(*) FROM messages") as u64;
+    assert_eq!(n, files.len() as u64);
+    t.db()
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+        .unwrap();
+    let db = std::fs::metadata(t.state().join("pilah.sqlite"))
+        .unwrap()
+        .len();
+    let (raw, raw_disk) = bytes_under(&t.state().join("raw"));
+    let sent = t.count("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL");
+    println!(
+        "{n} messages ({:.1} KB each on average), {sent} mails sent\n\
+         raw/: {raw} bytes, {:.1} KB per message (the mail's own size: {total} bytes), \
+         {:.1} KB per message in disk blocks\n\
+         pilah.sqlite: {db} bytes, {:.1} KB per message, bodies of sent mail held",
+        total as f64 / n as f64 / 1e3,
+        raw as f64 / n as f64 / 1e3,
+        raw_disk as f64 / n as f64 / 1e3,
+        db as f64 / n as f64 / 1e3,
+    );
+}

@@ -1112,6 +1112,33 @@ password_env = "LAPOR_PASSWORD"
     }
 
     #[test]
+    fn retention_counts_months_on_the_configured_clock_and_out_of_range_is_an_error() {
+        let with = |r: &str| {
+            let text = GOOD.replace("[smtp]", &format!("[retention]\n{r}\n\n[smtp]"));
+            Config::parse(Path::new("p.toml"), &text)
+        };
+        let c = Config::parse(Path::new("p.toml"), GOOD).unwrap();
+        let now: DateTime<Utc> = "2024-09-15T00:00:00Z".parse().unwrap();
+        assert_eq!(
+            crate::daemon::retention_cutoff(&c, now),
+            None,
+            "kept unless told"
+        );
+        let c = with("raw_months = 6\nerase_subjects = true").unwrap();
+        assert!(c.retention.erase_subjects);
+        // Six months before 07:00 WIB on 15 September: 07:00 WIB on 15 March.
+        assert_eq!(
+            crate::daemon::retention_cutoff(&c, now).map(|t| t.to_rfc3339()),
+            Some("2024-03-15T00:00:00+00:00".to_string())
+        );
+        let err = with("raw_months = 0").unwrap_err().to_string();
+        assert!(
+            err.contains("p.toml:6:14") && err.contains("retention.raw_months: 0 is out of range"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn unknown_keys_name_the_key_and_line() {
         let text = GOOD.replace("port = 10025", "port = 10025\nhots = \"x\"");
         let err = Config::parse(Path::new("p.toml"), &text).unwrap_err();

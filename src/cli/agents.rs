@@ -152,14 +152,16 @@ impl Known {
         })
     }
 
-    fn check(&self, flag: &str, value: Option<&str>) -> Result<()> {
+    /// `value`, if given, must be one of the known names of its kind.
+    fn check(&self, kind: Name, value: Option<&str>) -> Result<()> {
         let Some(value) = value else {
             return Ok(());
         };
-        let (what, valid) = match flag {
-            "--mailbox" => ("mailboxes (of the config)", &self.mailboxes),
-            "--unit" => ("units (of the rules)", &self.units),
-            _ => (
+        let (flag, what, valid) = match kind {
+            Name::Mailbox => ("--mailbox", "mailboxes (of the config)", &self.mailboxes),
+            Name::Unit => ("--unit", "units (of the rules)", &self.units),
+            Name::Category => (
+                "--category",
                 "categories (of the rules and of recorded mail)",
                 &self.categories,
             ),
@@ -172,6 +174,14 @@ impl Known {
         }
         Ok(())
     }
+}
+
+/// The kinds of names an agent gives.
+#[derive(Clone, Copy)]
+enum Name {
+    Mailbox,
+    Unit,
+    Category,
 }
 
 /// A day given as YYYY-MM-DD, named by its flag in the error.
@@ -228,9 +238,9 @@ pub(super) fn messages(a: MessagesArgs) -> Result<()> {
     let config = Config::load(&a.config)?;
     let store = Store::open(&config.state_dir)?;
     let known = Known::load(&config, &store, a.unit.is_some() || a.category.is_some())?;
-    known.check("--mailbox", a.mailbox.as_deref())?;
-    known.check("--unit", a.unit.as_deref())?;
-    known.check("--category", a.category.as_deref())?;
+    known.check(Name::Mailbox, a.mailbox.as_deref())?;
+    known.check(Name::Unit, a.unit.as_deref())?;
+    known.check(Name::Category, a.category.as_deref())?;
     let ticket = a.ticket.as_deref().map(ticket_id);
     let filter = MessageFilter {
         mailbox: a.mailbox.as_deref(),
@@ -390,9 +400,9 @@ fn ticket_list(config: &Path, s: &TicketSearch, output: &Output) -> Result<()> {
     let config = Config::load(config)?;
     let store = Store::open(&config.state_dir)?;
     let known = Known::load(&config, &store, s.unit.is_some() || s.category.is_some())?;
-    known.check("--mailbox", s.mailbox.as_deref())?;
-    known.check("--unit", s.unit.as_deref())?;
-    known.check("--category", s.category.as_deref())?;
+    known.check(Name::Mailbox, s.mailbox.as_deref())?;
+    known.check(Name::Unit, s.unit.as_deref())?;
+    known.check(Name::Category, s.category.as_deref())?;
     let needle = s.sender.as_deref().map(|x| x.trim().to_lowercase());
     let open: Vec<_> = store
         .open_tickets_listed(s.unit.as_deref())?

@@ -16,6 +16,7 @@ use std::sync::{Arc, RwLock};
 
 mod agents;
 mod backup;
+mod explain;
 mod fixtures;
 mod outbox;
 mod prune;
@@ -277,7 +278,7 @@ fn dispatch(cmd: Command) -> Result<()> {
             trust,
             mailbox,
             file,
-        } => explain(&rules, &trust.load()?, &mailbox, &file),
+        } => explain::explain(&rules, &trust.load()?, &mailbox, &file),
         Command::Rules {
             command: RulesCommand::Check { rules },
         } => rules_check(&rules),
@@ -454,143 +455,6 @@ fn classify_files(
     if failed > 0 {
         bail!("{failed} of {} files could not be classified", files.len());
     }
-    Ok(())
-}
-
-fn explain(
-    rules_dir: &Path,
-    trust: &crate::trust::TrustConfig,
-    mailbox: &str,
-    file: &Path,
-) -> Result<()> {
-    let rules = load_rules(rules_dir)?;
-    check_mailbox_name(&rules, mailbox)?;
-    let (_, mail) = read_mail(file, trust)?;
-    let (v, trace) = classify::explain(&rules, &mail, mailbox, MACHINE_FOLDER);
-    let mut o = String::new();
-    use std::fmt::Write as _;
-    let _ = writeln!(
-        o,
-        "{} in mailbox {mailbox} (rules version {})",
-        file.display(),
-        rules.version
-    );
-    let _ = writeln!(o, "  From:    {}", mail.from.as_deref().unwrap_or("-"));
-    let _ = writeln!(o, "  Subject: {}", mail.subject);
-    let vouched = &mail.vouched;
-    let dkim: Vec<&str> = vouched.dkim_domains().collect();
-    let _ = writeln!(
-        o,
-        "  Sender:  {} (spf={}, dkim={}{}, dmarc={}; from {})",
-        vouched.sender(mail.from_domain()),
-        vouched.result("spf").as_str(),
-        vouched.result("dkim").as_str(),
-        if dkim.is_empty() {
-            String::new()
-        } else {
-            format!(" d={}", dkim.join(","))
-        },
-        vouched.result("dmarc").as_str(),
-        vouched.source()
-    );
-    if let Some(s) = &vouched.spam {
-        let _ = writeln!(
-            o,
-            "  Spam filter: {} ({}, a trusted header)",
-            if s.spam { "spam" } else { "not spam" },
-            s.evidence
-        );
-    }
-    if !mail.attachments.is_empty() {
-        let names: Vec<&str> = mail
-            .attachments
-            .iter()
-            .map(|a| a.name.as_deref().unwrap_or("(no name)"))
-            .collect();
-        let _ = writeln!(o, "  Attachments: {}", names.join(", "));
-    }
-    let _ = writeln!(
-        o,
-        "  Machine mail: {}",
-        match classify::machine_detection(&rules, &mail) {
-            Some(d) => format!("{} (by {}: {})", d.kind, d.name, d.evidence),
-            None => "no".to_string(),
-        }
-    );
-    let _ = writeln!(o);
-    let mut decided_seen = false;
-    for t in &trace {
-        let mark = if !t.applies {
-            "  -  ".to_string()
-        } else if t.decided {
-            decided_seen = true;
-            "  >> ".to_string()
-        } else if t.matched {
-            "  +  ".to_string()
-        } else {
-            "     ".to_string()
-        };
-        let status = if !t.applies {
-            format!("not for mailbox {mailbox}")
-        } else if t.matched {
-            let why: Vec<String> = t
-                .evidence
-                .iter()
-                .map(|(f, text, p)| {
-                    if text.is_empty() {
-                        format!("{f}: {p}")
-                    } else {
-                        format!("{f} {text:?} ~ {p:?}")
-                    }
-                })
-                .collect();
-            let role = if t.decided {
-                "MATCHED, decides".to_string()
-            } else if decided_seen {
-                "matched, but an earlier rule already decided".to_string()
-            } else {
-                "matched (continue: tags only)".to_string()
-            };
-            format!("{role}: {}", why.join("; "))
-        } else {
-            "no match".to_string()
-        };
-        let _ = writeln!(
-            o,
-            "{mark}{:<32} {:<28} {status}",
-            t.rule,
-            t.location.rsplit('/').next().unwrap_or("")
-        );
-    }
-    let _ = writeln!(o);
-    let label = rules.label(&v.category).unwrap_or("");
-    let _ = writeln!(
-        o,
-        "Verdict: {} ({label}) by {}",
-        v.category,
-        v.rule
-            .clone()
-            .unwrap_or_else(|| format!("fallback of mailbox {mailbox}: no rule matched"))
-    );
-    let _ = writeln!(
-        o,
-        "  forward to: {}",
-        if v.route.is_empty() {
-            "nobody".to_string()
-        } else {
-            v.route.join(", ")
-        }
-    );
-    let _ = writeln!(
-        o,
-        "  acknowledgement: {}",
-        v.ack.as_deref().unwrap_or("none")
-    );
-    let _ = writeln!(o, "  folder: {}", v.folder);
-    if !v.tags.is_empty() {
-        let _ = writeln!(o, "  tags: {}", v.tags.join(", "));
-    }
-    print!("{o}");
     Ok(())
 }
 

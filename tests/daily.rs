@@ -186,6 +186,21 @@ fn a_name_that_does_not_exist_is_an_error_that_lists_the_valid_ones() {
         err.contains("the mailboxes (of the config) are: lapor, callcenter"),
         "{err}"
     );
+    let o = t.pilah(&[
+        "report",
+        "--config",
+        cfg,
+        "--month",
+        "2024-03",
+        "--mailbox",
+        "lapr",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("its mailboxes are: lapor, callcenter"),
+        "{}",
+        text(&o)
+    );
     let o = t.pilah(&["messages", "--config", cfg, "--category", "syarat-salur"]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("syarat-salur-dau, syarat-salur-dbh"), "{err}");

@@ -134,6 +134,14 @@ fn change(config: &std::path::Path, ids: &[i64], retry: bool) -> Result<()> {
                     if retry { "sent again" } else { "cancelled" }
                 )?;
             }
+            OutboxChange::Released(at) => {
+                refused += 1;
+                writeln!(
+                    out,
+                    "item {id}: its text was removed by [retention] {}: nothing to send",
+                    local_time(&at, config.timezone)
+                )?;
+            }
             OutboxChange::Missing => {
                 refused += 1;
                 writeln!(

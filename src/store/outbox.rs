@@ -537,8 +537,17 @@ pub enum OutboxChange {
     Changed,
     /// The server accepted it at this time: it is not sent again, nor cancelled.
     AlreadySent(String),
+    /// Its body was released (by `[retention]`) at this time: there is nothing to send.
+    Released(String),
     /// No such item.
     Missing,
+}
+
+/// What the admin does to one item.
+#[derive(Debug, Clone, Copy)]
+enum AdminChange {
+    Retry,
+    Cancel,
 }
 
 /// The unsent mail (outbox_due: sent_at is NULL), failed and waiting, in queue order; `all`:
@@ -574,42 +583,48 @@ impl Store {
 
     /// The admin's `pilah outbox retry`: an unsent item is due now again (failed or
     /// cancelled: no longer). An item the server accepted is left as it is: mail is never
-    /// sent twice by a retry. Recorded as an event.
+    /// sent twice by a retry; nor one whose body `[retention]` released. Recorded as an event.
     pub fn retry_outbox(&self, item: i64) -> Result<OutboxChange, StoreError> {
-        self.change_outbox(
-            item,
-            "UPDATE outbox SET failed_at = NULL, cancelled_at = NULL, next_attempt_at = ?2
-             WHERE id = ?1 AND sent_at IS NULL",
-            "outbox-retried",
-        )
+        self.change_outbox(item, AdminChange::Retry)
     }
 
     /// The admin's `pilah outbox cancel`: an unsent item is never sent (failed, cancelled).
     pub fn cancel_outbox(&self, item: i64) -> Result<OutboxChange, StoreError> {
-        self.change_outbox(
-            item,
-            "UPDATE outbox SET cancelled_at = ?2, failed_at = coalesce(failed_at, ?2)
-             WHERE id = ?1 AND sent_at IS NULL",
-            "outbox-cancelled",
-        )
+        self.change_outbox(item, AdminChange::Cancel)
     }
 
-    fn change_outbox(&self, item: i64, sql: &str, step: &str) -> Result<OutboxChange, StoreError> {
+    fn change_outbox(&self, item: i64, change: AdminChange) -> Result<OutboxChange, StoreError> {
         self.transaction(|tx| {
-            let found: Option<(Option<String>, Option<i64>, String)> = tx
+            type Found = (Option<String>, Option<i64>, String, Option<String>);
+            let found: Option<Found> = tx
                 .tx
                 .query_row(
-                    "SELECT sent_at, message_row, message_id FROM outbox WHERE id = ?1",
+                    "SELECT sent_at, message_row, message_id, released_at FROM outbox WHERE id = ?1",
                     params![item],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
                 )
                 .optional()?;
-            let Some((sent, row, message_id)) = found else {
+            let Some((sent, row, message_id, released)) = found else {
                 return Ok(OutboxChange::Missing);
             };
             if let Some(at) = sent {
                 return Ok(OutboxChange::AlreadySent(at));
             }
+            if let (Some(at), AdminChange::Retry) = (released, change) {
+                return Ok(OutboxChange::Released(at));
+            }
+            let (sql, step) = match change {
+                AdminChange::Retry => (
+                    "UPDATE outbox SET failed_at = NULL, cancelled_at = NULL, next_attempt_at = ?2
+                     WHERE id = ?1 AND sent_at IS NULL",
+                    "outbox-retried",
+                ),
+                AdminChange::Cancel => (
+                    "UPDATE outbox SET cancelled_at = ?2, failed_at = coalesce(failed_at, ?2)
+                     WHERE id = ?1 AND sent_at IS NULL",
+                    "outbox-cancelled",
+                ),
+            };
             tx.tx.execute(sql, params![item, now()])?;
             tx.tx.execute(
                 "INSERT INTO events (at, message_row, mailbox, step, detail)

@@ -867,8 +867,8 @@ impl Validator<'_> {
         trust
     }
 
-    /// `[limits]`: each key's default and valid range (inclusive). A value out of its range
-    /// is an error at its place, never clamped.
+    /// `[retention]`: absent, raw mail is kept; `raw_months` from 1 to 240, else an error at
+    /// its place.
     fn retention(&self, raw: Option<RawRetention>, diags: &mut Diagnostics) -> Retention {
         let Some(r) = raw else {
             return Retention::default();
@@ -881,8 +881,8 @@ impl Validator<'_> {
                     diags.error(
                         self.loc(&m),
                         format!(
-                            "retention.raw_months: {} is out of range: give a number of months \
-                         from 1 to 240, or leave it out to keep raw mail",
+                            "retention.raw_months: {} is out of range: give a number of \
+                             months from 1 to 240, or leave it out to keep raw mail",
                             m.get_ref()
                         ),
                     );
@@ -895,6 +895,8 @@ impl Validator<'_> {
         }
     }
 
+    /// `[limits]`: each key's default and valid range (inclusive). A value out of its range
+    /// is an error at its place, never clamped.
     fn limits(&self, l: RawLimits, diags: &mut Diagnostics) -> Limits {
         const MIB: u64 = 1024 * 1024;
         let minutes = |m: u64| Duration::from_secs(60 * m);

@@ -120,7 +120,10 @@ mod tests {
             let m = s
                 .record(&NewMessage {
                     mailbox: &mb,
-                    uid: ImapUid { uidvalidity: 7, uid },
+                    uid: ImapUid {
+                        uidvalidity: 7,
+                        uid,
+                    },
                     raw: format!("Subject: {uid}\r\n\r\nisi\r\n").as_bytes(),
                     internal_date: Some(march),
                     message_id: None,

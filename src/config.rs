@@ -228,6 +228,17 @@ pub struct Limits {
     pub keep_sent_bodies: Duration,
 }
 
+/// `[retention]`: how long the personal data in citizens' mail is kept (UU No. 27/2022 on
+/// personal data protection; docs/operations.md, "Retention of personal data").
+#[derive(Debug, Clone, Default)]
+pub struct Retention {
+    /// The raw files of messages that arrived more than this many months ago are removed;
+    /// `None`: kept.
+    pub raw_months: Option<u32>,
+    /// With the raw file, the subject and the sender's name in the database are erased too.
+    pub erase_subjects: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub path: PathBuf,
@@ -254,6 +265,10 @@ pub struct Config {
     pub service_hours: crate::hours::ServiceHours,
     /// Which receiving servers' verdicts on senders pilah believes (`[authentication]`).
     pub authentication: crate::trust::TrustConfig,
+    pub retention: Retention,
+    /// The admin's own fixtures for `pilah rules test` (`fixtures_dir`; default: `fixtures`
+    /// in the rules directory).
+    pub fixtures_dir: Option<PathBuf>,
 }
 
 // ---- raw, as written ----
@@ -276,6 +291,16 @@ struct RawConfig {
     metrics: Option<RawMetrics>,
     service_hours: Option<crate::hours::RawServiceHours>,
     authentication: Option<RawAuthentication>,
+    retention: Option<RawRetention>,
+    fixtures_dir: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRetention {
+    raw_months: Option<Spanned<i64>>,
+    #[serde(default)]
+    erase_subjects: bool,
 }
 
 #[derive(Deserialize)]
@@ -552,6 +577,7 @@ impl Validator<'_> {
         let limits = self.limits(raw.limits.unwrap_or_default(), diags);
         let metrics_listen = self.metrics_listen(raw.metrics, diags);
         let authentication = self.authentication(raw.authentication, diags);
+        let retention = self.retention(raw.retention, diags);
         let service_hours = crate::hours::ServiceHours::from_config(
             raw.service_hours,
             self.path,
@@ -576,6 +602,8 @@ impl Validator<'_> {
             limits,
             service_hours,
             authentication,
+            retention,
+            fixtures_dir: raw.fixtures_dir.map(|p| self.path_of(p.get_ref())),
         })
     }
 
@@ -839,6 +867,34 @@ impl Validator<'_> {
         trust
     }
 
+    /// `[retention]`: absent, raw mail is kept; `raw_months` from 1 to 240, else an error at
+    /// its place.
+    fn retention(&self, raw: Option<RawRetention>, diags: &mut Diagnostics) -> Retention {
+        let Some(r) = raw else {
+            return Retention::default();
+        };
+        let raw_months = r
+            .raw_months
+            .and_then(|m| match u32::try_from(*m.get_ref()) {
+                Ok(n) if (1..=240).contains(&n) => Some(n),
+                _ => {
+                    diags.error(
+                        self.loc(&m),
+                        format!(
+                            "retention.raw_months: {} is out of range: give a number of \
+                             months from 1 to 240, or leave it out to keep raw mail",
+                            m.get_ref()
+                        ),
+                    );
+                    None
+                }
+            });
+        Retention {
+            raw_months,
+            erase_subjects: r.erase_subjects,
+        }
+    }
+
     /// `[limits]`: each key's default and valid range (inclusive). A value out of its range
     /// is an error at its place, never clamped.
     fn limits(&self, l: RawLimits, diags: &mut Diagnostics) -> Limits {
@@ -1053,6 +1109,33 @@ password_env = "LAPOR_PASSWORD"
         let err = with(Some("5000")).unwrap_err().to_string();
         assert!(
             err.contains("limits.keep_sent_bodies_days: 5000 is out of range: give a value from 0 to 3650 (default 30)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn retention_counts_months_on_the_configured_clock_and_out_of_range_is_an_error() {
+        let with = |r: &str| {
+            let text = GOOD.replace("[smtp]", &format!("[retention]\n{r}\n\n[smtp]"));
+            Config::parse(Path::new("p.toml"), &text)
+        };
+        let c = Config::parse(Path::new("p.toml"), GOOD).unwrap();
+        let now: DateTime<Utc> = "2024-09-15T00:00:00Z".parse().unwrap();
+        assert_eq!(
+            crate::daemon::retention_cutoff(&c, now),
+            None,
+            "kept unless told"
+        );
+        let c = with("raw_months = 6\nerase_subjects = true").unwrap();
+        assert!(c.retention.erase_subjects);
+        // Six months before 07:00 WIB on 15 September: 07:00 WIB on 15 March.
+        assert_eq!(
+            crate::daemon::retention_cutoff(&c, now).map(|t| t.to_rfc3339()),
+            Some("2024-03-15T00:00:00+00:00".to_string())
+        );
+        let err = with("raw_months = 0").unwrap_err().to_string();
+        assert!(
+            err.contains("p.toml:6:14") && err.contains("retention.raw_months: 0 is out of range"),
             "{err}"
         );
     }

@@ -262,10 +262,21 @@ pub struct HistoryEntry {
     pub detail: String,
 }
 
-/// Everything that happened to a ticket, oldest first.
+/// A recorded time (RFC 3339, UTC) on the clock of `tz`, labelled with the zone's
+/// abbreviation: `2024-03-05 09:30 WIB`. A text that is not such a time is shown as it is.
+pub fn local_time(recorded: &str, tz: chrono_tz::Tz) -> String {
+    match chrono::DateTime::parse_from_rfc3339(recorded) {
+        Ok(t) => t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string(),
+        Err(_) => recorded.to_string(),
+    }
+}
+
+/// Everything that happened to a ticket, oldest first; `at` and the times in `detail` on
+/// the clock of `tz`, labelled ([`local_time`]).
 pub fn history(
     store: &Store,
     ticket: &str,
+    tz: chrono_tz::Tz,
 ) -> Result<Option<(TicketRecord, Vec<HistoryEntry>)>, StoreError> {
     let Some(h) = store.ticket_history(ticket)? else {
         return Ok(None);
@@ -298,7 +309,7 @@ pub fn history(
             continue;
         }
         let state = match (&o.sent_at, &o.failed_at) {
-            (Some(t), _) => format!("sent {t}"),
+            (Some(t), _) => format!("sent {}", local_time(t, tz)),
             (None, Some(_)) => format!("failed: {}", o.last_error.unwrap_or_default()),
             (None, None) => match o.last_error {
                 Some(e) => format!("queued, last error: {e}"),
@@ -326,6 +337,9 @@ pub fn history(
         });
     }
     out.sort_by(|a, b| a.at.cmp(&b.at));
+    for e in &mut out {
+        e.at = local_time(&e.at, tz);
+    }
     Ok(Some((h.record, out)))
 }
 

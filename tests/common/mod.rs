@@ -202,7 +202,8 @@ fn unique() -> String {
     )
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+/// Copies a directory tree.
+pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
     for e in std::fs::read_dir(from).expect("read rules") {
         let e = e.expect("entry");
@@ -739,4 +740,16 @@ pub fn wait_until(what: &str, secs: u64, mut f: impl FnMut() -> bool) -> bool {
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
     panic!("timed out waiting for {what}");
+}
+
+/// Every `.eml` under `dir`, recursively.
+pub fn emls(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).expect("read dir") {
+        let p = e.expect("entry").path();
+        if p.is_dir() {
+            emls(&p, out);
+        } else if p.extension().is_some_and(|x| x == "eml") {
+            out.push(p);
+        }
+    }
 }

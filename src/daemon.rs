@@ -166,7 +166,7 @@ pub async fn run_once(shared: Arc<Shared>) -> Result<(), DaemonError> {
             tokio::spawn(async move {
                 let r = drain_mailbox(&shared, &m).await;
                 if let Err(e) = &r {
-                    log_failure(&m.name, e, None);
+                    log_failure(&shared, &m.name, e, None);
                     let _ = shared.store.mailbox_error(m.name.as_str(), &e.to_string());
                 }
                 r.is_ok()
@@ -416,6 +416,7 @@ pub fn reconnect_delay(failures: u32) -> Duration {
 /// or this machine's disk or database (`store-failed`); `retry` is the backoff before the
 /// next attempt (none with `--once`).
 fn log_failure(
+    shared: &Shared,
     mailbox: &crate::types::MailboxName,
     e: &crate::pipeline::PipelineError,
     retry: Option<Duration>,
@@ -423,7 +424,11 @@ fn log_failure(
     let retry_in_s = retry.map(|d| d.as_secs());
     match e.step() {
         "store-failed" => {
-            tracing::error!(step = "store-failed", mailbox = %mailbox, error = %e, retry_in_s, "local failure (disk or database) while handling the mailbox; retrying with backoff")
+            let hint = match e {
+                crate::pipeline::PipelineError::Store(s) => shared.store.read_only_files(s),
+                _ => None,
+            };
+            tracing::error!(step = "store-failed", mailbox = %mailbox, error = %e, hint = hint.as_deref().unwrap_or(""), retry_in_s, "local failure (disk or database) while handling the mailbox; retrying with backoff")
         }
         _ => {
             tracing::error!(step = "fetch-failed", mailbox = %mailbox, error = %e, retry_in_s, "mailbox error; reconnecting with backoff")
@@ -588,7 +593,7 @@ async fn mailbox_loop(shared: Arc<Shared>, m: MailboxConfig, stop: watch::Receiv
         if let Err(e) = r {
             failures += 1;
             let delay = reconnect_delay(failures);
-            log_failure(&m.name, &e, Some(delay));
+            log_failure(&shared, &m.name, &e, Some(delay));
             let _ = shared.store.mailbox_error(m.name.as_str(), &e.to_string());
             shared.health.failed(name, &e.to_string(), delay);
             if !alerted && last_ok.elapsed() >= shared.config.limits.alert_after {

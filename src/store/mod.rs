@@ -210,6 +210,40 @@ fn subdirs(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 pub(crate) use crate::hex::hex;
 
 impl Store {
+    /// For a failure that SQLite calls "attempt to write a readonly database" (naming no
+    /// file): which of the database's files cannot be written now, with their modes, e.g.
+    /// "pilah.sqlite-shm (mode 444)". None for any other failure.
+    pub fn read_only_files(&self, e: &StoreError) -> Option<String> {
+        let StoreError::Sql(rusqlite::Error::SqliteFailure(f, _)) = e else {
+            return None;
+        };
+        if f.code != rusqlite::ErrorCode::ReadOnly {
+            return None;
+        }
+        use std::os::unix::fs::PermissionsExt;
+        let files: Vec<String> = ["pilah.sqlite", "pilah.sqlite-wal", "pilah.sqlite-shm"]
+            .iter()
+            .filter_map(|name| {
+                let p = self.state_dir.join(name);
+                let mode = std::fs::metadata(&p).ok()?.permissions().mode() & 0o7777;
+                (mode & 0o200 == 0).then(|| format!("{} (mode {mode:o})", p.display()))
+            })
+            .collect();
+        Some(if files.is_empty() {
+            format!(
+                "the database in {} is read-only to SQLite (its files have their write bit: \
+                 is the file system mounted read-only?)",
+                self.state_dir.display()
+            )
+        } else {
+            format!(
+                "read-only: {} (SQLite's -wal and -shm files are part of the database: make \
+                 them writable, chmod 600)",
+                files.join(", ")
+            )
+        })
+    }
+
     /// Opens (creating if needed) the database in `state_dir`.
     pub fn open(state_dir: &Path) -> Result<Store, StoreError> {
         let io = |path: &Path| {
@@ -355,6 +389,28 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_read_only_failure_names_the_file_that_cannot_be_written() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store.mailbox_seen("lapor", 1).unwrap();
+        let shm = dir.path().join("pilah.sqlite-shm");
+        assert!(shm.exists(), "WAL mode keeps a -shm file");
+        let read_only = StoreError::Sql(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_READONLY),
+            Some("attempt to write a readonly database".into()),
+        ));
+        let hint = store.read_only_files(&read_only).unwrap();
+        assert!(hint.contains("mounted read-only"), "{hint}");
+        std::fs::set_permissions(&shm, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let hint = store.read_only_files(&read_only).unwrap();
+        assert!(hint.contains("pilah.sqlite-shm (mode 444)"), "{hint}");
+        assert!(!hint.contains("pilah.sqlite (mode"), "{hint}");
+        let other = StoreError::Sql(rusqlite::Error::QueryReturnedNoRows);
+        assert_eq!(store.read_only_files(&other), None);
+    }
     use crate::types::{ImapUid, MailboxName};
 
     #[test]

@@ -907,3 +907,129 @@ fn a_folder_name_the_server_will_not_create_is_bypassed_too() {
         "{why}"
     );
 }
+
+/// A TCP relay to the stack's IMAP port that cuts the first connection whose client sends
+/// a CREATE, right after passing the command on (the server has made the folder, or is
+/// making it, when the connection goes). Returns its port and how many it cut.
+fn imap_relay_cutting_create() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{BufRead, BufReader, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let cuts = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = cuts.clone();
+    let target = (stack().host.clone(), stack().imap_port);
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { continue };
+            let Ok(server) = std::net::TcpStream::connect((target.0.as_str(), target.1)) else {
+                continue;
+            };
+            let cuts = counted.clone();
+            // Server to client: bytes as they come.
+            let (mut s_read, mut c_write) = (
+                server.try_clone().expect("clone"),
+                client.try_clone().expect("clone"),
+            );
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut s_read, &mut c_write);
+                let _ = c_write.shutdown(std::net::Shutdown::Both);
+            });
+            // Client to server: line by line, to see the command.
+            std::thread::spawn(move || {
+                let mut lines = BufReader::new(client.try_clone().expect("clone"));
+                let mut server = server;
+                let mut line = Vec::new();
+                loop {
+                    line.clear();
+                    match lines.read_until(b'\n', &mut line) {
+                        Ok(0) | Err(_) => break,
+                        Ok(_) => {}
+                    }
+                    if server.write_all(&line).is_err() {
+                        break;
+                    }
+                    let is_create = String::from_utf8_lossy(&line)
+                        .to_ascii_uppercase()
+                        .contains(" CREATE ");
+                    if is_create
+                        && cuts
+                            .compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst)
+                            .is_ok()
+                    {
+                        std::thread::sleep(Duration::from_millis(200));
+                        let _ = server.shutdown(std::net::Shutdown::Both);
+                        let _ = client.shutdown(std::net::Shutdown::Both);
+                        break;
+                    }
+                }
+                let _ = server.shutdown(std::net::Shutdown::Both);
+            });
+        }
+    });
+    (port, cuts)
+}
+
+#[test]
+fn a_connection_cut_during_create_is_retried_and_every_message_is_filed_once() {
+    let _g = serial();
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    let (port, cuts) = imap_relay_cutting_create();
+    // lapor through the relay, in plain text on loopback so that the relay sees commands.
+    let config = std::fs::read_to_string(&t.config).expect("config");
+    let config = config.replacen(
+        &format!("port = {}\nsecurity = \"starttls\"", stack().imap_port),
+        &format!("port = {port}\nsecurity = \"plain\""),
+        1,
+    );
+    assert!(config.contains(&format!("port = {port}")), "{config}");
+    std::fs::write(&t.config, config).expect("config");
+    let lapor = t.addr("lapor");
+    let subjects = [
+        "Laporan BA Rekonsiliasi DBH Triwulan I",
+        "Perda APBD Tahun Anggaran 2024",
+    ];
+    for (i, subject) in subjects.iter().enumerate() {
+        let from = t.ext(&format!("f{i}"), "bpkad.cilacapkab.go.id");
+        let m = mail(&format!("P {i} <{from}>"), &lapor, subject, "terlampir", "");
+        rt().block_on(append(&lapor, "INBOX", &m, None, None));
+    }
+    let d = Daemon::start(&t);
+    let filed = wait_until("both messages filed after the cut", 90, || {
+        t.state().join("pilah.sqlite").exists()
+            && std::panic::catch_unwind(|| {
+                t.count("SELECT count(*) FROM messages WHERE state = 'filed'")
+            })
+            .unwrap_or(0)
+                == 2
+    });
+    let log = d.log();
+    d.stop();
+    assert!(filed, "{log}");
+    assert_eq!(cuts.load(std::sync::atomic::Ordering::SeqCst), 1, "{log}");
+    assert!(log.contains("fetch-failed"), "the cut is logged: {log}");
+    // Each message is in one Pilah folder on the server, none is left in INBOX, and each
+    // caused one forward and one acknowledgement, not two.
+    let found = contents(&lapor);
+    let inbox: Vec<_> = found.iter().filter(|f| f.folder == "INBOX").collect();
+    assert!(inbox.is_empty(), "left in INBOX: {inbox:?}");
+    for subject in subjects {
+        let places: Vec<&str> = found
+            .iter()
+            .filter(|f| f.subject() == subject)
+            .map(|f| f.folder.as_str())
+            .collect();
+        assert_eq!(places.len(), 1, "{subject}: {places:?}");
+        assert!(places[0].starts_with("Pilah/"), "{subject}: {places:?}");
+    }
+    assert_eq!(t.count("SELECT count(*) FROM messages"), 2);
+    assert_eq!(
+        t.count("SELECT count(*) FROM outbox WHERE kind = 'ack'"),
+        2,
+        "{log}"
+    );
+    assert_eq!(
+        t.count("SELECT count(*) FROM outbox WHERE kind = 'forward'"),
+        t.count("SELECT count(DISTINCT message_row) FROM outbox WHERE kind = 'forward'"),
+    );
+}

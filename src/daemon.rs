@@ -312,7 +312,15 @@ pub async fn run_forever(shared: Arc<Shared>) -> Result<(), DaemonError> {
                 // Editors write several events per save, some truncate first and write a
                 // moment later, deploy tools copy file by file: reload only once the
                 // directory has been quiet and its content the same across a quiet period.
-                settle_rules_dir(&rules_dir, &mut reload_rx).await;
+                // A stop asked for meanwhile is not kept waiting for the rules to settle.
+                let settled = tokio::select! {
+                    _ = settle_rules_dir(&rules_dir, &mut reload_rx) => true,
+                    _ = term.recv() => false,
+                    _ = int.recv() => false,
+                };
+                if !settled {
+                    break;
+                }
                 // The directory may have been replaced (`mv`, a new checkout): watch
                 // whatever is at its path now.
                 if let Some(w) = watcher.as_mut() {

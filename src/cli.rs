@@ -774,11 +774,16 @@ fn rules_test(
     Ok(())
 }
 
-fn doctor(path: &Path) -> Result<()> {
-    let mut failures = 0;
-    let mut verdict = |ok: bool, what: &str, detail: &str| {
+/// What `pilah doctor` found: each check printed as it is made, failures counted.
+#[derive(Default)]
+struct Verdicts {
+    failures: usize,
+}
+
+impl Verdicts {
+    fn verdict(&mut self, ok: bool, what: &str, detail: &str) {
         if !ok {
-            failures += 1;
+            self.failures += 1;
         }
         println!(
             "{} {what}{}",
@@ -789,22 +794,62 @@ fn doctor(path: &Path) -> Result<()> {
                 format!(": {detail}")
             }
         );
-    };
+    }
+}
+
+fn doctor(path: &Path) -> Result<()> {
+    let mut v = Verdicts::default();
     let config = match Config::load(path) {
         Ok(c) => {
-            verdict(true, &format!("config {}", path.display()), "");
+            v.verdict(true, &format!("config {}", path.display()), "");
             c
         }
         Err(e) => {
-            verdict(false, &format!("config {}", path.display()), &e.to_string());
+            v.verdict(false, &format!("config {}", path.display()), &e.to_string());
             return Err(
                 Findings("the configuration has errors; nothing else was checked".into()).into(),
             );
         }
     };
-    let rules = match RuleSet::load(&config.rules_dir) {
+    let rules = doctor_rules(&config, &mut v);
+    match authentication_status(&config.authentication) {
+        Ok(detail) => v.verdict(true, "authentication", &detail),
+        Err(warning) => println!("  warn authentication: {warning}"),
+    }
+    doctor_state(&config, &mut v);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(async {
+        for m in &config.mailboxes {
+            doctor_mailbox(&config, rules.as_ref(), m, &mut v).await;
+        }
+        let what = format!("smtp {}:{}", config.smtp.host, config.smtp.port);
+        match crate::act::send::Smtp::new(&config.smtp, config.limits.network_timeout) {
+            Ok(smtp) => match smtp.check().await {
+                Ok(()) => v.verdict(true, &what, "connected"),
+                Err(e) => v.verdict(false, &what, &e.to_string()),
+            },
+            Err(e) => v.verdict(false, &what, &e.to_string()),
+        }
+    });
+    if v.failures > 0 {
+        return Err(Findings(format!(
+            "{} problem(s): fix them before (re)starting pilah",
+            v.failures
+        ))
+        .into());
+    }
+    println!("everything pilah needs is in order");
+    Ok(())
+}
+
+/// The rules load, and know every mailbox.
+fn doctor_rules(config: &Config, v: &mut Verdicts) -> Option<RuleSet> {
+    match RuleSet::load(&config.rules_dir) {
         Ok(r) => {
-            verdict(
+            v.verdict(
                 true,
                 &format!("rules {}", config.rules_dir.display()),
                 &format!("{} rules, version {}", r.rules.len(), r.version),
@@ -812,31 +857,30 @@ fn doctor(path: &Path) -> Result<()> {
             for w in r.warnings.warnings() {
                 println!("        warning: {w}");
             }
-            if let Err(e) = daemon::check_mailboxes(&config, &r) {
-                verdict(false, "mailboxes known to the rules", &e.to_string());
+            if let Err(e) = daemon::check_mailboxes(config, &r) {
+                v.verdict(false, "mailboxes known to the rules", &e.to_string());
             }
             Some(r)
         }
         Err(e) => {
-            verdict(
+            v.verdict(
                 false,
                 &format!("rules {}", config.rules_dir.display()),
                 &e.to_string(),
             );
             None
         }
-    };
-    match authentication_status(&config.authentication) {
-        Ok(detail) => verdict(true, "authentication", &detail),
-        Err(warning) => println!("  warn authentication: {warning}"),
     }
-    // Looked at, never created: a database made by root here would not be writable by the
-    // service's own user later.
+}
+
+/// The state directory and the database, looked at, never created: a database made by
+/// root here would not be writable by the service's own user later. And the file modes.
+fn doctor_state(config: &Config, v: &mut Verdicts) {
     let what = format!("state directory {}", config.state_dir.display());
     let db = config.db_path();
     if db.exists() {
         match Store::inspect(&db) {
-            Ok(found) => verdict(
+            Ok(found) => v.verdict(
                 true,
                 &what,
                 &format!(
@@ -844,73 +888,145 @@ fn doctor(path: &Path) -> Result<()> {
                     found.messages, found.version
                 ),
             ),
-            Err(e) => verdict(false, &what, &e.to_string()),
+            Err(e) => v.verdict(false, &what, &e.to_string()),
         }
     } else if config.state_dir.is_dir() || !config.state_dir.exists() {
         println!("  note  {what}: no database yet; pilah creates it at its first start");
     } else {
-        verdict(false, &what, "exists but is not a directory");
+        v.verdict(false, &what, "exists but is not a directory");
     }
-    let loose = loose_modes(&config);
+    let loose = loose_modes(config);
     if loose.is_empty() {
-        verdict(
+        v.verdict(
             true,
             "file modes",
             "password files, state directory and database are private to their owner",
         );
     }
     for (what, detail) in &loose {
-        verdict(false, what, detail);
+        v.verdict(false, what, detail);
     }
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    rt.block_on(async {
-        for m in &config.mailboxes {
-            let what = format!("mailbox {} ({}:{} as {})", m.name, m.imap.host, m.imap.port, m.imap.username);
-            match crate::source::Connection::open(&m.name, &m.imap, config.limits.network_timeout).await {
-                Ok(mut conn) => {
-                    match conn.select(&m.imap.folder).await {
-                        Ok(f) => verdict(true, &what, &format!("logged in; {} holds {} message(s), IDLE {}", m.imap.folder, f.exists, if conn.has_idle { "yes" } else { "no (polling)" })),
-                        Err(e) => verdict(false, &what, &e.to_string()),
-                    }
-                    let mut folders: Vec<String> = vec![config.folders.machine.clone(), config.folders.quarantine.clone()];
-                    if let Some(r) = &rules {
-                        folders.extend(r.categories.iter().filter(|c| c.mailboxes.iter().any(|x| x == m.name.as_str())).map(|c| c.folder.clone()));
-                    }
-                    folders.sort();
-                    folders.dedup();
-                    let missing: Vec<&String> = folders.iter().filter(|f| !conn.has_folder(f)).collect();
-                    if missing.is_empty() {
-                        verdict(true, &format!("mailbox {} folders", m.name), &format!("all {} exist", folders.len()));
-                    } else {
-                        println!("  note  mailbox {} folders: {} of {} do not exist yet and will be created when first used ({})",
-                            m.name, missing.len(), folders.len(),
-                            missing.iter().take(4).map(|s| s.as_str()).collect::<Vec<_>>().join(", "));
-                    }
-                    conn.logout().await;
+}
+
+/// One mailbox: logs in, selects the watched folder, reports what the server offers and
+/// what pilah will do with it, and tries every folder pilah will file into.
+async fn doctor_mailbox(
+    config: &Config,
+    rules: Option<&RuleSet>,
+    m: &crate::config::MailboxConfig,
+    v: &mut Verdicts,
+) {
+    let what = format!(
+        "mailbox {} ({}:{} as {})",
+        m.name, m.imap.host, m.imap.port, m.imap.username
+    );
+    let mut conn = match crate::source::Connection::open(
+        &m.name,
+        &m.imap,
+        config.limits.network_timeout,
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(e) => return v.verdict(false, &what, &e.to_string()),
+    };
+    match conn.select(&m.imap.folder).await {
+        Ok(f) => v.verdict(
+            true,
+            &what,
+            &format!("logged in; {} holds {} message(s)", m.imap.folder, f.exists),
+        ),
+        Err(e) => v.verdict(false, &what, &e.to_string()),
+    }
+    println!("        {}", server_summary(&conn, config));
+    let mut folders: Vec<String> = vec![
+        config.folders.machine.clone(),
+        config.folders.quarantine.clone(),
+        config.folders.unverified.clone(),
+    ];
+    if let Some(r) = rules {
+        folders.extend(
+            r.categories
+                .iter()
+                .filter(|c| c.mailboxes.iter().any(|x| x == m.name.as_str()))
+                .map(|c| c.folder.clone()),
+        );
+    }
+    folders.sort();
+    folders.dedup();
+    doctor_folders(&mut conn, &m.name, &folders, v).await;
+    conn.logout().await;
+}
+
+/// The server in one line: namespace, delimiter, capabilities, and the fallbacks pilah uses.
+fn server_summary(conn: &crate::source::Connection, config: &Config) -> String {
+    let h = conn.hierarchy();
+    let c = conn.caps;
+    let yes = |b: bool| if b { "yes" } else { "no" };
+    format!(
+        "server: folder prefix {:?} (from {}), delimiter {:?}; MOVE {}, UIDPLUS {}, IDLE {}, CONDSTORE {}; files by {}; new mail by {}",
+        h.prefix,
+        h.origin,
+        h.delimiter,
+        yes(c.r#move),
+        yes(c.uidplus),
+        yes(c.idle),
+        yes(c.condstore),
+        conn.filing().describe(),
+        if c.idle {
+            "IDLE".to_string()
+        } else {
+            format!(
+                "polling every {} s (no IDLE)",
+                config.limits.poll_interval.as_secs()
+            )
+        }
+    )
+}
+
+/// Every folder pilah files into, as the server names it: those that exist are fine; the
+/// others are created and deleted again, so that a folder the server refuses fails here
+/// and not at the first message.
+async fn doctor_folders(
+    conn: &mut crate::source::Connection,
+    mailbox: &crate::types::MailboxName,
+    folders: &[String],
+    v: &mut Verdicts,
+) {
+    let (mut existing, mut probed, mut refused) = (0, 0, 0);
+    for f in folders {
+        if conn.has_folder(f) {
+            existing += 1;
+            continue;
+        }
+        match conn.probe_folder(f).await {
+            Ok(leftovers) => {
+                probed += 1;
+                for l in leftovers {
+                    println!("  warn  mailbox {mailbox} folder {f}: made to try it, but the server would not delete it again: {l}");
                 }
-                Err(e) => verdict(false, &what, &e.to_string()),
+            }
+            Err(e) => {
+                refused += 1;
+                v.verdict(
+                    false,
+                    &format!("mailbox {mailbox} folder {f}"),
+                    &e.to_string(),
+                );
             }
         }
-        let what = format!("smtp {}:{}", config.smtp.host, config.smtp.port);
-        match crate::act::send::Smtp::new(&config.smtp, config.limits.network_timeout) {
-            Ok(smtp) => match smtp.check().await {
-                Ok(()) => verdict(true, &what, "connected"),
-                Err(e) => verdict(false, &what, &e.to_string()),
-            },
-            Err(e) => verdict(false, &what, &e.to_string()),
-        }
-    });
-    if failures > 0 {
-        return Err(Findings(format!(
-            "{failures} problem(s): fix them before (re)starting pilah"
-        ))
-        .into());
     }
-    println!("everything pilah needs is in order");
-    Ok(())
+    if refused == 0 {
+        v.verdict(
+            true,
+            &format!("mailbox {mailbox} folders"),
+            &format!(
+                "{} of {} exist; the other {probed} were created and deleted again as a try: filing will work",
+                existing,
+                folders.len()
+            ),
+        );
+    }
 }
 
 /// Files that group or others may read or write, as (what, detail with the fix): password

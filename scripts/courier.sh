@@ -38,7 +38,7 @@ WAIT_SECS=${PILAH_MAILSTACK_TIMEOUT:-30}
 MAIL_USER=pilahmail   # owner of the mailboxes, as in mailstack.sh
 
 PACKAGES=(courier-imap courier-base courier-authlib courier-authdaemon courier-authlib-userdb
-    libcourier-unicode4 libgamin0 libidn12 libltdl7)
+    libcourier-unicode4 libgamin0 gamin libidn12 libltdl7)
 
 log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 die() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 1; }
@@ -61,7 +61,11 @@ LOG=$STATE_DIR/log/courier.log
 PIDS=$STATE_DIR/pids
 STACK_ENV=$STATE_DIR/courier.env
 
-installed() { [ -x "$ROOT/usr/bin/imapd" ] && [ -x "$ROOT/usr/lib/courier/courier/imaplogin" ]; }
+installed() {
+    # gam_server: without it every command that reads a folder waits 1 s for it (libgamin).
+    [ -x "$ROOT/usr/bin/imapd" ] && [ -x "$ROOT/usr/lib/courier/courier/imaplogin" ] \
+        && [ -x "$ROOT/usr/libexec/gam_server" ]
+}
 
 cmd_install() {
     need_root install

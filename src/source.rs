@@ -109,8 +109,31 @@ fn refusal(e: &SourceError) -> Option<String> {
         | SourceError::Folder {
             source: async_imap::error::Error::No(words),
             ..
-        } => Some(words.clone()),
+        } => Some(server_words(words)),
         _ => None,
+    }
+}
+
+/// The server's words in async-imap's text of a `NO` (`code: Some(TryCreate), info:
+/// Some("Mailbox does not exist.")`): `[TryCreate] Mailbox does not exist.`. Text of
+/// another shape is returned as it is.
+fn server_words(raw: &str) -> String {
+    let Some((code, info)) = raw
+        .strip_prefix("code: ")
+        .and_then(|r| r.split_once(", info: "))
+    else {
+        return raw.to_string();
+    };
+    let info = match info
+        .strip_prefix("Some(\"")
+        .and_then(|i| i.strip_suffix("\")"))
+    {
+        Some(i) => i.replace("\\\"", "\"").replace("\\\\", "\\"),
+        None => String::new(),
+    };
+    match code.strip_prefix("Some(").and_then(|c| c.strip_suffix(')')) {
+        Some(c) => format!("[{c}] {info}"),
+        None => info,
     }
 }
 
@@ -1099,6 +1122,19 @@ pub fn uid_set(uids: &[u32]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_words_are_the_servers() {
+        assert_eq!(
+            server_words(r#"code: None, info: Some("Invalid mailbox name.")"#),
+            "Invalid mailbox name."
+        );
+        assert_eq!(
+            server_words(r#"code: Some(TryCreate), info: Some("Mailbox \"x\" does not exist.")"#),
+            r#"[TryCreate] Mailbox "x" does not exist."#
+        );
+        assert_eq!(server_words("outcome: x"), "outcome: x");
+    }
 
     #[test]
     fn namespaces_are_read() {

@@ -66,13 +66,16 @@ where
 /// What a failed handshake with `host` probably means and what to try, in the admin's
 /// words; the error itself goes beside it.
 pub fn explain(e: &TlsError, host: &str, ca_file: Option<&Path>) -> String {
-    let text = e.to_string();
-    let has = |s: &str| text.contains(s);
     match e {
-        TlsError::CaFile { .. } => return "cannot read ca_file".into(),
-        TlsError::HostName(_) => return format!("{host:?} is not a host name TLS can check"),
-        TlsError::Handshake(_) => {}
+        TlsError::CaFile { .. } => "cannot read ca_file".into(),
+        TlsError::HostName(_) => format!("{host:?} is not a host name TLS can check"),
+        TlsError::Handshake(_) => explain_text(&e.to_string(), host, ca_file),
     }
+}
+
+/// [`explain`] for the text of any error of a handshake (lettre's STARTTLS gives text).
+pub fn explain_text(text: &str, host: &str, ca_file: Option<&Path>) -> String {
+    let has = |s: &str| text.contains(s);
     if has("InvalidContentType") || has("corrupt message") {
         "the server did not answer TLS: is this port plain or STARTTLS? (security = \"starttls\" or \"plain\" there; \"tls\" is for ports like 993 and 465)".into()
     } else if has("UnknownIssuer") || has("BadSignature") {

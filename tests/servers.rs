@@ -407,3 +407,63 @@ fn doctor_fails_when_the_server_would_refuse_the_folders() {
         "{o}"
     );
 }
+
+/// `pilah doctor` with one mistake in lapor's (or SMTP's) connection settings, against the
+/// stack's real ports: 10143 plain with STARTTLS, 10993 TLS from the first byte, 10025 SMTP.
+fn doctor_with(t: &Scratch, from: &str, to: &str) -> String {
+    let config = std::fs::read_to_string(&t.config).expect("config");
+    assert!(config.contains(from), "{from} not in {config}");
+    std::fs::write(&t.config, config.replacen(from, to, 1)).expect("config");
+    let out = doctor(t);
+    assert!(!out.status.success(), "{}", text(&out));
+    std::fs::write(&t.config, config).expect("config");
+    text(&out)
+}
+
+#[test]
+fn connection_mistakes_say_what_probably_happened() {
+    let s = stack();
+    let t = Scratch::new("[limits]\nnetwork_timeout_seconds = 3");
+    let starttls = format!("port = {}\nsecurity = \"starttls\"", s.imap_port);
+    // TLS on the plain port.
+    let o = doctor_with(&t, &starttls, &format!("port = {}\nsecurity = \"tls\"", s.imap_port));
+    assert!(
+        o.contains("the server did not answer TLS: is this port plain or STARTTLS?")
+            && o.contains("InvalidContentType"),
+        "{o}"
+    );
+    // STARTTLS on the TLS port: the server waits for a handshake, pilah for a greeting.
+    let o = doctor_with(&t, &starttls, &format!("port = {}\nsecurity = \"starttls\"", s.imaps_port));
+    assert!(
+        o.contains("sent no greeting within 3 s: the server may expect TLS from the first byte"),
+        "{o}"
+    );
+    // A ca_file that is not the CA of the server's certificate.
+    let other_ca = t.dir.path().join("other-ca.pem");
+    let made = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj"])
+        .arg(format!("/CN={}", s.host))
+        .arg("-keyout")
+        .arg(t.dir.path().join("other-key.pem"))
+        .arg("-out")
+        .arg(&other_ca)
+        .output()
+        .expect("openssl");
+    assert!(made.status.success(), "{}", text(&made));
+    let ca = format!("ca_file = \"{}\"", s.ca_file.display());
+    let o = doctor_with(&t, &ca, &format!("ca_file = \"{}\"", other_ca.display()));
+    assert!(
+        o.contains(&format!(
+            "not signed by a CA in ca_file {}",
+            other_ca.display()
+        )) && o.contains("invalid peer certificate"),
+        "{o}"
+    );
+    // SMTP: TLS on the plain port.
+    let smtp = format!("port = {}\nsecurity = \"plain\"", s.smtp_port);
+    let o = doctor_with(&t, &smtp, &format!("port = {}\nsecurity = \"tls\"", s.smtp_port));
+    assert!(
+        o.contains("FAIL smtp") && o.contains("the server did not answer TLS"),
+        "{o}"
+    );
+}

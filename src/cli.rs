@@ -984,45 +984,61 @@ fn server_summary(conn: &crate::source::Connection, config: &Config) -> String {
     )
 }
 
-/// Every folder pilah files into, as the server names it: those that exist are fine; the
-/// others are created and deleted again, so that a folder the server refuses fails here
-/// and not at the first message.
+/// Every folder pilah files into, as the server names it: those that exist are fine; for
+/// the others a probe folder is created where they will go (beside them, under the same
+/// parent) and deleted again, so that a server that refuses them fails here and not at the
+/// first message. One probe per parent: Courier takes 2 s to delete a folder.
 async fn doctor_folders(
     conn: &mut crate::source::Connection,
     mailbox: &crate::types::MailboxName,
     folders: &[String],
     v: &mut Verdicts,
 ) {
-    let (mut existing, mut probed, mut refused) = (0, 0, 0);
+    let mut missing: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    let mut failed = false;
     for f in folders {
-        if conn.has_folder(f) {
-            existing += 1;
-            continue;
+        if let Err(e) = conn.server_folder(f) {
+            failed = true;
+            v.verdict(
+                false,
+                &format!("mailbox {mailbox} folder {f}"),
+                &e.to_string(),
+            );
+        } else if !conn.has_folder(f) {
+            let parent = f.rsplit_once('/').map_or("", |(p, _)| p);
+            missing.entry(parent).or_default().push(f);
         }
-        match conn.probe_folder(f).await {
+    }
+    for (parent, children) in &missing {
+        let probe = if parent.is_empty() {
+            "pilah-probe".to_string()
+        } else {
+            format!("{parent}/pilah-probe")
+        };
+        match conn.probe_folder(&probe).await {
             Ok(leftovers) => {
-                probed += 1;
                 for l in leftovers {
-                    println!("  warn  mailbox {mailbox} folder {f}: made to try it, but the server would not delete it again: {l}");
+                    println!("  warn  mailbox {mailbox} folder {probe}: made as a probe, but the server would not delete it again: {l}");
                 }
             }
             Err(e) => {
-                refused += 1;
+                failed = true;
                 v.verdict(
                     false,
-                    &format!("mailbox {mailbox} folder {f}"),
-                    &e.to_string(),
+                    &format!("mailbox {mailbox} folders {}", children.join(", ")),
+                    &format!("filing would fail: {e}"),
                 );
             }
         }
     }
-    if refused == 0 {
+    if !failed {
+        let n: usize = missing.values().map(Vec::len).sum();
         v.verdict(
             true,
             &format!("mailbox {mailbox} folders"),
             &format!(
-                "{} of {} exist; the other {probed} were created and deleted again as a try: filing will work",
-                existing,
+                "{} of {} exist; a probe folder beside the other {n} was created and deleted again: filing will work",
+                folders.len() - n,
                 folders.len()
             ),
         );

@@ -353,7 +353,10 @@ fn doctor_reports_each_server_and_tries_the_folders() {
         o.contains(r#"folder prefix "" (from NAMESPACE), delimiter "/"; MOVE yes"#),
         "{o}"
     );
-    assert!(o.contains("created and deleted again as a try"), "{o}");
+    assert!(
+        o.contains("created and deleted again: filing will work"),
+        "{o}"
+    );
     // The tries left nothing behind.
     let l = rt().block_on(async {
         let mut s = login_at(c.port, &lapor).await;
@@ -392,8 +395,10 @@ fn doctor_fails_when_the_server_would_refuse_the_folders() {
     let o = text(&out);
     assert!(!out.status.success(), "{o}");
     assert!(
-        o.contains("FAIL mailbox lapor folder Pilah/karantina")
-            && o.contains("\"Arsip.Pilah.karantina\": Invalid mailbox name"),
+        o.contains("FAIL mailbox lapor folders Pilah/apbd, ")
+            && o.contains("Pilah/karantina, ")
+            && o.contains("filing would fail")
+            && o.contains("CREATE \"Arsip.Pilah\": Invalid mailbox name"),
         "{o}"
     );
 
@@ -403,7 +408,7 @@ fn doctor_fails_when_the_server_would_refuse_the_folders() {
     let o = text(&out);
     assert!(!out.status.success(), "{o}");
     assert!(
-        o.contains("FAIL mailbox lapor folder Pilah/../otomatis"),
+        o.contains("FAIL mailbox lapor folders Pilah/../otomatis: filing would fail"),
         "{o}"
     );
 }
@@ -426,14 +431,22 @@ fn connection_mistakes_say_what_probably_happened() {
     let t = Scratch::new("[limits]\nnetwork_timeout_seconds = 3");
     let starttls = format!("port = {}\nsecurity = \"starttls\"", s.imap_port);
     // TLS on the plain port.
-    let o = doctor_with(&t, &starttls, &format!("port = {}\nsecurity = \"tls\"", s.imap_port));
+    let o = doctor_with(
+        &t,
+        &starttls,
+        &format!("port = {}\nsecurity = \"tls\"", s.imap_port),
+    );
     assert!(
         o.contains("the server did not answer TLS: is this port plain or STARTTLS?")
             && o.contains("InvalidContentType"),
         "{o}"
     );
     // STARTTLS on the TLS port: the server waits for a handshake, pilah for a greeting.
-    let o = doctor_with(&t, &starttls, &format!("port = {}\nsecurity = \"starttls\"", s.imaps_port));
+    let o = doctor_with(
+        &t,
+        &starttls,
+        &format!("port = {}\nsecurity = \"starttls\"", s.imaps_port),
+    );
     assert!(
         o.contains("sent no greeting within 3 s: the server may expect TLS from the first byte"),
         "{o}"
@@ -441,7 +454,9 @@ fn connection_mistakes_say_what_probably_happened() {
     // A ca_file that is not the CA of the server's certificate.
     let other_ca = t.dir.path().join("other-ca.pem");
     let made = std::process::Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj"])
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+        ])
         .arg(format!("/CN={}", s.host))
         .arg("-keyout")
         .arg(t.dir.path().join("other-key.pem"))
@@ -461,7 +476,11 @@ fn connection_mistakes_say_what_probably_happened() {
     );
     // SMTP: TLS on the plain port.
     let smtp = format!("port = {}\nsecurity = \"plain\"", s.smtp_port);
-    let o = doctor_with(&t, &smtp, &format!("port = {}\nsecurity = \"tls\"", s.smtp_port));
+    let o = doctor_with(
+        &t,
+        &smtp,
+        &format!("port = {}\nsecurity = \"tls\"", s.smtp_port),
+    );
     assert!(
         o.contains("FAIL smtp") && o.contains("the server did not answer TLS"),
         "{o}"

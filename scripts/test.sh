@@ -15,6 +15,9 @@ fi
 step "local mail stack (Dovecot + Postfix on 127.0.0.1)"
 bash scripts/mailstack.sh start
 
+step "Courier IMAP beside it (tests/servers.rs), unpacked privately"
+bash scripts/courier.sh start
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

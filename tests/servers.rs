@@ -486,3 +486,51 @@ fn connection_mistakes_say_what_probably_happened() {
         "{o}"
     );
 }
+
+#[test]
+fn a_folder_courier_cannot_hold_is_bypassed_through_quarantine() {
+    let c = courier();
+    let t = Scratch::new("");
+    let lapor = t.addr("lapor");
+    c.users(&[&lapor]);
+    courier_config(&t, c.port, "", "");
+    // A folder name with Courier's delimiter in one of its parts.
+    let cats = t.rules.join("categories.toml");
+    let text_of = std::fs::read_to_string(&cats).expect("categories");
+    let fixed = text_of.replacen(
+        "id = \"syarat-salur-dbh\"\n",
+        "id = \"syarat-salur-dbh\"\nfolder = \"Pilah/dbh.2024\"\n",
+        1,
+    );
+    assert_ne!(fixed, text_of);
+    std::fs::write(&cats, fixed).expect("categories");
+    let bpkad = t.ext("bpkad", "cilacapkab.go.id");
+    c.deliver(
+        "127.0.0.1",
+        &bpkad,
+        &lapor,
+        &dbh_report(&t, "Laporan BA Rekonsiliasi DBH"),
+    );
+
+    let out = t.run_once();
+    let log = text(&out);
+    assert!(out.status.success(), "{log}");
+    assert!(
+        log.contains("folder-refused") && log.contains("hierarchy delimiter"),
+        "{log}"
+    );
+    let l = rt().block_on(mailbox_contents_at(c.port, &lapor));
+    assert_eq!(
+        folder_of(&l, "Rekonsiliasi DBH"),
+        vec!["INBOX.Pilah.karantina"],
+        "{l:#?}"
+    );
+    // Forwarded and acknowledged all the same; the admin was told.
+    assert_eq!(contents(&bpkad).len(), 1);
+    assert!(
+        contents(&t.addr("admin"))
+            .iter()
+            .any(|f| f.raw.windows(7).any(|w| w == b"dbh.202")),
+        "the admin's alert names the folder"
+    );
+}

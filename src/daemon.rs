@@ -714,10 +714,47 @@ fn release_sent_bodies(shared: &Shared) {
     }
 }
 
+/// The start of retention: messages that arrived before it lose their raw mail
+/// (`[retention] raw_months` before `now`, on the configured clock); `None`: kept.
+pub fn retention_cutoff(
+    config: &crate::config::Config,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    let months = config.retention.raw_months?;
+    now.with_timezone(&config.timezone)
+        .checked_sub_months(chrono::Months::new(months))
+        .map(|t| t.with_timezone(&chrono::Utc))
+}
+
+/// The `[retention]` pass, once a day (`last`: when it last ran).
+fn prune_daily(shared: &Shared, last: &mut Option<std::time::Instant>) {
+    if last.is_some_and(|t| t.elapsed() < Duration::from_secs(24 * 3600)) {
+        return;
+    }
+    let Some(before) = retention_cutoff(&shared.config, chrono::Utc::now()) else {
+        return;
+    };
+    *last = Some(std::time::Instant::now());
+    match shared
+        .store
+        .prune(before, shared.config.retention.erase_subjects)
+    {
+        Ok(p) if p.messages == 0 => {}
+        Ok(p) => {
+            tracing::info!(step = "pruned", count = p.messages, bytes = p.bytes, missing = p.missing, before = %before, "removed raw mail past [retention]")
+        }
+        Err(e) => {
+            tracing::error!(step = "prune-failed", error = %e, "cannot remove raw mail past [retention]")
+        }
+    }
+}
+
 async fn reminder_loop(shared: Arc<Shared>, stop: watch::Receiver<bool>) {
+    let mut pruned = None;
     loop {
         remind(&shared);
         release_sent_bodies(&shared);
+        prune_daily(&shared, &mut pruned);
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(60)) => {}
             _ = stopped(stop.clone()) => return,

@@ -1,8 +1,8 @@
 //! pilah under faults, injected for real: SIGKILL at random moments, Postfix stopped in the
 //! middle of a run, Dovecot restarted during IDLE, machine mail and an auto-responder that
-//! ignores RFC 3834. The tests here stop parts of the shared mail stack, so each holds the
-//! stack to itself while it runs (`stack_exclusive`, a lock file shared with every other
-//! test process), under `cargo test` and `cargo nextest run` alike.
+//! ignores RFC 3834. The tests here stop parts of the mail stack, so this binary runs a
+//! stack of its own (own state directory and ports, see tests/common) and each test holds it
+//! alone while it runs (`stack_exclusive`), under `cargo test` and `cargo nextest run` alike.
 
 mod common;
 
@@ -10,7 +10,6 @@ use common::*;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// Every test here starts with this, before it touches the stack.
 /// Waits until the daemon has fetched both mailboxes once.
 fn wait_connected(t: &Scratch) {
     wait_until("the daemon connected", 30, || {
@@ -23,6 +22,7 @@ fn wait_connected(t: &Scratch) {
     });
 }
 
+/// Every test here starts with this, before it touches the stack.
 fn serial() -> Exclusive {
     stack_exclusive()
 }

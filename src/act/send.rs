@@ -184,13 +184,18 @@ impl Connection {
             self.poisoned = true;
             return Err(e);
         }
+        // In pieces: lettre copies what it is given to add the dot-stuffing, and a whole
+        // forward of a large message copied at once would double pilah's memory for it.
         self.smtp
-            .message(body)
+            .message_iter(body.chunks(SEND_CHUNK))
             .await
             .map(|_| ())
             .inspect_err(|_| self.poisoned = true)
     }
 }
+
+/// How much of a message is handed to the SMTP connection at a time.
+const SEND_CHUNK: usize = 256 * 1024;
 
 /// The SMTP submission server. One connection is opened per pass over the outbox and reused
 /// for every message of it, its commands pipelined when the server offers PIPELINING (see
@@ -490,61 +495,15 @@ pub async fn drain(
             }
             for item in batch {
                 *cursor = item.id;
-                let body = match store.outbox_body(item.id) {
-                    Ok(body) => body,
-                    Err(e @ StoreError::Original { .. }) => {
-                        // A forward whose original is gone or changed: never sent without
-                        // it, not retried blindly, and not in the way of the rest.
-                        store.send_failed(item.id, &e.to_string(), Utc::now(), true)?;
-                        stats.failed += 1;
-                        tracing::error!(step = "send-failed", ticket = ticket_of(&item.message_id), kind = %item.kind, message_id = %item.message_id, error = %e, "cannot assemble this message");
-                        continue;
-                    }
-                    Err(e) => return Err(e.into()),
+                let Some(e) = send_item(store, smtp, &mut conn, &item, &mut stats).await? else {
+                    continue;
                 };
-                // One item's panic fails that item only (and the session it was on).
-                let sent = {
-                    use futures::FutureExt;
-                    std::panic::AssertUnwindSafe(smtp.send_on(&mut conn, &item, &body))
-                        .catch_unwind()
-                        .await
-                        .unwrap_or_else(|panic| {
-                            conn = None;
-                            Err(SendError::Panicked {
-                                id: item.id,
-                                detail: crate::guard::panic_text(panic.as_ref()),
-                            })
-                        })
-                };
-                drop(body);
-                match sent {
-                    // Marked at once: the only window for a duplicate is this commit.
-                    Ok(()) => mark_sent(store, &item, &mut stats)?,
-                    Err(e) => {
-                        let permanent = e.permanent();
-                        let next = Utc::now()
-                            + chrono::Duration::from_std(crate::backoff::doubling(
-                                retry_initial,
-                                item.attempts.clamp(0, 31) as u32,
-                                Duration::from_secs(3600),
-                            ))
-                                .unwrap_or(chrono::Duration::seconds(30));
-                        store.send_failed(item.id, &e.to_string(), next, permanent)?;
-                        if permanent {
-                            stats.failed += 1;
-                            tracing::error!(step = "send-failed", ticket = ticket_of(&item.message_id), kind = %item.kind, message_id = %item.message_id, error = %e, "the server refused this message for good");
-                        } else {
-                            stats.deferred += 1;
-                            tracing::warn!(step = "send-deferred", ticket = ticket_of(&item.message_id), kind = %item.kind, message_id = %item.message_id, error = %e, "will retry");
-                            if e.unreachable() {
-                                // The server is down: don't hammer it with the rest of the queue.
-                                let rest = store.due(all, *cursor, 100_000)?.len();
-                                stats.deferred += rest;
-                                stats.unreachable = true;
-                                return Ok(());
-                            }
-                        }
-                    }
+                if after_failure(store, &item, &e, retry_initial, &mut stats)? {
+                    // The server is down: don't hammer it with the rest of the queue.
+                    let rest = store.due(all, *cursor, 100_000)?.len();
+                    stats.deferred += rest;
+                    stats.unreachable = true;
+                    return Ok(());
                 }
             }
         }
@@ -554,4 +513,79 @@ pub async fn drain(
         let _ = tokio::time::timeout(Duration::from_secs(5), c.smtp.quit()).await;
     }
     result.map(|()| stats)
+}
+
+/// Assembles and sends one item on the session (opening one if needed) and marks it sent.
+/// Returns the send error, if any, for [`after_failure`]; an item that cannot be assembled
+/// is failed here.
+async fn send_item(
+    store: &Store,
+    smtp: &Smtp,
+    conn: &mut Option<Connection>,
+    item: &OutboxItem,
+    stats: &mut DrainStats,
+) -> Result<Option<SendError>, SendError> {
+    let body = match store.outbox_body(item.id) {
+        Ok(body) => body,
+        Err(e @ StoreError::Original { .. }) => {
+            // A forward whose original is gone or changed: never sent without it, not
+            // retried blindly, and not in the way of the rest.
+            store.send_failed(item.id, &e.to_string(), Utc::now(), true)?;
+            stats.failed += 1;
+            tracing::error!(step = "send-failed", ticket = ticket_of(&item.message_id), kind = %item.kind, message_id = %item.message_id, error = %e, "cannot assemble this message");
+            return Ok(None);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    // One item's panic fails that item only (and the session it was on).
+    let sent = {
+        use futures::FutureExt;
+        std::panic::AssertUnwindSafe(smtp.send_on(conn, item, &body))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|panic| {
+                *conn = None;
+                Err(SendError::Panicked {
+                    id: item.id,
+                    detail: crate::guard::panic_text(panic.as_ref()),
+                })
+            })
+    };
+    drop(body);
+    match sent {
+        // Marked at once: the only window for a duplicate is this commit.
+        Ok(()) => {
+            mark_sent(store, item, stats)?;
+            Ok(None)
+        }
+        Err(e) => Ok(Some(e)),
+    }
+}
+
+/// Records a failed send: for good, or to be retried after a doubling wait. Returns whether
+/// the server could not be reached at all (the rest of the pass is pointless).
+fn after_failure(
+    store: &Store,
+    item: &OutboxItem,
+    e: &SendError,
+    retry_initial: Duration,
+    stats: &mut DrainStats,
+) -> Result<bool, StoreError> {
+    let permanent = e.permanent();
+    let next = Utc::now()
+        + chrono::Duration::from_std(crate::backoff::doubling(
+            retry_initial,
+            item.attempts.clamp(0, 31) as u32,
+            Duration::from_secs(3600),
+        ))
+        .unwrap_or(chrono::Duration::seconds(30));
+    store.send_failed(item.id, &e.to_string(), next, permanent)?;
+    if permanent {
+        stats.failed += 1;
+        tracing::error!(step = "send-failed", ticket = ticket_of(&item.message_id), kind = %item.kind, message_id = %item.message_id, error = %e, "the server refused this message for good");
+        return Ok(false);
+    }
+    stats.deferred += 1;
+    tracing::warn!(step = "send-deferred", ticket = ticket_of(&item.message_id), kind = %item.kind, message_id = %item.message_id, error = %e, "will retry");
+    Ok(e.unreachable())
 }

@@ -22,6 +22,7 @@
 //! pilah redoes without harm: a "filed" mark (the next drain finds the message moved), a
 //! "sent" mark (the item is sent again, under the same Message-ID).
 
+mod backup;
 mod mailboxes;
 mod messages;
 mod metrics;
@@ -30,18 +31,22 @@ mod outbox;
 #[cfg(test)]
 mod plans;
 mod report;
+mod retention;
 mod schema;
 mod tickets;
 
-pub use messages::{MessageState, MessageSummary, NewMessage, StoredMessage, VerdictRecord};
+pub use messages::{
+    MessageFilter, MessageState, MessageSummary, NewMessage, StoredMessage, VerdictRecord,
+};
 pub use metrics::MetricsFigures;
 pub use original::{append_base64, OriginalEncoding};
-pub use outbox::{OutboxItem, Outgoing, Quarantined};
+pub use outbox::{OutboxChange, OutboxItem, Outgoing, Quarantined, Unsent};
 pub use report::{ImportedCount, ReportApart, ReportMail, ReportPerson, ReportScope, ReportTicket};
+pub use retention::Pruned;
 pub use schema::CURRENT as SCHEMA_VERSION;
 pub use tickets::{
-    FollowUpMark, FollowUpState, MessageIdOf, TicketHistory, TicketMail, TicketMessage,
-    TicketRecord,
+    FollowUpMark, FollowUpState, ListedTicket, MessageIdOf, TicketHistory, TicketMail,
+    TicketMessage, TicketRecord,
 };
 
 use crate::private;

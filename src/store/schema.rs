@@ -16,7 +16,7 @@ use rusqlite::{params, Connection, Transaction, TransactionBehavior};
 use std::path::Path;
 
 /// The schema version this pilah creates and knows: the last migration's.
-pub const CURRENT: u32 = 5;
+pub const CURRENT: u32 = 6;
 
 /// One change of the schema.
 enum Step {
@@ -117,6 +117,28 @@ const MIGRATIONS: &[Migration] = &[
             ),
             // ... and raw/ fanned out: raw/<mailbox>/<uidvalidity>/<xx>/<uid>.eml.
             Step::Code(|tx, state_dir| super::messages::fan_out_raw(tx, state_dir).map(drop)),
+        ],
+    },
+    // 6: the admin's hand on the outbox and the retention of personal data (issue 20):
+    // mail the admin cancelled (`pilah outbox cancel`: cancelled_at, with failed_at so that
+    // it is never due), and messages whose raw file was removed after `[retention]`
+    // (pruned_at), found by date among those not pruned yet (messages_unpruned).
+    Migration {
+        version: 6,
+        steps: &[
+            Step::AddColumn {
+                table: "outbox",
+                column: "cancelled_at",
+                decl: "TEXT",
+            },
+            Step::AddColumn {
+                table: "messages",
+                column: "pruned_at",
+                decl: "TEXT",
+            },
+            Step::Sql(
+                "CREATE INDEX IF NOT EXISTS messages_unpruned ON messages (internal_date) WHERE pruned_at IS NULL;",
+            ),
         ],
     },
 ];

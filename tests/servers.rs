@@ -278,13 +278,13 @@ fn without_uidplus_filed_mail_is_copied_and_flagged_and_never_taken_up_again() {
     assert_eq!(t.count("SELECT count(*) FROM messages"), 1);
 }
 
-#[test]
-fn without_idle_the_daemon_polls_and_files_new_mail() {
+/// The daemon against lapor on Courier at `port`: fetched once, then a new message is filed.
+fn daemon_files_new_mail(port: u16, subject: &str) {
     let c = courier();
     let t = Scratch::new("");
     let lapor = t.addr("lapor");
     c.users(&[&lapor]);
-    courier_config(&t, c.bare_port, "", "");
+    courier_config(&t, port, "", "");
     std::fs::write(
         &t.config,
         std::fs::read_to_string(&t.config).expect("config")
@@ -305,12 +305,7 @@ fn without_idle_the_daemon_polls_and_files_new_mail() {
         daemon.log()
     );
     let bpkad = t.ext("bpkad", "cilacapkab.go.id");
-    c.deliver(
-        "127.0.0.1",
-        &bpkad,
-        &lapor,
-        &dbh_report(&t, "Laporan DBH polling"),
-    );
+    c.deliver("127.0.0.1", &bpkad, &lapor, &dbh_report(&t, subject));
     assert!(
         wait_until("the new message filed", 30, || {
             t.count("SELECT count(*) FROM messages WHERE state = 'filed'") == 1
@@ -319,14 +314,24 @@ fn without_idle_the_daemon_polls_and_files_new_mail() {
         daemon.log()
     );
     daemon.stop();
-    let l = rt().block_on(mailbox_contents_at(c.bare_port, &lapor));
+    let l = rt().block_on(mailbox_contents_at(port, &lapor));
     assert_eq!(
-        folder_of(&l, "Laporan DBH polling")
+        folder_of(&l, subject)
             .iter()
             .filter(|f| f.as_str() != "INBOX")
             .collect::<Vec<_>>(),
         vec!["INBOX.Pilah.syarat-salur-dbh"]
     );
+}
+
+#[test]
+fn without_idle_the_daemon_polls_and_files_new_mail() {
+    daemon_files_new_mail(courier().bare_port, "Laporan DBH polling");
+}
+
+#[test]
+fn the_daemon_waits_in_courier_idle_and_files_new_mail() {
+    daemon_files_new_mail(courier().port, "Laporan DBH idle");
 }
 
 #[test]

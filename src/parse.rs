@@ -281,16 +281,17 @@ fn is_field_name(name: &str) -> bool {
 }
 
 fn parse_inner(original: &[u8]) -> Result<Mail, ParseError> {
-    let normalised = normalise(original);
-    // A large message is parsed by its skeleton: its attachments are not decoded in memory.
-    let skeleton_of_large;
-    let skeleton = normalised.len() > SKELETON_FROM;
-    let raw: &[u8] = if skeleton {
-        skeleton_of_large = skeleton::skeleton(&normalised);
-        &skeleton_of_large
+    // A large message is parsed by its skeleton: its attachments are neither decoded nor
+    // copied in memory (the skeleton is made first, so that normalising copies only it).
+    let skeleton = original.len() > SKELETON_FROM;
+    let source: Cow<[u8]> = if skeleton {
+        let header_start = leading_blank_lines(original);
+        Cow::Owned(skeleton::skeleton(&original[header_start..]))
     } else {
-        &normalised
+        Cow::Borrowed(original)
     };
+    let normalised = normalise(&source);
+    let raw: &[u8] = &normalised;
     let msg = MessageParser::default()
         .parse(raw)
         .ok_or(ParseError::NotMail)?;

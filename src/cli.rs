@@ -16,6 +16,7 @@ use std::sync::{Arc, RwLock};
 
 mod agents;
 mod backup;
+mod doctor;
 mod explain;
 mod fixtures;
 mod outbox;
@@ -301,7 +302,7 @@ fn dispatch(cmd: Command) -> Result<()> {
             fixtures::rules_test(&rules, &sets, &trust.load()?, verbose)
         }
         Command::Report(args) => crate::report::command(args),
-        Command::Doctor { config } => doctor(&config),
+        Command::Doctor { config } => doctor::doctor(&config),
         Command::Ticket { command } => agents::ticket(command),
         Command::Messages(args) => agents::messages(args),
         Command::Outbox { command } => outbox::command(command),
@@ -490,145 +491,6 @@ fn rules_check(dir: &Path) -> Result<()> {
         }
         Err(e) => Err(e.into()),
     }
-}
-
-fn doctor(path: &Path) -> Result<()> {
-    let mut failures = 0;
-    let mut verdict = |ok: bool, what: &str, detail: &str| {
-        if !ok {
-            failures += 1;
-        }
-        println!(
-            "{} {what}{}",
-            if ok { "  ok  " } else { "  FAIL" },
-            if detail.is_empty() {
-                String::new()
-            } else {
-                format!(": {detail}")
-            }
-        );
-    };
-    let config = match Config::load(path) {
-        Ok(c) => {
-            verdict(true, &format!("config {}", path.display()), "");
-            c
-        }
-        Err(e) => {
-            verdict(false, &format!("config {}", path.display()), &e.to_string());
-            return Err(
-                Findings("the configuration has errors; nothing else was checked".into()).into(),
-            );
-        }
-    };
-    let rules = match RuleSet::load(&config.rules_dir) {
-        Ok(r) => {
-            verdict(
-                true,
-                &format!("rules {}", config.rules_dir.display()),
-                &format!("{} rules, version {}", r.rules.len(), r.version),
-            );
-            for w in r.warnings.warnings() {
-                println!("        warning: {w}");
-            }
-            if let Err(e) = daemon::check_mailboxes(&config, &r) {
-                verdict(false, "mailboxes known to the rules", &e.to_string());
-            }
-            Some(r)
-        }
-        Err(e) => {
-            verdict(
-                false,
-                &format!("rules {}", config.rules_dir.display()),
-                &e.to_string(),
-            );
-            None
-        }
-    };
-    match authentication_status(&config.authentication) {
-        Ok(detail) => verdict(true, "authentication", &detail),
-        Err(warning) => println!("  warn authentication: {warning}"),
-    }
-    // Looked at, never created: a database made by root here would not be writable by the
-    // service's own user later.
-    let what = format!("state directory {}", config.state_dir.display());
-    let db = config.db_path();
-    if db.exists() {
-        match Store::inspect(&db) {
-            Ok(found) => verdict(
-                true,
-                &what,
-                &format!(
-                    "database holds {} message(s), schema version {}",
-                    found.messages, found.version
-                ),
-            ),
-            Err(e) => verdict(false, &what, &e.to_string()),
-        }
-    } else if config.state_dir.is_dir() || !config.state_dir.exists() {
-        println!("  note  {what}: no database yet; pilah creates it at its first start");
-    } else {
-        verdict(false, &what, "exists but is not a directory");
-    }
-    let loose = loose_modes(&config);
-    if loose.is_empty() {
-        verdict(
-            true,
-            "file modes",
-            "password files, state directory and database are private to their owner",
-        );
-    }
-    for (what, detail) in &loose {
-        verdict(false, what, detail);
-    }
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    rt.block_on(async {
-        for m in &config.mailboxes {
-            let what = format!("mailbox {} ({}:{} as {})", m.name, m.imap.host, m.imap.port, m.imap.username);
-            match crate::source::Connection::open(&m.name, &m.imap, config.limits.network_timeout).await {
-                Ok(mut conn) => {
-                    match conn.select(&m.imap.folder).await {
-                        Ok(f) => verdict(true, &what, &format!("logged in; {} holds {} message(s), IDLE {}", m.imap.folder, f.exists, if conn.has_idle { "yes" } else { "no (polling)" })),
-                        Err(e) => verdict(false, &what, &e.to_string()),
-                    }
-                    let mut folders: Vec<String> = vec![config.folders.machine.clone(), config.folders.quarantine.clone()];
-                    if let Some(r) = &rules {
-                        folders.extend(r.categories.iter().filter(|c| c.mailboxes.iter().any(|x| x == m.name.as_str())).map(|c| c.folder.clone()));
-                    }
-                    folders.sort();
-                    folders.dedup();
-                    let missing: Vec<&String> = folders.iter().filter(|f| !conn.has_folder(f)).collect();
-                    if missing.is_empty() {
-                        verdict(true, &format!("mailbox {} folders", m.name), &format!("all {} exist", folders.len()));
-                    } else {
-                        println!("  note  mailbox {} folders: {} of {} do not exist yet and will be created when first used ({})",
-                            m.name, missing.len(), folders.len(),
-                            missing.iter().take(4).map(|s| s.as_str()).collect::<Vec<_>>().join(", "));
-                    }
-                    conn.logout().await;
-                }
-                Err(e) => verdict(false, &what, &e.to_string()),
-            }
-        }
-        let what = format!("smtp {}:{}", config.smtp.host, config.smtp.port);
-        match crate::act::send::Smtp::new(&config.smtp, config.limits.network_timeout) {
-            Ok(smtp) => match smtp.check().await {
-                Ok(()) => verdict(true, &what, "connected"),
-                Err(e) => verdict(false, &what, &e.to_string()),
-            },
-            Err(e) => verdict(false, &what, &e.to_string()),
-        }
-    });
-    if failures > 0 {
-        return Err(Findings(format!(
-            "{failures} problem(s): fix them before (re)starting pilah"
-        ))
-        .into());
-    }
-    println!("everything pilah needs is in order");
-    Ok(())
 }
 
 /// Files that group or others may read or write, as (what, detail with the fix): password

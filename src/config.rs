@@ -165,6 +165,9 @@ pub struct ImapConfig {
     pub folder: String,
     /// Extra CA certificate (PEM) to trust, for a server with a private CA.
     pub ca_file: Option<PathBuf>,
+    /// Put before pilah's folder names in place of the server's personal namespace
+    /// (`NAMESPACE`), in the server's own syntax, e.g. `INBOX.`; `None`: the namespace's.
+    pub folder_prefix: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -343,6 +346,7 @@ struct RawMailbox {
     password_env: Option<Spanned<String>>,
     password_credential: Option<Spanned<String>>,
     folder: Option<String>,
+    folder_prefix: Option<String>,
     ca_file: Option<Spanned<String>>,
 }
 
@@ -753,6 +757,7 @@ impl Validator<'_> {
                 password: password.unwrap_or(SecretSource::Env(String::new())),
                 folder: m.folder.unwrap_or_else(|| "INBOX".to_string()),
                 ca_file: m.ca_file.map(|c| self.path_of(c.get_ref())),
+                folder_prefix: m.folder_prefix,
             },
         }
     }

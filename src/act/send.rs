@@ -212,6 +212,7 @@ pub struct Smtp {
     credentials: Option<Credentials>,
     timeout: Duration,
     hello: ClientId,
+    ca_file: Option<std::path::PathBuf>,
 }
 
 impl Smtp {
@@ -261,6 +262,7 @@ impl Smtp {
             credentials,
             timeout,
             hello: ClientId::default(),
+            ca_file: cfg.ca_file.clone(),
         })
     }
 
@@ -288,11 +290,26 @@ impl Smtp {
         tokio::time::timeout(self.timeout, fut)
             .await
             .unwrap_or_else(|_| {
+                // Silence on a connection made: a server that waits for the TLS handshake
+                // while pilah waits for its greeting.
+                let hint = if what == "connect" && self.security != Security::Tls {
+                    ": the server may expect TLS from the first byte (port 465 usually does): try security = \"tls\" for this port"
+                } else {
+                    ""
+                };
                 Err(self.connect_err(format!(
-                    "{what} timed out after {} s",
+                    "{what} timed out after {} s{hint}",
                     self.timeout.as_secs()
                 )))
             })
+    }
+
+    /// A failed TLS handshake (implicit or STARTTLS), said as what probably happened, the
+    /// library's words after it.
+    fn tls_err(&self, detail: impl std::fmt::Display) -> SendError {
+        let text = detail.to_string();
+        let hint = crate::tls::explain_text(&text, &self.host, self.ca_file.as_deref());
+        self.connect_err(format!("TLS: {hint} ({text})"))
     }
 
     /// Opens a connection: TCP (no Nagle), TLS as configured, EHLO, AUTH.
@@ -306,7 +323,7 @@ impl Smtp {
                 (Security::Tls, Some(cfg)) => {
                     let tls = crate::tls::handshake(cfg.clone(), &self.host, tcp)
                         .await
-                        .map_err(|e| self.connect_err(format!("TLS: {e}")))?;
+                        .map_err(|e| self.tls_err(e))?;
                     Box::new(TlsTcp(tls))
                 }
                 _ => Box::new(tcp),
@@ -317,7 +334,7 @@ impl Smtp {
             if let Some(params) = &self.starttls {
                 conn.starttls(params.clone(), &self.hello)
                     .await
-                    .map_err(|e| self.err(e))?;
+                    .map_err(|e| self.tls_err(e))?;
             }
             // lettre keeps only the EHLO keywords it knows, and PIPELINING is not one:
             // asked again (before AUTH, which a new EHLO could reset).

@@ -427,8 +427,13 @@ pub fn rt() -> tokio::runtime::Runtime {
 }
 
 pub async fn login(user: &str) -> Session {
+    login_at(stack().imap_port, user).await
+}
+
+/// Logs in over plain IMAP on a port of 127.0.0.1 (Dovecot's, or Courier's: [`courier`]).
+pub async fn login_at(port: u16, user: &str) -> Session {
     let s = stack();
-    let tcp = TcpStream::connect((s.host.as_str(), s.imap_port))
+    let tcp = TcpStream::connect((s.host.as_str(), port))
         .await
         .expect("connect");
     let mut client = async_imap::Client::new(tcp);
@@ -476,7 +481,12 @@ impl Found {
 
 /// Every folder of a user, with every message in it (fetched with PEEK: flags untouched).
 pub async fn mailbox_contents(user: &str) -> Vec<Found> {
-    let mut s = login(user).await;
+    mailbox_contents_at(stack().imap_port, user).await
+}
+
+/// [`mailbox_contents`] on the IMAP server at `port` of 127.0.0.1.
+pub async fn mailbox_contents_at(port: u16, user: &str) -> Vec<Found> {
+    let mut s = login_at(port, user).await;
     let names: Vec<String> = s
         .list(Some(""), Some("*"))
         .await
@@ -515,6 +525,97 @@ pub async fn mailbox_contents(user: &str) -> Vec<Found> {
 
 pub fn contents(user: &str) -> Vec<Found> {
     rt().block_on(mailbox_contents(user))
+}
+
+/// The second IMAP server: Courier, started by `scripts/courier.sh` on 127.0.0.1 beside the
+/// stack (whose Postfix still delivers pilah's mail into Dovecot).
+pub struct Courier {
+    /// Courier as Debian ships it: UIDPLUS and IDLE, no MOVE; namespace `INBOX.`, `.`.
+    pub port: u16,
+    /// The same Courier announcing neither UIDPLUS nor IDLE.
+    pub bare_port: u16,
+    pub dir: PathBuf,
+}
+
+fn courier_script(args: &[&str]) -> Output {
+    stack();
+    Command::new("bash")
+        .arg(repo().join("scripts/courier.sh"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run scripts/courier.sh")
+}
+
+/// Starts Courier once per test binary (idempotent).
+pub fn courier() -> &'static Courier {
+    static COURIER: OnceLock<Courier> = OnceLock::new();
+    COURIER.get_or_init(|| {
+        let out = courier_script(&["start"]);
+        assert!(
+            out.status.success(),
+            "scripts/courier.sh start failed: {}",
+            text(&out)
+        );
+        let env = courier_script(&["env"]);
+        let env = String::from_utf8_lossy(&env.stdout).to_string();
+        let get = |k: &str| -> String {
+            env.lines()
+                .find_map(|l| l.strip_prefix(&format!("export {k}=")))
+                .unwrap_or_else(|| panic!("{k} missing from courier env: {env}"))
+                .to_string()
+        };
+        Courier {
+            port: get("PILAH_COURIER_PORT").parse().expect("port"),
+            bare_port: get("PILAH_COURIER_BARE_PORT").parse().expect("port"),
+            dir: PathBuf::from(get("PILAH_COURIER_DIR")),
+        }
+    })
+}
+
+impl Courier {
+    /// Makes mailboxes on Courier (its userdb; the stack's password).
+    pub fn users(&self, addrs: &[&str]) {
+        let mut args = vec!["user"];
+        args.extend_from_slice(addrs);
+        let out = courier_script(&args);
+        assert!(out.status.success(), "courier.sh user: {}", text(&out));
+    }
+
+    /// Delivers `raw` into a Courier mailbox as the organisation's MX would: submitted to
+    /// the stack's Postfix (which adds its `Received` line and `Authentication-Results`, as
+    /// a border MX does), taken from where Postfix delivered it, and written into the
+    /// mailbox's Maildir (`tmp/`, then `new/`), as a delivery agent does.
+    pub fn deliver(&self, source: &str, env_from: &str, to: &str, raw: &[u8]) {
+        let relay = format!(
+            "relay-{}@{}",
+            unique(),
+            to.rsplit_once('@').expect("address").1
+        );
+        submit(source, env_from, &[&relay], raw);
+        let got = contents(&relay);
+        assert_eq!(got.len(), 1, "relay mailbox {relay}: {got:#?}");
+        let (local, domain) = to
+            .to_ascii_lowercase()
+            .rsplit_once('@')
+            .map(|(l, d)| (l.to_string(), d.to_string()))
+            .expect("address");
+        let maildir = self
+            .dir
+            .join("mail")
+            .join(domain)
+            .join(local)
+            .join("Maildir");
+        let name = format!("{}.{}.pilah-test", unique(), std::process::id());
+        let tmp = maildir.join("tmp").join(&name);
+        // A Maildir file has the system's line ends; IMAP gives CRLF.
+        let lf: Vec<u8> = got[0].raw.iter().copied().filter(|b| *b != b'\r').collect();
+        std::fs::write(&tmp, lf).expect("write into Maildir/tmp");
+        let owner = std::fs::metadata(&maildir).expect("Maildir");
+        use std::os::unix::fs::MetadataExt;
+        std::os::unix::fs::chown(&tmp, Some(owner.uid()), Some(owner.gid())).expect("chown");
+        std::fs::rename(&tmp, maildir.join("new").join(&name)).expect("into Maildir/new");
+    }
 }
 
 /// Builds a small message.

@@ -1,6 +1,9 @@
 //! The command line: arguments parsed raw by clap, validated, dispatched; errors printed as
 //! a chain with a clear exit code (0 success, 1 findings such as rule errors or fixture
 //! mismatches, 2 a failure to do the job).
+//!
+//! It must not hold pipeline logic: each command calls the library's stages and prints their
+//! results; SQL stays in `store`.
 
 use crate::classify;
 use crate::classify::rules::RuleSet;

@@ -7,6 +7,9 @@
 //! are not decoded: src/parse/skeleton.rs), and later the forward that carries it in base64
 //! (4/3 of its size), handed to the SMTP connection in pieces. Measured: 1 times its size
 //! plus pilah's own base; budgeted at 1.5 times plus the base (docs/operations.md, "Memory").
+//!
+//! It must not allocate on behalf of others or refuse anything itself: the pipeline asks it
+//! and decides.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

@@ -3,6 +3,8 @@
 //! show|list`. Every time is shown on the clock of the configured `timezone`, labelled with
 //! its abbreviation (WIB); names that are not the config's mailboxes or the rules' units and
 //! categories are errors that list the valid ones.
+//!
+//! It reads only: it must not change a ticket or a message (that is `outbox` and the daemon).
 
 use super::table::Table;
 use super::Findings;

@@ -1,5 +1,8 @@
 //! `pilah doctor`: checks everything pilah needs before a (re)start, the IMAP servers
 //! probed for real (the folders created and deleted where pilah will file).
+//!
+//! It must not change anything pilah owns: the probe folders it creates are deleted at once,
+//! and no message is fetched or moved.
 
 use super::{authentication_status, loose_modes, Findings};
 use crate::classify::rules::RuleSet;

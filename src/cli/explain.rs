@@ -1,6 +1,8 @@
 //! `pilah explain`: how one message is judged, rule by rule. Three parts: what the rules
 //! see of the message (sender, what the receiving server vouched for, attachments, machine
 //! mail), each rule in order with its evidence, and the verdict with what would be done.
+//!
+//! It must not write anything: no database, no IMAP, no mail; it judges as the daemon would.
 
 use super::{check_mailbox_name, load_rules, read_mail, MACHINE_FOLDER};
 use crate::classify::{self, rules::RuleSet, RuleTrace, Verdict};

@@ -1,4 +1,6 @@
 //! `pilah prune [--dry-run]`: the `[retention]` pass on demand (the daemon runs it daily).
+//!
+//! The rule of what may be removed lives in `store::retention`, not here.
 
 use crate::config::Config;
 use crate::store::Store;

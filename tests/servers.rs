@@ -539,3 +539,56 @@ fn a_folder_courier_cannot_hold_is_bypassed_through_quarantine() {
         "the admin's alert names the folder"
     );
 }
+
+#[test]
+fn smtp_with_tls_from_the_first_byte_delivers_and_starttls_there_is_explained() {
+    let s = stack();
+    let t = Scratch::new("[limits]\nnetwork_timeout_seconds = 3");
+    let plain = format!("port = {}\nsecurity = \"plain\"", s.smtp_port);
+    // STARTTLS aimed at the port that expects TLS at once (as port 465 does).
+    let o = doctor_with(
+        &t,
+        &plain,
+        &format!("port = {}\nsecurity = \"starttls\"", s.smtps_port),
+    );
+    assert!(
+        o.contains("FAIL smtp") && o.contains("the server may expect TLS from the first byte"),
+        "{o}"
+    );
+    // The same port with security = "tls": mail goes out, and the sender has the
+    // acknowledgement in their mailbox.
+    let config = std::fs::read_to_string(&t.config).expect("config");
+    let tls = format!(
+        "port = {}\nsecurity = \"tls\"\nca_file = \"{}\"",
+        s.smtps_port,
+        s.ca_file.display()
+    );
+    std::fs::write(&t.config, config.replacen(&plain, &tls, 1)).expect("config");
+    let cc = t.addr("callcenter");
+    let warga = t.ext("warga", "gmail.com");
+    let m = mail(
+        &format!("Warga <{warga}>"),
+        &cc,
+        "Pertanyaan penyaluran Dana Desa tahap II",
+        "kapan cair?",
+        "",
+    );
+    rt().block_on(append(&cc, "INBOX", &m, None, None));
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        wait_until("the acknowledgement sent over SMTPS", 30, || contents(
+            &warga
+        )
+        .len()
+            == 1),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        t.count("SELECT count(*) FROM outbox WHERE sent_at IS NULL"),
+        0,
+        "{}",
+        text(&out)
+    );
+}

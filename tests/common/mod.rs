@@ -26,6 +26,8 @@ pub struct Stack {
     pub imap_port: u16,
     pub imaps_port: u16,
     pub smtp_port: u16,
+    /// SMTP with TLS from the first byte (as port 465).
+    pub smtps_port: u16,
     pub password: String,
     pub ca_file: PathBuf,
     pub dir: PathBuf,
@@ -80,6 +82,7 @@ fn mailstack(command: &str) -> Command {
         c.env("PILAH_IMAP_PORT", port("PILAH_IMAP_PORT", 10143))
             .env("PILAH_IMAPS_PORT", port("PILAH_IMAPS_PORT", 10993))
             .env("PILAH_SMTP_PORT", port("PILAH_SMTP_PORT", 10025))
+            .env("PILAH_SMTPS_PORT", port("PILAH_SMTPS_PORT", 10465))
             .env("PILAH_MAILSTACK_DIR", dir);
     }
     c
@@ -156,6 +159,7 @@ pub fn stack() -> &'static Stack {
             imap_port: get("PILAH_IMAP_PORT").parse().expect("port"),
             imaps_port: get("PILAH_IMAPS_PORT").parse().expect("port"),
             smtp_port: get("PILAH_SMTP_PORT").parse().expect("port"),
+            smtps_port: get("PILAH_SMTPS_PORT").parse().expect("port"),
             password: get("PILAH_TEST_PASSWORD"),
             ca_file: PathBuf::from(get("PILAH_CA_FILE")),
             dir: PathBuf::from(get("PILAH_MAILSTACK_DIR")),

@@ -1,7 +1,7 @@
 # Shared helpers of the bench scripts (sourced, not run).
 #
 # The benchmarks run against their own mail stack, beside the one the tests use:
-#   PILAH_MAILSTACK_DIR=/tmp/pilah-bench-stack, IMAP 12143, IMAPS 12993, SMTP 12025.
+#   PILAH_MAILSTACK_DIR=/tmp/pilah-bench-stack, IMAP 12143, IMAPS 12993, SMTP 12025, SMTPS 12465.
 # Override any of them (and PILAH_TEST_PASSWORD) in the environment.
 #
 # PILAH_BIN: the pilah binary to measure (default: target/release/pilah, built with
@@ -16,6 +16,7 @@ export PILAH_MAILSTACK_DIR="${PILAH_MAILSTACK_DIR:-/tmp/pilah-bench-stack}"
 export PILAH_IMAP_PORT="${PILAH_IMAP_PORT:-12143}"
 export PILAH_IMAPS_PORT="${PILAH_IMAPS_PORT:-12993}"
 export PILAH_SMTP_PORT="${PILAH_SMTP_PORT:-12025}"
+export PILAH_SMTPS_PORT="${PILAH_SMTPS_PORT:-12465}"
 export PILAH_TEST_PASSWORD="${PILAH_TEST_PASSWORD:-pilah-test}"
 export PILAH_MAIL_HOST=127.0.0.1
 BENCH_OUT="${BENCH_OUT:-$BENCH_ROOT/target/bench-results}"

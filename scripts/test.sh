@@ -15,6 +15,20 @@ fi
 step "local mail stack (Dovecot + Postfix on 127.0.0.1)"
 bash scripts/mailstack.sh start
 
+step "Courier IMAP beside it (tests/servers.rs), unpacked privately"
+bash scripts/courier.sh start
+
+# A test binary that stops servers runs a stack of its own next to the shared one
+# (<shared dir>-<binary>, see tests/common/mod.rs); stop those when the tests end.
+stop_own_stacks() {
+    local d
+    for d in "${PILAH_MAILSTACK_DIR:-.mailstack}"-*/; do
+        [ -f "$d/dovecot/dovecot.conf" ] || continue
+        PILAH_MAILSTACK_DIR=${d%/} bash scripts/mailstack.sh stop || true
+    done
+}
+trap stop_own_stacks EXIT
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

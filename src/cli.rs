@@ -1,20 +1,30 @@
 //! The command line: arguments parsed raw by clap, validated, dispatched; errors printed as
 //! a chain with a clear exit code (0 success, 1 findings such as rule errors or fixture
 //! mismatches, 2 a failure to do the job).
+//!
+//! It must not hold pipeline logic: each command calls the library's stages and prints their
+//! results; SQL stays in `store`.
 
+use crate::classify;
 use crate::classify::rules::RuleSet;
-use crate::classify::{self, MachineKind};
 use crate::config::Config;
 use crate::daemon::{self, Shared};
 use crate::pipeline::RunOptions;
-use crate::report::Month;
 use crate::store::Store;
 use anyhow::{bail, Context as _, Result};
 use clap::{Parser, Subcommand, ValueEnum};
-use serde::Deserialize;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
+
+mod agents;
+mod backup;
+mod doctor;
+mod explain;
+mod fixtures;
+mod outbox;
+mod prune;
+mod table;
 
 const DEFAULT_RULES: &str = "/etc/pilah/rules";
 
@@ -88,17 +98,19 @@ enum Command {
     /// Tickets: one ticket's history, or the open ones.
     Ticket {
         #[command(subcommand)]
-        command: TicketCommand,
+        command: agents::TicketCommand,
     },
-    /// List recorded messages: where each one went.
-    Messages {
-        #[arg(long)]
-        config: PathBuf,
-        #[arg(long)]
-        mailbox: Option<String>,
-        /// YYYY-MM, by arrival.
-        #[arg(long)]
-        month: Option<String>,
+    /// Find recorded messages and where each one went: by sender, subject words, ticket,
+    /// category, unit, dates.
+    Messages(agents::MessagesArgs),
+    /// Remove raw mail (and optionally subjects) older than `[retention] raw_months`.
+    Prune(prune::PruneArgs),
+    /// A consistent copy of the database, raw mail, config and rules, while pilah runs.
+    Backup(backup::BackupArgs),
+    /// Mail that did not go out: list it with the reason, send it again, or cancel it.
+    Outbox {
+        #[command(subcommand)]
+        command: outbox::OutboxCommand,
     },
 }
 
@@ -131,26 +143,6 @@ impl TrustArgs {
 }
 
 #[derive(Subcommand)]
-enum TicketCommand {
-    /// Every message, forward, acknowledgement, answer and reminder of a ticket, with times.
-    Show {
-        #[arg(long)]
-        config: PathBuf,
-        id: String,
-    },
-    /// Tickets not answered yet, oldest first.
-    List {
-        #[arg(long)]
-        config: PathBuf,
-        /// Only open tickets (the default; kept for clarity in scripts).
-        #[arg(long)]
-        open: bool,
-        #[arg(long)]
-        unit: Option<String>,
-    },
-}
-
-#[derive(Subcommand)]
 enum RulesCommand {
     /// Load everything and report every error as file:line:col; with --config, also warn
     /// when a configured mailbox is not covered (categories, fallback, spam, non-DJPK).
@@ -165,8 +157,9 @@ enum RulesCommand {
     Test {
         #[arg(long, default_value = DEFAULT_RULES)]
         rules: PathBuf,
-        /// The fixtures directory. Default: `fixtures` in the rules directory if it exists,
-        /// else `tests/fixtures/rules` (in a checkout of pilah's repository).
+        /// The fixtures directory. Default: the package's (/usr/share/pilah/fixtures) and the
+        /// admin's (`fixtures_dir` of --config, else `fixtures` in the rules directory); from a
+        /// checkout without either, `tests/fixtures/rules`.
         fixtures: Option<PathBuf>,
         #[command(flatten)]
         trust: TrustArgs,
@@ -190,6 +183,9 @@ pub fn main() -> i32 {
         }
     };
     init_logging(cli.log_format);
+    if !matches!(cli.command, Command::Run { .. }) {
+        quiet_on_closed_pipe();
+    }
     // One TLS provider for the whole binary (tokio-rustls and lettre both use rustls).
     let _ = rustls::crypto::ring::default_provider().install_default();
     match dispatch(cli.command) {
@@ -206,6 +202,25 @@ pub fn main() -> i32 {
             2
         }
     }
+}
+
+/// A command whose reader goes away (`pilah messages | head`) ends there, quietly, like any
+/// Unix filter: SIGPIPE gets its default action back (Rust ignores it, and `println!` then
+/// panics on the broken pipe). Not for the daemon, whose sockets must never stop it.
+fn quiet_on_closed_pipe() {
+    // SAFETY: called once at start, before any other thread exists; SIG_DFL is a valid
+    // disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+/// Colour in the text log only on a terminal, and not when `NO_COLOR` is set (to anything
+/// but the empty string, https://no-color.org): a log redirected to a file carries no
+/// escape codes.
+fn log_colour() -> bool {
+    use std::io::IsTerminal as _;
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// Libraries that write what goes over the wire at `debug` or `trace`: async-imap logs every
@@ -244,7 +259,7 @@ fn init_logging(format: LogFormat) {
     let layer: Box<dyn Layer<Registry> + Send + Sync> = match (format, journald) {
         (LogFormat::Json, _) => layer.json().flatten_event(true).boxed(),
         (LogFormat::Text, true) => layer.without_time().with_ansi(false).boxed(),
-        (LogFormat::Text, false) => layer.boxed(),
+        (LogFormat::Text, false) => layer.with_ansi(log_colour()).boxed(),
     };
     // Also installs the bridge that turns the `log` crate's records (async-imap, rustls)
     // into events, which the filter above then sees with their module as target.
@@ -271,7 +286,7 @@ fn dispatch(cmd: Command) -> Result<()> {
             trust,
             mailbox,
             file,
-        } => explain(&rules, &trust.load()?, &mailbox, &file),
+        } => explain::explain(&rules, &trust.load()?, &mailbox, &file),
         Command::Rules {
             command: RulesCommand::Check { rules, config },
         } => rules_check(&rules, config.as_deref()),
@@ -284,34 +299,22 @@ fn dispatch(cmd: Command) -> Result<()> {
                     verbose,
                 },
         } => {
-            let fixtures = match fixtures {
-                Some(dir) => dir,
-                None => {
-                    let dir = default_fixtures(&rules)?;
-                    eprintln!("fixtures: {}", dir.display());
-                    dir
-                }
+            let sets = match fixtures {
+                Some(dir) => vec![fixtures::FixtureSet {
+                    dir,
+                    whose: "given",
+                }],
+                None => fixtures::default_sets(&rules, trust.trust_config.as_deref())?,
             };
-            rules_test(&rules, &fixtures, &trust.load()?, verbose)
+            fixtures::rules_test(&rules, &sets, &trust.load()?, verbose)
         }
         Command::Report(args) => crate::report::command(args),
-        Command::Doctor { config } => doctor(&config),
-        Command::Ticket {
-            command: TicketCommand::Show { config, id },
-        } => ticket_show(&config, &id),
-        Command::Ticket {
-            command:
-                TicketCommand::List {
-                    config,
-                    open: _,
-                    unit,
-                },
-        } => ticket_list(&config, unit.as_deref()),
-        Command::Messages {
-            config,
-            mailbox,
-            month,
-        } => messages(&config, mailbox, month),
+        Command::Doctor { config } => doctor::doctor(&config),
+        Command::Ticket { command } => agents::ticket(command),
+        Command::Messages(args) => agents::messages(args),
+        Command::Outbox { command } => outbox::command(command),
+        Command::Backup(args) => backup::command(args),
+        Command::Prune(args) => prune::command(args),
     }
 }
 
@@ -463,141 +466,10 @@ fn classify_files(
     Ok(())
 }
 
-fn explain(
-    rules_dir: &Path,
-    trust: &crate::trust::TrustConfig,
-    mailbox: &str,
-    file: &Path,
-) -> Result<()> {
-    let rules = load_rules(rules_dir)?;
-    check_mailbox_name(&rules, mailbox)?;
-    let (_, mail) = read_mail(file, trust)?;
-    let (v, trace) = classify::explain(&rules, &mail, mailbox, MACHINE_FOLDER);
-    let mut o = String::new();
-    use std::fmt::Write as _;
-    let _ = writeln!(
-        o,
-        "{} in mailbox {mailbox} (rules version {})",
-        file.display(),
-        rules.version
-    );
-    let _ = writeln!(o, "  From:    {}", mail.from.as_deref().unwrap_or("-"));
-    let _ = writeln!(o, "  Subject: {}", mail.subject);
-    let vouched = &mail.vouched;
-    let dkim: Vec<&str> = vouched.dkim_domains().collect();
-    let _ = writeln!(
-        o,
-        "  Sender:  {} (spf={}, dkim={}{}, dmarc={}; from {})",
-        vouched.sender(mail.from_domain()),
-        vouched.result("spf").as_str(),
-        vouched.result("dkim").as_str(),
-        if dkim.is_empty() {
-            String::new()
-        } else {
-            format!(" d={}", dkim.join(","))
-        },
-        vouched.result("dmarc").as_str(),
-        vouched.source()
-    );
-    if let Some(s) = &vouched.spam {
-        let _ = writeln!(
-            o,
-            "  Spam filter: {} ({}, a trusted header)",
-            if s.spam { "spam" } else { "not spam" },
-            s.evidence
-        );
-    }
-    if !mail.attachments.is_empty() {
-        let names: Vec<&str> = mail
-            .attachments
-            .iter()
-            .map(|a| a.name.as_deref().unwrap_or("(no name)"))
-            .collect();
-        let _ = writeln!(o, "  Attachments: {}", names.join(", "));
-    }
-    let _ = writeln!(
-        o,
-        "  Machine mail: {}",
-        match classify::machine_detection(&rules, &mail) {
-            Some(d) => format!("{} (by {}: {})", d.kind, d.name, d.evidence),
-            None => "no".to_string(),
-        }
-    );
-    let _ = writeln!(o);
-    let mut decided_seen = false;
-    for t in &trace {
-        let mark = if !t.applies {
-            "  -  ".to_string()
-        } else if t.decided {
-            decided_seen = true;
-            "  >> ".to_string()
-        } else if t.matched {
-            "  +  ".to_string()
-        } else {
-            "     ".to_string()
-        };
-        let status = if !t.applies {
-            format!("not for mailbox {mailbox}")
-        } else if t.matched {
-            let why: Vec<String> = t
-                .evidence
-                .iter()
-                .map(|(f, text, p)| {
-                    if text.is_empty() {
-                        format!("{f}: {p}")
-                    } else {
-                        format!("{f} {text:?} ~ {p:?}")
-                    }
-                })
-                .collect();
-            let role = if t.decided {
-                "MATCHED, decides".to_string()
-            } else if decided_seen {
-                "matched, but an earlier rule already decided".to_string()
-            } else {
-                "matched (continue: tags only)".to_string()
-            };
-            format!("{role}: {}", why.join("; "))
-        } else {
-            "no match".to_string()
-        };
-        let _ = writeln!(
-            o,
-            "{mark}{:<32} {:<28} {status}",
-            t.rule,
-            t.location.rsplit('/').next().unwrap_or("")
-        );
-    }
-    let _ = writeln!(o);
-    let label = rules.label(&v.category).unwrap_or("");
-    let _ = writeln!(
-        o,
-        "Verdict: {} ({label}) by {}",
-        v.category,
-        v.rule
-            .clone()
-            .unwrap_or_else(|| format!("fallback of mailbox {mailbox}: no rule matched"))
-    );
-    let _ = writeln!(
-        o,
-        "  forward to: {}",
-        if v.route.is_empty() {
-            "nobody".to_string()
-        } else {
-            v.route.join(", ")
-        }
-    );
-    let _ = writeln!(
-        o,
-        "  acknowledgement: {}",
-        v.ack.as_deref().unwrap_or("none")
-    );
-    let _ = writeln!(o, "  folder: {}", v.folder);
-    if !v.tags.is_empty() {
-        let _ = writeln!(o, "  tags: {}", v.tags.join(", "));
-    }
-    print!("{o}");
-    Ok(())
+/// What the configured mailboxes miss in the rules (`rules check --config`, `doctor`).
+pub fn mailbox_coverage(config: &Config, rules: &RuleSet) -> Vec<String> {
+    let names: Vec<&str> = config.mailboxes.iter().map(|m| m.name.as_str()).collect();
+    rules.coverage(&names)
 }
 
 fn rules_check(dir: &Path, config: Option<&Path>) -> Result<()> {
@@ -638,298 +510,6 @@ fn rules_check(dir: &Path, config: Option<&Path>) -> Result<()> {
         }
         Err(e) => Err(e.into()),
     }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Expected {
-    mailbox: String,
-    category: Option<String>,
-    machine: Option<String>,
-}
-
-/// The repository's fixtures, relative to a checkout of pilah.
-const REPO_FIXTURES: &str = "tests/fixtures/rules";
-
-/// Where `rules test` finds the fixtures when none are given: `fixtures` beside the rules
-/// (an installed package's place), else the repository's when run from a checkout.
-fn default_fixtures(rules: &Path) -> Result<PathBuf> {
-    let beside = rules.join("fixtures");
-    if beside.is_dir() {
-        return Ok(beside);
-    }
-    if Path::new(REPO_FIXTURES).is_dir() {
-        return Ok(PathBuf::from(REPO_FIXTURES));
-    }
-    bail!(
-        "no fixtures: neither {} nor ./{REPO_FIXTURES} is a directory; put them in {} \
-         (<mailbox>/<category>/NNN.eml with NNN.expected.toml beside each), or give their \
-         directory: pilah rules test --rules {} DIR",
-        beside.display(),
-        beside.display(),
-        rules.display()
-    )
-}
-
-/// Every `.eml` under `dir` that has an `.expected.toml` beside it.
-pub fn fixtures(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).with_context(|| format!("cannot read {}", d.display()))? {
-            let p = e?.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "eml")
-                && p.with_extension("expected.toml").exists()
-            {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
-}
-
-fn rules_test(
-    rules_dir: &Path,
-    dir: &Path,
-    trust: &crate::trust::TrustConfig,
-    verbose: bool,
-) -> Result<()> {
-    let rules = load_rules(rules_dir)?;
-    let files = fixtures(dir)?;
-    if files.is_empty() {
-        bail!(
-            "no fixtures (.eml with .expected.toml beside it) under {}",
-            dir.display()
-        );
-    }
-    let mut ok = 0;
-    let mut bad = 0;
-    let mut per_cat: std::collections::BTreeMap<(String, String), (u32, u32)> = Default::default();
-    println!(
-        "{:<60} {:<11} {:<22} {:<22} rule",
-        "fixture", "mailbox", "expected", "got"
-    );
-    for f in &files {
-        let exp_path = f.with_extension("expected.toml");
-        let exp_text = std::fs::read_to_string(&exp_path)?;
-        let exp: Expected =
-            toml::from_str(&exp_text).with_context(|| format!("{}", exp_path.display()))?;
-        let (_, mail) = match read_mail(f, trust) {
-            Ok(x) => x,
-            Err(e) => {
-                bad += 1;
-                println!("{:<60} {e:#}", f.display());
-                continue;
-            }
-        };
-        let v = classify::classify(&rules, &mail, &exp.mailbox, MACHINE_FOLDER);
-        let got_machine = v
-            .machine
-            .map(|m| m.as_str().to_string())
-            .unwrap_or_else(|| "none".into());
-        let (expected, got) = match (&exp.category, &exp.machine) {
-            (Some(c), _) => (c.clone(), v.category.clone()),
-            (None, Some(m)) => (format!("machine:{m}"), format!("machine:{got_machine}")),
-            (None, None) => bail!("{}: give `category` or `machine`", exp_path.display()),
-        };
-        let pass = expected == got
-            && exp
-                .machine
-                .as_deref()
-                .is_none_or(|m| m == got_machine || MachineKind::parse(m).is_none() && m != "none");
-        let e = per_cat
-            .entry((exp.mailbox.clone(), expected.clone()))
-            .or_default();
-        e.1 += 1;
-        if pass {
-            ok += 1;
-            e.0 += 1;
-        } else {
-            bad += 1;
-        }
-        if verbose || !pass {
-            let rel = f.strip_prefix(dir).unwrap_or(f);
-            println!(
-                "{:<60} {:<11} {:<22} {:<22} {}{}",
-                rel.display(),
-                exp.mailbox,
-                expected,
-                got,
-                v.rule_or_fallback(),
-                if pass { "" } else { "   MISMATCH" }
-            );
-        }
-    }
-    println!();
-    println!("{:<11} {:<24} {:>9}", "mailbox", "expected", "correct");
-    for ((mb, cat), (good, all)) in &per_cat {
-        println!("{mb:<11} {cat:<24} {good:>4}/{all:<4}");
-    }
-    let total = ok + bad;
-    println!();
-    println!(
-        "accuracy: {ok}/{total} fixtures as expected ({:.1}%), rules version {}",
-        ok as f64 * 100.0 / total as f64,
-        rules.version
-    );
-    if bad > 0 {
-        return Err(Findings(format!(
-            "{bad} fixture(s) did not get their expected category"
-        ))
-        .into());
-    }
-    Ok(())
-}
-
-/// What the configured mailboxes miss in the rules (`rules check --config`, `doctor`).
-pub fn mailbox_coverage(config: &Config, rules: &RuleSet) -> Vec<String> {
-    let names: Vec<&str> = config.mailboxes.iter().map(|m| m.name.as_str()).collect();
-    rules.coverage(&names)
-}
-
-fn doctor(path: &Path) -> Result<()> {
-    let mut failures = 0;
-    let mut verdict = |ok: bool, what: &str, detail: &str| {
-        if !ok {
-            failures += 1;
-        }
-        println!(
-            "{} {what}{}",
-            if ok { "  ok  " } else { "  FAIL" },
-            if detail.is_empty() {
-                String::new()
-            } else {
-                format!(": {detail}")
-            }
-        );
-    };
-    let config = match Config::load(path) {
-        Ok(c) => {
-            verdict(true, &format!("config {}", path.display()), "");
-            c
-        }
-        Err(e) => {
-            verdict(false, &format!("config {}", path.display()), &e.to_string());
-            return Err(
-                Findings("the configuration has errors; nothing else was checked".into()).into(),
-            );
-        }
-    };
-    let rules = match RuleSet::load(&config.rules_dir) {
-        Ok(r) => {
-            verdict(
-                true,
-                &format!("rules {}", config.rules_dir.display()),
-                &format!("{} rules, version {}", r.rules.len(), r.version),
-            );
-            for w in r.warnings.warnings() {
-                println!("        warning: {w}");
-            }
-            mailbox_coverage(&config, &r)
-                .iter()
-                .for_each(|w| println!("        warning: {w}"));
-            if let Err(e) = daemon::check_mailboxes(&config, &r) {
-                verdict(false, "mailboxes known to the rules", &e.to_string());
-            }
-            Some(r)
-        }
-        Err(e) => {
-            verdict(
-                false,
-                &format!("rules {}", config.rules_dir.display()),
-                &e.to_string(),
-            );
-            None
-        }
-    };
-    match authentication_status(&config.authentication) {
-        Ok(detail) => verdict(true, "authentication", &detail),
-        Err(warning) => println!("  warn authentication: {warning}"),
-    }
-    // Looked at, never created: a database made by root here would not be writable by the
-    // service's own user later.
-    let what = format!("state directory {}", config.state_dir.display());
-    let db = config.db_path();
-    if db.exists() {
-        match Store::inspect(&db) {
-            Ok(found) => verdict(
-                true,
-                &what,
-                &format!(
-                    "database holds {} message(s), schema version {}",
-                    found.messages, found.version
-                ),
-            ),
-            Err(e) => verdict(false, &what, &e.to_string()),
-        }
-    } else if config.state_dir.is_dir() || !config.state_dir.exists() {
-        println!("  note  {what}: no database yet; pilah creates it at its first start");
-    } else {
-        verdict(false, &what, "exists but is not a directory");
-    }
-    let loose = loose_modes(&config);
-    if loose.is_empty() {
-        verdict(
-            true,
-            "file modes",
-            "password files, state directory and database are private to their owner",
-        );
-    }
-    for (what, detail) in &loose {
-        verdict(false, what, detail);
-    }
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    rt.block_on(async {
-        for m in &config.mailboxes {
-            let what = format!("mailbox {} ({}:{} as {})", m.name, m.imap.host, m.imap.port, m.imap.username);
-            match crate::source::Connection::open(&m.name, &m.imap, config.limits.network_timeout).await {
-                Ok(mut conn) => {
-                    match conn.select(&m.imap.folder).await {
-                        Ok(f) => verdict(true, &what, &format!("logged in; {} holds {} message(s), IDLE {}", m.imap.folder, f.exists, if conn.has_idle { "yes" } else { "no (polling)" })),
-                        Err(e) => verdict(false, &what, &e.to_string()),
-                    }
-                    let mut folders: Vec<String> = vec![config.folders.machine.clone(), config.folders.quarantine.clone()];
-                    if let Some(r) = &rules {
-                        folders.extend(r.categories.iter().filter(|c| c.mailboxes.iter().any(|x| x == m.name.as_str())).map(|c| c.folder.clone()));
-                    }
-                    folders.sort();
-                    folders.dedup();
-                    let missing: Vec<&String> = folders.iter().filter(|f| !conn.has_folder(f)).collect();
-                    if missing.is_empty() {
-                        verdict(true, &format!("mailbox {} folders", m.name), &format!("all {} exist", folders.len()));
-                    } else {
-                        println!("  note  mailbox {} folders: {} of {} do not exist yet and will be created when first used ({})",
-                            m.name, missing.len(), folders.len(),
-                            missing.iter().take(4).map(|s| s.as_str()).collect::<Vec<_>>().join(", "));
-                    }
-                    conn.logout().await;
-                }
-                Err(e) => verdict(false, &what, &e.to_string()),
-            }
-        }
-        let what = format!("smtp {}:{}", config.smtp.host, config.smtp.port);
-        match crate::act::send::Smtp::new(&config.smtp, config.limits.network_timeout) {
-            Ok(smtp) => match smtp.check().await {
-                Ok(()) => verdict(true, &what, "connected"),
-                Err(e) => verdict(false, &what, &e.to_string()),
-            },
-            Err(e) => verdict(false, &what, &e.to_string()),
-        }
-    });
-    if failures > 0 {
-        return Err(Findings(format!(
-            "{failures} problem(s): fix them before (re)starting pilah"
-        ))
-        .into());
-    }
-    println!("everything pilah needs is in order");
-    Ok(())
 }
 
 /// Files that group or others may read or write, as (what, detail with the fix): password
@@ -989,133 +569,6 @@ fn loose_modes(config: &Config) -> Vec<(String, String)> {
         }
     }
     out
-}
-
-fn ticket_show(config: &Path, id: &str) -> Result<()> {
-    let config = Config::load(config)?;
-    let store = Store::open(&config.state_dir)?;
-    let id = id.trim().trim_matches(['[', ']']).to_ascii_uppercase();
-    let Some((rec, history)) = crate::ticket::history(&store, &id)? else {
-        return Err(Findings(format!("no ticket {id} in {}", store.path().display())).into());
-    };
-    println!("Ticket {} ({}, {})", rec.ticket, rec.mailbox, rec.category);
-    println!("  sender: {}", rec.sender.as_deref().unwrap_or("-"));
-    println!(
-        "  unit:   {}",
-        rec.unit.as_deref().unwrap_or("- (not forwarded)")
-    );
-    println!(
-        "  state:  {}",
-        match &rec.answered_at {
-            Some(t) => format!("answered {t}"),
-            None if rec.unit.is_some() => "open".to_string(),
-            None => "closed (nothing to answer)".to_string(),
-        }
-    );
-    println!();
-    for h in history {
-        println!("  {:<25} {:<16} {}", h.at, h.what, h.detail);
-    }
-    Ok(())
-}
-
-fn ticket_list(config: &Path, unit: Option<&str>) -> Result<()> {
-    let config = Config::load(config)?;
-    let store = Store::open(&config.state_dir)?;
-    let open = crate::ticket::open_tickets(&store, unit)?;
-    println!(
-        "{:<18} {:<22} {:<22} {:<26} sender",
-        "ticket", "opened", "unit", "category"
-    );
-    for t in &open {
-        println!(
-            "{:<18} {:<22} {:<22} {:<26} {}",
-            t.ticket,
-            t.opened_at,
-            t.unit.as_deref().unwrap_or("-"),
-            t.category,
-            t.sender.as_deref().unwrap_or("-")
-        );
-    }
-    println!("{} open ticket(s)", open.len());
-    Ok(())
-}
-
-fn messages(config: &Path, mailbox: Option<String>, month: Option<String>) -> Result<()> {
-    let config = Config::load(config)?;
-    let store = Store::open(&config.state_dir)?;
-    let range = match month {
-        Some(m) => {
-            let m = Month::parse(&m)?;
-            Some((m.start(config.timezone), m.end(config.timezone)))
-        }
-        None => None,
-    };
-    let rows = store.list_messages(mailbox.as_deref(), range)?;
-    println!(
-        "{:<10} {:>5} {:<16} {:<17} {:<34} {:<22} {:<26} actions",
-        "mailbox", "uid", "ticket", "received", "sender", "category", "folder"
-    );
-    for m in rows {
-        let when = m
-            .internal_date
-            .map(|d| {
-                d.with_timezone(&config.timezone)
-                    .format("%Y-%m-%d %H:%M")
-                    .to_string()
-            })
-            .unwrap_or_default();
-        let mut actions = Vec::new();
-        if let Some(k) = &m.machine {
-            actions.push(format!("machine mail ({k})"));
-        }
-        if let Some(q) = &m.quarantine {
-            actions.push(format!("quarantined: {q}"));
-        }
-        if !m.route.is_empty() {
-            let route = m.route.join(", ");
-            if m.forwards_queued == 0 {
-                actions.push(format!("not forwarded to {route}"));
-            } else {
-                let state = if m.forwards_failed > 0 {
-                    "failed"
-                } else if m.forwards_sent >= m.forwards_queued {
-                    "sent"
-                } else {
-                    "queued"
-                };
-                actions.push(format!("forward to {route} ({state})"));
-            }
-        }
-        match (&m.ack_template, &m.ack_skipped) {
-            (Some(t), None) if m.acks_queued > 0 => {
-                let state = if m.acks_sent > 0 { "sent" } else { "queued" };
-                actions.push(format!("ack {t} ({state})"));
-            }
-            (_, Some(why)) if m.machine.is_none() && m.quarantine.is_none() => {
-                actions.push(format!("no ack: {why}"))
-            }
-            _ => {}
-        }
-        let sender: String = m
-            .sender
-            .unwrap_or_else(|| "-".into())
-            .chars()
-            .take(34)
-            .collect();
-        println!(
-            "{:<10} {:>5} {:<16} {:<17} {:<34} {:<22} {:<26} {}",
-            m.mailbox,
-            m.uid,
-            m.ticket.unwrap_or_else(|| "-".into()),
-            when,
-            sender,
-            m.category.unwrap_or_else(|| "-".into()),
-            m.folder.unwrap_or_else(|| "(not filed)".into()),
-            actions.join("; ")
-        );
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -165,6 +165,9 @@ pub struct ImapConfig {
     pub folder: String,
     /// Extra CA certificate (PEM) to trust, for a server with a private CA.
     pub ca_file: Option<PathBuf>,
+    /// Put before pilah's folder names in place of the server's personal namespace
+    /// (`NAMESPACE`), in the server's own syntax, e.g. `INBOX.`; `None`: the namespace's.
+    pub folder_prefix: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -228,6 +231,17 @@ pub struct Limits {
     pub keep_sent_bodies: Duration,
 }
 
+/// `[retention]`: how long the personal data in citizens' mail is kept (UU No. 27/2022 on
+/// personal data protection; docs/operations.md, "Retention of personal data").
+#[derive(Debug, Clone, Default)]
+pub struct Retention {
+    /// The raw files of messages that arrived more than this many months ago are removed;
+    /// `None`: kept.
+    pub raw_months: Option<u32>,
+    /// With the raw file, the subject and the sender's name in the database are erased too.
+    pub erase_subjects: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub path: PathBuf,
@@ -254,6 +268,10 @@ pub struct Config {
     pub service_hours: crate::hours::ServiceHours,
     /// Which receiving servers' verdicts on senders pilah believes (`[authentication]`).
     pub authentication: crate::trust::TrustConfig,
+    pub retention: Retention,
+    /// The admin's own fixtures for `pilah rules test` (`fixtures_dir`; default: `fixtures`
+    /// in the rules directory).
+    pub fixtures_dir: Option<PathBuf>,
 }
 
 // ---- raw, as written ----
@@ -276,6 +294,16 @@ struct RawConfig {
     metrics: Option<RawMetrics>,
     service_hours: Option<crate::hours::RawServiceHours>,
     authentication: Option<RawAuthentication>,
+    retention: Option<RawRetention>,
+    fixtures_dir: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRetention {
+    raw_months: Option<Spanned<i64>>,
+    #[serde(default)]
+    erase_subjects: bool,
 }
 
 #[derive(Deserialize)]
@@ -318,6 +346,7 @@ struct RawMailbox {
     password_env: Option<Spanned<String>>,
     password_credential: Option<Spanned<String>>,
     folder: Option<String>,
+    folder_prefix: Option<String>,
     ca_file: Option<Spanned<String>>,
 }
 
@@ -333,6 +362,26 @@ struct RawFolders {
     machine: Option<String>,
     quarantine: Option<String>,
     unverified: Option<String>,
+}
+
+impl Folders {
+    /// `[folders]` as written, with pilah's defaults for what is left out.
+    fn from_raw(raw: Option<RawFolders>) -> Folders {
+        let raw = raw.unwrap_or(RawFolders {
+            machine: None,
+            quarantine: None,
+            unverified: None,
+        });
+        Folders {
+            machine: raw.machine.unwrap_or_else(|| "Pilah/otomatis".to_string()),
+            quarantine: raw
+                .quarantine
+                .unwrap_or_else(|| "Pilah/karantina".to_string()),
+            unverified: raw
+                .unverified
+                .unwrap_or_else(|| "Pilah/tidak-terverifikasi".to_string()),
+        }
+    }
 }
 
 /// `[limits]` as written; each key is checked against its range in [`Validator::limits`].
@@ -512,7 +561,59 @@ impl Validator<'_> {
     }
 
     fn build(&self, raw: RawConfig, diags: &mut Diagnostics) -> Option<Config> {
-        let timezone = match &raw.timezone {
+        let timezone = self.timezone(raw.timezone.as_ref(), diags);
+        let start_date = self.start_date(raw.start_date.as_ref(), timezone, diags);
+        if let Some(a) = &raw.admin_address {
+            self.check_address("admin_address", a, diags);
+        }
+        let smtp = self.smtp(raw.smtp, diags);
+        if raw.mailbox.is_empty() {
+            diags.error(
+                Location::at(self.path, self.text, 0),
+                "no [[mailbox]] table: pilah needs at least one mailbox to watch",
+            );
+        }
+        let mut mailboxes: Vec<MailboxConfig> = Vec::new();
+        for m in raw.mailbox {
+            let mailbox = self.mailbox(m, &mailboxes, diags);
+            mailboxes.push(mailbox);
+        }
+        let limits = self.limits(raw.limits.unwrap_or_default(), diags);
+        let metrics_listen = self.metrics_listen(raw.metrics, diags);
+        let authentication = self.authentication(raw.authentication, diags);
+        let retention = self.retention(raw.retention, diags);
+        let service_hours = crate::hours::ServiceHours::from_config(
+            raw.service_hours,
+            self.path,
+            self.text,
+            self.base,
+            diags,
+        );
+
+        Some(Config {
+            path: self.path.to_path_buf(),
+            state_dir: self.path_of(raw.state_dir.get_ref()),
+            rules_dir: self.path_of(raw.rules_dir.get_ref()),
+            timezone,
+            start_date,
+            admin_address: raw.admin_address.map(|a| a.into_inner()),
+            forward_cc_mailbox: raw.forward_cc_mailbox.unwrap_or(true),
+            reminders_outside_hours: raw.reminders_outside_hours.unwrap_or(false),
+            metrics_listen,
+            smtp,
+            mailboxes,
+            folders: Folders::from_raw(raw.folders),
+            limits,
+            service_hours,
+            authentication,
+            retention,
+            fixtures_dir: raw.fixtures_dir.map(|p| self.path_of(p.get_ref())),
+        })
+    }
+
+    /// `timezone`: an IANA name, Asia/Jakarta (WIB) when absent.
+    fn timezone(&self, raw: Option<&Spanned<String>>, diags: &mut Diagnostics) -> chrono_tz::Tz {
+        match raw {
             None => chrono_tz::Asia::Jakarta,
             Some(tz) => match tz.get_ref().parse::<chrono_tz::Tz>() {
                 Ok(tz) => tz,
@@ -524,8 +625,17 @@ impl Validator<'_> {
                     chrono_tz::Asia::Jakarta
                 }
             },
-        };
-        let start_date = raw.start_date.as_ref().and_then(|s| {
+        }
+    }
+
+    /// `start_date`: a date or a date and time, read in the configured zone.
+    fn start_date(
+        &self,
+        raw: Option<&Spanned<String>>,
+        timezone: chrono_tz::Tz,
+        diags: &mut Diagnostics,
+    ) -> Option<chrono::DateTime<chrono::Utc>> {
+        raw.and_then(|s| {
             let parsed = parse_start_date(s.get_ref(), timezone);
             if parsed.is_none() {
                 diags.error(
@@ -538,13 +648,13 @@ impl Validator<'_> {
                 );
             }
             parsed
-        });
-        if let Some(a) = &raw.admin_address {
-            self.check_address("admin_address", a, diags);
-        }
+        })
+    }
 
-        let smtp_loc = self.loc(&raw.smtp);
-        let rs = raw.smtp.into_inner();
+    /// `[smtp]`: the server pilah sends through, with its password source.
+    fn smtp(&self, raw: Spanned<RawSmtp>, diags: &mut Diagnostics) -> SmtpConfig {
+        let smtp_loc = self.loc(&raw);
+        let rs = raw.into_inner();
         self.check_security("smtp", &rs.host, &rs.security, diags);
         self.check_address("smtp.from", &rs.from, diags);
         let smtp_password_given = rs.password_file.is_some()
@@ -566,7 +676,7 @@ impl Validator<'_> {
                  password_credential) go together",
             );
         }
-        let smtp = SmtpConfig {
+        SmtpConfig {
             port: rs.port.unwrap_or(match rs.security.get_ref() {
                 Security::Tls => 465,
                 Security::Starttls => 587,
@@ -581,105 +691,121 @@ impl Validator<'_> {
             from_name: rs
                 .from_name
                 .unwrap_or_else(|| "Contact Center DJPK".to_string()),
-        };
+        }
+    }
 
-        if raw.mailbox.is_empty() {
+    /// One `[[mailbox]]`, checked against the mailboxes before it (names, ticket prefixes).
+    fn mailbox(
+        &self,
+        m: Spanned<RawMailbox>,
+        earlier: &[MailboxConfig],
+        diags: &mut Diagnostics,
+    ) -> MailboxConfig {
+        let at = self.loc(&m);
+        let m = m.into_inner();
+        let name = m.name.get_ref().clone();
+        let table = format!("mailbox {name:?}");
+        if !is_id(&name) {
             diags.error(
-                Location::at(self.path, self.text, 0),
-                "no [[mailbox]] table: pilah needs at least one mailbox to watch",
+                self.loc(&m.name),
+                format!("mailbox.name: {name:?} must be lower-case letters, digits and '-'"),
             );
         }
-        let mut mailboxes: Vec<MailboxConfig> = Vec::new();
-        for m in raw.mailbox {
-            let at = self.loc(&m);
-            let m = m.into_inner();
-            let name = m.name.get_ref().clone();
-            let table = format!("mailbox {name:?}");
-            if !is_id(&name) {
-                diags.error(
-                    self.loc(&m.name),
-                    format!("mailbox.name: {name:?} must be lower-case letters, digits and '-'"),
-                );
-            }
-            if mailboxes.iter().any(|x| x.name.as_str() == name) {
-                diags.error(
-                    self.loc(&m.name),
-                    format!("mailbox.name: {name:?} is defined twice"),
-                );
-            }
-            self.check_security(&table, &m.host, &m.security, diags);
-            self.check_address(&format!("{table}.address"), &m.address, diags);
-            let password_given = m.password_file.is_some()
-                || m.password_env.is_some()
-                || m.password_credential.is_some();
-            let password = self.secret(
-                &table,
-                m.password_file,
-                m.password_env,
-                m.password_credential,
+        if earlier.iter().any(|x| x.name.as_str() == name) {
+            diags.error(
+                self.loc(&m.name),
+                format!("mailbox.name: {name:?} is defined twice"),
+            );
+        }
+        self.check_security(&table, &m.host, &m.security, diags);
+        self.check_address(&format!("{table}.address"), &m.address, diags);
+        let password_given = m.password_file.is_some()
+            || m.password_env.is_some()
+            || m.password_credential.is_some();
+        let password = self.secret(
+            &table,
+            m.password_file,
+            m.password_env,
+            m.password_credential,
+            at.clone(),
+            diags,
+        );
+        if !password_given {
+            diags.error(
                 at.clone(),
-                diags,
+                format!(
+                    "{table}: no password source: set password_file, password_env or \
+                     password_credential"
+                ),
             );
-            if !password_given {
-                diags.error(
-                    at.clone(),
-                    format!(
-                        "{table}: no password source: set password_file, password_env or \
-                         password_credential"
-                    ),
-                );
-            }
-            let prefix = match &m.ticket_prefix {
-                Some(p) => {
-                    let ok = !p.get_ref().is_empty()
-                        && p.get_ref().chars().all(|c| c.is_ascii_uppercase());
-                    if !ok {
-                        diags.error(
-                            self.loc(p),
-                            format!(
-                                "{table}.ticket_prefix: {:?} must be upper-case letters",
-                                p.get_ref()
-                            ),
-                        );
-                    }
-                    p.get_ref().clone()
-                }
-                None => default_prefix(&name),
-            };
-            if mailboxes.iter().any(|x| x.ticket_prefix == prefix) {
-                diags.error(
-                    at.clone(),
-                    format!("{table}: ticket prefix {prefix:?} is used by another mailbox"),
-                );
-            }
-            let security = *m.security.get_ref();
-            mailboxes.push(MailboxConfig {
-                name: MailboxName(name),
-                address: m.address.into_inner().to_lowercase(),
-                ticket_prefix: prefix,
-                imap: ImapConfig {
-                    port: m.port.unwrap_or(match security {
-                        Security::Tls => 993,
-                        _ => 143,
-                    }),
-                    host: m.host.into_inner(),
-                    security,
-                    username: m.username.into_inner(),
-                    password: password.unwrap_or(SecretSource::Env(String::new())),
-                    folder: m.folder.unwrap_or_else(|| "INBOX".to_string()),
-                    ca_file: m.ca_file.map(|c| self.path_of(c.get_ref())),
-                },
-            });
         }
+        let prefix =
+            self.ticket_prefix(&table, &name, m.ticket_prefix.as_ref(), earlier, &at, diags);
+        let security = *m.security.get_ref();
+        MailboxConfig {
+            name: MailboxName(name),
+            address: m.address.into_inner().to_lowercase(),
+            ticket_prefix: prefix,
+            imap: ImapConfig {
+                port: m.port.unwrap_or(match security {
+                    Security::Tls => 993,
+                    _ => 143,
+                }),
+                host: m.host.into_inner(),
+                security,
+                username: m.username.into_inner(),
+                password: password.unwrap_or(SecretSource::Env(String::new())),
+                folder: m.folder.unwrap_or_else(|| "INBOX".to_string()),
+                ca_file: m.ca_file.map(|c| self.path_of(c.get_ref())),
+                folder_prefix: m.folder_prefix,
+            },
+        }
+    }
 
-        let folders = raw.folders.unwrap_or(RawFolders {
-            machine: None,
-            quarantine: None,
-            unverified: None,
-        });
-        let limits = self.limits(raw.limits.unwrap_or_default(), diags);
+    /// `ticket_prefix`: upper-case letters, unique among the mailboxes; by default from the
+    /// mailbox's name.
+    fn ticket_prefix(
+        &self,
+        table: &str,
+        name: &str,
+        raw: Option<&Spanned<String>>,
+        earlier: &[MailboxConfig],
+        at: &Location,
+        diags: &mut Diagnostics,
+    ) -> String {
+        let prefix = match raw {
+            Some(p) => {
+                let ok =
+                    !p.get_ref().is_empty() && p.get_ref().chars().all(|c| c.is_ascii_uppercase());
+                if !ok {
+                    diags.error(
+                        self.loc(p),
+                        format!(
+                            "{table}.ticket_prefix: {:?} must be upper-case letters",
+                            p.get_ref()
+                        ),
+                    );
+                }
+                p.get_ref().clone()
+            }
+            None => default_prefix(name),
+        };
+        if earlier.iter().any(|x| x.ticket_prefix == prefix) {
+            diags.error(
+                at.clone(),
+                format!("{table}: ticket prefix {prefix:?} is used by another mailbox"),
+            );
+        }
+        prefix
+    }
 
-        let metrics_listen = raw.metrics.and_then(|m| {
+    /// `[metrics] listen`: a loopback address and port, or nothing.
+    fn metrics_listen(
+        &self,
+        raw: Option<RawMetrics>,
+        diags: &mut Diagnostics,
+    ) -> Option<std::net::SocketAddr> {
+        raw.and_then(|m| {
             match m.listen.get_ref().parse::<std::net::SocketAddr>() {
                 Ok(a) if a.ip().is_loopback() => Some(a),
                 Ok(_) => {
@@ -697,42 +823,6 @@ impl Validator<'_> {
                     None
                 }
             }
-        });
-        let authentication = self.authentication(raw.authentication, diags);
-        let service_hours = crate::hours::ServiceHours::from_config(
-            raw.service_hours,
-            self.path,
-            self.text,
-            self.base,
-            diags,
-        );
-
-        Some(Config {
-            path: self.path.to_path_buf(),
-            state_dir: self.path_of(raw.state_dir.get_ref()),
-            rules_dir: self.path_of(raw.rules_dir.get_ref()),
-            timezone,
-            start_date,
-            admin_address: raw.admin_address.map(|a| a.into_inner()),
-            forward_cc_mailbox: raw.forward_cc_mailbox.unwrap_or(true),
-            reminders_outside_hours: raw.reminders_outside_hours.unwrap_or(false),
-            metrics_listen,
-            smtp,
-            mailboxes,
-            folders: Folders {
-                machine: folders
-                    .machine
-                    .unwrap_or_else(|| "Pilah/otomatis".to_string()),
-                quarantine: folders
-                    .quarantine
-                    .unwrap_or_else(|| "Pilah/karantina".to_string()),
-                unverified: folders
-                    .unverified
-                    .unwrap_or_else(|| "Pilah/tidak-terverifikasi".to_string()),
-            },
-            limits,
-            service_hours,
-            authentication,
         })
     }
 
@@ -780,6 +870,34 @@ impl Validator<'_> {
             }
         }
         trust
+    }
+
+    /// `[retention]`: absent, raw mail is kept; `raw_months` from 1 to 240, else an error at
+    /// its place.
+    fn retention(&self, raw: Option<RawRetention>, diags: &mut Diagnostics) -> Retention {
+        let Some(r) = raw else {
+            return Retention::default();
+        };
+        let raw_months = r
+            .raw_months
+            .and_then(|m| match u32::try_from(*m.get_ref()) {
+                Ok(n) if (1..=240).contains(&n) => Some(n),
+                _ => {
+                    diags.error(
+                        self.loc(&m),
+                        format!(
+                            "retention.raw_months: {} is out of range: give a number of \
+                             months from 1 to 240, or leave it out to keep raw mail",
+                            m.get_ref()
+                        ),
+                    );
+                    None
+                }
+            });
+        Retention {
+            raw_months,
+            erase_subjects: r.erase_subjects,
+        }
     }
 
     /// `[limits]`: each key's default and valid range (inclusive). A value out of its range
@@ -996,6 +1114,33 @@ password_env = "LAPOR_PASSWORD"
         let err = with(Some("5000")).unwrap_err().to_string();
         assert!(
             err.contains("limits.keep_sent_bodies_days: 5000 is out of range: give a value from 0 to 3650 (default 30)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn retention_counts_months_on_the_configured_clock_and_out_of_range_is_an_error() {
+        let with = |r: &str| {
+            let text = GOOD.replace("[smtp]", &format!("[retention]\n{r}\n\n[smtp]"));
+            Config::parse(Path::new("p.toml"), &text)
+        };
+        let c = Config::parse(Path::new("p.toml"), GOOD).unwrap();
+        let now: DateTime<Utc> = "2024-09-15T00:00:00Z".parse().unwrap();
+        assert_eq!(
+            crate::daemon::retention_cutoff(&c, now),
+            None,
+            "kept unless told"
+        );
+        let c = with("raw_months = 6\nerase_subjects = true").unwrap();
+        assert!(c.retention.erase_subjects);
+        // Six months before 07:00 WIB on 15 September: 07:00 WIB on 15 March.
+        assert_eq!(
+            crate::daemon::retention_cutoff(&c, now).map(|t| t.to_rfc3339()),
+            Some("2024-03-15T00:00:00+00:00".to_string())
+        );
+        let err = with("raw_months = 0").unwrap_err().to_string();
+        assert!(
+            err.contains("p.toml:6:14") && err.contains("retention.raw_months: 0 is out of range"),
             "{err}"
         );
     }

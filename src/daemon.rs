@@ -166,7 +166,7 @@ pub async fn run_once(shared: Arc<Shared>) -> Result<(), DaemonError> {
             tokio::spawn(async move {
                 let r = drain_mailbox(&shared, &m).await;
                 if let Err(e) = &r {
-                    log_failure(&m.name, e, None);
+                    log_failure(&shared, &m.name, e, None);
                     let _ = shared.store.mailbox_error(m.name.as_str(), &e.to_string());
                 }
                 r.is_ok()
@@ -312,7 +312,15 @@ pub async fn run_forever(shared: Arc<Shared>) -> Result<(), DaemonError> {
                 // Editors write several events per save, some truncate first and write a
                 // moment later, deploy tools copy file by file: reload only once the
                 // directory has been quiet and its content the same across a quiet period.
-                settle_rules_dir(&rules_dir, &mut reload_rx).await;
+                // A stop asked for meanwhile is not kept waiting for the rules to settle.
+                let settled = tokio::select! {
+                    _ = settle_rules_dir(&rules_dir, &mut reload_rx) => true,
+                    _ = term.recv() => false,
+                    _ = int.recv() => false,
+                };
+                if !settled {
+                    break;
+                }
                 // The directory may have been replaced (`mv`, a new checkout): watch
                 // whatever is at its path now.
                 if let Some(w) = watcher.as_mut() {
@@ -416,6 +424,7 @@ pub fn reconnect_delay(failures: u32) -> Duration {
 /// or this machine's disk or database (`store-failed`); `retry` is the backoff before the
 /// next attempt (none with `--once`).
 fn log_failure(
+    shared: &Shared,
     mailbox: &crate::types::MailboxName,
     e: &crate::pipeline::PipelineError,
     retry: Option<Duration>,
@@ -423,7 +432,11 @@ fn log_failure(
     let retry_in_s = retry.map(|d| d.as_secs());
     match e.step() {
         "store-failed" => {
-            tracing::error!(step = "store-failed", mailbox = %mailbox, error = %e, retry_in_s, "local failure (disk or database) while handling the mailbox; retrying with backoff")
+            let hint = match e {
+                crate::pipeline::PipelineError::Store(s) => shared.store.read_only_files(s),
+                _ => None,
+            };
+            tracing::error!(step = "store-failed", mailbox = %mailbox, error = %e, hint = hint.as_deref().unwrap_or(""), retry_in_s, "local failure (disk or database) while handling the mailbox; retrying with backoff")
         }
         _ => {
             tracing::error!(step = "fetch-failed", mailbox = %mailbox, error = %e, retry_in_s, "mailbox error; reconnecting with backoff")
@@ -588,7 +601,7 @@ async fn mailbox_loop(shared: Arc<Shared>, m: MailboxConfig, stop: watch::Receiv
         if let Err(e) = r {
             failures += 1;
             let delay = reconnect_delay(failures);
-            log_failure(&m.name, &e, Some(delay));
+            log_failure(&shared, &m.name, &e, Some(delay));
             let _ = shared.store.mailbox_error(m.name.as_str(), &e.to_string());
             shared.health.failed(name, &e.to_string(), delay);
             if !alerted && last_ok.elapsed() >= shared.config.limits.alert_after {
@@ -714,10 +727,47 @@ fn release_sent_bodies(shared: &Shared) {
     }
 }
 
+/// The start of retention: messages that arrived before it lose their raw mail
+/// (`[retention] raw_months` before `now`, on the configured clock); `None`: kept.
+pub fn retention_cutoff(
+    config: &crate::config::Config,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    let months = config.retention.raw_months?;
+    now.with_timezone(&config.timezone)
+        .checked_sub_months(chrono::Months::new(months))
+        .map(|t| t.with_timezone(&chrono::Utc))
+}
+
+/// The `[retention]` pass, once a day (`last`: when it last ran).
+fn prune_daily(shared: &Shared, last: &mut Option<std::time::Instant>) {
+    if last.is_some_and(|t| t.elapsed() < Duration::from_secs(24 * 3600)) {
+        return;
+    }
+    let Some(before) = retention_cutoff(&shared.config, chrono::Utc::now()) else {
+        return;
+    };
+    *last = Some(std::time::Instant::now());
+    match shared
+        .store
+        .prune(before, shared.config.retention.erase_subjects)
+    {
+        Ok(p) if p.messages == 0 => {}
+        Ok(p) => {
+            tracing::info!(step = "pruned", count = p.messages, bytes = p.bytes, missing = p.missing, before = %before, "removed raw mail past [retention]")
+        }
+        Err(e) => {
+            tracing::error!(step = "prune-failed", error = %e, "cannot remove raw mail past [retention]")
+        }
+    }
+}
+
 async fn reminder_loop(shared: Arc<Shared>, stop: watch::Receiver<bool>) {
+    let mut pruned = None;
     loop {
         remind(&shared);
         release_sent_bodies(&shared);
+        prune_daily(&shared, &mut pruned);
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(60)) => {}
             _ = stopped(stop.clone()) => return,

@@ -1,5 +1,7 @@
 //! What the daemon knows about its own health: each mailbox loop's state and heartbeat, and
 //! counters. It feeds systemd (READY, STATUS, WATCHDOG), the metrics endpoint, and the log.
+//!
+//! It must not decide anything: it records and reports what the loops tell it.
 
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;

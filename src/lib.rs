@@ -4,6 +4,8 @@
 //! [`config`] → [`source`] (IMAP) → [`parse`] → [`classify`] (rules) → [`act`] (route,
 //! acknowledge, file) → [`store`] (SQLite) → [`report`]. [`pipeline`] wires them together
 //! for one mailbox; [`daemon`] runs the pipelines and the outbox; [`cli`] is the command line.
+//!
+//! Each module's own paragraph says what it owns and what it must not do.
 
 pub mod act;
 pub mod alerts;

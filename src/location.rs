@@ -1,4 +1,6 @@
 //! Places in text files (`file:line:col`), for error messages an admin can act on.
+//!
+//! No I/O: it turns offsets into places and formats them.
 
 use std::fmt;
 use std::ops::Range;

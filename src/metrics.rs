@@ -8,8 +8,9 @@
 //! database's figures through [`Store::metrics_figures`] and the rest through [`Figures`],
 //! which the daemon's shared state implements: it must not import the daemon, nor run SQL.
 
-use crate::health::Health;
+use crate::health::{Health, MailboxHealth};
 use crate::store::{MetricsFigures, Store};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -72,141 +73,158 @@ fn label(v: &str) -> String {
         .replace('\n', " ")
 }
 
+/// One metric family: its HELP and TYPE lines, then a sample per set of labels.
+fn family<V: std::fmt::Display>(
+    o: &mut String,
+    name: &str,
+    kind: &str,
+    help: &str,
+    samples: impl IntoIterator<Item = (String, V)>,
+) {
+    let _ = writeln!(o, "# HELP {name} {help}");
+    let _ = writeln!(o, "# TYPE {name} {kind}");
+    for (labels, value) in samples {
+        if labels.is_empty() {
+            let _ = writeln!(o, "{name} {value}");
+        } else {
+            let _ = writeln!(o, "{name}{{{labels}}} {value}");
+        }
+    }
+}
+
+/// `key="value",…` with each value escaped.
+fn labels(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}=\"{}\"", label(v)))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// A sample without labels.
+fn single<V>(value: V) -> [(String, V); 1] {
+    [(String::new(), value)]
+}
+
 /// The metrics, in Prometheus text format.
 pub fn render(shared: &impl Figures) -> String {
     let mut o = String::new();
     // Without the database's figures, the rest is still worth serving.
-    if let Ok(MetricsFigures {
-        messages,
-        pending,
-        oldest_pending: oldest,
-        failed,
-        sent,
-    }) = shared.store().metrics_figures()
-    {
-        let _ = writeln!(
-            o,
-            "# HELP pilah_messages_total Messages recorded, by mailbox, category and outcome."
-        );
-        let _ = writeln!(o, "# TYPE pilah_messages_total counter");
-        for (mb, cat, outcome, n) in messages {
-            let _ = writeln!(
-                o,
-                "pilah_messages_total{{mailbox=\"{}\",category=\"{}\",outcome=\"{}\"}} {n}",
-                label(&mb),
-                label(&cat),
-                label(&outcome)
-            );
-        }
-        let _ = writeln!(
-            o,
-            "# HELP pilah_sent_total Mail sent, by kind (forward, ack, reminder, ...)."
-        );
-        let _ = writeln!(o, "# TYPE pilah_sent_total counter");
-        for (kind, n) in sent {
-            let _ = writeln!(o, "pilah_sent_total{{kind=\"{}\"}} {n}", label(&kind));
-        }
-        let _ = writeln!(o, "# HELP pilah_outbox_pending Mail waiting to be sent.");
-        let _ = writeln!(o, "# TYPE pilah_outbox_pending gauge");
-        let _ = writeln!(o, "pilah_outbox_pending {pending}");
-        let age = oldest
-            .map(|t| (chrono::Utc::now() - t).num_seconds().max(0))
-            .unwrap_or(0);
-        let _ = writeln!(
-            o,
-            "# HELP pilah_outbox_oldest_age_seconds Age of the oldest mail waiting to be sent."
-        );
-        let _ = writeln!(o, "# TYPE pilah_outbox_oldest_age_seconds gauge");
-        let _ = writeln!(o, "pilah_outbox_oldest_age_seconds {age}");
-        let _ = writeln!(
-            o,
-            "# HELP pilah_outbox_failed_total Mail the server refused for good."
-        );
-        let _ = writeln!(o, "# TYPE pilah_outbox_failed_total counter");
-        let _ = writeln!(o, "pilah_outbox_failed_total {failed}");
+    if let Ok(figures) = shared.store().metrics_figures() {
+        store_families(&mut o, figures);
     }
-    let health = shared.health().snapshot();
-    let _ = writeln!(
-        o,
-        "# HELP pilah_mailbox_up Whether the mailbox's connection is up."
+    health_families(&mut o, &shared.health().snapshot());
+    family(
+        &mut o,
+        "pilah_rules_reload_failures_total",
+        "counter",
+        "Rule reloads refused because of errors.",
+        single(shared.health().reload_failures.load(Ordering::Relaxed)),
     );
-    let _ = writeln!(o, "# TYPE pilah_mailbox_up gauge");
-    for (mb, h) in &health {
-        let _ = writeln!(
-            o,
-            "pilah_mailbox_up{{mailbox=\"{}\"}} {}",
-            label(mb),
-            u8::from(h.connected)
-        );
-    }
-    let _ = writeln!(
-        o,
-        "# HELP pilah_mailbox_last_success_timestamp_seconds Last successful fetch."
+    family(
+        &mut o,
+        "pilah_notice_failures_total",
+        "counter",
+        "pilah's own notices (reminders, digests, alerts) that could not be composed and were not sent.",
+        single(crate::act::notice::failures()),
     );
-    let _ = writeln!(
-        o,
-        "# TYPE pilah_mailbox_last_success_timestamp_seconds gauge"
-    );
-    for (mb, h) in &health {
-        let t = h.last_success.map(|t| t.timestamp()).unwrap_or(0);
-        let _ = writeln!(
-            o,
-            "pilah_mailbox_last_success_timestamp_seconds{{mailbox=\"{}\"}} {t}",
-            label(mb)
-        );
-    }
-    let _ = writeln!(
-        o,
-        "# HELP pilah_reconnects_total Connection failures followed by a reconnect."
-    );
-    let _ = writeln!(o, "# TYPE pilah_reconnects_total counter");
-    for (mb, h) in &health {
-        let _ = writeln!(
-            o,
-            "pilah_reconnects_total{{mailbox=\"{}\"}} {}",
-            label(mb),
-            h.reconnects
-        );
-    }
-    let _ = writeln!(
-        o,
-        "# HELP pilah_mailbox_task_restarts_total Mailbox tasks that ended abnormally (a panic) and were started again."
-    );
-    let _ = writeln!(o, "# TYPE pilah_mailbox_task_restarts_total counter");
-    for (mb, h) in &health {
-        let _ = writeln!(
-            o,
-            "pilah_mailbox_task_restarts_total{{mailbox=\"{}\"}} {}",
-            label(mb),
-            h.restarts
-        );
-    }
-    let _ = writeln!(
-        o,
-        "# HELP pilah_rules_reload_failures_total Rule reloads refused because of errors."
-    );
-    let _ = writeln!(o, "# TYPE pilah_rules_reload_failures_total counter");
-    let _ = writeln!(
-        o,
-        "pilah_rules_reload_failures_total {}",
-        shared.health().reload_failures.load(Ordering::Relaxed)
-    );
-    let _ = writeln!(
-        o,
-        "# HELP pilah_notice_failures_total pilah's own notices (reminders, digests, alerts) that could not be composed and were not sent."
-    );
-    let _ = writeln!(o, "# TYPE pilah_notice_failures_total counter");
-    let _ = writeln!(
-        o,
-        "pilah_notice_failures_total {}",
-        crate::act::notice::failures()
-    );
-    let _ = writeln!(o, "# HELP pilah_rules_info The rules set in use.");
-    let _ = writeln!(o, "# TYPE pilah_rules_info gauge");
-    let _ = writeln!(
-        o,
-        "pilah_rules_info{{version=\"{}\"}} 1",
-        label(&shared.rules_version())
+    let version = labels(&[("version", &shared.rules_version())]);
+    family(
+        &mut o,
+        "pilah_rules_info",
+        "gauge",
+        "The rules set in use.",
+        [(version, 1)],
     );
     o
+}
+
+/// The families counted in the database: messages, mail sent, the outbox.
+fn store_families(o: &mut String, f: MetricsFigures) {
+    family(
+        o,
+        "pilah_messages_total",
+        "counter",
+        "Messages recorded, by mailbox, category and outcome.",
+        f.messages.iter().map(|(mb, cat, outcome, n)| {
+            let l = labels(&[("mailbox", mb), ("category", cat), ("outcome", outcome)]);
+            (l, *n)
+        }),
+    );
+    family(
+        o,
+        "pilah_sent_total",
+        "counter",
+        "Mail sent, by kind (forward, ack, reminder, ...).",
+        f.sent
+            .iter()
+            .map(|(kind, n)| (labels(&[("kind", kind)]), *n)),
+    );
+    family(
+        o,
+        "pilah_outbox_pending",
+        "gauge",
+        "Mail waiting to be sent.",
+        single(f.pending),
+    );
+    let age = f
+        .oldest_pending
+        .map(|t| (chrono::Utc::now() - t).num_seconds().max(0))
+        .unwrap_or(0);
+    family(
+        o,
+        "pilah_outbox_oldest_age_seconds",
+        "gauge",
+        "Age of the oldest mail waiting to be sent.",
+        single(age),
+    );
+    family(
+        o,
+        "pilah_outbox_failed_total",
+        "counter",
+        "Mail the server refused for good.",
+        single(f.failed),
+    );
+}
+
+/// The families kept in memory per mailbox: connection, last success, reconnects, restarts.
+fn health_families(o: &mut String, health: &BTreeMap<String, MailboxHealth>) {
+    let per_mailbox = |value: fn(&MailboxHealth) -> String| {
+        health
+            .iter()
+            .map(move |(mb, h)| (labels(&[("mailbox", mb)]), value(h)))
+    };
+    family(
+        o,
+        "pilah_mailbox_up",
+        "gauge",
+        "Whether the mailbox's connection is up.",
+        per_mailbox(|h| u8::from(h.connected).to_string()),
+    );
+    family(
+        o,
+        "pilah_mailbox_last_success_timestamp_seconds",
+        "gauge",
+        "Last successful fetch.",
+        per_mailbox(|h| {
+            h.last_success
+                .map(|t| t.timestamp())
+                .unwrap_or(0)
+                .to_string()
+        }),
+    );
+    family(
+        o,
+        "pilah_reconnects_total",
+        "counter",
+        "Connection failures followed by a reconnect.",
+        per_mailbox(|h| h.reconnects.to_string()),
+    );
+    family(
+        o,
+        "pilah_mailbox_task_restarts_total",
+        "counter",
+        "Mailbox tasks that ended abnormally (a panic) and were started again.",
+        per_mailbox(|h| h.restarts.to_string()),
+    );
 }

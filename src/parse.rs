@@ -11,6 +11,11 @@ use std::borrow::Cow;
 /// Body text beyond this is not looked at by the rules.
 pub const BODY_LIMIT: usize = 256 * 1024;
 
+/// A message larger than this is parsed by its skeleton (see [`skeleton`]).
+const SKELETON_FROM: usize = 1024 * 1024;
+
+mod skeleton;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ParseError {
     #[error("not a mail message: no header line (`Name: value`) could be read")]
@@ -276,69 +281,125 @@ fn is_field_name(name: &str) -> bool {
 }
 
 fn parse_inner(original: &[u8]) -> Result<Mail, ParseError> {
-    let normalised = normalise(original);
+    // A large message is parsed by its skeleton: its attachments are neither decoded nor
+    // copied in memory (the skeleton is made first, so that normalising copies only it).
+    let skeleton = original.len() > SKELETON_FROM;
+    let source: Cow<[u8]> = if skeleton {
+        let header_start = leading_blank_lines(original);
+        Cow::Owned(skeleton::skeleton(&original[header_start..]))
+    } else {
+        Cow::Borrowed(original)
+    };
+    let normalised = normalise(&source);
     let raw: &[u8] = &normalised;
     let msg = MessageParser::default()
         .parse(raw)
         .ok_or(ParseError::NotMail)?;
-    // Bytes that are not mail parse as a message without a real header line: one whose
-    // name is a field name and that was ended by a colon.
-    let real_header = msg.headers().iter().any(|h| {
-        is_field_name(h.name())
-            && (h.offset_start() as usize)
-                .checked_sub(1)
-                .and_then(|i| raw.get(i))
-                == Some(&b':')
-    });
-    if !real_header {
+    if !has_real_header(&msg, raw) {
         return Err(ParseError::NotMail);
     }
-    let first_addr = |a: Option<&mail_parser::Address>| {
-        a.and_then(|a| a.first())
-            .and_then(|a| a.address())
-            .map(|s| s.trim().to_lowercase())
-    };
-    let all_addrs = |a: Option<&mail_parser::Address>| -> Vec<String> {
-        a.map(|a| {
-            a.iter()
-                .filter_map(|x| x.address())
-                .map(|s| s.trim().to_lowercase())
-                .collect()
-        })
-        .unwrap_or_default()
-    };
-    let from = first_addr(msg.from());
     let from_name = msg
         .from()
         .and_then(|a| a.first())
         .and_then(|a| a.name())
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty());
-
-    let mut headers = Vec::with_capacity(msg.headers().len());
-    for h in msg.headers() {
-        let name = h.name().to_ascii_lowercase();
-        let value = header_text(h.value()).unwrap_or_else(|| {
-            let raw_value = raw
-                .get(h.offset_start() as usize..h.offset_end() as usize)
-                .unwrap_or_default();
-            unfold(&String::from_utf8_lossy(raw_value))
-        });
-        headers.push((name, value));
-    }
-
     let (content_type, report_type) = match msg.content_type() {
         Some(ct) => (
-            format!(
-                "{}/{}",
-                ct.c_type.to_ascii_lowercase(),
-                ct.c_subtype.as_deref().unwrap_or("").to_ascii_lowercase()
-            ),
+            mime_type(ct),
             ct.attribute("report-type").map(|s| s.to_ascii_lowercase()),
         ),
         None => ("text/plain".to_string(), None),
     };
+    Ok(Mail {
+        size: original.len(),
+        message_id: msg.message_id().map(|s| s.to_string()),
+        subject: windows_1252_controls(msg.subject().unwrap_or("").trim().to_string()),
+        from: first_address(msg.from()),
+        from_name,
+        reply_to: first_address(msg.reply_to()),
+        to: all_addresses(msg.to()),
+        cc: all_addresses(msg.cc()),
+        date: msg.date().map(|d| d.to_timestamp()),
+        in_reply_to: message_ids(msg.in_reply_to()),
+        references: message_ids(msg.references()),
+        headers: header_fields(&msg, raw),
+        content_type,
+        report_type,
+        body: windows_1252_controls(body_text(&msg)),
+        attachments: attachments(&msg, skeleton),
+        vouched: Default::default(),
+    })
+}
 
+/// Bytes that are not mail parse as a message without a real header line: one whose name
+/// is a field name and that was ended by a colon.
+fn has_real_header(msg: &mail_parser::Message, raw: &[u8]) -> bool {
+    msg.headers().iter().any(|h| {
+        is_field_name(h.name())
+            && (h.offset_start() as usize)
+                .checked_sub(1)
+                .and_then(|i| raw.get(i))
+                == Some(&b':')
+    })
+}
+
+/// The first address of an address header, trimmed and in lower case.
+fn first_address(a: Option<&mail_parser::Address>) -> Option<String> {
+    a.and_then(|a| a.first())
+        .and_then(|a| a.address())
+        .map(|s| s.trim().to_lowercase())
+}
+
+/// Every address of an address header, trimmed and in lower case.
+fn all_addresses(a: Option<&mail_parser::Address>) -> Vec<String> {
+    a.map(|a| {
+        a.iter()
+            .filter_map(|x| x.address())
+            .map(|s| s.trim().to_lowercase())
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// The Message-IDs of In-Reply-To or References.
+fn message_ids(v: &HeaderValue) -> Vec<String> {
+    match v {
+        HeaderValue::Text(t) => vec![t.to_string()],
+        HeaderValue::TextList(l) => l.iter().map(|t| t.to_string()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// `type/subtype` in lower case.
+fn mime_type(ct: &mail_parser::ContentType) -> String {
+    format!(
+        "{}/{}",
+        ct.c_type.to_ascii_lowercase(),
+        ct.c_subtype.as_deref().unwrap_or("").to_ascii_lowercase()
+    )
+}
+
+/// Every header field as (lower-case name, decoded value); a value mail-parser does not
+/// give as text is taken from the raw bytes, unfolded.
+fn header_fields(msg: &mail_parser::Message, raw: &[u8]) -> Vec<(String, String)> {
+    msg.headers()
+        .iter()
+        .map(|h| {
+            let name = h.name().to_ascii_lowercase();
+            let value = header_text(h.value()).unwrap_or_else(|| {
+                let raw_value = raw
+                    .get(h.offset_start() as usize..h.offset_end() as usize)
+                    .unwrap_or_default();
+                unfold(&String::from_utf8_lossy(raw_value))
+            });
+            (name, value)
+        })
+        .collect()
+}
+
+/// The text parts, one after the other, up to [`BODY_LIMIT`] bytes.
+fn body_text(msg: &mail_parser::Message) -> String {
     let mut body = String::new();
     let mut i = 0;
     while body.len() < BODY_LIMIT {
@@ -360,9 +421,22 @@ fn parse_inner(original: &[u8]) -> Result<Mail, ParseError> {
         }
         body.truncate(cut);
     }
+    body
+}
 
-    let attachments = msg
-        .attachments()
+/// The size of what the skeleton left out of a part, from its note.
+fn elided_size(part: &mail_parser::MessagePart) -> Option<usize> {
+    part.headers()
+        .iter()
+        .find(|h| h.name().eq_ignore_ascii_case(skeleton::ELIDED_HEADER))
+        .and_then(|h| header_text(h.value()))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// The attachments' names (a forwarded message's subject when it has none), types and sizes
+/// (in a skeleton, the size of what it left out).
+fn attachments(msg: &mail_parser::Message, skeleton: bool) -> Vec<Attachment> {
+    msg.attachments()
         .map(|part| Attachment {
             name: part
                 .attachment_name()
@@ -374,46 +448,14 @@ fn parse_inner(original: &[u8]) -> Result<Mail, ParseError> {
                 }),
             content_type: part
                 .content_type()
-                .map(|ct| {
-                    format!(
-                        "{}/{}",
-                        ct.c_type.to_ascii_lowercase(),
-                        ct.c_subtype.as_deref().unwrap_or("").to_ascii_lowercase()
-                    )
-                })
+                .map(mime_type)
                 .unwrap_or_else(|| "application/octet-stream".to_string()),
-            size: part.len(),
+            size: skeleton
+                .then(|| elided_size(part))
+                .flatten()
+                .unwrap_or(part.len()),
         })
-        .collect();
-
-    let ids = |v: &HeaderValue| -> Vec<String> {
-        match v {
-            HeaderValue::Text(t) => vec![t.to_string()],
-            HeaderValue::TextList(l) => l.iter().map(|t| t.to_string()).collect(),
-            _ => Vec::new(),
-        }
-    };
-
-    let body = windows_1252_controls(body);
-    Ok(Mail {
-        size: original.len(),
-        message_id: msg.message_id().map(|s| s.to_string()),
-        subject: windows_1252_controls(msg.subject().unwrap_or("").trim().to_string()),
-        from,
-        from_name,
-        reply_to: first_addr(msg.reply_to()),
-        to: all_addrs(msg.to()),
-        cc: all_addrs(msg.cc()),
-        date: msg.date().map(|d| d.to_timestamp()),
-        in_reply_to: ids(msg.in_reply_to()),
-        references: ids(msg.references()),
-        headers,
-        content_type,
-        report_type,
-        body,
-        attachments,
-        vouched: Default::default(),
-    })
+        .collect()
 }
 
 /// Text labelled ISO-8859-1 is very often windows-1252 (curly quotes, dashes, "…"): its C1

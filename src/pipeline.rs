@@ -146,6 +146,14 @@ struct Ticketed {
     no_ack: Option<NoAck>,
 }
 
+/// What judging settled for one message, ready to be recorded.
+struct Settled<'a, 'r> {
+    ticketed: Ticketed,
+    relation: &'a Relation,
+    region: Option<(&'r Region, RegionSource)>,
+    outgoing: Vec<Outgoing>,
+}
+
 /// Where one message of a fetch batch goes, and what was decided if it was judged now.
 struct Placed {
     uid: u32,
@@ -178,40 +186,66 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
 /// Judged messages are moved once this many wait (and at the end of every drain).
 const FILE_AFTER: usize = 500;
 
+/// Where judged messages wait to be moved: folder → (UID, row id).
+type ToFile = BTreeMap<String, Vec<(u32, i64)>>;
+
+/// One drain's running state: the folder's identity and what waits to be filed.
+struct Pass {
+    uidvalidity: u32,
+    /// When pilah first saw this folder under this UIDVALIDITY.
+    first_seen: DateTime<Utc>,
+    to_file: ToFile,
+    report: DrainReport,
+}
+
 impl Pipeline<'_> {
     /// Processes everything in the watched folder, then returns.
     pub async fn drain(&self, conn: &mut Connection) -> Result<DrainReport, PipelineError> {
-        let mut report = DrainReport::default();
         let name = &self.mailbox.name;
         let folder = conn.select(&self.mailbox.imap.folder).await?;
-        let first_seen = self.store.mailbox_seen(name.as_str(), folder.uidvalidity)?;
+        let mut pass = Pass {
+            uidvalidity: folder.uidvalidity,
+            first_seen: self.store.mailbox_seen(name.as_str(), folder.uidvalidity)?,
+            to_file: ToFile::new(),
+            report: DrainReport::default(),
+        };
         let uids = conn.uids().await?;
-        report.filed += self.store.settle_moved(name, folder.uidvalidity, &uids)?;
-        if uids.is_empty() {
-            report.filed += self
-                .store
-                .settle_moved_before_uidvalidity(name, folder.uidvalidity)?;
-            return Ok(report);
+        pass.report.filed += self.store.settle_moved(name, folder.uidvalidity, &uids)?;
+        if !uids.is_empty() {
+            let new_uids = self.resume_known(&uids, &mut pass)?;
+            self.file(conn, &mut pass.to_file, &mut pass.report).await?;
+            self.drain_new(conn, &new_uids, &mut pass).await?;
+            self.file(conn, &mut pass.to_file, &mut pass.report).await?;
         }
-        // What is already recorded, and what is new.
-        let mut to_file: BTreeMap<String, Vec<(u32, i64)>> = BTreeMap::new();
+        // Every message of the folder is now known under the current UIDVALIDITY.
+        pass.report.filed += self
+            .store
+            .settle_moved_before_uidvalidity(name, folder.uidvalidity)?;
+        Ok(pass.report)
+    }
+
+    /// Sorts the folder's UIDs by what is recorded of them: judged ones wait to be filed,
+    /// ones stored but not judged (pilah stopped in between) are judged now. Returns the
+    /// UIDs never seen.
+    fn resume_known(&self, uids: &[u32], pass: &mut Pass) -> Result<Vec<u32>, PipelineError> {
+        let name = &self.mailbox.name;
         let mut to_classify: Vec<StoredMessage> = Vec::new();
         let mut new_uids = Vec::new();
-        for &uid in &uids {
+        for &uid in uids {
             let id = ImapUid {
-                uidvalidity: folder.uidvalidity,
+                uidvalidity: pass.uidvalidity,
                 uid,
             };
             match self.store.find(name, id)? {
                 Some(m) if m.state == MessageState::Stored => to_classify.push(m),
-                Some(m) => to_file
+                Some(m) => pass
+                    .to_file
                     .entry(self.folder_of(&m))
                     .or_default()
                     .push((uid, m.id)),
                 None => new_uids.push(uid),
             }
         }
-        // Interrupted earlier: finish those first.
         for m in to_classify {
             let raw = std::fs::read(&m.raw_path).map_err(|source| PipelineError::RawMissing {
                 mailbox: name.to_string(),
@@ -219,14 +253,25 @@ impl Pipeline<'_> {
                 path: m.raw_path.display().to_string(),
                 source,
             })?;
-            let d = self.judge_one(&m, &raw, None, first_seen)?;
-            report.classified += 1;
-            to_file.entry(d.folder).or_default().push((m.uid.uid, m.id));
+            let d = self.judge_one(&m, &raw, None, pass.first_seen)?;
+            pass.report.classified += 1;
+            pass.to_file
+                .entry(d.folder)
+                .or_default()
+                .push((m.uid.uid, m.id));
         }
-        self.file(conn, &mut to_file, &mut report).await?;
+        Ok(new_uids)
+    }
 
-        // New mail, in batches bounded by count and bytes.
-        let sizes = conn.sizes(&new_uids).await?;
+    /// New mail, fetched in batches bounded by count and bytes (and by the memory limit);
+    /// a message too large is set aside from its size alone.
+    async fn drain_new(
+        &self,
+        conn: &mut Connection,
+        new_uids: &[u32],
+        pass: &mut Pass,
+    ) -> Result<(), PipelineError> {
+        let sizes = conn.sizes(new_uids).await?;
         let memory = crate::memory::limit();
         // Under a memory limit, a batch holds no more than what the limit allows at once.
         let batch_limit = memory.map_or(BATCH_BYTES, |l| {
@@ -236,16 +281,15 @@ impl Pipeline<'_> {
         let mut batch_bytes = 0u64;
         for (i, (uid, size)) in sizes.iter().enumerate() {
             let size = *size as u64;
-            let too_large = self.too_large_reason(size, memory);
-            if let Some(reason) = too_large {
+            if let Some(reason) = self.too_large_reason(size, memory) {
                 self.too_large(
                     conn,
                     *uid,
                     reason,
-                    folder.uidvalidity,
-                    first_seen,
-                    &mut to_file,
-                    &mut report,
+                    pass.uidvalidity,
+                    pass.first_seen,
+                    &mut pass.to_file,
+                    &mut pass.report,
                 )
                 .await?;
             } else {
@@ -262,45 +306,55 @@ impl Pipeline<'_> {
                         .get(i + 1)
                         .is_some_and(|(_, next)| batch_bytes + u64::from(*next) > batch_limit))
             {
-                let fetched = conn.fetch(&batch, false).await?;
-                report.fetched += fetched.len();
-                // 1 and 2: stored and judged, on a thread that may block (disk, CPU).
-                let decisions =
-                    blocking(|| self.store_and_judge(&fetched, folder.uidvalidity, first_seen))?;
-                drop(fetched);
-                let mut queued = 0;
-                for p in decisions {
-                    if let Some(d) = &p.decided {
-                        d.log(name);
-                        report.classified += 1;
-                        queued += d.queued;
-                    }
-                    to_file.entry(p.folder).or_default().push((p.uid, p.row));
-                }
-                if queued > 0 {
-                    if let Some(n) = self.queued {
-                        n.notify_one();
-                    }
-                }
-                // 3. Moved to the folders, a few hundred at a time: one `UID MOVE` per
-                // folder for many batches (what is judged and not yet moved is moved on
-                // the next drain if pilah stops meanwhile).
-                if to_file.values().map(Vec::len).sum::<usize>() >= FILE_AFTER {
-                    self.file(conn, &mut to_file, &mut report).await?;
-                }
-                if let Some(h) = self.health {
-                    h.beat(name.as_str());
-                }
+                self.take_batch(conn, &batch, pass).await?;
                 batch.clear();
                 batch_bytes = 0;
             }
         }
-        self.file(conn, &mut to_file, &mut report).await?;
-        // Every message of the folder is now known under the current UIDVALIDITY.
-        report.filed += self
-            .store
-            .settle_moved_before_uidvalidity(name, folder.uidvalidity)?;
-        Ok(report)
+        Ok(())
+    }
+
+    /// One batch: fetched, stored and judged, and filed once enough waits.
+    async fn take_batch(
+        &self,
+        conn: &mut Connection,
+        batch: &[u32],
+        pass: &mut Pass,
+    ) -> Result<(), PipelineError> {
+        let name = &self.mailbox.name;
+        let fetched = conn.fetch(batch, false).await?;
+        pass.report.fetched += fetched.len();
+        // 1 and 2: stored and judged, on a thread that may block (disk, CPU).
+        let decisions =
+            blocking(|| self.store_and_judge(&fetched, pass.uidvalidity, pass.first_seen))?;
+        drop(fetched);
+        let mut queued = 0;
+        for p in decisions {
+            if let Some(d) = &p.decided {
+                d.log(name);
+                pass.report.classified += 1;
+                queued += d.queued;
+            }
+            pass.to_file
+                .entry(p.folder)
+                .or_default()
+                .push((p.uid, p.row));
+        }
+        if queued > 0 {
+            if let Some(n) = self.queued {
+                n.notify_one();
+            }
+        }
+        // 3. Moved to the folders, a few hundred at a time: one `UID MOVE` per folder for
+        // many batches (what is judged and not yet moved is moved on the next drain if
+        // pilah stops meanwhile).
+        if pass.to_file.values().map(Vec::len).sum::<usize>() >= FILE_AFTER {
+            self.file(conn, &mut pass.to_file, &mut pass.report).await?;
+        }
+        if let Some(h) = self.health {
+            h.beat(name.as_str());
+        }
+        Ok(())
     }
 
     /// Stores a fetched batch (raw files durable, rows recorded), then judges what is new
@@ -423,7 +477,7 @@ impl Pipeline<'_> {
         reason: String,
         uidvalidity: u32,
         first_seen: DateTime<Utc>,
-        to_file: &mut BTreeMap<String, Vec<(u32, i64)>>,
+        to_file: &mut ToFile,
         report: &mut DrainReport,
     ) -> Result<(), PipelineError> {
         let head = conn.fetch(&[uid], true).await?;
@@ -452,7 +506,7 @@ impl Pipeline<'_> {
     async fn file(
         &self,
         conn: &mut Connection,
-        to_file: &mut BTreeMap<String, Vec<(u32, i64)>>,
+        to_file: &mut ToFile,
         report: &mut DrainReport,
     ) -> Result<(), PipelineError> {
         for (folder, items) in std::mem::take(to_file) {
@@ -633,19 +687,8 @@ impl Pipeline<'_> {
         let received = stored.internal_date.unwrap_or_else(Utc::now);
         let sender_auth = mail.vouched.sender(mail.from_domain());
         // 1. Which ticket it belongs to.
-        let related = if verdict.machine.is_none() {
-            self.relate(tx, stored, &mail, sender_auth)?
-        } else {
-            ticket::Related {
-                relation: Relation::New,
-                mentions: Vec::new(),
-            }
-        };
+        let (related, ticketed) = self.ticketing(tx, stored, &mail, verdict, received)?;
         let relation = &related.relation;
-        let ticketed = self.ticket_for(tx, relation, verdict, &mail, received, sender_auth)?;
-        if let Relation::UnverifiedAnswer(rec) = relation {
-            tracing::warn!(step = "unverified-answer", mailbox = %self.mailbox.name, uid = stored.uid.uid, ticket = %rec.ticket, sender = mail.from.as_deref().unwrap_or(""), auth = %sender_auth, "claims to answer a ticket as its PIC, but no trusted server vouched for the sender: filed, not counted");
-        }
         let Ticketed {
             verdict: v,
             ticket,
@@ -685,6 +728,64 @@ impl Pipeline<'_> {
             }
         }
         // 3. Recorded, with the mail it causes.
+        let settled = Settled {
+            ticketed: Ticketed {
+                verdict: v,
+                ticket,
+                no_ack,
+            },
+            relation,
+            region,
+            outgoing,
+        };
+        self.record(tx, stored, &mail, settled)
+    }
+
+    /// Which ticket a message belongs to (machine mail to none), and the ticket it gets.
+    fn ticketing(
+        &self,
+        tx: &Tx,
+        stored: &StoredMessage,
+        mail: &Mail,
+        verdict: Verdict,
+        received: DateTime<Utc>,
+    ) -> Result<(ticket::Related, Ticketed), JudgeError> {
+        let sender_auth = mail.vouched.sender(mail.from_domain());
+        let related = if verdict.machine.is_none() {
+            self.relate(tx, stored, mail, sender_auth)?
+        } else {
+            ticket::Related {
+                relation: Relation::New,
+                mentions: Vec::new(),
+            }
+        };
+        let relation = &related.relation;
+        let ticketed = self.ticket_for(tx, relation, verdict, mail, received, sender_auth)?;
+        if let Relation::UnverifiedAnswer(rec) = relation {
+            tracing::warn!(step = "unverified-answer", mailbox = %self.mailbox.name, uid = stored.uid.uid, ticket = %rec.ticket, sender = mail.from.as_deref().unwrap_or(""), auth = %sender_auth, "claims to answer a ticket as its PIC, but no trusted server vouched for the sender: filed, not counted");
+        }
+        Ok((related, ticketed))
+    }
+
+    /// Records the verdict with the mail it causes, in the judging transaction.
+    fn record(
+        &self,
+        tx: &Tx,
+        stored: &StoredMessage,
+        mail: &Mail,
+        settled: Settled,
+    ) -> Result<Decision, JudgeError> {
+        let Settled {
+            ticketed:
+                Ticketed {
+                    verdict: v,
+                    ticket,
+                    no_ack,
+                },
+            relation,
+            region,
+            outgoing,
+        } = settled;
         let ack_skipped = no_ack.as_ref().map(ToString::to_string);
         tx.record_verdict(
             &VerdictRecord {

@@ -5,6 +5,9 @@
 //! sender's domain first (`bpkad.cilacapkab.go.id`), then from what people write in the
 //! subject, the attachment names, the sender's name and the body ("Kab. Cilacap", "Pemkot
 //! Dumai", "Prov. Jatim").
+//!
+//! It must not route or classify: the region is a fact recorded for the report and the
+//! forward's summary.
 
 use crate::classify::keywords::Squeezed;
 use crate::location::{csv_record_start, Diagnostics, Location};

@@ -262,10 +262,21 @@ pub struct HistoryEntry {
     pub detail: String,
 }
 
-/// Everything that happened to a ticket, oldest first.
+/// A recorded time (RFC 3339, UTC) on the clock of `tz`, labelled with the zone's
+/// abbreviation: `2024-03-05 09:30 WIB`. A text that is not such a time is shown as it is.
+pub fn local_time(recorded: &str, tz: chrono_tz::Tz) -> String {
+    match chrono::DateTime::parse_from_rfc3339(recorded) {
+        Ok(t) => t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string(),
+        Err(_) => recorded.to_string(),
+    }
+}
+
+/// Everything that happened to a ticket, oldest first; `at` and the times in `detail` on
+/// the clock of `tz`, labelled ([`local_time`]).
 pub fn history(
     store: &Store,
     ticket: &str,
+    tz: chrono_tz::Tz,
 ) -> Result<Option<(TicketRecord, Vec<HistoryEntry>)>, StoreError> {
     let Some(h) = store.ticket_history(ticket)? else {
         return Ok(None);
@@ -298,7 +309,7 @@ pub fn history(
             continue;
         }
         let state = match (&o.sent_at, &o.failed_at) {
-            (Some(t), _) => format!("sent {t}"),
+            (Some(t), _) => format!("sent {}", local_time(t, tz)),
             (None, Some(_)) => format!("failed: {}", o.last_error.unwrap_or_default()),
             (None, None) => match o.last_error {
                 Some(e) => format!("queued, last error: {e}"),
@@ -326,6 +337,9 @@ pub fn history(
         });
     }
     out.sort_by(|a, b| a.at.cmp(&b.at));
+    for e in &mut out {
+        e.at = local_time(&e.at, tz);
+    }
     Ok(Some((h.record, out)))
 }
 
@@ -423,41 +437,7 @@ pub fn remind(
         let Some(state) = store.follow_up_state(&t.ticket)? else {
             continue;
         };
-        let mut due: Vec<(NoticeKind, Vec<String>)> = Vec::new();
-        if state.reminded_at.is_none() && unit.remind_after_hours.is_some_and(|h| waited_h >= h) {
-            due.push((NoticeKind::Reminder, unit.pics.clone()));
-        }
-        // An escalation follows the unit's reminder, and only once that reminder has been out
-        // for the configured gap (escalate_after_hours - remind_after_hours), counted in
-        // service hours from when it was queued: after a forward clock jump the reminder goes
-        // out first and the escalation later, never both in one pass. A reminder "in the
-        // future" (the clock went back) has not been out at all.
-        let reminder_out_long_enough = match unit.remind_after_hours {
-            None => true,
-            Some(remind_h) => state
-                .reminded_at
-                .as_deref()
-                .and_then(|r| DateTime::parse_from_rfc3339(r).ok())
-                .is_some_and(|r| {
-                    let gap = unit
-                        .escalate_after_hours
-                        .map_or(0.0, |e| (e - remind_h).max(0.0));
-                    let out = config.service_hours.business_duration(
-                        r.with_timezone(&Utc),
-                        now,
-                        Zone::Wib,
-                    );
-                    r <= now && out.num_minutes() as f64 / 60.0 >= gap
-                }),
-        };
-        if state.escalated_at.is_none()
-            && reminder_out_long_enough
-            && unit.escalate_after_hours.is_some_and(|h| waited_h >= h)
-        {
-            if let Some(sup) = &unit.supervisor {
-                due.push((NoticeKind::Escalation, vec![sup.clone()]));
-            }
-        }
+        let due = due_notices(unit, &state, waited_h, &config.service_hours, now);
         for (kind, rcpt) in due {
             let waiting = Waiting {
                 ticket: t,
@@ -478,6 +458,50 @@ pub fn remind(
     }
     stats.digests = queue_unit_digests(store, rules, config, &open, now)?;
     Ok(stats)
+}
+
+/// What a waiting ticket is due at `now`: its unit's reminder, its supervisor's escalation,
+/// both, or nothing (`waited_h` counted in service hours since it was opened).
+fn due_notices(
+    unit: &Unit,
+    state: &FollowUpState,
+    waited_h: f64,
+    hours: &crate::hours::ServiceHours,
+    now: DateTime<Utc>,
+) -> Vec<(NoticeKind, Vec<String>)> {
+    use crate::hours::Zone;
+    let mut due: Vec<(NoticeKind, Vec<String>)> = Vec::new();
+    if state.reminded_at.is_none() && unit.remind_after_hours.is_some_and(|h| waited_h >= h) {
+        due.push((NoticeKind::Reminder, unit.pics.clone()));
+    }
+    // An escalation follows the unit's reminder, and only once that reminder has been out
+    // for the configured gap (escalate_after_hours - remind_after_hours), counted in
+    // service hours from when it was queued: after a forward clock jump the reminder goes
+    // out first and the escalation later, never both in one pass. A reminder "in the
+    // future" (the clock went back) has not been out at all.
+    let reminder_out_long_enough = match unit.remind_after_hours {
+        None => true,
+        Some(remind_h) => state
+            .reminded_at
+            .as_deref()
+            .and_then(|r| DateTime::parse_from_rfc3339(r).ok())
+            .is_some_and(|r| {
+                let gap = unit
+                    .escalate_after_hours
+                    .map_or(0.0, |e| (e - remind_h).max(0.0));
+                let out = hours.business_duration(r.with_timezone(&Utc), now, Zone::Wib);
+                r <= now && out.num_minutes() as f64 / 60.0 >= gap
+            }),
+    };
+    if state.escalated_at.is_none()
+        && reminder_out_long_enough
+        && unit.escalate_after_hours.is_some_and(|h| waited_h >= h)
+    {
+        if let Some(sup) = &unit.supervisor {
+            due.push((NoticeKind::Escalation, vec![sup.clone()]));
+        }
+    }
+    due
 }
 
 /// An open ticket that waits for its unit, as a reminder or escalation tells it.

@@ -1,4 +1,6 @@
 //! Small types that carry meaning through the pipeline.
+//!
+//! No behaviour beyond parsing and displaying themselves.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

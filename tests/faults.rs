@@ -1,8 +1,8 @@
 //! pilah under faults, injected for real: SIGKILL at random moments, Postfix stopped in the
 //! middle of a run, Dovecot restarted during IDLE, machine mail and an auto-responder that
-//! ignores RFC 3834. The tests here stop parts of the shared mail stack, so each holds the
-//! stack to itself while it runs (`stack_exclusive`, a lock file shared with every other
-//! test process), under `cargo test` and `cargo nextest run` alike.
+//! ignores RFC 3834. The tests here stop parts of the mail stack, so this binary runs a
+//! stack of its own (own state directory and ports, see tests/common) and each test holds it
+//! alone while it runs (`stack_exclusive`), under `cargo test` and `cargo nextest run` alike.
 
 mod common;
 
@@ -10,7 +10,6 @@ use common::*;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// Every test here starts with this, before it touches the stack.
 /// Waits until the daemon has fetched both mailboxes once.
 fn wait_connected(t: &Scratch) {
     wait_until("the daemon connected", 30, || {
@@ -23,6 +22,7 @@ fn wait_connected(t: &Scratch) {
     });
 }
 
+/// Every test here starts with this, before it touches the stack.
 fn serial() -> Exclusive {
     stack_exclusive()
 }
@@ -906,4 +906,250 @@ fn a_folder_name_the_server_will_not_create_is_bypassed_too() {
         why.contains("Pilah/../lama") && why.contains("CREATE"),
         "{why}"
     );
+}
+
+/// What a TCP relay in front of the stack's IMAP port does to the connections through it.
+#[derive(Clone, Copy, Default)]
+struct Relay {
+    /// Cut the first connection whose client sends a CREATE, right after passing it on.
+    cut_on_create: bool,
+    /// Hold each piece of the server's answers this long (a slow server or link).
+    delay: Duration,
+    /// Close a connection on which nothing passed for this long (a server or NAT box that
+    /// drops idle connections, also during IDLE).
+    idle_close: Option<Duration>,
+}
+
+impl Relay {
+    /// Starts the relay; returns its port and how many connections it cut or closed.
+    fn start(self) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use std::sync::atomic::AtomicUsize;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let cuts = std::sync::Arc::new(AtomicUsize::new(0));
+        let counted = cuts.clone();
+        let target = (stack().host.clone(), stack().imap_port);
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                let Ok(server) = std::net::TcpStream::connect((target.0.as_str(), target.1)) else {
+                    continue;
+                };
+                self.relay(client, server, counted.clone());
+            }
+        });
+        (port, cuts)
+    }
+
+    fn relay(
+        self,
+        client: std::net::TcpStream,
+        server: std::net::TcpStream,
+        cuts: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    ) {
+        use std::io::{BufRead, BufReader, Read, Write};
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let last = std::sync::Arc::new(std::sync::Mutex::new(std::time::Instant::now()));
+        let closed = std::sync::Arc::new(AtomicBool::new(false));
+        let close = {
+            let (client, server, closed) = (
+                std::sync::Arc::new(client.try_clone().expect("clone")),
+                std::sync::Arc::new(server.try_clone().expect("clone")),
+                closed.clone(),
+            );
+            move || {
+                closed.store(true, Ordering::SeqCst);
+                let _ = server.shutdown(std::net::Shutdown::Both);
+                let _ = client.shutdown(std::net::Shutdown::Both);
+            }
+        };
+        if let Some(idle) = self.idle_close {
+            let (last, closed, close, cuts) =
+                (last.clone(), closed.clone(), close.clone(), cuts.clone());
+            std::thread::spawn(move || {
+                while !closed.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(100));
+                    if last.lock().expect("lock").elapsed() >= idle {
+                        cuts.fetch_add(1, Ordering::SeqCst);
+                        close();
+                        return;
+                    }
+                }
+            });
+        }
+        // Server to client: as it comes, after the delay.
+        {
+            let (mut from, mut to, last, close) = (
+                server.try_clone().expect("clone"),
+                client.try_clone().expect("clone"),
+                last.clone(),
+                close.clone(),
+            );
+            std::thread::spawn(move || {
+                let mut buf = vec![0u8; 64 * 1024];
+                while let Ok(n @ 1..) = from.read(&mut buf) {
+                    std::thread::sleep(self.delay);
+                    *last.lock().expect("lock") = std::time::Instant::now();
+                    if to.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+                close();
+            });
+        }
+        // Client to server: line by line, to see the commands.
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(client);
+            let mut server = server;
+            let mut line = Vec::new();
+            loop {
+                line.clear();
+                match lines.read_until(b'\n', &mut line) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
+                *last.lock().expect("lock") = std::time::Instant::now();
+                if server.write_all(&line).is_err() {
+                    break;
+                }
+                let is_create = String::from_utf8_lossy(&line)
+                    .to_ascii_uppercase()
+                    .contains(" CREATE ");
+                if self.cut_on_create
+                    && is_create
+                    && cuts
+                        .compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst)
+                        .is_ok()
+                {
+                    std::thread::sleep(Duration::from_millis(200));
+                    break;
+                }
+            }
+            close();
+        });
+    }
+}
+
+/// Points the `lapor` mailbox of `t` at a relay's port, in plain text on loopback (so that
+/// the relay sees the commands).
+fn through_relay(t: &Scratch, port: u16) {
+    let config = std::fs::read_to_string(&t.config).expect("config");
+    let config = config.replacen(
+        &format!("port = {}\nsecurity = \"starttls\"", stack().imap_port),
+        &format!("port = {port}\nsecurity = \"plain\""),
+        1,
+    );
+    assert!(config.contains(&format!("port = {port}")), "{config}");
+    std::fs::write(&t.config, config).expect("config");
+}
+
+#[test]
+fn a_connection_cut_during_create_is_retried_and_every_message_is_filed_once() {
+    let _g = serial();
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    let (port, cuts) = Relay {
+        cut_on_create: true,
+        ..Relay::default()
+    }
+    .start();
+    through_relay(&t, port);
+    let lapor = t.addr("lapor");
+    let subjects = [
+        "Laporan BA Rekonsiliasi DBH Triwulan I",
+        "Perda APBD Tahun Anggaran 2024",
+    ];
+    for (i, subject) in subjects.iter().enumerate() {
+        let from = t.ext(&format!("f{i}"), "bpkad.cilacapkab.go.id");
+        let m = mail(&format!("P {i} <{from}>"), &lapor, subject, "terlampir", "");
+        rt().block_on(append(&lapor, "INBOX", &m, None, None));
+    }
+    let d = Daemon::start(&t);
+    let filed = wait_until("both messages filed after the cut", 90, || {
+        t.state().join("pilah.sqlite").exists()
+            && std::panic::catch_unwind(|| {
+                t.count("SELECT count(*) FROM messages WHERE state = 'filed'")
+            })
+            .unwrap_or(0)
+                == 2
+    });
+    let log = d.log();
+    d.stop();
+    assert!(filed, "{log}");
+    assert_eq!(cuts.load(std::sync::atomic::Ordering::SeqCst), 1, "{log}");
+    assert!(log.contains("fetch-failed"), "the cut is logged: {log}");
+    // Each message is in one Pilah folder on the server, none is left in INBOX, and each
+    // caused one forward and one acknowledgement, not two.
+    let found = contents(&lapor);
+    let inbox: Vec<_> = found.iter().filter(|f| f.folder == "INBOX").collect();
+    assert!(inbox.is_empty(), "left in INBOX: {inbox:?}");
+    for subject in subjects {
+        let places: Vec<&str> = found
+            .iter()
+            .filter(|f| f.subject() == subject)
+            .map(|f| f.folder.as_str())
+            .collect();
+        assert_eq!(places.len(), 1, "{subject}: {places:?}");
+        assert!(places[0].starts_with("Pilah/"), "{subject}: {places:?}");
+    }
+    assert_eq!(t.count("SELECT count(*) FROM messages"), 2);
+    assert_eq!(
+        t.count("SELECT count(*) FROM outbox WHERE kind = 'ack'"),
+        2,
+        "{log}"
+    );
+    assert_eq!(
+        t.count("SELECT count(*) FROM outbox WHERE kind = 'forward'"),
+        t.count("SELECT count(DISTINCT message_row) FROM outbox WHERE kind = 'forward'"),
+    );
+}
+
+#[test]
+fn a_slow_server_that_drops_idle_connections_still_gets_every_message_handled() {
+    let _g = serial();
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    // Every answer 150 ms late; a connection quiet for 3 s is dropped (also in IDLE).
+    let (port, closed) = Relay {
+        delay: Duration::from_millis(150),
+        idle_close: Some(Duration::from_secs(3)),
+        ..Relay::default()
+    }
+    .start();
+    through_relay(&t, port);
+    let lapor = t.addr("lapor");
+    let send = |i: usize, subject: &str| {
+        let from = t.ext(&format!("f{i}"), "bpkad.cilacapkab.go.id");
+        let m = mail(&format!("P {i} <{from}>"), &lapor, subject, "terlampir", "");
+        rt().block_on(append(&lapor, "INBOX", &m, None, None));
+    };
+    let t = &t;
+    let filed = |n: i64| {
+        move || {
+            std::panic::catch_unwind(|| {
+                t.count("SELECT count(*) FROM messages WHERE state = 'filed' AND mailbox = 'lapor'")
+            })
+            .unwrap_or(0)
+                == n
+        }
+    };
+    send(0, "Laporan BA Rekonsiliasi DBH Triwulan I");
+    let d = Daemon::start(t);
+    let first = wait_until("the first message filed", 60, filed(1));
+    // Quiet long enough for the relay to drop the connection, then new mail.
+    let dropped = wait_until("the idle connection dropped", 30, || {
+        closed.load(std::sync::atomic::Ordering::SeqCst) >= 1
+    });
+    send(1, "Perda APBD Tahun Anggaran 2024");
+    let second = wait_until("the second message filed after the drop", 60, filed(2));
+    let log = d.log();
+    d.stop();
+    assert!(first && dropped && second, "{log}");
+    assert!(log.contains("fetch-failed"), "the drop is logged: {log}");
+    // Each message handled once: one acknowledgement each, nothing left in INBOX.
+    assert_eq!(
+        t.count("SELECT count(*) FROM outbox WHERE kind = 'ack'"),
+        2,
+        "{log}"
+    );
+    let found = contents(&lapor);
+    assert!(found.iter().all(|f| f.folder != "INBOX"), "{found:?}");
 }

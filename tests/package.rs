@@ -299,6 +299,9 @@ fn package_files() -> Vec<(String, String, String)> {
     out
 }
 
+/// Where the package puts the rules' fixtures (`pilah rules test` finds them there).
+const FIXTURES: &str = "/usr/share/pilah/fixtures/";
+
 /// The "Install" section of docs/operations.md, up to the next `## ` heading.
 fn install_section() -> String {
     let ops = read("docs/operations.md");
@@ -325,8 +328,10 @@ fn deb_assets_exist_and_land_where_the_docs_say() {
         assert_eq!(mode, expected_mode, "mode of {dest} (from {source})");
         // Documented: the file itself, or its directory with a trailing slash.
         let dir = format!("{}/", dest.rsplit_once('/').unwrap().0);
+        // The fixtures, a tree of directories, are documented as one.
+        let fixtures = dest.starts_with(FIXTURES) && docs.contains(&format!("`{FIXTURES}`"));
         assert!(
-            docs.contains(&format!("`{dest}`")) || docs.contains(&format!("`{dir}`")),
+            fixtures || docs.contains(&format!("`{dest}`")) || docs.contains(&format!("`{dir}`")),
             "{dest} (from {source}) is not in the Install section of docs/operations.md \
              (neither `{dest}` nor `{dir}`)"
         );
@@ -342,6 +347,8 @@ fn deb_assets_exist_and_land_where_the_docs_say() {
         "/usr/share/doc/pilah/operations.md",
         "/usr/share/doc/pilah/configuration.md",
         "/usr/share/doc/pilah/rules.md",
+        "/usr/share/doc/pilah/agents.md",
+        "/usr/share/pilah/fixtures/fixtures.toml",
     ] {
         assert!(dests.contains(must), "the package lacks {must}");
     }
@@ -352,7 +359,8 @@ fn deb_assets_exist_and_land_where_the_docs_say() {
             d == "/usr/bin/pilah"
                 || d == "/lib/systemd/system/pilah.service"
                 || d.starts_with("/etc/pilah/")
-                || d.starts_with("/usr/share/doc/pilah/"),
+                || d.starts_with("/usr/share/doc/pilah/")
+                || d.starts_with(FIXTURES),
             "unexpected file in the package: {d}"
         );
     }
@@ -376,6 +384,11 @@ fn deb_ships_every_rules_file_and_every_doc() {
     let mut wanted = Vec::new();
     walk(&repo().join("rules"), "rules", &mut wanted);
     walk(&repo().join("docs"), "docs", &mut wanted);
+    walk(
+        &repo().join("tests/fixtures/rules"),
+        "tests/fixtures/rules",
+        &mut wanted,
+    );
     wanted.push("README.md".into());
     wanted.push("systemd/pilah.service".into());
     wanted.push("packaging/pilah.toml".into());
@@ -660,7 +673,7 @@ fn deb_unpacks_where_the_docs_say() {
         );
     }
 
-    // The packaged binary runs.
+    // The packaged binary runs, and `rules test` finds the packaged fixtures beside it.
     let v = Command::new(root.path().join("usr/bin/pilah"))
         .arg("--version")
         .output()
@@ -669,5 +682,16 @@ fn deb_unpacks_where_the_docs_say() {
         v.status.success() && text(&v).starts_with("pilah "),
         "{}",
         text(&v)
+    );
+    let t = Command::new(root.path().join("usr/bin/pilah"))
+        .args(["rules", "test", "--rules"])
+        .arg(root.path().join("etc/pilah/rules"))
+        .current_dir(root.path())
+        .output()
+        .expect("run the packaged pilah");
+    assert!(
+        t.status.success() && text(&t).contains("(the package's)"),
+        "{}",
+        text(&t)
     );
 }

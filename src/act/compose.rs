@@ -6,6 +6,9 @@
 //! ticket, so a duplicate after a crash is recognisable as such. A forward is composed
 //! without the original's bytes ([`Forward`]: what comes before and after it); they are put
 //! in from the stored raw file when it is sent.
+//!
+//! It must not send, queue or record anything: it returns what to send, and the store and
+//! the outbox do the rest.
 
 use super::template::{Template, Vars};
 use crate::classify::rules::{Category, Unit};

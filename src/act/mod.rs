@@ -1,5 +1,8 @@
 //! Acting on a verdict: forward to the unit's PICs, acknowledge the sender, file the original;
 //! and pilah's own notices (reminders, digests, alerts to the admin).
+//!
+//! It decides nothing about a message (that is `classify`) and touches no IMAP (the pipeline
+//! files); what it composes reaches the server only through the store's outbox.
 
 pub mod compose;
 pub mod notice;

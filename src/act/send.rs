@@ -184,13 +184,18 @@ impl Connection {
             self.poisoned = true;
             return Err(e);
         }
+        // In pieces: lettre copies what it is given to add the dot-stuffing, and a whole
+        // forward of a large message copied at once would double pilah's memory for it.
         self.smtp
-            .message(body)
+            .message_iter(body.chunks(SEND_CHUNK))
             .await
             .map(|_| ())
             .inspect_err(|_| self.poisoned = true)
     }
 }
+
+/// How much of a message is handed to the SMTP connection at a time.
+const SEND_CHUNK: usize = 256 * 1024;
 
 /// The SMTP submission server. One connection is opened per pass over the outbox and reused
 /// for every message of it, its commands pipelined when the server offers PIPELINING (see
@@ -207,6 +212,7 @@ pub struct Smtp {
     credentials: Option<Credentials>,
     timeout: Duration,
     hello: ClientId,
+    ca_file: Option<std::path::PathBuf>,
 }
 
 impl Smtp {
@@ -256,6 +262,7 @@ impl Smtp {
             credentials,
             timeout,
             hello: ClientId::default(),
+            ca_file: cfg.ca_file.clone(),
         })
     }
 
@@ -283,11 +290,26 @@ impl Smtp {
         tokio::time::timeout(self.timeout, fut)
             .await
             .unwrap_or_else(|_| {
+                // Silence on a connection made: a server that waits for the TLS handshake
+                // while pilah waits for its greeting.
+                let hint = if what == "connect" && self.security != Security::Tls {
+                    ": the server may expect TLS from the first byte (port 465 usually does): try security = \"tls\" for this port"
+                } else {
+                    ""
+                };
                 Err(self.connect_err(format!(
-                    "{what} timed out after {} s",
+                    "{what} timed out after {} s{hint}",
                     self.timeout.as_secs()
                 )))
             })
+    }
+
+    /// A failed TLS handshake (implicit or STARTTLS), said as what probably happened, the
+    /// library's words after it.
+    fn tls_err(&self, detail: impl std::fmt::Display) -> SendError {
+        let text = detail.to_string();
+        let hint = crate::tls::explain_text(&text, &self.host, self.ca_file.as_deref());
+        self.connect_err(format!("TLS: {hint} ({text})"))
     }
 
     /// Opens a connection: TCP (no Nagle), TLS as configured, EHLO, AUTH.
@@ -301,7 +323,7 @@ impl Smtp {
                 (Security::Tls, Some(cfg)) => {
                     let tls = crate::tls::handshake(cfg.clone(), &self.host, tcp)
                         .await
-                        .map_err(|e| self.connect_err(format!("TLS: {e}")))?;
+                        .map_err(|e| self.tls_err(e))?;
                     Box::new(TlsTcp(tls))
                 }
                 _ => Box::new(tcp),
@@ -312,7 +334,7 @@ impl Smtp {
             if let Some(params) = &self.starttls {
                 conn.starttls(params.clone(), &self.hello)
                     .await
-                    .map_err(|e| self.err(e))?;
+                    .map_err(|e| self.tls_err(e))?;
             }
             // lettre keeps only the EHLO keywords it knows, and PIPELINING is not one:
             // asked again (before AUTH, which a new EHLO could reset).
@@ -473,61 +495,15 @@ pub async fn drain(
             }
             for item in batch {
                 *cursor = item.id;
-                let body = match store.outbox_body(item.id) {
-                    Ok(body) => body,
-                    Err(e @ StoreError::Original { .. }) => {
-                        // A forward whose original is gone or changed: never sent without
-                        // it, not retried blindly, and not in the way of the rest.
-                        store.send_failed(item.id, &e.to_string(), Utc::now(), true)?;
-                        stats.failed += 1;
-                        tracing::error!(step = "send-failed", ticket = ticket_of(&item.message_id), kind = %item.kind, message_id = %item.message_id, error = %e, "cannot assemble this message");
-                        continue;
-                    }
-                    Err(e) => return Err(e.into()),
+                let Some(e) = send_item(store, smtp, &mut conn, &item, &mut stats).await? else {
+                    continue;
                 };
-                // One item's panic fails that item only (and the session it was on).
-                let sent = {
-                    use futures::FutureExt;
-                    std::panic::AssertUnwindSafe(smtp.send_on(&mut conn, &item, &body))
-                        .catch_unwind()
-                        .await
-                        .unwrap_or_else(|panic| {
-                            conn = None;
-                            Err(SendError::Panicked {
-                                id: item.id,
-                                detail: crate::guard::panic_text(panic.as_ref()),
-                            })
-                        })
-                };
-                drop(body);
-                match sent {
-                    // Marked at once: the only window for a duplicate is this commit.
-                    Ok(()) => mark_sent(store, &item, &mut stats)?,
-                    Err(e) => {
-                        let permanent = e.permanent();
-                        let next = Utc::now()
-                            + chrono::Duration::from_std(crate::backoff::doubling(
-                                retry_initial,
-                                item.attempts.clamp(0, 31) as u32,
-                                Duration::from_secs(3600),
-                            ))
-                                .unwrap_or(chrono::Duration::seconds(30));
-                        store.send_failed(item.id, &e.to_string(), next, permanent)?;
-                        if permanent {
-                            stats.failed += 1;
-                            tracing::error!(step = "send-failed", ticket = ticket_of(&item.message_id), kind = %item.kind, message_id = %item.message_id, error = %e, "the server refused this message for good");
-                        } else {
-                            stats.deferred += 1;
-                            tracing::warn!(step = "send-deferred", ticket = ticket_of(&item.message_id), kind = %item.kind, message_id = %item.message_id, error = %e, "will retry");
-                            if e.unreachable() {
-                                // The server is down: don't hammer it with the rest of the queue.
-                                let rest = store.due(all, *cursor, 100_000)?.len();
-                                stats.deferred += rest;
-                                stats.unreachable = true;
-                                return Ok(());
-                            }
-                        }
-                    }
+                if after_failure(store, &item, &e, retry_initial, &mut stats)? {
+                    // The server is down: don't hammer it with the rest of the queue.
+                    let rest = store.due(all, *cursor, 100_000)?.len();
+                    stats.deferred += rest;
+                    stats.unreachable = true;
+                    return Ok(());
                 }
             }
         }
@@ -537,4 +513,79 @@ pub async fn drain(
         let _ = tokio::time::timeout(Duration::from_secs(5), c.smtp.quit()).await;
     }
     result.map(|()| stats)
+}
+
+/// Assembles and sends one item on the session (opening one if needed) and marks it sent.
+/// Returns the send error, if any, for [`after_failure`]; an item that cannot be assembled
+/// is failed here.
+async fn send_item(
+    store: &Store,
+    smtp: &Smtp,
+    conn: &mut Option<Connection>,
+    item: &OutboxItem,
+    stats: &mut DrainStats,
+) -> Result<Option<SendError>, SendError> {
+    let body = match store.outbox_body(item.id) {
+        Ok(body) => body,
+        Err(e @ StoreError::Original { .. }) => {
+            // A forward whose original is gone or changed: never sent without it, not
+            // retried blindly, and not in the way of the rest.
+            store.send_failed(item.id, &e.to_string(), Utc::now(), true)?;
+            stats.failed += 1;
+            tracing::error!(step = "send-failed", ticket = ticket_of(&item.message_id), kind = %item.kind, message_id = %item.message_id, error = %e, "cannot assemble this message");
+            return Ok(None);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    // One item's panic fails that item only (and the session it was on).
+    let sent = {
+        use futures::FutureExt;
+        std::panic::AssertUnwindSafe(smtp.send_on(conn, item, &body))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|panic| {
+                *conn = None;
+                Err(SendError::Panicked {
+                    id: item.id,
+                    detail: crate::guard::panic_text(panic.as_ref()),
+                })
+            })
+    };
+    drop(body);
+    match sent {
+        // Marked at once: the only window for a duplicate is this commit.
+        Ok(()) => {
+            mark_sent(store, item, stats)?;
+            Ok(None)
+        }
+        Err(e) => Ok(Some(e)),
+    }
+}
+
+/// Records a failed send: for good, or to be retried after a doubling wait. Returns whether
+/// the server could not be reached at all (the rest of the pass is pointless).
+fn after_failure(
+    store: &Store,
+    item: &OutboxItem,
+    e: &SendError,
+    retry_initial: Duration,
+    stats: &mut DrainStats,
+) -> Result<bool, StoreError> {
+    let permanent = e.permanent();
+    let next = Utc::now()
+        + chrono::Duration::from_std(crate::backoff::doubling(
+            retry_initial,
+            item.attempts.clamp(0, 31) as u32,
+            Duration::from_secs(3600),
+        ))
+        .unwrap_or(chrono::Duration::seconds(30));
+    store.send_failed(item.id, &e.to_string(), next, permanent)?;
+    if permanent {
+        stats.failed += 1;
+        tracing::error!(step = "send-failed", ticket = ticket_of(&item.message_id), kind = %item.kind, message_id = %item.message_id, error = %e, "the server refused this message for good");
+        return Ok(false);
+    }
+    stats.deferred += 1;
+    tracing::warn!(step = "send-deferred", ticket = ticket_of(&item.message_id), kind = %item.kind, message_id = %item.message_id, error = %e, "will retry");
+    Ok(e.unreachable())
 }

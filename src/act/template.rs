@@ -1,6 +1,9 @@
 //! Templates of the mail pilah writes (acknowledgements, and its own notices): `Subject: ...`, a blank line, then the body, with
 //! `{placeholders}` an admin can use. Checked at load, so a typo is found by
 //! `pilah rules check`, not by a sender.
+//!
+//! It must not know which mail uses which template, nor send anything: it loads, checks and
+//! fills.
 
 use crate::location::{Diagnostics, Location};
 use std::collections::BTreeMap;

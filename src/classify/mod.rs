@@ -71,46 +71,10 @@ fn judge(
     mail: &Mail,
     mailbox: &str,
     machine_folder: &str,
-    mut trace: Option<&mut Vec<RuleTrace>>,
+    trace: Option<&mut Vec<RuleTrace>>,
 ) -> Verdict {
     let machine = machine::detect_why(mail, &rules.machine_signals).map(|d| d.kind);
-    let mut subject = Subject::new(mail, mailbox, Some(&rules.keyword_index));
-    let mut tags = Vec::new();
-    let mut decided: Option<(&rules::Rule, String)> = None;
-    for rule in &rules.rules {
-        let applies = rule.mailboxes.iter().any(|m| m == mailbox);
-        let ev: Option<Vec<Evidence>> = if applies {
-            rule.cond.eval(&mut subject)
-        } else {
-            None
-        };
-        let matched = ev.is_some();
-        let decides = matched && !rule.cont && decided.is_none();
-        if let Some(t) = trace.as_deref_mut() {
-            t.push(RuleTrace {
-                rule: rule.id.clone(),
-                location: rule.location.to_string(),
-                applies,
-                matched,
-                evidence: ev
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|e| (e.field, e.text, e.pattern))
-                    .collect(),
-                decided: decides,
-            });
-        }
-        if matched && rule.cont && decided.is_none() {
-            tags.extend(rule.tags.iter().cloned());
-        }
-        if decides {
-            tags.extend(rule.tags.iter().cloned());
-            decided = Some((rule, rule.category.clone().unwrap_or_default()));
-            if trace.is_none() {
-                break;
-            }
-        }
-    }
+    let (decided, tags) = first_rule(rules, mail, mailbox, trace);
     let (rule, category_id) = match decided {
         Some((r, c)) => (Some(r), c),
         None => (
@@ -153,4 +117,52 @@ fn judge(
         tags,
         rules_version: rules.version.clone(),
     }
+}
+
+/// The first rule that decides for this mailbox, with the tags of the `continue` rules
+/// matched before it (and its own). With a trace, every rule is evaluated and recorded.
+fn first_rule<'a>(
+    rules: &'a RuleSet,
+    mail: &Mail,
+    mailbox: &str,
+    mut trace: Option<&mut Vec<RuleTrace>>,
+) -> (Option<(&'a rules::Rule, String)>, Vec<String>) {
+    let mut subject = Subject::new(mail, mailbox, Some(&rules.keyword_index));
+    let mut tags = Vec::new();
+    let mut decided: Option<(&rules::Rule, String)> = None;
+    for rule in &rules.rules {
+        let applies = rule.mailboxes.iter().any(|m| m == mailbox);
+        let ev: Option<Vec<Evidence>> = if applies {
+            rule.cond.eval(&mut subject)
+        } else {
+            None
+        };
+        let matched = ev.is_some();
+        let decides = matched && !rule.cont && decided.is_none();
+        if let Some(t) = trace.as_deref_mut() {
+            t.push(RuleTrace {
+                rule: rule.id.clone(),
+                location: rule.location.to_string(),
+                applies,
+                matched,
+                evidence: ev
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|e| (e.field, e.text, e.pattern))
+                    .collect(),
+                decided: decides,
+            });
+        }
+        if matched && rule.cont && decided.is_none() {
+            tags.extend(rule.tags.iter().cloned());
+        }
+        if decides {
+            tags.extend(rule.tags.iter().cloned());
+            decided = Some((rule, rule.category.clone().unwrap_or_default()));
+            if trace.is_none() {
+                break;
+            }
+        }
+    }
+    (decided, tags)
 }

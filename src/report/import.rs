@@ -158,24 +158,9 @@ pub fn parse(
         let Some(r) = read_row(&src, cols, &row, mailboxes, rules, diags) else {
             continue;
         };
-        let key = (r.mailbox.clone(), r.month, r.category.clone());
-        if let Some(first) = seen.insert(key, row.line) {
-            diags.error(
-                src.at(here),
-                format!(
-                    "{} {} {}: already given on line {first}",
-                    r.mailbox,
-                    r.month,
-                    if r.category.is_empty() {
-                        "total"
-                    } else {
-                        &r.category
-                    }
-                ),
-            );
-            continue;
+        if first_time(&src, &mut seen, &r, &row, diags) {
+            out.push(r);
         }
-        out.push(r);
     }
     if header.is_none() {
         diags.error(
@@ -185,6 +170,34 @@ pub fn parse(
     }
     check_totals(&src, &out, diags);
     out
+}
+
+/// Whether a row's mailbox, month and category are given for the first time; a repeat is
+/// an error that names the line of the first.
+fn first_time(
+    src: &Src,
+    seen: &mut BTreeMap<(String, Month, String), usize>,
+    r: &ImportRow,
+    row: &Row,
+    diags: &mut Diagnostics,
+) -> bool {
+    let key = (r.mailbox.clone(), r.month, r.category.clone());
+    let Some(first) = seen.insert(key, row.line) else {
+        return true;
+    };
+    let what = if r.category.is_empty() {
+        "total"
+    } else {
+        &r.category
+    };
+    diags.error(
+        src.at(row.here),
+        format!(
+            "{} {} {what}: already given on line {first}",
+            r.mailbox, r.month
+        ),
+    );
+    false
 }
 
 /// The file being read, for places in it.

@@ -220,9 +220,11 @@ pub fn command(args: ReportArgs) -> anyhow::Result<()> {
     };
     if let Some(m) = &args.mailbox {
         if config.mailbox(m).is_none() {
+            let known: Vec<&str> = config.mailboxes.iter().map(|m| m.name.as_str()).collect();
             anyhow::bail!(
-                "--mailbox {m:?} is not a mailbox of {}",
-                config.path.display()
+                "--mailbox {m:?} is not a mailbox of {}; its mailboxes are: {}",
+                config.path.display(),
+                known.join(", ")
             );
         }
     }

@@ -421,7 +421,8 @@ fn stored_from_row(
 }
 
 /// `pilah messages`: the listed messages (`{filter}`: by mailbox and date through
-/// messages_month, or by date through messages_date), set apart first, then their mail,
+/// messages_month, by date through messages_date, or by ticket through messages_ticket;
+/// sender, subject, category and unit are checked on those rows), set apart first, then their mail,
 /// joined by outbox_row and counted per message. Set apart (`MATERIALIZED`) so that SQLite
 /// does not walk every message in id order to save grouping the month's.
 const LIST_MESSAGES: &str = "WITH listed AS MATERIALIZED (
@@ -467,28 +468,93 @@ pub struct MessageSummary {
     pub region: Option<String>,
 }
 
-impl Store {
-    /// Recorded messages, by mailbox and arrival; optionally one mailbox, one time range.
-    pub fn list_messages(
-        &self,
-        mailbox: Option<&str>,
-        range: Option<(DateTime<Utc>, DateTime<Utc>)>,
-    ) -> Result<Vec<MessageSummary>, StoreError> {
+/// What `pilah messages` is asked for: every field given must match.
+#[derive(Debug, Clone, Default)]
+pub struct MessageFilter<'a> {
+    pub mailbox: Option<&'a str>,
+    /// Arrival (internal date) from, up to but excluding.
+    pub range: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// Part of the sender's address or name, any case (ASCII).
+    pub sender: Option<&'a str>,
+    /// Words that must all appear in the subject, any case (ASCII).
+    pub subject_words: Vec<&'a str>,
+    pub ticket: Option<&'a str>,
+    pub category: Option<&'a str>,
+    /// A unit the message was routed to.
+    pub unit: Option<&'a str>,
+}
+
+/// `text` as a LIKE pattern that finds it anywhere, its `%`, `_` and backslashes taken
+/// literally (escaped with a backslash, `ESCAPE '\\'`).
+fn contains_pattern(text: &str) -> String {
+    let mut p = String::from("%");
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+impl MessageFilter<'_> {
+    /// The `WHERE` clause and its values, in order.
+    fn clause(&self) -> (String, Vec<String>) {
         let mut filter: Vec<&str> = Vec::new();
         let mut values: Vec<String> = Vec::new();
-        if let Some(mb) = mailbox {
+        if let Some(mb) = self.mailbox {
             filter.push("mailbox = ?");
             values.push(mb.to_string());
         }
-        if let Some((from, to)) = range {
+        if let Some((from, to)) = self.range {
             filter.push("internal_date >= ? AND internal_date < ?");
             values.extend([ts(&from), ts(&to)]);
         }
-        let filter = if filter.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", filter.join(" AND "))
-        };
+        if let Some(t) = self.ticket {
+            filter.push("ticket = ?");
+            values.push(t.to_string());
+        }
+        if let Some(c) = self.category {
+            filter.push("category = ?");
+            values.push(c.to_string());
+        }
+        if let Some(u) = self.unit {
+            filter.push("(',' || route || ',') LIKE ? ESCAPE '\\'");
+            values.push(contains_pattern(&format!(",{u},")));
+        }
+        if let Some(s) = self.sender {
+            filter.push("(sender LIKE ? ESCAPE '\\' OR sender_name LIKE ? ESCAPE '\\')");
+            values.extend([contains_pattern(s), contains_pattern(s)]);
+        }
+        for w in &self.subject_words {
+            filter.push("subject LIKE ? ESCAPE '\\'");
+            values.push(contains_pattern(w));
+        }
+        if filter.is_empty() {
+            return (String::new(), values);
+        }
+        (format!("WHERE {}", filter.join(" AND ")), values)
+    }
+}
+
+impl Store {
+    /// The categories of recorded messages (from the metrics' counts, a table of one row
+    /// per mailbox, category and outcome): names an agent may search for although today's
+    /// rules no longer have them.
+    pub fn recorded_categories(&self) -> Result<Vec<String>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn.prepare_cached(
+            "SELECT DISTINCT category FROM message_counts WHERE n > 0 AND category != ''
+             ORDER BY category",
+        )?;
+        let rows = st.query_map([], |r| r.get(0))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(Into::into)
+    }
+
+    /// Recorded messages that match `filter`, by mailbox and arrival.
+    pub fn list_messages(&self, filter: &MessageFilter) -> Result<Vec<MessageSummary>, StoreError> {
+        let (filter, values) = filter.clause();
         let sql = LIST_MESSAGES.replace("{filter}", &filter);
         let conn = self.conn();
         let mut st = conn.prepare(&sql)?;

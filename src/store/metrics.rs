@@ -13,8 +13,9 @@ use chrono::{DateTime, Utc};
 /// The database's figures for one scrape.
 #[derive(Debug, Clone, Default)]
 pub struct MetricsFigures {
-    /// (mailbox, category or "", outcome, count): outcome quarantined, machine, filed, or
-    /// the message's state.
+    /// (mailbox, category or "", outcome, count): outcome quarantined, machine (not spam:
+    /// spam a robot sent is counted under its category, as in the report), filed, or the
+    /// message's state.
     pub messages: Vec<(String, String, String, i64)>,
     /// Mail waiting to be sent, and when the oldest of it was queued.
     pub pending: i64,
@@ -79,7 +80,8 @@ mod tests {
             .prepare(
                 "SELECT mailbox, coalesce(category, ''),
                         CASE WHEN quarantine IS NOT NULL THEN 'quarantined'
-                             WHEN machine IS NOT NULL THEN 'machine'
+                             WHEN machine IS NOT NULL AND coalesce(category, '') <> 'spam'
+                                 THEN 'machine'
                              WHEN state = 'filed' THEN 'filed'
                              ELSE state END,
                         count(*)

@@ -22,6 +22,7 @@
 //! pilah redoes without harm: a "filed" mark (the next drain finds the message moved), a
 //! "sent" mark (the item is sent again, under the same Message-ID).
 
+mod backup;
 mod mailboxes;
 mod messages;
 mod metrics;
@@ -30,18 +31,22 @@ mod outbox;
 #[cfg(test)]
 mod plans;
 mod report;
+mod retention;
 mod schema;
 mod tickets;
 
-pub use messages::{MessageState, MessageSummary, NewMessage, StoredMessage, VerdictRecord};
+pub use messages::{
+    MessageFilter, MessageState, MessageSummary, NewMessage, StoredMessage, VerdictRecord,
+};
 pub use metrics::MetricsFigures;
 pub use original::{append_base64, OriginalEncoding};
-pub use outbox::{OutboxItem, Outgoing, Quarantined};
+pub use outbox::{OutboxChange, OutboxItem, Outgoing, Quarantined, Unsent};
 pub use report::{ImportedCount, ReportApart, ReportMail, ReportPerson, ReportScope, ReportTicket};
+pub use retention::Pruned;
 pub use schema::CURRENT as SCHEMA_VERSION;
 pub use tickets::{
-    FollowUpMark, FollowUpState, MessageIdOf, TicketHistory, TicketMail, TicketMessage,
-    TicketRecord,
+    FollowUpMark, FollowUpState, ListedTicket, MessageIdOf, TicketHistory, TicketMail,
+    TicketMessage, TicketRecord,
 };
 
 use crate::private;
@@ -205,6 +210,40 @@ fn subdirs(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 pub(crate) use crate::hex::hex;
 
 impl Store {
+    /// For a failure that SQLite calls "attempt to write a readonly database" (naming no
+    /// file): which of the database's files cannot be written now, with their modes, e.g.
+    /// "pilah.sqlite-shm (mode 444)". None for any other failure.
+    pub fn read_only_files(&self, e: &StoreError) -> Option<String> {
+        let StoreError::Sql(rusqlite::Error::SqliteFailure(f, _)) = e else {
+            return None;
+        };
+        if f.code != rusqlite::ErrorCode::ReadOnly {
+            return None;
+        }
+        use std::os::unix::fs::PermissionsExt;
+        let files: Vec<String> = ["pilah.sqlite", "pilah.sqlite-wal", "pilah.sqlite-shm"]
+            .iter()
+            .filter_map(|name| {
+                let p = self.state_dir.join(name);
+                let mode = std::fs::metadata(&p).ok()?.permissions().mode() & 0o7777;
+                (mode & 0o200 == 0).then(|| format!("{} (mode {mode:o})", p.display()))
+            })
+            .collect();
+        Some(if files.is_empty() {
+            format!(
+                "the database in {} is read-only to SQLite (its files have their write bit: \
+                 is the file system mounted read-only?)",
+                self.state_dir.display()
+            )
+        } else {
+            format!(
+                "read-only: {} (SQLite's -wal and -shm files are part of the database: make \
+                 them writable, chmod 600)",
+                files.join(", ")
+            )
+        })
+    }
+
     /// Opens (creating if needed) the database in `state_dir`.
     pub fn open(state_dir: &Path) -> Result<Store, StoreError> {
         let io = |path: &Path| {
@@ -350,6 +389,28 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_read_only_failure_names_the_file_that_cannot_be_written() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store.mailbox_seen("lapor", 1).unwrap();
+        let shm = dir.path().join("pilah.sqlite-shm");
+        assert!(shm.exists(), "WAL mode keeps a -shm file");
+        let read_only = StoreError::Sql(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_READONLY),
+            Some("attempt to write a readonly database".into()),
+        ));
+        let hint = store.read_only_files(&read_only).unwrap();
+        assert!(hint.contains("mounted read-only"), "{hint}");
+        std::fs::set_permissions(&shm, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let hint = store.read_only_files(&read_only).unwrap();
+        assert!(hint.contains("pilah.sqlite-shm (mode 444)"), "{hint}");
+        assert!(!hint.contains("pilah.sqlite (mode"), "{hint}");
+        let other = StoreError::Sql(rusqlite::Error::QueryReturnedNoRows);
+        assert_eq!(store.read_only_files(&other), None);
+    }
     use crate::types::{ImapUid, MailboxName};
 
     #[test]

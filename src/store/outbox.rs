@@ -13,7 +13,7 @@ use super::{now, ts, ts_ms, Store, StoreError, Tx};
 use crate::types::OutboxKind;
 use chrono::{DateTime, Utc};
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
 
 /// One e-mail to send, as queued.
@@ -509,5 +509,134 @@ mod tests {
                 "re-prepared"
             );
         }
+    }
+}
+
+/// Mail not sent, as `pilah outbox list` shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Unsent {
+    pub id: i64,
+    pub kind: String,
+    pub ticket: Option<String>,
+    pub rcpt: Vec<String>,
+    pub created_at: String,
+    pub attempts: i64,
+    pub next_attempt_at: String,
+    /// The last error: why it failed, or why it waits.
+    pub last_error: Option<String>,
+    /// Failed for good (or cancelled): never sent unless retried.
+    pub failed_at: Option<String>,
+    /// Cancelled by the admin.
+    pub cancelled_at: Option<String>,
+}
+
+/// What the admin's retry or cancel of one item found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutboxChange {
+    /// Done.
+    Changed,
+    /// The server accepted it at this time: it is not sent again, nor cancelled.
+    AlreadySent(String),
+    /// Its body was released (by `[retention]`) at this time: there is nothing to send.
+    Released(String),
+    /// No such item.
+    Missing,
+}
+
+/// What the admin does to one item.
+#[derive(Debug, Clone, Copy)]
+enum AdminChange {
+    Retry,
+    Cancel,
+}
+
+/// The unsent mail (outbox_due: sent_at is NULL), failed and waiting, in queue order; `all`:
+/// also what waits without an error.
+const UNSENT: &str = "SELECT o.id, o.kind, m.ticket, o.rcpt, o.created_at, o.attempts,
+        o.next_attempt_at, o.last_error, o.failed_at, o.cancelled_at
+    FROM outbox o LEFT JOIN messages m ON m.id = o.message_row
+    WHERE o.sent_at IS NULL AND (?1 OR o.failed_at IS NOT NULL OR o.last_error IS NOT NULL)
+    ORDER BY o.id";
+
+impl Store {
+    /// Mail that is not sent: failed for good, cancelled, or waiting after an error (`all`:
+    /// also waiting without one).
+    pub fn unsent(&self, all: bool) -> Result<Vec<Unsent>, StoreError> {
+        let conn = self.outbox_conn();
+        let mut st = conn.prepare_cached(UNSENT)?;
+        let rows = st.query_map(params![all], |r| {
+            Ok(Unsent {
+                id: r.get(0)?,
+                kind: r.get(1)?,
+                ticket: r.get(2)?,
+                rcpt: serde_json::from_str(&r.get::<_, String>(3)?).unwrap_or_default(),
+                created_at: r.get(4)?,
+                attempts: r.get(5)?,
+                next_attempt_at: r.get(6)?,
+                last_error: r.get(7)?,
+                failed_at: r.get(8)?,
+                cancelled_at: r.get(9)?,
+            })
+        })?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(Into::into)
+    }
+
+    /// The admin's `pilah outbox retry`: an unsent item is due now again (failed or
+    /// cancelled: no longer). An item the server accepted is left as it is: mail is never
+    /// sent twice by a retry; nor one whose body `[retention]` released. Recorded as an event.
+    pub fn retry_outbox(&self, item: i64) -> Result<OutboxChange, StoreError> {
+        self.change_outbox(item, AdminChange::Retry)
+    }
+
+    /// The admin's `pilah outbox cancel`: an unsent item is never sent (failed, cancelled).
+    pub fn cancel_outbox(&self, item: i64) -> Result<OutboxChange, StoreError> {
+        self.change_outbox(item, AdminChange::Cancel)
+    }
+
+    fn change_outbox(&self, item: i64, change: AdminChange) -> Result<OutboxChange, StoreError> {
+        self.transaction(|tx| {
+            type Found = (Option<String>, Option<i64>, String, Option<String>);
+            let found: Option<Found> = tx
+                .tx
+                .query_row(
+                    "SELECT sent_at, message_row, message_id, released_at FROM outbox WHERE id = ?1",
+                    params![item],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .optional()?;
+            let Some((sent, row, message_id, released)) = found else {
+                return Ok(OutboxChange::Missing);
+            };
+            if let Some(at) = sent {
+                return Ok(OutboxChange::AlreadySent(at));
+            }
+            if let (Some(at), AdminChange::Retry) = (released, change) {
+                return Ok(OutboxChange::Released(at));
+            }
+            let (sql, step) = match change {
+                AdminChange::Retry => (
+                    "UPDATE outbox SET failed_at = NULL, cancelled_at = NULL, next_attempt_at = ?2
+                     WHERE id = ?1 AND sent_at IS NULL",
+                    "outbox-retried",
+                ),
+                AdminChange::Cancel => (
+                    "UPDATE outbox SET cancelled_at = ?2, failed_at = coalesce(failed_at, ?2)
+                     WHERE id = ?1 AND sent_at IS NULL",
+                    "outbox-cancelled",
+                ),
+            };
+            tx.tx.execute(sql, params![item, now()])?;
+            tx.tx.execute(
+                "INSERT INTO events (at, message_row, mailbox, step, detail)
+                 VALUES (?1, ?2, NULL, ?3, ?4)",
+                params![
+                    now(),
+                    row,
+                    step,
+                    format!("outbox item {item} {message_id} by the admin")
+                ],
+            )?;
+            Ok(OutboxChange::Changed)
+        })
     }
 }

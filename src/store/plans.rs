@@ -136,14 +136,35 @@ fn no_read_of_the_report_messages_tickets_metrics_or_a_drain_walks_the_history()
         s.imported_counts("lapor", "2025-03").unwrap();
         // pilah messages: a month, a mailbox's month (without a month, the listing is the
         // history, or a mailbox's: walking it is what was asked).
+        // A search: within a month (by sender, subject words, category, unit), or by ticket.
         let range = Some((scope.from, scope.to));
         for (m, r) in [(None, range), (Some("lapor"), range)] {
-            s.list_messages(m, r).unwrap();
+            let f = MessageFilter {
+                mailbox: m,
+                range: r,
+                ..Default::default()
+            };
+            assert!(!s.list_messages(&f).unwrap().is_empty());
+            let search = MessageFilter {
+                sender: Some("warga1"),
+                subject_words: vec!["laporan", "1"],
+                category: Some("dbh"),
+                unit: Some("dbh"),
+                ..f
+            };
+            s.list_messages(&search).unwrap();
         }
+        let by_ticket = MessageFilter {
+            ticket: Some("LPR-2025-000100"),
+            ..Default::default()
+        };
+        assert_eq!(s.list_messages(&by_ticket).unwrap().len(), 2);
+        assert!(!s.recorded_categories().unwrap().is_empty());
         // pilah ticket show, and the ticket lookups of a drain.
         let h = s.ticket_history("LPR-2025-000100").unwrap().unwrap();
         assert_eq!(h.mail.len(), 4, "{:?}", h.mail);
         s.open_tickets(Some("dbh")).unwrap();
+        assert!(!s.open_tickets_listed(None).unwrap().is_empty());
         s.follow_up_state("LPR-2025-000100").unwrap();
         s.first_forward(199, "dbh").unwrap();
         s.outbox_has("<x>").unwrap();
@@ -171,6 +192,20 @@ fn no_read_of_the_report_messages_tickets_metrics_or_a_drain_walks_the_history()
         .unwrap();
         s.settle_moved(&mb, 7, &[2, 4]).unwrap();
         s.due(true, 0, 200).unwrap();
+        // Retention: what is old enough, and its removal (files that are not there).
+        let old = chrono::NaiveDate::from_ymd_opt(2025, 2, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc();
+        assert!(s.prunable(old).unwrap().messages > 0);
+        assert!(s.prune(old, true).unwrap().missing > 0);
+        assert_eq!(s.prune(old, true).unwrap().messages, 0);
+        // pilah outbox list|retry|cancel.
+        assert!(!s.unsent(false).unwrap().is_empty());
+        s.unsent(true).unwrap();
+        s.retry_outbox(100).unwrap();
+        s.cancel_outbox(50).unwrap();
         s.pending_count().unwrap();
         s.release_sent_bodies(Utc::now() - chrono::Duration::days(200))
             .unwrap();

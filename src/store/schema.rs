@@ -16,7 +16,7 @@ use rusqlite::{params, Connection, Transaction, TransactionBehavior};
 use std::path::Path;
 
 /// The schema version this pilah creates and knows: the last migration's.
-pub const CURRENT: u32 = 5;
+pub const CURRENT: u32 = 7;
 
 /// One change of the schema.
 enum Step {
@@ -119,9 +119,38 @@ const MIGRATIONS: &[Migration] = &[
             Step::Code(|tx, state_dir| super::messages::fan_out_raw(tx, state_dir).map(drop)),
         ],
     },
+    // 6: the admin's hand on the outbox and the retention of personal data (issue 20):
+    // mail the admin cancelled (`pilah outbox cancel`: cancelled_at, with failed_at so that
+    // it is never due), and messages whose raw file was removed after `[retention]`
+    // (pruned_at), found by date among those not pruned yet (messages_unpruned).
+    Migration {
+        version: 6,
+        steps: &[
+            Step::AddColumn {
+                table: "outbox",
+                column: "cancelled_at",
+                decl: "TEXT",
+            },
+            Step::AddColumn {
+                table: "messages",
+                column: "pruned_at",
+                decl: "TEXT",
+            },
+            Step::Sql(
+                "CREATE INDEX IF NOT EXISTS messages_unpruned ON messages (internal_date) WHERE pruned_at IS NULL;",
+            ),
+        ],
+    },
+    // 7: spam sent by a robot is counted as spam in the metrics too (issue 15), as the report
+    // counts it: the counting triggers made again and the counts taken afresh.
+    Migration {
+        version: 7,
+        steps: &[Step::Sql(V7)],
+    },
 ];
 
 /// A message's outcome as the metrics count it (`NEW.` or `OLD.` in the triggers: `{r}`).
+/// Spam sent by a robot counts as spam (its category), as in the report, not as machine mail.
 macro_rules! outcome {
     ($r:literal) => {
         concat!(
@@ -129,7 +158,9 @@ macro_rules! outcome {
             $r,
             "quarantine IS NOT NULL THEN 'quarantined' WHEN ",
             $r,
-            "machine IS NOT NULL THEN 'machine' WHEN ",
+            "machine IS NOT NULL AND coalesce(",
+            $r,
+            "category, '') <> 'spam' THEN 'machine' WHEN ",
             $r,
             "state = 'filed' THEN 'filed' ELSE ",
             $r,
@@ -139,33 +170,25 @@ macro_rules! outcome {
 }
 
 /// Schema version 5.
-const V5: &str = concat!(
-    "CREATE INDEX IF NOT EXISTS messages_month ON messages (mailbox, internal_date);
-CREATE INDEX IF NOT EXISTS messages_unfiled ON messages (mailbox, uidvalidity) WHERE state = 'classified';
-CREATE INDEX IF NOT EXISTS tickets_month ON tickets (mailbox, opened_at);
-CREATE TABLE IF NOT EXISTS message_counts (
-    mailbox  TEXT NOT NULL,
-    category TEXT NOT NULL,
-    outcome  TEXT NOT NULL,
-    n        INTEGER NOT NULL,
-    PRIMARY KEY (mailbox, category, outcome)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS outbox_counts (
-    what TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    n    INTEGER NOT NULL,
-    PRIMARY KEY (what, kind)
-) WITHOUT ROWID;
-DELETE FROM message_counts;
+/// Counts `message_counts` again from `messages` (schema 5, and 7 for the new outcome).
+macro_rules! message_recount {
+    () => {
+        concat!(
+            "DELETE FROM message_counts;
 INSERT INTO message_counts (mailbox, category, outcome, n)
-    SELECT mailbox, coalesce(category, ''), ", outcome!(""), ", count(*)
+    SELECT mailbox, coalesce(category, ''), ",
+            outcome!(""),
+            ", count(*)
     FROM messages GROUP BY 1, 2, 3;
-DELETE FROM outbox_counts;
-INSERT INTO outbox_counts (what, kind, n)
-    SELECT 'sent', kind, count(*) FROM outbox WHERE sent_at IS NOT NULL GROUP BY kind;
-INSERT INTO outbox_counts (what, kind, n)
-    SELECT 'failed', '', count(*) FROM outbox WHERE failed_at IS NOT NULL;
-CREATE TRIGGER IF NOT EXISTS messages_counted_in AFTER INSERT ON messages BEGIN
+"
+        )
+    };
+}
+
+/// The triggers that keep `message_counts` (schema 5, made again in 7).
+macro_rules! message_triggers {
+    () => {
+        concat!("CREATE TRIGGER IF NOT EXISTS messages_counted_in AFTER INSERT ON messages BEGIN
     INSERT INTO message_counts (mailbox, category, outcome, n)
         VALUES (NEW.mailbox, coalesce(NEW.category, ''), ", outcome!("NEW."), ", 1)
         ON CONFLICT (mailbox, category, outcome) DO UPDATE SET n = n + 1;
@@ -185,7 +208,33 @@ BEGIN
         VALUES (NEW.mailbox, coalesce(NEW.category, ''), ", outcome!("NEW."), ", 1)
         ON CONFLICT (mailbox, category, outcome) DO UPDATE SET n = n + 1;
 END;
-CREATE TRIGGER IF NOT EXISTS outbox_counted_in AFTER INSERT ON outbox
+")
+    };
+}
+
+const V5: &str = concat!(
+    "CREATE INDEX IF NOT EXISTS messages_month ON messages (mailbox, internal_date);
+CREATE INDEX IF NOT EXISTS messages_unfiled ON messages (mailbox, uidvalidity) WHERE state = 'classified';
+CREATE INDEX IF NOT EXISTS tickets_month ON tickets (mailbox, opened_at);
+CREATE TABLE IF NOT EXISTS message_counts (
+    mailbox  TEXT NOT NULL,
+    category TEXT NOT NULL,
+    outcome  TEXT NOT NULL,
+    n        INTEGER NOT NULL,
+    PRIMARY KEY (mailbox, category, outcome)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS outbox_counts (
+    what TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    n    INTEGER NOT NULL,
+    PRIMARY KEY (what, kind)
+) WITHOUT ROWID;
+", message_recount!(), "DELETE FROM outbox_counts;
+INSERT INTO outbox_counts (what, kind, n)
+    SELECT 'sent', kind, count(*) FROM outbox WHERE sent_at IS NOT NULL GROUP BY kind;
+INSERT INTO outbox_counts (what, kind, n)
+    SELECT 'failed', '', count(*) FROM outbox WHERE failed_at IS NOT NULL;
+", message_triggers!(), "CREATE TRIGGER IF NOT EXISTS outbox_counted_in AFTER INSERT ON outbox
 WHEN NEW.sent_at IS NOT NULL OR NEW.failed_at IS NOT NULL
 BEGIN
     INSERT INTO outbox_counts (what, kind, n) SELECT 'sent', NEW.kind, 1 WHERE NEW.sent_at IS NOT NULL
@@ -211,6 +260,15 @@ BEGIN
         ON CONFLICT (what, kind) DO UPDATE SET n = n + 1;
 END;
 "
+);
+/// Schema version 7: the metrics count spam sent by a robot as spam, like the report.
+const V7: &str = concat!(
+    "DROP TRIGGER IF EXISTS messages_counted_in;
+DROP TRIGGER IF EXISTS messages_counted_out;
+DROP TRIGGER IF EXISTS messages_counted_again;
+",
+    message_recount!(),
+    message_triggers!()
 );
 
 /// Schema version 1.
@@ -407,13 +465,46 @@ mod tests {
     use crate::types::{ImapUid, MailboxName};
 
     /// The schema each earlier pilah created, as its source had it (tests/fixtures/schema/).
-    const EARLIER: [(u32, &str); 5] = [
+    const EARLIER: [(u32, &str); 6] = [
         (1, include_str!("../../tests/fixtures/schema/v1.sql")),
         (2, include_str!("../../tests/fixtures/schema/v2.sql")),
         (3, include_str!("../../tests/fixtures/schema/v3.sql")),
         (4, include_str!("../../tests/fixtures/schema/v4.sql")),
         (5, include_str!("../../tests/fixtures/schema/v5.sql")),
+        (6, include_str!("../../tests/fixtures/schema/v6.sql")),
     ];
+
+    #[test]
+    fn spam_from_a_robot_counted_as_machine_mail_before_7_is_counted_as_spam_after() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pilah.sqlite");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(EARLIER[5].1).unwrap();
+            c.execute_batch(
+                "INSERT INTO messages (id, mailbox, uidvalidity, uid, sha256, size, fetched_at,
+                     raw_path, state, category, machine)
+                 VALUES (1, 'lapor', 7, 1, 'x', 1, '2024-03-01T00:00:00Z', '/nowhere', 'filed',
+                     'spam', 'auto-generated'),
+                        (2, 'lapor', 7, 2, 'y', 1, '2024-03-01T00:00:00Z', '/nowhere', 'filed',
+                     NULL, 'bounce');",
+            )
+            .unwrap();
+            c.pragma_update(None, "user_version", 6).unwrap();
+            let before: String = c
+                .query_row(
+                    "SELECT outcome FROM message_counts WHERE category = 'spam'",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(before, "machine");
+        }
+        let s = Store::open(dir.path()).unwrap();
+        let want = [("lapor", "", "machine", 1), ("lapor", "spam", "filed", 1)]
+            .map(|(a, b, c, n)| (a.to_string(), b.to_string(), c.to_string(), n));
+        assert_eq!(s.metrics_figures().unwrap().messages, want);
+    }
 
     /// Tables with their columns, and indexes with theirs: what a database looks like.
     fn shape(c: &Connection) -> Vec<String> {

@@ -38,6 +38,14 @@ fn record_from_row(r: &rusqlite::Row) -> rusqlite::Result<TicketRecord> {
     })
 }
 
+/// An open ticket as `pilah ticket list` shows it.
+#[derive(Debug, Clone)]
+pub struct ListedTicket {
+    pub record: TicketRecord,
+    /// Its first message's subject.
+    pub subject: Option<String>,
+}
+
 /// Whose Message-ID a message answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MessageIdOf {
@@ -320,6 +328,28 @@ impl Store {
                  ORDER BY opened_at, ticket"
             ))?;
             let rows = st.query_map(params![unit], record_from_row)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    /// [`Store::open_tickets`], each with the subject of its first message, for
+    /// `pilah ticket list` (the subject through messages_ticket).
+    pub fn open_tickets_listed(&self, unit: Option<&str>) -> Result<Vec<ListedTicket>, StoreError> {
+        self.read(|tx| {
+            let mut st = tx.tx.prepare(&format!(
+                "SELECT {RECORD_COLUMNS},
+                     (SELECT m.subject FROM messages m WHERE m.ticket = tickets.ticket
+                      ORDER BY m.id LIMIT 1)
+                 FROM tickets
+                 WHERE answered_at IS NULL AND unit IS NOT NULL AND (?1 IS NULL OR unit = ?1)
+                 ORDER BY opened_at, ticket"
+            ))?;
+            let rows = st.query_map(params![unit], |r| {
+                Ok(ListedTicket {
+                    record: record_from_row(r)?,
+                    subject: r.get(7)?,
+                })
+            })?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
     }

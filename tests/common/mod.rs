@@ -5,12 +5,12 @@
 //! Every test works in its own domain (`t<random>.test`), so tests run in parallel and
 //! never see each other's mail: the stack accepts every address as a mailbox.
 //!
-//! The tests that stop parts of the stack (tests/faults.rs) must not run beside any other
-//! test that uses it, whatever runs them (`cargo test`: one process per binary, a thread per
-//! test; `cargo nextest run`: a process per test, binaries side by side). A lock file in the
-//! stack's directory decides, across processes: every process that uses the stack holds it
-//! shared, for as long as it lives; a test that stops servers holds it exclusively while it
-//! runs ([`stack_exclusive`]), and its process takes no shared hold of its own.
+//! A test binary that stops parts of the stack (tests/faults.rs) gets a stack of its own
+//! ([`stack_exclusive`]): its own state directory (`<shared dir>-<binary>`) and ports (the
+//! shared ones + 1000), so it never disturbs the tests of other binaries, whatever runs them
+//! (`cargo test`: one process per binary, a thread per test; `cargo nextest run`: a process
+//! per test, binaries side by side). Its tests still take turns on that stack, across
+//! processes, by a lock file in its directory. `scripts/test.sh` stops it at the end.
 
 #![allow(dead_code)]
 
@@ -22,12 +22,12 @@ use std::sync::{Arc, OnceLock};
 use tokio::net::TcpStream;
 
 pub struct Stack {
-    /// This process's shared hold on the stack (none in a process that stops servers).
-    _shared: Option<std::fs::File>,
     pub host: String,
     pub imap_port: u16,
     pub imaps_port: u16,
     pub smtp_port: u16,
+    /// SMTP with TLS from the first byte (as port 465).
+    pub smtps_port: u16,
     pub password: String,
     pub ca_file: PathBuf,
     pub dir: PathBuf,
@@ -37,15 +37,63 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Set by [`stack_exclusive`]: this process stops servers, so it holds the stack
-/// exclusively test by test and never shared.
-static STOPS_SERVERS: AtomicBool = AtomicBool::new(false);
+/// Set by [`stack_exclusive`]: this process stops servers, so it works on a stack of its
+/// own.
+static OWN_STACK: AtomicBool = AtomicBool::new(false);
 
-/// The stack's directory, as scripts/mailstack.sh finds it.
-fn stack_dir() -> PathBuf {
+/// The shared stack's directory, as scripts/mailstack.sh finds it.
+fn shared_dir() -> PathBuf {
     match std::env::var_os("PILAH_MAILSTACK_DIR") {
         Some(d) => PathBuf::from(d),
         None => repo().join(".mailstack"),
+    }
+}
+
+/// This test binary's name, without cargo's hash (`faults` for `faults-0a1b2c…`).
+fn binary_name() -> String {
+    let exe = std::env::current_exe().expect("test binary path");
+    let stem = exe
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("tests")
+        .to_string();
+    match stem.rsplit_once('-') {
+        Some((name, hash)) if hash.chars().all(|c| c.is_ascii_hexdigit()) => name.to_string(),
+        _ => stem,
+    }
+}
+
+/// `scripts/mailstack.sh` for this process's stack: the shared one, or this binary's own
+/// (its directory and ports in the environment).
+fn mailstack(command: &str) -> Command {
+    let mut c = Command::new("bash");
+    c.arg(repo().join("scripts/mailstack.sh"))
+        .arg(command)
+        .stdin(Stdio::null());
+    if OWN_STACK.load(Ordering::SeqCst) {
+        let port = |var: &str, default: u16| -> String {
+            let shared = std::env::var(var)
+                .ok()
+                .and_then(|p| p.parse::<u16>().ok())
+                .unwrap_or(default);
+            (shared + 1000).to_string()
+        };
+        let dir = format!("{}-{}", shared_dir().display(), binary_name());
+        c.env("PILAH_IMAP_PORT", port("PILAH_IMAP_PORT", 10143))
+            .env("PILAH_IMAPS_PORT", port("PILAH_IMAPS_PORT", 10993))
+            .env("PILAH_SMTP_PORT", port("PILAH_SMTP_PORT", 10025))
+            .env("PILAH_SMTPS_PORT", port("PILAH_SMTPS_PORT", 10465))
+            .env("PILAH_MAILSTACK_DIR", dir);
+    }
+    c
+}
+
+/// The directory of this process's stack.
+fn stack_dir() -> PathBuf {
+    if OWN_STACK.load(Ordering::SeqCst) {
+        PathBuf::from(format!("{}-{}", shared_dir().display(), binary_name()))
+    } else {
+        shared_dir()
     }
 }
 
@@ -63,13 +111,13 @@ fn lock_file() -> std::fs::File {
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// The whole stack for one test that stops parts of it: waits until no other test, in this
-/// process or any other, uses the stack, and keeps it until the guard is dropped (also when
-/// the test panics; the lock goes with the process at the latest).
+/// A stack of this binary's own, held by one test at a time (in this process or any other)
+/// until the guard is dropped (also when the test panics; the lock goes with the process at
+/// the latest). Call it first, before anything touches the stack.
 pub struct Exclusive(std::fs::File);
 
 pub fn stack_exclusive() -> Exclusive {
-    STOPS_SERVERS.store(true, Ordering::SeqCst);
+    OWN_STACK.store(true, Ordering::SeqCst);
     let f = lock_file();
     f.lock().expect("exclusive lock on the stack");
     Exclusive(f)
@@ -84,20 +132,9 @@ fn log_path(what: &str) -> PathBuf {
 pub fn stack() -> &'static Stack {
     static STACK: OnceLock<Stack> = OnceLock::new();
     STACK.get_or_init(|| {
-        // Before starting it: a test that stops servers may be running elsewhere.
-        let shared = if STOPS_SERVERS.load(Ordering::SeqCst) {
-            None
-        } else {
-            let f = lock_file();
-            f.lock_shared().expect("shared lock on the stack");
-            Some(f)
-        };
         let log = log_path("start");
         let out = std::fs::File::create(&log).expect("log file");
-        let status = Command::new("bash")
-            .arg(repo().join("scripts/mailstack.sh"))
-            .arg("start")
-            .stdin(Stdio::null())
+        let status = mailstack("start")
             .stdout(out.try_clone().expect("log file"))
             .stderr(out)
             .status()
@@ -108,12 +145,7 @@ pub fn stack() -> &'static Stack {
             status.success(),
             "scripts/mailstack.sh start failed: {output}"
         );
-        let env = Command::new("bash")
-            .arg(repo().join("scripts/mailstack.sh"))
-            .arg("env")
-            .stdin(Stdio::null())
-            .output()
-            .expect("mailstack env");
+        let env = mailstack("env").output().expect("mailstack env");
         let text = String::from_utf8_lossy(&env.stdout).to_string();
         let get = |k: &str| -> String {
             text.lines()
@@ -123,11 +155,11 @@ pub fn stack() -> &'static Stack {
                 .to_string()
         };
         Stack {
-            _shared: shared,
             host: get("PILAH_MAIL_HOST"),
             imap_port: get("PILAH_IMAP_PORT").parse().expect("port"),
             imaps_port: get("PILAH_IMAPS_PORT").parse().expect("port"),
             smtp_port: get("PILAH_SMTP_PORT").parse().expect("port"),
+            smtps_port: get("PILAH_SMTPS_PORT").parse().expect("port"),
             password: get("PILAH_TEST_PASSWORD"),
             ca_file: PathBuf::from(get("PILAH_CA_FILE")),
             dir: PathBuf::from(get("PILAH_MAILSTACK_DIR")),
@@ -174,7 +206,8 @@ fn unique() -> String {
     )
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+/// Copies a directory tree.
+pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
     for e in std::fs::read_dir(from).expect("read rules") {
         let e = e.expect("entry");
@@ -398,8 +431,13 @@ pub fn rt() -> tokio::runtime::Runtime {
 }
 
 pub async fn login(user: &str) -> Session {
+    login_at(stack().imap_port, user).await
+}
+
+/// Logs in over plain IMAP on a port of 127.0.0.1 (Dovecot's, or Courier's: [`courier`]).
+pub async fn login_at(port: u16, user: &str) -> Session {
     let s = stack();
-    let tcp = TcpStream::connect((s.host.as_str(), s.imap_port))
+    let tcp = TcpStream::connect((s.host.as_str(), port))
         .await
         .expect("connect");
     let mut client = async_imap::Client::new(tcp);
@@ -447,7 +485,12 @@ impl Found {
 
 /// Every folder of a user, with every message in it (fetched with PEEK: flags untouched).
 pub async fn mailbox_contents(user: &str) -> Vec<Found> {
-    let mut s = login(user).await;
+    mailbox_contents_at(stack().imap_port, user).await
+}
+
+/// [`mailbox_contents`] on the IMAP server at `port` of 127.0.0.1.
+pub async fn mailbox_contents_at(port: u16, user: &str) -> Vec<Found> {
+    let mut s = login_at(port, user).await;
     let names: Vec<String> = s
         .list(Some(""), Some("*"))
         .await
@@ -486,6 +529,97 @@ pub async fn mailbox_contents(user: &str) -> Vec<Found> {
 
 pub fn contents(user: &str) -> Vec<Found> {
     rt().block_on(mailbox_contents(user))
+}
+
+/// The second IMAP server: Courier, started by `scripts/courier.sh` on 127.0.0.1 beside the
+/// stack (whose Postfix still delivers pilah's mail into Dovecot).
+pub struct Courier {
+    /// Courier as Debian ships it: UIDPLUS and IDLE, no MOVE; namespace `INBOX.`, `.`.
+    pub port: u16,
+    /// The same Courier announcing neither UIDPLUS nor IDLE.
+    pub bare_port: u16,
+    pub dir: PathBuf,
+}
+
+fn courier_script(args: &[&str]) -> Output {
+    stack();
+    Command::new("bash")
+        .arg(repo().join("scripts/courier.sh"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run scripts/courier.sh")
+}
+
+/// Starts Courier once per test binary (idempotent).
+pub fn courier() -> &'static Courier {
+    static COURIER: OnceLock<Courier> = OnceLock::new();
+    COURIER.get_or_init(|| {
+        let out = courier_script(&["start"]);
+        assert!(
+            out.status.success(),
+            "scripts/courier.sh start failed: {}",
+            text(&out)
+        );
+        let env = courier_script(&["env"]);
+        let env = String::from_utf8_lossy(&env.stdout).to_string();
+        let get = |k: &str| -> String {
+            env.lines()
+                .find_map(|l| l.strip_prefix(&format!("export {k}=")))
+                .unwrap_or_else(|| panic!("{k} missing from courier env: {env}"))
+                .to_string()
+        };
+        Courier {
+            port: get("PILAH_COURIER_PORT").parse().expect("port"),
+            bare_port: get("PILAH_COURIER_BARE_PORT").parse().expect("port"),
+            dir: PathBuf::from(get("PILAH_COURIER_DIR")),
+        }
+    })
+}
+
+impl Courier {
+    /// Makes mailboxes on Courier (its userdb; the stack's password).
+    pub fn users(&self, addrs: &[&str]) {
+        let mut args = vec!["user"];
+        args.extend_from_slice(addrs);
+        let out = courier_script(&args);
+        assert!(out.status.success(), "courier.sh user: {}", text(&out));
+    }
+
+    /// Delivers `raw` into a Courier mailbox as the organisation's MX would: submitted to
+    /// the stack's Postfix (which adds its `Received` line and `Authentication-Results`, as
+    /// a border MX does), taken from where Postfix delivered it, and written into the
+    /// mailbox's Maildir (`tmp/`, then `new/`), as a delivery agent does.
+    pub fn deliver(&self, source: &str, env_from: &str, to: &str, raw: &[u8]) {
+        let relay = format!(
+            "relay-{}@{}",
+            unique(),
+            to.rsplit_once('@').expect("address").1
+        );
+        submit(source, env_from, &[&relay], raw);
+        let got = contents(&relay);
+        assert_eq!(got.len(), 1, "relay mailbox {relay}: {got:#?}");
+        let (local, domain) = to
+            .to_ascii_lowercase()
+            .rsplit_once('@')
+            .map(|(l, d)| (l.to_string(), d.to_string()))
+            .expect("address");
+        let maildir = self
+            .dir
+            .join("mail")
+            .join(domain)
+            .join(local)
+            .join("Maildir");
+        let name = format!("{}.{}.pilah-test", unique(), std::process::id());
+        let tmp = maildir.join("tmp").join(&name);
+        // A Maildir file has the system's line ends; IMAP gives CRLF.
+        let lf: Vec<u8> = got[0].raw.iter().copied().filter(|b| *b != b'\r').collect();
+        std::fs::write(&tmp, lf).expect("write into Maildir/tmp");
+        let owner = std::fs::metadata(&maildir).expect("Maildir");
+        use std::os::unix::fs::MetadataExt;
+        std::os::unix::fs::chown(&tmp, Some(owner.uid()), Some(owner.gid())).expect("chown");
+        std::fs::rename(&tmp, maildir.join("new").join(&name)).expect("into Maildir/new");
+    }
 }
 
 /// Builds a small message.
@@ -625,10 +759,7 @@ pub fn stop_daemon(which: &str) {
 pub fn restart_stack() {
     let log = log_path("restart");
     let out = std::fs::File::create(&log).expect("log file");
-    let status = Command::new("bash")
-        .arg(repo().join("scripts/mailstack.sh"))
-        .arg("start")
-        .stdin(Stdio::null())
+    let status = mailstack("start")
         .stdout(out.try_clone().expect("log"))
         .stderr(out)
         .status()
@@ -714,4 +845,16 @@ pub fn wait_until(what: &str, secs: u64, mut f: impl FnMut() -> bool) -> bool {
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
     panic!("timed out waiting for {what}");
+}
+
+/// Every `.eml` under `dir`, recursively.
+pub fn emls(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).expect("read dir") {
+        let p = e.expect("entry").path();
+        if p.is_dir() {
+            emls(&p, out);
+        } else if p.extension().is_some_and(|x| x == "eml") {
+            out.push(p);
+        }
+    }
 }

@@ -526,14 +526,14 @@ fn loose_modes(config: &Config) -> Vec<(String, String)> {
     };
     let mut out = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
-    for (table, src) in config.secrets() {
+    for (key, src) in config.secrets() {
         let Some(path) = src.private_file() else {
             continue;
         };
         if let Some(m) = mode(&path).filter(|m| open_to_others(*m)) {
             if seen.insert(path.clone()) {
                 out.push((
-                    format!("{table}.{} {}", src.key(), path.display()),
+                    format!("{key} {}", path.display()),
                     format!(
                         "mode {m:04o}: group or others can read it, and pilah refuses it; \
                          run `chmod 600 {}` (and change the password if someone may have \

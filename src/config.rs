@@ -101,13 +101,20 @@ pub enum SecretSource {
 }
 
 impl SecretSource {
-    /// The config key this source was given with.
-    pub fn key(&self) -> &'static str {
-        match self {
-            SecretSource::File(_) => "password_file",
-            SecretSource::Env(_) => "password_env",
-            SecretSource::Credential(_) => "password_credential",
-        }
+    /// The config key this source was given with, for a password.
+    pub fn key(&self) -> String {
+        self.key_as("password")
+    }
+
+    /// The config key for a secret called `stem` (`password`, `client_secret`,
+    /// `refresh_token`): `<stem>_file`, `<stem>_env` or `<stem>_credential`.
+    pub fn key_as(&self, stem: &str) -> String {
+        let kind = match self {
+            SecretSource::File(_) => "file",
+            SecretSource::Env(_) => "env",
+            SecretSource::Credential(_) => "credential",
+        };
+        format!("{stem}_{kind}")
     }
 
     /// The file pilah reads itself and so must be private to pilah's user: a
@@ -129,7 +136,12 @@ impl SecretSource {
     /// is configured (`smtp`, `mailbox "lapor"`); errors name `table.password_file` etc. A
     /// file that group or others may read is refused ([`ConfigError::SecretReadable`]).
     pub fn read(&self, table: &str) -> Result<String, ConfigError> {
-        let key = format!("{table}.{}", self.key());
+        self.read_as(table, "password")
+    }
+
+    /// Reads the secret `stem` (see [`SecretSource::key_as`]) of `table`, as [`Self::read`].
+    pub fn read_as(&self, table: &str, stem: &str) -> Result<String, ConfigError> {
+        let key = format!("{table}.{}", self.key_as(stem));
         let err = |detail: String| ConfigError::Secret {
             key: key.clone(),
             detail,
@@ -154,13 +166,30 @@ impl SecretSource {
     }
 }
 
+/// How pilah logs in to a server (`auth`).
+#[derive(Debug, Clone)]
+pub enum Auth {
+    /// `auth = "password"` (the default): LOGIN / AUTH PLAIN with a password.
+    Password(SecretSource),
+    /// `auth = "oauth2"`: an access token from the provider, shared by every connection.
+    OAuth2(std::sync::Arc<crate::oauth2::TokenSource>),
+}
+
+/// `auth` as written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum AuthKind {
+    Password,
+    Oauth2,
+}
+
 #[derive(Debug, Clone)]
 pub struct ImapConfig {
     pub host: String,
     pub port: u16,
     pub security: Security,
     pub username: String,
-    pub password: SecretSource,
+    pub auth: Auth,
     /// The folder watched for new mail (usually `INBOX`).
     pub folder: String,
     /// Extra CA certificate (PEM) to trust, for a server with a private CA.
@@ -186,7 +215,8 @@ pub struct SmtpConfig {
     pub port: u16,
     pub security: Security,
     pub username: Option<String>,
-    pub password: Option<SecretSource>,
+    /// `None`: no AUTH (a loopback relay that trusts pilah's address).
+    pub auth: Option<Auth>,
     pub ca_file: Option<PathBuf>,
     /// pilah's own address: forwards are sent from it.
     pub from: String,
@@ -327,6 +357,8 @@ struct RawSmtp {
     password_file: Option<Spanned<String>>,
     password_env: Option<Spanned<String>>,
     password_credential: Option<Spanned<String>>,
+    auth: Option<Spanned<AuthKind>>,
+    oauth2: Option<Spanned<RawOAuth2>>,
     ca_file: Option<Spanned<String>>,
     from: Spanned<String>,
     from_name: Option<String>,
@@ -345,8 +377,28 @@ struct RawMailbox {
     password_file: Option<Spanned<String>>,
     password_env: Option<Spanned<String>>,
     password_credential: Option<Spanned<String>>,
+    auth: Option<Spanned<AuthKind>>,
+    oauth2: Option<Spanned<RawOAuth2>>,
     folder: Option<String>,
     folder_prefix: Option<String>,
+    ca_file: Option<Spanned<String>>,
+}
+
+/// `[mailbox.oauth2]`, `[smtp.oauth2]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOAuth2 {
+    token_url: Spanned<String>,
+    grant: Spanned<crate::oauth2::Grant>,
+    client_id: Spanned<String>,
+    client_secret_file: Option<Spanned<String>>,
+    client_secret_env: Option<Spanned<String>>,
+    client_secret_credential: Option<Spanned<String>>,
+    refresh_token_file: Option<Spanned<String>>,
+    refresh_token_env: Option<Spanned<String>>,
+    refresh_token_credential: Option<Spanned<String>>,
+    scope: Option<String>,
+    mechanism: Option<Spanned<crate::oauth2::Mechanism>>,
     ca_file: Option<Spanned<String>>,
 }
 
@@ -437,15 +489,31 @@ impl Config {
         self.mailboxes.iter().find(|m| m.name.as_str() == name)
     }
 
-    /// Every password source with the table it is configured in (`mailbox "lapor"`, `smtp`).
+    /// Every secret's source with its full config key (`mailbox "lapor".password_file`,
+    /// `smtp.oauth2.client_secret_env`).
     pub fn secrets(&self) -> Vec<(String, &SecretSource)> {
-        let mut out: Vec<(String, &SecretSource)> = self
+        let mut out = Vec::new();
+        let tables = self
             .mailboxes
             .iter()
-            .map(|m| (format!("mailbox {:?}", m.name.as_str()), &m.imap.password))
-            .collect();
-        if let Some(p) = &self.smtp.password {
-            out.push(("smtp".to_string(), p));
+            .map(|m| (format!("mailbox {:?}", m.name.as_str()), Some(&m.imap.auth)))
+            .chain([("smtp".to_string(), self.smtp.auth.as_ref())]);
+        for (table, auth) in tables {
+            match auth {
+                Some(Auth::Password(p)) => out.push((format!("{table}.{}", p.key()), p)),
+                Some(Auth::OAuth2(t)) => {
+                    let c = t.config();
+                    for (stem, src) in [
+                        ("client_secret", &c.client_secret),
+                        ("refresh_token", &c.refresh_token),
+                    ] {
+                        if let Some(src) = src {
+                            out.push((format!("{}.{}", c.table, src.key_as(stem)), src));
+                        }
+                    }
+                }
+                None => {}
+            }
         }
         out
     }
@@ -454,7 +522,7 @@ impl Config {
     /// (the same check as every read; a missing file is left to the read, which names it).
     pub fn check_secret_modes(&self) -> Result<(), ConfigError> {
         use std::os::unix::fs::PermissionsExt;
-        for (table, src) in self.secrets() {
+        for (key, src) in self.secrets() {
             let Some(path) = src.private_file() else {
                 continue;
             };
@@ -464,7 +532,7 @@ impl Config {
             let mode = meta.permissions().mode() & 0o777;
             if crate::private::open_to_others(mode) {
                 return Err(ConfigError::SecretReadable {
-                    key: format!("{table}.{}", src.key()),
+                    key,
                     path,
                     mode,
                 });
@@ -476,6 +544,14 @@ impl Config {
     pub fn db_path(&self) -> PathBuf {
         self.state_dir.join("pilah.sqlite")
     }
+}
+
+/// What a server's table says about logging in.
+struct AuthGiven {
+    kind: Option<Spanned<AuthKind>>,
+    /// `password_file`, `password_env`, `password_credential`.
+    password: [Option<Spanned<String>>; 3],
+    oauth2: Option<Spanned<RawOAuth2>>,
 }
 
 struct Validator<'a> {
@@ -507,6 +583,126 @@ impl Validator<'_> {
         at: Location,
         diags: &mut Diagnostics,
     ) -> Option<SecretSource> {
+        self.secret_as(table, "password", [file, env, cred], &at, diags)
+    }
+
+    /// `auth` with its password source or `oauth2` table; `None` when neither is given
+    /// (or on an error, reported).
+    fn auth(
+        &self,
+        table: &str,
+        given: AuthGiven,
+        state_file: PathBuf,
+        at: Location,
+        diags: &mut Diagnostics,
+    ) -> Option<Auth> {
+        let [file, env, cred] = given.password;
+        let password_given = file.is_some() || env.is_some() || cred.is_some();
+        let kind = given.kind.map(|k| (*k.get_ref(), self.loc(&k)));
+        match (kind, given.oauth2) {
+            (Some((AuthKind::Oauth2, _)), Some(o)) => {
+                if password_given {
+                    diags.error(
+                        at,
+                        format!("{table}: auth = \"oauth2\" takes no password_* line"),
+                    );
+                }
+                self.oauth2(&format!("{table}.oauth2"), o, state_file, diags)
+                    .map(|c| Auth::OAuth2(crate::oauth2::TokenSource::new(c)))
+            }
+            (Some((AuthKind::Oauth2, loc)), None) => {
+                diags.error(
+                    loc,
+                    format!(
+                        "{table}: auth = \"oauth2\" needs a [{}.oauth2] table (token_url, grant, client_id, …)",
+                        if table == "smtp" { "smtp" } else { "mailbox" }
+                    ),
+                );
+                None
+            }
+            (_, Some(o)) => {
+                diags.error(
+                    self.loc(&o),
+                    format!("{table}.oauth2 is given but auth is not \"oauth2\": add auth = \"oauth2\""),
+                );
+                None
+            }
+            (_, None) => self
+                .secret(table, file, env, cred, at, diags)
+                .map(Auth::Password),
+        }
+    }
+
+    /// One `oauth2` table: the grant and the secrets it needs, a token URL that is https
+    /// (or http on loopback).
+    fn oauth2(
+        &self,
+        table: &str,
+        raw: Spanned<RawOAuth2>,
+        state_file: PathBuf,
+        diags: &mut Diagnostics,
+    ) -> Option<crate::oauth2::OAuth2Config> {
+        use crate::oauth2::{Grant, Mechanism, OAuth2Config};
+        let at = self.loc(&raw);
+        let o = raw.into_inner();
+        let url = o.token_url.get_ref();
+        let host = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"))
+            .map(|rest| rest.split(['/', '?']).next().unwrap_or(""))
+            .map(|h| h.rsplit_once(':').map_or(h, |(h, _)| h).trim_matches(['[', ']']));
+        match host {
+            Some(h) if url.starts_with("http://") && !is_loopback(h) => diags.error(
+                self.loc(&o.token_url),
+                format!("{table}.token_url: {url:?} must be https:// (plain http only for a loopback server)"),
+            ),
+            Some(h) if !h.is_empty() => {}
+            _ => diags.error(
+                self.loc(&o.token_url),
+                format!("{table}.token_url: {url:?} is not an https:// URL"),
+            ),
+        }
+        let client_secret = self.secret_as(table, "client_secret", [o.client_secret_file, o.client_secret_env, o.client_secret_credential], &at, diags);
+        let refresh_token = self.secret_as(table, "refresh_token", [o.refresh_token_file, o.refresh_token_env, o.refresh_token_credential], &at, diags);
+        let grant = *o.grant.get_ref();
+        match (grant, &client_secret, &refresh_token) {
+            (Grant::RefreshToken, _, None) => diags.error(
+                self.loc(&o.grant),
+                format!("{table}: grant = \"refresh_token\" needs refresh_token_file, refresh_token_env or refresh_token_credential"),
+            ),
+            (Grant::ClientCredentials, None, _) => diags.error(
+                self.loc(&o.grant),
+                format!("{table}: grant = \"client_credentials\" needs client_secret_file, client_secret_env or client_secret_credential"),
+            ),
+            (Grant::ClientCredentials, _, Some(_)) => diags.error(
+                self.loc(&o.grant),
+                format!("{table}: grant = \"client_credentials\" uses no refresh token: remove refresh_token_*"),
+            ),
+            _ => {}
+        }
+        Some(OAuth2Config {
+            table: table.to_string(),
+            token_url: o.token_url.into_inner(),
+            grant,
+            client_id: o.client_id.into_inner(),
+            client_secret,
+            refresh_token,
+            scope: o.scope,
+            mechanism: o.mechanism.map_or(Mechanism::Xoauth2, |m| m.into_inner()),
+            ca_file: o.ca_file.map(|c| self.path_of(c.get_ref())),
+            state_file,
+        })
+    }
+
+    /// At most one of `<stem>_file`, `<stem>_env`, `<stem>_credential`.
+    fn secret_as(
+        &self,
+        table: &str,
+        stem: &str,
+        [file, env, cred]: [Option<Spanned<String>>; 3],
+        at: &Location,
+        diags: &mut Diagnostics,
+    ) -> Option<SecretSource> {
         let mut found = Vec::new();
         if let Some(f) = file {
             found.push(SecretSource::File(self.path_of(f.get_ref())));
@@ -517,19 +713,14 @@ impl Validator<'_> {
         if let Some(c) = cred {
             found.push(SecretSource::Credential(c.into_inner()));
         }
-        match found.len() {
-            0 => None,
-            1 => found.pop(),
-            _ => {
-                diags.error(
-                    at,
-                    format!(
-                        "{table}: give only one of password_file, password_env, password_credential"
-                    ),
-                );
-                None
-            }
+        if found.len() > 1 {
+            diags.error(
+                at.clone(),
+                format!("{table}: give only one of {stem}_file, {stem}_env, {stem}_credential"),
+            );
+            return None;
         }
+        found.pop()
     }
 
     fn check_security(
@@ -566,7 +757,8 @@ impl Validator<'_> {
         if let Some(a) = &raw.admin_address {
             self.check_address("admin_address", a, diags);
         }
-        let smtp = self.smtp(raw.smtp, diags);
+        let state_dir = self.path_of(raw.state_dir.get_ref());
+        let smtp = self.smtp(raw.smtp, &state_dir, diags);
         if raw.mailbox.is_empty() {
             diags.error(
                 Location::at(self.path, self.text, 0),
@@ -575,7 +767,7 @@ impl Validator<'_> {
         }
         let mut mailboxes: Vec<MailboxConfig> = Vec::new();
         for m in raw.mailbox {
-            let mailbox = self.mailbox(m, &mailboxes, diags);
+            let mailbox = self.mailbox(m, &mailboxes, &state_dir, diags);
             mailboxes.push(mailbox);
         }
         let limits = self.limits(raw.limits.unwrap_or_default(), diags);
@@ -592,7 +784,7 @@ impl Validator<'_> {
 
         Some(Config {
             path: self.path.to_path_buf(),
-            state_dir: self.path_of(raw.state_dir.get_ref()),
+            state_dir,
             rules_dir: self.path_of(raw.rules_dir.get_ref()),
             timezone,
             start_date,
@@ -652,28 +844,36 @@ impl Validator<'_> {
     }
 
     /// `[smtp]`: the server pilah sends through, with its password source.
-    fn smtp(&self, raw: Spanned<RawSmtp>, diags: &mut Diagnostics) -> SmtpConfig {
+    fn smtp(&self, raw: Spanned<RawSmtp>, state_dir: &Path, diags: &mut Diagnostics) -> SmtpConfig {
         let smtp_loc = self.loc(&raw);
         let rs = raw.into_inner();
         self.check_security("smtp", &rs.host, &rs.security, diags);
         self.check_address("smtp.from", &rs.from, diags);
-        let smtp_password_given = rs.password_file.is_some()
-            || rs.password_env.is_some()
-            || rs.password_credential.is_some();
-        let smtp_password = self.secret(
+        let auth = self.auth(
             "smtp",
-            rs.password_file,
-            rs.password_env,
-            rs.password_credential,
+            AuthGiven {
+                kind: rs.auth,
+                password: [rs.password_file, rs.password_env, rs.password_credential],
+                oauth2: rs.oauth2,
+            },
+            state_dir.join("oauth2").join("smtp.refresh-token"),
             smtp_loc.clone(),
             diags,
         );
-        // Two password sources are reported by `secret`; this is about none at all.
-        if rs.username.is_some() != smtp_password_given {
+        if let Some(Auth::OAuth2(t)) = &auth {
+            if t.config().mechanism != crate::oauth2::Mechanism::Xoauth2 {
+                diags.error(
+                    smtp_loc.clone(),
+                    "smtp.oauth2.mechanism: pilah sends mail with XOAUTH2 only (every provider \
+                     that needs OAuth2 for SMTP takes it): remove the mechanism line",
+                );
+            }
+        }
+        if rs.username.is_some() != auth.is_some() {
             diags.error(
                 smtp_loc,
                 "smtp: username and a password source (password_file, password_env or \
-                 password_credential) go together",
+                 password_credential) or auth = \"oauth2\" go together",
             );
         }
         SmtpConfig {
@@ -685,7 +885,7 @@ impl Validator<'_> {
             host: rs.host.into_inner(),
             security: rs.security.into_inner(),
             username: rs.username,
-            password: smtp_password,
+            auth,
             ca_file: rs.ca_file.map(|c| self.path_of(c.get_ref())),
             from: rs.from.into_inner(),
             from_name: rs
@@ -699,6 +899,7 @@ impl Validator<'_> {
         &self,
         m: Spanned<RawMailbox>,
         earlier: &[MailboxConfig],
+        state_dir: &Path,
         diags: &mut Diagnostics,
     ) -> MailboxConfig {
         let at = self.loc(&m);
@@ -719,23 +920,26 @@ impl Validator<'_> {
         }
         self.check_security(&table, &m.host, &m.security, diags);
         self.check_address(&format!("{table}.address"), &m.address, diags);
-        let password_given = m.password_file.is_some()
-            || m.password_env.is_some()
-            || m.password_credential.is_some();
-        let password = self.secret(
+        let reported = diags.errors().count();
+        let auth = self.auth(
             &table,
-            m.password_file,
-            m.password_env,
-            m.password_credential,
+            AuthGiven {
+                kind: m.auth,
+                password: [m.password_file, m.password_env, m.password_credential],
+                oauth2: m.oauth2,
+            },
+            state_dir
+                .join("oauth2")
+                .join(format!("mailbox-{name}.refresh-token")),
             at.clone(),
             diags,
         );
-        if !password_given {
+        if auth.is_none() && diags.errors().count() == reported {
             diags.error(
                 at.clone(),
                 format!(
                     "{table}: no password source: set password_file, password_env or \
-                     password_credential"
+                     password_credential (or auth = \"oauth2\" with a [mailbox.oauth2] table)"
                 ),
             );
         }
@@ -754,7 +958,7 @@ impl Validator<'_> {
                 host: m.host.into_inner(),
                 security,
                 username: m.username.into_inner(),
-                password: password.unwrap_or(SecretSource::Env(String::new())),
+                auth: auth.unwrap_or(Auth::Password(SecretSource::Env(String::new()))),
                 folder: m.folder.unwrap_or_else(|| "INBOX".to_string()),
                 ca_file: m.ca_file.map(|c| self.path_of(c.get_ref())),
                 folder_prefix: m.folder_prefix,

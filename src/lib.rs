@@ -21,6 +21,7 @@ pub mod hours;
 pub mod location;
 pub mod memory;
 pub mod metrics;
+pub mod oauth2;
 pub mod parse;
 pub mod pipeline;
 pub mod private;

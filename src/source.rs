@@ -5,7 +5,7 @@
 //! async-imap has no timeouts of its own: every operation here runs under one, and any
 //! error or timeout makes the caller drop the connection and reconnect.
 
-use crate::config::{ImapConfig, Security};
+use crate::config::{Auth, ImapConfig, Security};
 use crate::types::MailboxName;
 use async_imap::extensions::idle::IdleResponse;
 use chrono::{DateTime, Utc};
@@ -77,6 +77,12 @@ pub enum SourceError {
         mailbox: MailboxName,
         user: String,
         source: async_imap::error::Error,
+    },
+    /// No access token: the provider's endpoint cannot be reached or refuses the grant.
+    #[error("mailbox {mailbox}: {source}")]
+    OAuth2 {
+        mailbox: MailboxName,
+        source: crate::oauth2::OAuth2Error,
     },
     #[error("mailbox {mailbox}: {detail}")]
     Protocol {
@@ -472,22 +478,25 @@ impl Connection {
         cfg: &ImapConfig,
         timeout: Duration,
     ) -> Result<Connection, SourceError> {
-        let password = cfg
-            .password
-            .read(&format!("mailbox {:?}", mailbox.as_str()))?;
-        let client = connect(mailbox, cfg, timeout).await?;
-        let session = timed(
-            mailbox,
-            timeout,
-            "login",
-            client.login(&cfg.username, &password),
-            |(source, _)| SourceError::Login {
-                mailbox: mailbox.clone(),
-                user: cfg.username.clone(),
-                source,
-            },
-        )
-        .await?;
+        let session = match &cfg.auth {
+            Auth::Password(secret) => {
+                let password = secret.read(&format!("mailbox {:?}", mailbox.as_str()))?;
+                let client = connect(mailbox, cfg, timeout).await?;
+                timed(
+                    mailbox,
+                    timeout,
+                    "login",
+                    client.login(&cfg.username, &password),
+                    |(source, _)| SourceError::Login {
+                        mailbox: mailbox.clone(),
+                        user: cfg.username.clone(),
+                        source,
+                    },
+                )
+                .await?
+            }
+            Auth::OAuth2(tokens) => Self::authenticate(mailbox, cfg, tokens, timeout).await?,
+        };
         let mut conn = Connection {
             mailbox: mailbox.clone(),
             session,
@@ -499,6 +508,41 @@ impl Connection {
         };
         conn.learn(cfg.folder_prefix.as_deref()).await?;
         Ok(conn)
+    }
+
+    /// Logs in with an OAuth2 access token (`AUTHENTICATE XOAUTH2` or `OAUTHBEARER`). A
+    /// refused token is forgotten, so the next attempt asks the provider for a new one (it
+    /// may have been revoked before its time).
+    async fn authenticate(
+        mailbox: &MailboxName,
+        cfg: &ImapConfig,
+        tokens: &crate::oauth2::TokenSource,
+        timeout: Duration,
+    ) -> Result<Session, SourceError> {
+        let oauth = |source| SourceError::OAuth2 {
+            mailbox: mailbox.clone(),
+            source,
+        };
+        let token = tokens.token(timeout).await.map_err(oauth)?;
+        let mechanism = tokens.config().mechanism;
+        let client = connect(mailbox, cfg, timeout).await?;
+        let auth = crate::oauth2::ImapAuth::new(mechanism, &cfg.username, &token);
+        let r = timed(
+            mailbox,
+            timeout,
+            "AUTHENTICATE",
+            client.authenticate(mechanism.name(), auth),
+            |(source, _)| SourceError::Login {
+                mailbox: mailbox.clone(),
+                user: format!("{} ({})", cfg.username, mechanism.name()),
+                source,
+            },
+        )
+        .await;
+        if r.is_err() {
+            tokens.forget().await;
+        }
+        r
     }
 
     /// CAPABILITY, NAMESPACE (when offered) and the folders that exist.

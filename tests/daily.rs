@@ -387,7 +387,7 @@ fn a_backup_holds_a_checked_database_the_raw_mail_config_rules_and_where_passwor
     let pw_file = t.password_file().display().to_string();
     assert!(
         creds.contains(&format!(
-            "mailbox \"lapor\": password_file = file {pw_file}"
+            "mailbox \"lapor\".password_file = file {pw_file}"
         )),
         "{creds}"
     );

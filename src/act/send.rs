@@ -6,7 +6,7 @@
 //! also undo the last marks, and those items go out again. The stable Message-ID makes such
 //! a duplicate recognisable.
 
-use crate::config::{Security, SmtpConfig};
+use crate::config::{Auth, Security, SmtpConfig};
 use crate::store::{OutboxItem, Store, StoreError};
 use chrono::Utc;
 use lettre::address::Envelope;
@@ -42,6 +42,9 @@ pub enum SendError {
     Ca { path: String, detail: String },
     #[error("{0}")]
     Config(#[from] crate::config::ConfigError),
+    /// No access token for SMTP: the provider cannot be reached or refuses the grant.
+    #[error("smtp: {0}")]
+    OAuth2(#[from] crate::oauth2::OAuth2Error),
     #[error("outbox item {id}: bad address {address:?}")]
     Address { id: i64, address: String },
     #[error(transparent)]
@@ -55,7 +58,8 @@ impl SendError {
     /// The server cannot be reached at all (as opposed to refusing one message).
     fn unreachable(&self) -> bool {
         match self {
-            SendError::Connect { .. } => true,
+            // Without a token nothing can be sent: the pass stops, the outbox waits.
+            SendError::Connect { .. } | SendError::OAuth2(_) => true,
             SendError::Smtp { source, .. } => source.status().is_none(),
             _ => false,
         }
@@ -68,6 +72,13 @@ impl SendError {
             _ => false,
         }
     }
+}
+
+/// How pilah logs in to the SMTP server.
+enum Login {
+    Password(Credentials),
+    /// XOAUTH2 with a token asked for at every connection (cached until near its expiry).
+    OAuth2(String, Arc<crate::oauth2::TokenSource>),
 }
 
 /// Implicit TLS done with pilah's own rustls setup, handed to lettre as a stream.
@@ -209,7 +220,7 @@ pub struct Smtp {
     starttls: Option<TlsParameters>,
     /// For implicit TLS (pilah's rustls setup, as for IMAP).
     tls: Option<Arc<rustls::ClientConfig>>,
-    credentials: Option<Credentials>,
+    login: Option<Login>,
     timeout: Duration,
     hello: ClientId,
     ca_file: Option<std::path::PathBuf>,
@@ -249,8 +260,14 @@ impl Smtp {
             )?),
             _ => None,
         };
-        let credentials = match (&cfg.username, &cfg.password) {
-            (Some(user), Some(pass)) => Some(Credentials::new(user.clone(), pass.read("smtp")?)),
+        let login = match (&cfg.username, &cfg.auth) {
+            (Some(user), Some(Auth::Password(pass))) => Some(Login::Password(Credentials::new(
+                user.clone(),
+                pass.read("smtp")?,
+            ))),
+            (Some(user), Some(Auth::OAuth2(tokens))) => {
+                Some(Login::OAuth2(user.clone(), tokens.clone()))
+            }
             _ => None,
         };
         Ok(Smtp {
@@ -259,7 +276,7 @@ impl Smtp {
             security: cfg.security,
             starttls,
             tls,
-            credentials,
+            login,
             timeout,
             hello: ClientId::default(),
             ca_file: cfg.ca_file.clone(),
@@ -347,10 +364,22 @@ impl Smtp {
                     .next()
                     .is_some_and(|k| k.eq_ignore_ascii_case("PIPELINING"))
             });
-            if let Some(creds) = &self.credentials {
-                conn.auth(&[Mechanism::Plain, Mechanism::Login], creds)
-                    .await
-                    .map_err(|e| self.err(e))?;
+            match &self.login {
+                Some(Login::Password(creds)) => {
+                    conn.auth(&[Mechanism::Plain, Mechanism::Login], creds)
+                        .await
+                        .map_err(|e| self.err(e))?;
+                }
+                Some(Login::OAuth2(user, tokens)) => {
+                    let token = tokens.token(self.timeout).await?;
+                    let creds = Credentials::new(user.clone(), token);
+                    if let Err(e) = conn.auth(&[Mechanism::Xoauth2], &creds).await {
+                        // Perhaps revoked before its time: the next pass asks for a new one.
+                        tokens.forget().await;
+                        return Err(self.err(e));
+                    }
+                }
+                None => {}
             }
             Ok(Connection {
                 smtp: conn,

@@ -87,7 +87,7 @@ fn credentials(config: &Config, etc: &Path, copy: bool) -> Result<usize> {
          # was made with --with-secrets: then they are in secrets/).\n",
     );
     let mut copied = std::collections::BTreeSet::new();
-    for (table, src) in config.secrets() {
+    for (key, src) in config.secrets() {
         let place = match (src, src.private_file()) {
             (crate::config::SecretSource::Env(var), _) => format!("environment variable {var}"),
             (crate::config::SecretSource::Credential(name), None) => {
@@ -96,7 +96,7 @@ fn credentials(config: &Config, etc: &Path, copy: bool) -> Result<usize> {
             (_, Some(path)) => format!("file {}", path.display()),
             (_, None) => "-".to_string(),
         };
-        text.push_str(&format!("{table}: {} = {place}\n", src.key()));
+        text.push_str(&format!("{key} = {place}\n"));
         if let (true, Some(path)) = (copy, src.private_file()) {
             if !copied.insert(path.clone()) {
                 continue;

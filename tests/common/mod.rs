@@ -28,6 +28,10 @@ pub struct Stack {
     pub smtp_port: u16,
     /// SMTP with TLS from the first byte (as port 465).
     pub smtps_port: u16,
+    /// SMTP that requires AUTH (Dovecot's SASL: the password, or an OAuth2 token).
+    pub submission_port: u16,
+    /// The loopback OAuth2 provider (scripts/oauth2-server.py).
+    pub oauth2_port: u16,
     pub password: String,
     pub ca_file: PathBuf,
     pub dir: PathBuf,
@@ -83,6 +87,8 @@ fn mailstack(command: &str) -> Command {
             .env("PILAH_IMAPS_PORT", port("PILAH_IMAPS_PORT", 10993))
             .env("PILAH_SMTP_PORT", port("PILAH_SMTP_PORT", 10025))
             .env("PILAH_SMTPS_PORT", port("PILAH_SMTPS_PORT", 10465))
+            .env("PILAH_SUBMISSION_PORT", port("PILAH_SUBMISSION_PORT", 10587))
+            .env("PILAH_OAUTH2_PORT", port("PILAH_OAUTH2_PORT", 10080))
             .env("PILAH_MAILSTACK_DIR", dir);
     }
     c
@@ -160,6 +166,8 @@ pub fn stack() -> &'static Stack {
             imaps_port: get("PILAH_IMAPS_PORT").parse().expect("port"),
             smtp_port: get("PILAH_SMTP_PORT").parse().expect("port"),
             smtps_port: get("PILAH_SMTPS_PORT").parse().expect("port"),
+            submission_port: get("PILAH_SUBMISSION_PORT").parse().expect("port"),
+            oauth2_port: get("PILAH_OAUTH2_PORT").parse().expect("port"),
             password: get("PILAH_TEST_PASSWORD"),
             ca_file: PathBuf::from(get("PILAH_CA_FILE")),
             dir: PathBuf::from(get("PILAH_MAILSTACK_DIR")),

@@ -18,8 +18,9 @@ Endpoints:
   POST /admin/app   JSON {"client_id", "client_secret", "user", "lifetime"?}: an app allowed
                     into one mailbox, for the client-credentials grant
   POST /admin/revoke JSON {"client_id"}: every grant and token of that client stops working
-  GET  /admin/stats -> {"tokens": {client: n}, "rejected": {client: n}, "introspected": n,
-                       "expired_seen": n}
+  GET  /admin/stats -> per client id: {"tokens": {client: n}, "rejected": {...},
+                       "introspected": {...}, "expired_seen": {...}} (expired_seen: a token
+                       presented after its expiry, i.e. not renewed in time)
 
 Usage: oauth2-server.py PORT PIDFILE   (binds 127.0.0.1 only)
 """
@@ -38,7 +39,7 @@ REFRESH = {}   # refresh token -> {"client_id", "user", "lifetime", "client_secr
 APPS = {}      # client_id -> {"client_secret", "user", "lifetime"}
 ACCESS = {}    # access token -> {"client_id", "user", "expires"}
 REVOKED = set()
-STATS = {"tokens": {}, "rejected": {}, "introspected": 0, "expired_seen": 0}
+STATS = {"tokens": {}, "rejected": {}, "introspected": {}, "expired_seen": {}}
 
 
 def count(kind, client):
@@ -84,12 +85,12 @@ def token_grant(form):
 
 
 def introspect(form):
-    STATS["introspected"] += 1
     a = ACCESS.get(form.get("token", ""))
+    count("introspected", a["client_id"] if a else "-")
     if a is None or a["client_id"] in REVOKED:
         return 200, {"active": False}
     if a["expires"] <= time.time():
-        STATS["expired_seen"] += 1
+        count("expired_seen", a["client_id"])
         return 200, {"active": False}
     return 200, {"active": True, "username": a["user"], "client_id": a["client_id"]}
 

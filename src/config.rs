@@ -531,11 +531,7 @@ impl Config {
             };
             let mode = meta.permissions().mode() & 0o777;
             if crate::private::open_to_others(mode) {
-                return Err(ConfigError::SecretReadable {
-                    key,
-                    path,
-                    mode,
-                });
+                return Err(ConfigError::SecretReadable { key, path, mode });
             }
         }
         Ok(())
@@ -623,7 +619,9 @@ impl Validator<'_> {
             (_, Some(o)) => {
                 diags.error(
                     self.loc(&o),
-                    format!("{table}.oauth2 is given but auth is not \"oauth2\": add auth = \"oauth2\""),
+                    format!(
+                        "{table}.oauth2 is given but auth is not \"oauth2\": add auth = \"oauth2\""
+                    ),
                 );
                 None
             }
@@ -650,7 +648,11 @@ impl Validator<'_> {
             .strip_prefix("https://")
             .or_else(|| url.strip_prefix("http://"))
             .map(|rest| rest.split(['/', '?']).next().unwrap_or(""))
-            .map(|h| h.rsplit_once(':').map_or(h, |(h, _)| h).trim_matches(['[', ']']));
+            .map(|h| {
+                h.rsplit_once(':')
+                    .map_or(h, |(h, _)| h)
+                    .trim_matches(['[', ']'])
+            });
         match host {
             Some(h) if url.starts_with("http://") && !is_loopback(h) => diags.error(
                 self.loc(&o.token_url),
@@ -662,8 +664,28 @@ impl Validator<'_> {
                 format!("{table}.token_url: {url:?} is not an https:// URL"),
             ),
         }
-        let client_secret = self.secret_as(table, "client_secret", [o.client_secret_file, o.client_secret_env, o.client_secret_credential], &at, diags);
-        let refresh_token = self.secret_as(table, "refresh_token", [o.refresh_token_file, o.refresh_token_env, o.refresh_token_credential], &at, diags);
+        let client_secret = self.secret_as(
+            table,
+            "client_secret",
+            [
+                o.client_secret_file,
+                o.client_secret_env,
+                o.client_secret_credential,
+            ],
+            &at,
+            diags,
+        );
+        let refresh_token = self.secret_as(
+            table,
+            "refresh_token",
+            [
+                o.refresh_token_file,
+                o.refresh_token_env,
+                o.refresh_token_credential,
+            ],
+            &at,
+            diags,
+        );
         let grant = *o.grant.get_ref();
         match (grant, &client_secret, &refresh_token) {
             (Grant::RefreshToken, _, None) => diags.error(

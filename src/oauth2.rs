@@ -479,7 +479,10 @@ mod tests {
             renew_margin(Duration::from_secs(3600)),
             Duration::from_secs(300)
         );
-        assert_eq!(renew_margin(Duration::from_secs(10)), Duration::from_secs(2));
+        assert_eq!(
+            renew_margin(Duration::from_secs(10)),
+            Duration::from_secs(2)
+        );
     }
 
     #[test]

@@ -386,9 +386,7 @@ fn a_backup_holds_a_checked_database_the_raw_mail_config_rules_and_where_passwor
     let creds = std::fs::read_to_string(dir.join("etc/credentials.txt")).unwrap();
     let pw_file = t.password_file().display().to_string();
     assert!(
-        creds.contains(&format!(
-            "mailbox \"lapor\".password_file = file {pw_file}"
-        )),
+        creds.contains(&format!("mailbox \"lapor\".password_file = file {pw_file}")),
         "{creds}"
     );
     let password = stack().password.clone();

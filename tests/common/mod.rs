@@ -87,7 +87,10 @@ fn mailstack(command: &str) -> Command {
             .env("PILAH_IMAPS_PORT", port("PILAH_IMAPS_PORT", 10993))
             .env("PILAH_SMTP_PORT", port("PILAH_SMTP_PORT", 10025))
             .env("PILAH_SMTPS_PORT", port("PILAH_SMTPS_PORT", 10465))
-            .env("PILAH_SUBMISSION_PORT", port("PILAH_SUBMISSION_PORT", 10587))
+            .env(
+                "PILAH_SUBMISSION_PORT",
+                port("PILAH_SUBMISSION_PORT", 10587),
+            )
             .env("PILAH_OAUTH2_PORT", port("PILAH_OAUTH2_PORT", 10080))
             .env("PILAH_MAILSTACK_DIR", dir);
     }

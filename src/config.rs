@@ -1301,6 +1301,70 @@ password_env = "LAPOR_PASSWORD"
         assert_eq!(c.limits.alerts_per_hour, 10);
     }
 
+    /// GOOD with lapor's password line replaced by `auth` lines and an oauth2 table.
+    fn with_oauth2(lines: &str, table: &str) -> Result<Config, ConfigError> {
+        let text = GOOD.replace(
+            "password_env = \"LAPOR_PASSWORD\"\n",
+            &format!("{lines}\n[mailbox.oauth2]\n{table}"),
+        );
+        Config::parse(Path::new("p.toml"), &text)
+    }
+
+    #[test]
+    fn an_oauth2_mailbox_loads_with_its_grant_and_state_file() {
+        let c = with_oauth2(
+            "auth = \"oauth2\"",
+            "token_url = \"https://login.microsoftonline.com/t/oauth2/v2.0/token\"\n\
+             grant = \"client_credentials\"\nclient_id = \"app\"\n\
+             client_secret_credential = \"pilah-app-secret\"\nmechanism = \"oauthbearer\"\n",
+        )
+        .unwrap();
+        let Auth::OAuth2(t) = &c.mailboxes[0].imap.auth else {
+            panic!("not oauth2");
+        };
+        let o = t.config();
+        assert_eq!(o.grant, crate::oauth2::Grant::ClientCredentials);
+        assert_eq!(o.mechanism, crate::oauth2::Mechanism::Oauthbearer);
+        assert_eq!(o.table, "mailbox \"lapor\".oauth2");
+        assert_eq!(
+            o.state_file,
+            Path::new("/var/lib/pilah/oauth2/mailbox-lapor.refresh-token")
+        );
+        let keys: Vec<String> = c.secrets().into_iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["mailbox \"lapor\".oauth2.client_secret_credential"]);
+    }
+
+    #[test]
+    fn oauth2_mistakes_are_named_with_their_place() {
+        let err = |lines: &str, table: &str| with_oauth2(lines, table).unwrap_err().to_string();
+        let refresh = "token_url = \"https://oauth2.googleapis.com/token\"\n\
+                       grant = \"refresh_token\"\nclient_id = \"c\"\n";
+        let e = err("auth = \"oauth2\"", refresh);
+        assert!(e.contains("p.toml:21:9"), "{e}");
+        assert!(e.contains("needs refresh_token_file"), "{e}");
+        let e = err("", &format!("{refresh}refresh_token_env = \"T\"\n"));
+        assert!(e.contains("auth is not \"oauth2\""), "{e}");
+        let e = err(
+            "auth = \"oauth2\"",
+            "token_url = \"http://login.example.com/token\"\ngrant = \"client_credentials\"\n\
+             client_id = \"c\"\nclient_secret_env = \"S\"\n",
+        );
+        assert!(e.contains("must be https://"), "{e}");
+        let e = err(
+            "auth = \"oauth2\"\npassword_env = \"P\"",
+            &format!("{refresh}refresh_token_env = \"T\"\n"),
+        );
+        assert!(e.contains("takes no password_* line"), "{e}");
+        let text = GOOD.replace(
+            "from = \"pilah@djpk.test\"",
+            "from = \"pilah@djpk.test\"\nauth = \"oauth2\"",
+        );
+        let e = Config::parse(Path::new("p.toml"), &text)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("needs a [smtp.oauth2] table"), "{e}");
+    }
+
     #[test]
     fn the_alert_cap_is_read_and_out_of_range_is_an_error() {
         let with = |n: &str| {

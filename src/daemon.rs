@@ -466,6 +466,35 @@ fn alert_stale_mailbox(
     );
 }
 
+/// Tells the admin that the OAuth2 provider refuses a mailbox's grant: at most once a day per
+/// mailbox (the alert's key holds the date, and the outbox queues a key once), so a restart
+/// does not repeat it.
+fn alert_grant_refused(shared: &Shared, m: &MailboxConfig, error: &str) {
+    tracing::error!(step = "oauth2-refused", mailbox = %m.name, error = %error, "the OAuth2 provider refuses the mailbox's grant; an admin must sign in again");
+    let vars = Vars::from([
+        ("mailbox", m.name.to_string()),
+        ("error", error.to_string()),
+    ]);
+    let day = chrono::Utc::now().format("%Y-%m-%d");
+    queue_admin_alert(
+        shared,
+        NoticeKind::GrantRefused,
+        format!("oauth2-refused.{}.{day}", m.name),
+        &vars,
+    );
+}
+
+/// The OAuth2 error of a failed pass that only an admin can end.
+fn refused_grant(e: &crate::pipeline::PipelineError) -> Option<&crate::oauth2::OAuth2Error> {
+    match e {
+        crate::pipeline::PipelineError::Source(crate::source::SourceError::OAuth2 {
+            source,
+            ..
+        }) if source.needs_admin() => Some(source),
+        _ => None,
+    }
+}
+
 /// Queues an alert about pilah itself to the admin (none without `admin_address`); a failure
 /// to compose it is logged and counted by the notice module, a failure to queue it here.
 fn queue_admin_alert(shared: &Shared, kind: NoticeKind, key: String, vars: &Vars) {
@@ -548,6 +577,7 @@ async fn mailbox_loop(shared: Arc<Shared>, m: MailboxConfig, stop: watch::Receiv
     let mut failures = 0u32;
     let mut last_ok = std::time::Instant::now();
     let mut alerted = false;
+    let mut grant_alerted = false;
     let name = m.name.as_str();
     while !*stop.borrow() {
         let r: Result<(), crate::pipeline::PipelineError> = async {
@@ -577,6 +607,7 @@ async fn mailbox_loop(shared: Arc<Shared>, m: MailboxConfig, stop: watch::Receiv
                     .state(name, if conn.has_idle { "idle" } else { "polling" });
                 last_ok = std::time::Instant::now();
                 alerted = false;
+                grant_alerted = false;
                 if r.classified > 0 {
                     shared.outbox.notify_one();
                 }
@@ -604,6 +635,10 @@ async fn mailbox_loop(shared: Arc<Shared>, m: MailboxConfig, stop: watch::Receiv
             log_failure(&shared, &m.name, &e, Some(delay));
             let _ = shared.store.mailbox_error(m.name.as_str(), &e.to_string());
             shared.health.failed(name, &e.to_string(), delay);
+            if let (false, Some(g)) = (grant_alerted, refused_grant(&e)) {
+                alert_grant_refused(&shared, &m, &g.to_string());
+                grant_alerted = true;
+            }
             if !alerted && last_ok.elapsed() >= shared.config.limits.alert_after {
                 alert_stale_mailbox(&shared, &m, last_ok.elapsed(), &e.to_string());
                 alerted = true;

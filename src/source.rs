@@ -82,7 +82,7 @@ pub enum SourceError {
     #[error("mailbox {mailbox}: {source}")]
     OAuth2 {
         mailbox: MailboxName,
-        source: crate::oauth2::OAuth2Error,
+        source: Box<crate::oauth2::OAuth2Error>,
     },
     #[error("mailbox {mailbox}: {detail}")]
     Protocol {
@@ -521,7 +521,7 @@ impl Connection {
     ) -> Result<Session, SourceError> {
         let oauth = |source| SourceError::OAuth2 {
             mailbox: mailbox.clone(),
-            source,
+            source: Box::new(source),
         };
         let token = tokens.token(timeout).await.map_err(oauth)?;
         let mechanism = tokens.config().mechanism;

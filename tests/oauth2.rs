@@ -302,6 +302,23 @@ fn a_revoked_grant_is_named_by_run_and_doctor_and_nothing_is_lost() {
     assert_eq!(inbox_count(&t), 1, "the message waits in INBOX: {log}");
     assert_eq!(acks(&bpkad), 1);
 
+    // The daemon tells the admin once, however often it retries.
+    let daemon = Daemon::start(&t);
+    let alerts = || {
+        contents(&t.addr("admin"))
+            .iter()
+            .filter(|f| f.subject().contains("Izin OAuth2 ditolak untuk lapor"))
+            .count()
+    };
+    wait_until("the alert about the refused grant", 60, || alerts() == 1);
+    wait_until("a few more attempts", 60, || {
+        daemon.log().matches("oauth2-refused").count() >= 1
+            && daemon.log().matches("invalid_grant").count() >= 3
+    });
+    daemon.stop();
+    assert_eq!(alerts(), 1);
+    assert_eq!(inbox_count(&t), 1);
+
     let doctor = t.pilah(&["doctor", "--config", t.config.to_str().expect("utf-8")]);
     let report = text(&doctor);
     assert!(!doctor.status.success(), "{report}");

@@ -39,10 +39,13 @@ pub enum NoticeKind {
     MailboxRestarted,
     /// A folder the IMAP server refuses; its messages went to the quarantine folder.
     FolderRefused,
+    /// The OAuth2 provider refuses a mailbox's grant (expired, revoked, wrong client), to the
+    /// admin, at most once a day per mailbox.
+    GrantRefused,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 8] = [
+    pub const ALL: [NoticeKind; 9] = [
         NoticeKind::Reminder,
         NoticeKind::Escalation,
         NoticeKind::UnitDigest,
@@ -51,6 +54,7 @@ impl NoticeKind {
         NoticeKind::MailboxStale,
         NoticeKind::MailboxRestarted,
         NoticeKind::FolderRefused,
+        NoticeKind::GrantRefused,
     ];
 
     /// The template's name: `templates/<name>.txt` in the rules directory.
@@ -64,6 +68,7 @@ impl NoticeKind {
             NoticeKind::MailboxStale => "notice-mailbox-stale",
             NoticeKind::MailboxRestarted => "notice-mailbox-restarted",
             NoticeKind::FolderRefused => "notice-folder-refused",
+            NoticeKind::GrantRefused => "notice-oauth2-refused",
         }
     }
 
@@ -77,7 +82,8 @@ impl NoticeKind {
             NoticeKind::Quarantined
             | NoticeKind::MailboxStale
             | NoticeKind::MailboxRestarted
-            | NoticeKind::FolderRefused => OutboxKind::Alert,
+            | NoticeKind::FolderRefused
+            | NoticeKind::GrantRefused => OutboxKind::Alert,
         }
     }
 
@@ -107,6 +113,7 @@ impl NoticeKind {
             NoticeKind::MailboxStale => &["mailbox", "minutes", "error"],
             NoticeKind::MailboxRestarted => &["mailbox", "seconds", "error"],
             NoticeKind::FolderRefused => &["mailbox", "folder", "command", "server", "fallback"],
+            NoticeKind::GrantRefused => &["mailbox", "error"],
         }
     }
 
@@ -132,6 +139,9 @@ impl NoticeKind {
             }
             NoticeKind::FolderRefused => {
                 include_str!("../../rules/templates/notice-folder-refused.txt")
+            }
+            NoticeKind::GrantRefused => {
+                include_str!("../../rules/templates/notice-oauth2-refused.txt")
             }
         }
     }

@@ -588,7 +588,7 @@ impl Validator<'_> {
         &self,
         table: &str,
         given: AuthGiven,
-        state_file: PathBuf,
+        state_dir: PathBuf,
         at: Location,
         diags: &mut Diagnostics,
     ) -> Option<Auth> {
@@ -603,7 +603,7 @@ impl Validator<'_> {
                         format!("{table}: auth = \"oauth2\" takes no password_* line"),
                     );
                 }
-                self.oauth2(&format!("{table}.oauth2"), o, state_file, diags)
+                self.oauth2(&format!("{table}.oauth2"), o, state_dir, diags)
                     .map(|c| Auth::OAuth2(crate::oauth2::TokenSource::new(c)))
             }
             (Some((AuthKind::Oauth2, loc)), None) => {
@@ -637,7 +637,7 @@ impl Validator<'_> {
         &self,
         table: &str,
         raw: Spanned<RawOAuth2>,
-        state_file: PathBuf,
+        state_dir: PathBuf,
         diags: &mut Diagnostics,
     ) -> Option<crate::oauth2::OAuth2Config> {
         use crate::oauth2::{Grant, Mechanism, OAuth2Config};
@@ -712,7 +712,7 @@ impl Validator<'_> {
             scope: o.scope,
             mechanism: o.mechanism.map_or(Mechanism::Xoauth2, |m| m.into_inner()),
             ca_file: o.ca_file.map(|c| self.path_of(c.get_ref())),
-            state_file,
+            state_dir,
         })
     }
 
@@ -878,7 +878,7 @@ impl Validator<'_> {
                 password: [rs.password_file, rs.password_env, rs.password_credential],
                 oauth2: rs.oauth2,
             },
-            state_dir.join("oauth2").join("smtp.refresh-token"),
+            state_dir.join("oauth2"),
             smtp_loc.clone(),
             diags,
         );
@@ -950,9 +950,7 @@ impl Validator<'_> {
                 password: [m.password_file, m.password_env, m.password_credential],
                 oauth2: m.oauth2,
             },
-            state_dir
-                .join("oauth2")
-                .join(format!("mailbox-{name}.refresh-token")),
+            state_dir.join("oauth2"),
             at.clone(),
             diags,
         );
@@ -1311,7 +1309,7 @@ password_env = "LAPOR_PASSWORD"
     }
 
     #[test]
-    fn an_oauth2_mailbox_loads_with_its_grant_and_state_file() {
+    fn an_oauth2_mailbox_loads_with_its_grant_and_state_dir() {
         let c = with_oauth2(
             "auth = \"oauth2\"",
             "token_url = \"https://login.microsoftonline.com/t/oauth2/v2.0/token\"\n\
@@ -1326,10 +1324,7 @@ password_env = "LAPOR_PASSWORD"
         assert_eq!(o.grant, crate::oauth2::Grant::ClientCredentials);
         assert_eq!(o.mechanism, crate::oauth2::Mechanism::Oauthbearer);
         assert_eq!(o.table, "mailbox \"lapor\".oauth2");
-        assert_eq!(
-            o.state_file,
-            Path::new("/var/lib/pilah/oauth2/mailbox-lapor.refresh-token")
-        );
+        assert_eq!(o.state_dir, Path::new("/var/lib/pilah/oauth2"));
         let keys: Vec<String> = c.secrets().into_iter().map(|(k, _)| k).collect();
         assert_eq!(keys, ["mailbox \"lapor\".oauth2.client_secret_credential"]);
     }

@@ -36,7 +36,7 @@ pub enum Grant {
 }
 
 impl Grant {
-    fn wire(self) -> &'static str {
+    pub fn wire(self) -> &'static str {
         match self {
             Grant::RefreshToken => "refresh_token",
             Grant::ClientCredentials => "client_credentials",
@@ -78,8 +78,9 @@ pub struct OAuth2Config {
     pub mechanism: Mechanism,
     /// A CA (PEM) to trust for the token endpoint, besides the system's.
     pub ca_file: Option<PathBuf>,
-    /// Where a rotated refresh token is kept.
-    pub state_file: PathBuf,
+    /// Where rotated refresh tokens are kept (`<state_dir>/oauth2`), one file per configured
+    /// refresh token, named by its fingerprint: tables configured with the same token share it.
+    pub state_dir: PathBuf,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -205,8 +206,15 @@ impl TokenSource {
         };
         let configured = src.read_as(&self.cfg.table, "refresh_token")?;
         Ok(Some(
-            read_rotated(&self.cfg.state_file, &configured).unwrap_or(configured),
+            read_rotated(&self.state_file(&configured), &configured).unwrap_or(configured),
         ))
+    }
+
+    /// The file a token rotated from `configured` is saved in.
+    pub fn state_file(&self, configured: &str) -> PathBuf {
+        self.cfg
+            .state_dir
+            .join(format!("{}.refresh-token", fingerprint(configured)))
     }
 
     fn form(&self, refresh: Option<&str>) -> Result<Vec<(&'static str, String)>, OAuth2Error> {
@@ -230,6 +238,10 @@ impl TokenSource {
     }
 
     async fn fetch(&self, timeout: Duration) -> Result<Token, OAuth2Error> {
+        // One refresh at a time in this process: two tables configured with the same
+        // refresh token must not both spend it when the provider rotates it.
+        static REFRESHING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+        let _one = REFRESHING.lock().await;
         let refresh = match self.cfg.grant {
             Grant::RefreshToken => self.refresh_token()?,
             Grant::ClientCredentials => None,
@@ -332,12 +344,13 @@ impl TokenSource {
             Some(src) => src.read_as(&self.cfg.table, "refresh_token")?,
             None => return Ok(()),
         };
-        write_rotated(&self.cfg.state_file, &configured, token).map_err(|e| OAuth2Error::Save {
+        let path = self.state_file(&configured);
+        write_rotated(&path, &configured, token).map_err(|e| OAuth2Error::Save {
             table: self.cfg.table.clone(),
-            path: self.cfg.state_file.display().to_string(),
+            path: path.display().to_string(),
             detail: e.to_string(),
         })?;
-        tracing::info!(step = "oauth2-rotated", table = %self.cfg.table, file = %self.cfg.state_file.display(), "the provider rotated the refresh token; saved");
+        tracing::info!(step = "oauth2-rotated", table = %self.cfg.table, file = %path.display(), "the provider rotated the refresh token; saved");
         Ok(())
     }
 }
@@ -383,6 +396,17 @@ fn write_rotated(path: &Path, configured: &str, token: &str) -> std::io::Result<
     let mut f = crate::private::create_file(&tmp, true)?;
     writeln!(f, "{}\n{token}", fingerprint(configured))?;
     f.sync_all()?;
+    // Written by root (`pilah doctor`, `pilah run` by hand), the file goes to the state
+    // directory's owner, the service's user, who must go on reading it.
+    if let Some(state) = path.parent().and_then(Path::parent) {
+        if let Ok(meta) = std::fs::metadata(state) {
+            use std::os::unix::fs::MetadataExt;
+            let owner = (Some(meta.uid()), Some(meta.gid()));
+            for p in [path.parent().unwrap_or(state), tmp.as_path()] {
+                let _ = std::os::unix::fs::chown(p, owner.0, owner.1);
+            }
+        }
+    }
     std::fs::rename(&tmp, path)?;
     if let Some(dir) = path.parent() {
         std::fs::File::open(dir)?.sync_all()?;
@@ -447,7 +471,7 @@ mod tests {
             scope: None,
             mechanism: Mechanism::Xoauth2,
             ca_file: None,
-            state_file: dir.join("oauth2/lapor.refresh-token"),
+            state_dir: dir.join("oauth2"),
         })
     }
 
@@ -503,7 +527,7 @@ mod tests {
             .unwrap();
         assert_eq!(t.access, "a1");
         assert_eq!(s.refresh_token().unwrap().as_deref(), Some("second"));
-        let mode = std::fs::metadata(&s.cfg.state_file).unwrap();
+        let mode = std::fs::metadata(s.state_file("first")).unwrap();
         use std::os::unix::fs::PermissionsExt;
         assert_eq!(mode.permissions().mode() & 0o777, 0o600);
         // An admin signs in again: the new configured token wins over the saved one.

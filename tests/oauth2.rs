@@ -222,14 +222,20 @@ fn refresh_token_grants_log_in_to_imap_and_smtp_and_outlive_their_tokens() {
 
     // Every refresh rotated the token: the configured one is dead at the provider. The
     // rotated one is in the state directory, private, and a new run uses it.
-    let saved = t.state().join("oauth2/mailbox-lapor.refresh-token");
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(&saved)
-        .expect("rotated token saved")
-        .permissions()
-        .mode();
-    assert_eq!(mode & 0o777, 0o600);
-    assert!(t.state().join("oauth2/smtp.refresh-token").exists());
+    let saved: Vec<_> = std::fs::read_dir(t.state().join("oauth2"))
+        .expect("rotated tokens saved")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(
+        saved.len(),
+        2,
+        "one per configured refresh token: {saved:?}"
+    );
+    for f in &saved {
+        let mode = std::fs::metadata(f).expect("saved").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{}", f.display());
+    }
     dbh_report(&t, &bpkad, "Rekonsiliasi DBH Triwulan III");
     let out = t.run_once();
     assert!(out.status.success(), "{}", text(&out));
@@ -261,6 +267,15 @@ fn a_client_credentials_grant_opens_a_shared_mailbox_with_oauthbearer() {
     assert_eq!(acks(&bpkad), 1, "{}", text(&out));
     assert_eq!(inbox_count(&t), 0);
     assert_eq!(p.stat("tokens", &app), 1);
+    let doctor = t.pilah(&["doctor", "--config", t.config.to_str().expect("utf-8")]);
+    let report = text(&doctor);
+    assert!(doctor.status.success(), "{report}");
+    assert!(
+        report.contains(
+            "ok   mailbox \"lapor\".oauth2 (client_credentials grant): access token from"
+        ),
+        "{report}"
+    );
     let log = text(&out);
     assert!(!log.contains("s3cret-app"), "the secret is never logged");
 

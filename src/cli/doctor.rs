@@ -60,6 +60,7 @@ pub(super) fn doctor(path: &Path) -> Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     rt.block_on(async {
+        doctor_oauth2(&config, &mut v).await;
         for m in &config.mailboxes {
             doctor_mailbox(&config, rules.as_ref(), m, &mut v).await;
         }
@@ -81,6 +82,27 @@ pub(super) fn doctor(path: &Path) -> Result<()> {
     }
     println!("everything pilah needs is in order");
     Ok(())
+}
+
+/// Every OAuth2 grant asked for a token: an expired or revoked one is named before the
+/// logins that would fail because of it.
+async fn doctor_oauth2(config: &Config, v: &mut Verdicts) {
+    let auths = config
+        .mailboxes
+        .iter()
+        .map(|m| &m.imap.auth)
+        .chain(config.smtp.auth.as_ref());
+    for auth in auths {
+        let crate::config::Auth::OAuth2(tokens) = auth else {
+            continue;
+        };
+        let c = tokens.config();
+        let what = format!("{} ({} grant)", c.table, c.grant.wire());
+        match tokens.token(config.limits.network_timeout).await {
+            Ok(_) => v.verdict(true, &what, &format!("access token from {}", c.token_url)),
+            Err(e) => v.verdict(false, &what, &e.to_string()),
+        }
+    }
 }
 
 /// The rules load, and know every mailbox.

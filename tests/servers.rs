@@ -226,6 +226,87 @@ fn a_mailbox_on_courier_is_drained_routed_acknowledged_and_filed_in_its_namespac
 }
 
 #[test]
+fn both_mailboxes_on_courier_are_drained_routed_acknowledged_and_filed_in_its_namespace() {
+    let c = courier();
+    let t = Scratch::new("");
+    let (lapor, cc) = (t.addr("lapor"), t.addr("callcenter"));
+    c.users(&[&lapor, &cc]);
+    courier_config(&t, c.port, "", "");
+    // callcenter moves to Courier too (its `port` line is the only one with Dovecot's port).
+    let config = std::fs::read_to_string(&t.config).expect("config");
+    let dovecot = format!("port = {}\n", stack().imap_port);
+    assert_eq!(config.matches(&dovecot).count(), 1, "{config}");
+    let config = config.replace(&dovecot, &format!("port = {}\n", c.port));
+    std::fs::write(&t.config, config).expect("config");
+
+    let bpkad = t.ext("bpkad", "cilacapkab.go.id");
+    c.deliver(
+        "127.0.0.1",
+        &bpkad,
+        &lapor,
+        &dbh_report(&t, "Laporan BA Rekonsiliasi DBH Triwulan III"),
+    );
+    let budi = t.ext("budi.santoso", "gmail.com");
+    let tax = mail(
+        &format!("Budi <{budi}>"),
+        &cc,
+        "npwp saya hilang",
+        "pagi min, gimana cara urus NPWP yang hilang?",
+        "",
+    );
+    c.deliver("127.0.0.1", &budi, &cc, &tax);
+    let pemda = t.ext("keuangan", "bantulkab.go.id");
+    let dau = mail(
+        &format!("BPKAD Bantul <{pemda}>"),
+        &cc,
+        "Pertanyaan penyaluran DAU bulan Maret",
+        "Mohon informasi jadwal penyaluran DAU bulan Maret untuk Kabupaten Bantul.",
+        "",
+    );
+    c.deliver("127.0.0.1", &pemda, &cc, &dau);
+
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+    for pic in pics_of(&t, "syarat-salur-dbh") {
+        assert_eq!(forwards_in(&contents(&pic)).len(), 1, "{pic}");
+    }
+    assert_eq!(contents(&bpkad).len(), 1, "acknowledged");
+    assert_eq!(contents(&budi).len(), 1, "the tax question got its pointer");
+    assert_eq!(contents(&pemda).len(), 1, "acknowledged");
+
+    // Everything filed inside Courier's namespace, in both mailboxes; nothing left behind.
+    let l = rt().block_on(mailbox_contents_at(c.port, &lapor));
+    assert_eq!(
+        folder_of(&l, "Rekonsiliasi DBH"),
+        vec!["INBOX.Pilah.syarat-salur-dbh"]
+    );
+    let d = rt().block_on(mailbox_contents_at(c.port, &cc));
+    assert_eq!(
+        folder_of(&d, "npwp"),
+        vec!["INBOX.Pilah.non-djpk"],
+        "{d:#?}"
+    );
+    let dau_folder = folder_of(&d, "penyaluran DAU");
+    assert_eq!(dau_folder.len(), 1, "{d:#?}");
+    assert!(dau_folder[0].starts_with("INBOX.Pilah."), "{dau_folder:?}");
+    assert!(d.iter().chain(&l).all(|f| f.folder != "INBOX"), "{d:#?}");
+    assert_eq!(
+        t.count("SELECT count(*) FROM messages WHERE state = 'filed'"),
+        3
+    );
+    let tickets: Vec<String> = t
+        .db()
+        .prepare("SELECT ticket FROM tickets ORDER BY ticket")
+        .expect("sql")
+        .query_map([], |r| r.get(0))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert!(tickets.iter().any(|t| t.starts_with("CC-")), "{tickets:?}");
+    assert!(tickets.iter().any(|t| t.starts_with("LPR-")), "{tickets:?}");
+}
+
+#[test]
 fn without_uidplus_filed_mail_is_copied_and_flagged_and_never_taken_up_again() {
     let c = courier();
     let t = Scratch::new("");

@@ -12,11 +12,20 @@ Endpoints:
                     -> {"access_token", "token_type", "expires_in"[, "refresh_token"]}
                     Every refresh rotates the refresh token (the old one stops working), as
                     Microsoft's and some Google grants do.
+  POST /devicecode  client_id, scope -> {"device_code", "user_code", "verification_uri",
+                    "expires_in", "interval"} (RFC 8628); /token then takes
+                    grant_type=urn:ietf:params:oauth:grant-type:device_code
+  GET  /authorize   response_type=code, client_id, redirect_uri, state, code_challenge (S256)
+                    -> 302 to redirect_uri?code=..&state=.. for the user set by
+                    /admin/consent (a browser sign-in that consents at once); /token then takes
+                    grant_type=authorization_code with the PKCE code_verifier
   POST /introspect  token=...  -> {"active": true, "username": ...} or {"active": false}
   POST /admin/grant JSON {"client_id", "user", "lifetime"?, "client_secret"?}
                     -> {"refresh_token"}: a user's consent, for the refresh-token grant
   POST /admin/app   JSON {"client_id", "client_secret", "user", "lifetime"?}: an app allowed
                     into one mailbox, for the client-credentials grant
+  POST /admin/approve JSON {"user_code", "user", "lifetime"?}: the person entered the device code
+  POST /admin/consent JSON {"client_id", "user", "lifetime"?}: who signs in at /authorize
   POST /admin/revoke JSON {"client_id"}: every grant and token of that client stops working
   GET  /admin/stats -> per client id: {"tokens": {client: n}, "rejected": {...},
                        "introspected": {...}, "expired_seen": {...}} (expired_seen: a token
@@ -25,6 +34,8 @@ Endpoints:
 Usage: oauth2-server.py PORT PIDFILE   (binds 127.0.0.1 only)
 """
 
+import base64
+import hashlib
 import json
 import os
 import secrets
@@ -32,13 +43,16 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 LOCK = threading.Lock()
 REFRESH = {}   # refresh token -> {"client_id", "user", "lifetime", "client_secret"}
 APPS = {}      # client_id -> {"client_secret", "user", "lifetime"}
 ACCESS = {}    # access token -> {"client_id", "user", "expires"}
 REVOKED = set()
+DEVICE = {}    # device code -> {"client_id", "user_code", "user", "lifetime", "expires"}
+CONSENT = {}   # client_id -> {"user", "lifetime"}: who signs in at /authorize
+CODES = {}     # authorization code -> {"client_id", "user", "lifetime", "redirect_uri", "challenge"}
 STATS = {"tokens": {}, "rejected": {}, "introspected": {}, "expired_seen": {}}
 
 
@@ -58,9 +72,68 @@ def refused(client_id, error, description):
     return 400, {"error": error, "error_description": description}
 
 
+def with_refresh(client_id, user, lifetime):
+    token = "rt-" + secrets.token_urlsafe(24)
+    REFRESH[token] = {"client_id": client_id, "user": user, "lifetime": lifetime,
+                      "client_secret": None}
+    answer = issue(client_id, user, lifetime)
+    answer["refresh_token"] = token
+    return 200, answer
+
+
+def device_grant(form):
+    client_id = form.get("client_id", "")
+    d = DEVICE.get(form.get("device_code", ""))
+    if d is None or d["client_id"] != client_id:
+        return refused(client_id, "invalid_grant", "unknown device code")
+    if d["expires"] <= time.time():
+        return refused(client_id, "expired_token", "the device code expired")
+    if d["user"] is None:
+        return 400, {"error": "authorization_pending"}
+    del DEVICE[form["device_code"]]
+    return with_refresh(client_id, d["user"], d["lifetime"])
+
+
+def code_grant(form):
+    client_id = form.get("client_id", "")
+    c = CODES.pop(form.get("code", ""), None)
+    if c is None or c["client_id"] != client_id or c["redirect_uri"] != form.get("redirect_uri"):
+        return refused(client_id, "invalid_grant", "unknown code or another redirect_uri")
+    digest = hashlib.sha256(form.get("code_verifier", "").encode()).digest()
+    if base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != c["challenge"]:
+        return refused(client_id, "invalid_grant", "PKCE verification failed")
+    return with_refresh(client_id, c["user"], c["lifetime"])
+
+
+def device_code(form):
+    code = "dc-" + secrets.token_urlsafe(24)
+    user_code = secrets.token_hex(4).upper()
+    DEVICE[code] = {"client_id": form.get("client_id", ""), "user_code": user_code,
+                    "user": None, "lifetime": 3600, "expires": time.time() + 600}
+    return 200, {"device_code": code, "user_code": user_code,
+                 "verification_uri": "http://127.0.0.1/device", "expires_in": 600,
+                 "interval": 1}
+
+
+def authorize(query):
+    q = {k: v[0] for k, v in parse_qs(query).items()}
+    consent = CONSENT.get(q.get("client_id", ""))
+    if consent is None or q.get("code_challenge_method") != "S256":
+        return None
+    code = "ac-" + secrets.token_urlsafe(24)
+    CODES[code] = {"client_id": q["client_id"], "user": consent["user"],
+                   "lifetime": consent["lifetime"], "redirect_uri": q.get("redirect_uri"),
+                   "challenge": q.get("code_challenge")}
+    return q.get("redirect_uri", "") + "?" + urlencode({"code": code, "state": q.get("state", "")})
+
+
 def token_grant(form):
     grant = form.get("grant_type", "")
     client_id = form.get("client_id", "")
+    if grant == "urn:ietf:params:oauth:grant-type:device_code":
+        return device_grant(form)
+    if grant == "authorization_code":
+        return code_grant(form)
     if client_id in REVOKED:
         return refused(client_id, "invalid_grant", "the grant was revoked")
     if grant == "refresh_token":
@@ -114,6 +187,17 @@ def admin(path, body):
         }
         REVOKED.discard(body["client_id"])
         return 200, {}
+    if path == "/admin/approve":
+        for d in DEVICE.values():
+            if d["user_code"] == body["user_code"]:
+                d["user"] = body["user"]
+                d["lifetime"] = int(body.get("lifetime", 3600))
+                return 200, {}
+        return 404, {"error": "unknown user_code"}
+    if path == "/admin/consent":
+        CONSENT[body["client_id"]] = {"user": body["user"],
+                                      "lifetime": int(body.get("lifetime", 3600))}
+        return 200, {}
     if path == "/admin/revoke":
         REVOKED.add(body["client_id"])
         return 200, {}
@@ -136,6 +220,16 @@ class Handler(BaseHTTPRequestHandler):
         with LOCK:
             if self.path == "/admin/stats":
                 return self.reply(200, STATS)
+            url = urlsplit(self.path)
+            if url.path == "/authorize":
+                target = authorize(url.query)
+                if target is None:
+                    return self.reply(400, {"error": "access_denied"})
+                self.send_response(302)
+                self.send_header("Location", target)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
         self.reply(404, {"error": "not_found"})
 
     def do_POST(self):
@@ -151,6 +245,8 @@ class Handler(BaseHTTPRequestHandler):
             form = {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
             if self.path == "/token":
                 return self.reply(*token_grant(form))
+            if self.path == "/devicecode":
+                return self.reply(*device_code(form))
             if self.path == "/introspect":
                 return self.reply(*introspect(form))
         self.reply(404, {"error": "not_found"})

@@ -22,6 +22,7 @@ mod backup;
 mod doctor;
 mod explain;
 mod fixtures;
+mod oauth2;
 mod outbox;
 mod prune;
 mod table;
@@ -111,6 +112,12 @@ enum Command {
     Outbox {
         #[command(subcommand)]
         command: outbox::OutboxCommand,
+    },
+    /// OAuth2 logins: the one-time sign-in of a refresh-token grant.
+    #[command(name = "oauth2")]
+    OAuth2 {
+        #[command(subcommand)]
+        command: oauth2::OAuth2Command,
     },
 }
 
@@ -313,6 +320,7 @@ fn dispatch(cmd: Command) -> Result<()> {
         Command::Ticket { command } => agents::ticket(command),
         Command::Messages(args) => agents::messages(args),
         Command::Outbox { command } => outbox::command(command),
+        Command::OAuth2 { command } => oauth2::command(command),
         Command::Backup(args) => backup::command(args),
         Command::Prune(args) => prune::command(args),
     }

@@ -399,6 +399,8 @@ struct RawOAuth2 {
     refresh_token_credential: Option<Spanned<String>>,
     scope: Option<String>,
     mechanism: Option<Spanned<crate::oauth2::Mechanism>>,
+    device_authorization_url: Option<Spanned<String>>,
+    authorize_url: Option<Spanned<String>>,
     ca_file: Option<Spanned<String>>,
 }
 
@@ -643,26 +645,17 @@ impl Validator<'_> {
         use crate::oauth2::{Grant, Mechanism, OAuth2Config};
         let at = self.loc(&raw);
         let o = raw.into_inner();
-        let url = o.token_url.get_ref();
-        let host = url
-            .strip_prefix("https://")
-            .or_else(|| url.strip_prefix("http://"))
-            .map(|rest| rest.split(['/', '?']).next().unwrap_or(""))
-            .map(|h| {
-                h.rsplit_once(':')
-                    .map_or(h, |(h, _)| h)
-                    .trim_matches(['[', ']'])
-            });
-        match host {
-            Some(h) if url.starts_with("http://") && !is_loopback(h) => diags.error(
-                self.loc(&o.token_url),
-                format!("{table}.token_url: {url:?} must be https:// (plain http only for a loopback server)"),
+        for (key, url) in [
+            ("token_url", Some(&o.token_url)),
+            (
+                "device_authorization_url",
+                o.device_authorization_url.as_ref(),
             ),
-            Some(h) if !h.is_empty() => {}
-            _ => diags.error(
-                self.loc(&o.token_url),
-                format!("{table}.token_url: {url:?} is not an https:// URL"),
-            ),
+            ("authorize_url", o.authorize_url.as_ref()),
+        ] {
+            if let Some(url) = url {
+                self.check_https(&format!("{table}.{key}"), url, diags);
+            }
         }
         let client_secret = self.secret_as(
             table,
@@ -711,9 +704,36 @@ impl Validator<'_> {
             refresh_token,
             scope: o.scope,
             mechanism: o.mechanism.map_or(Mechanism::Xoauth2, |m| m.into_inner()),
+            device_authorization_url: o.device_authorization_url.map(|u| u.into_inner()),
+            authorize_url: o.authorize_url.map(|u| u.into_inner()),
             ca_file: o.ca_file.map(|c| self.path_of(c.get_ref())),
             state_dir,
         })
+    }
+
+    /// An `https://` URL, or `http://` to a loopback host.
+    fn check_https(&self, key: &str, url: &Spanned<String>, diags: &mut Diagnostics) {
+        let text = url.get_ref();
+        let host = text
+            .strip_prefix("https://")
+            .or_else(|| text.strip_prefix("http://"))
+            .map(|rest| rest.split(['/', '?']).next().unwrap_or(""))
+            .map(|h| {
+                h.rsplit_once(':')
+                    .map_or(h, |(h, _)| h)
+                    .trim_matches(['[', ']'])
+            });
+        match host {
+            Some(h) if text.starts_with("http://") && !is_loopback(h) => diags.error(
+                self.loc(url),
+                format!("{key}: {text:?} must be https:// (plain http only for a loopback server)"),
+            ),
+            Some(h) if !h.is_empty() => {}
+            _ => diags.error(
+                self.loc(url),
+                format!("{key}: {text:?} is not an https:// URL"),
+            ),
+        }
     }
 
     /// At most one of `<stem>_file`, `<stem>_env`, `<stem>_credential`.

@@ -18,6 +18,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod login;
+
 /// How long before expiry a token is renewed: a fifth of its lifetime, at most 5 minutes.
 fn renew_margin(lifetime: Duration) -> Duration {
     (lifetime / 5).min(Duration::from_secs(300))
@@ -76,6 +78,10 @@ pub struct OAuth2Config {
     pub refresh_token: Option<SecretSource>,
     pub scope: Option<String>,
     pub mechanism: Mechanism,
+    /// The provider's device authorization endpoint (RFC 8628), for `pilah oauth2 login`.
+    pub device_authorization_url: Option<String>,
+    /// The provider's authorization endpoint, for `pilah oauth2 login --browser`.
+    pub authorize_url: Option<String>,
     /// A CA (PEM) to trust for the token endpoint, besides the system's.
     pub ca_file: Option<PathBuf>,
     /// Where rotated refresh tokens are kept (`<state_dir>/oauth2`), one file per configured
@@ -217,17 +223,21 @@ impl TokenSource {
             .join(format!("{}.refresh-token", fingerprint(configured)))
     }
 
-    fn form(&self, refresh: Option<&str>) -> Result<Vec<(&'static str, String)>, OAuth2Error> {
-        let mut form = vec![
-            ("grant_type", self.cfg.grant.wire().to_string()),
-            ("client_id", self.cfg.client_id.clone()),
-        ];
+    /// `client_id`, and `client_secret` when one is configured.
+    fn client_form(&self) -> Result<Vec<(&'static str, String)>, OAuth2Error> {
+        let mut form = vec![("client_id", self.cfg.client_id.clone())];
         if let Some(src) = &self.cfg.client_secret {
             form.push((
                 "client_secret",
                 src.read_as(&self.cfg.table, "client_secret")?,
             ));
         }
+        Ok(form)
+    }
+
+    fn form(&self, refresh: Option<&str>) -> Result<Vec<(&'static str, String)>, OAuth2Error> {
+        let mut form = vec![("grant_type", self.cfg.grant.wire().to_string())];
+        form.extend(self.client_form()?);
         if let Some(r) = refresh {
             form.push(("refresh_token", r.to_string()));
         }
@@ -247,19 +257,25 @@ impl TokenSource {
             Grant::ClientCredentials => None,
         };
         let form = self.form(refresh.as_deref())?;
-        let tls = crate::tls::client_config(self.cfg.ca_file.as_deref())
-            .map_err(|e| self.unreachable(e))?;
-        let client = reqwest::Client::builder()
-            .use_preconfigured_tls((*tls).clone())
-            .timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| self.unreachable(e))?;
         let started = Instant::now();
+        let (status, parsed, body) = self
+            .post_form::<TokenAnswer>(&self.cfg.token_url, &form, timeout)
+            .await?;
+        self.settle(status, parsed, &body, refresh.as_deref(), started)
+    }
+
+    /// Posts `form` to `url` and reads the JSON answer (an `error` answer included).
+    async fn post_form<T: for<'de> Deserialize<'de>>(
+        &self,
+        url: &str,
+        form: &[(&str, String)],
+        timeout: Duration,
+    ) -> Result<(u16, Option<T>, Vec<u8>), OAuth2Error> {
+        let client = self.client(timeout)?;
         let answer = client
-            .post(&self.cfg.token_url)
+            .post(url)
             .header("Accept", "application/json")
-            .form(&form)
+            .form(form)
             .send()
             .await
             .map_err(|e| self.unreachable(error_chain(&e)))?;
@@ -267,9 +283,30 @@ impl TokenSource {
         let body = answer
             .bytes()
             .await
-            .map_err(|e| self.unreachable(error_chain(&e)))?;
-        let parsed: Option<TokenAnswer> = serde_json::from_slice(&body).ok();
-        self.settle(status, parsed, &body, refresh.as_deref(), started)
+            .map_err(|e| self.unreachable(error_chain(&e)))?
+            .to_vec();
+        Ok((status, serde_json::from_slice(&body).ok(), body))
+    }
+
+    /// An HTTP client with pilah's TLS setup (the table's `ca_file`), no redirects.
+    fn client(&self, timeout: Duration) -> Result<reqwest::Client, OAuth2Error> {
+        let tls = crate::tls::client_config(self.cfg.ca_file.as_deref())
+            .map_err(|e| self.unreachable(e))?;
+        reqwest::Client::builder()
+            .use_preconfigured_tls((*tls).clone())
+            .timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| self.unreachable(e))
+    }
+
+    fn bad(&self, status: u16, detail: String) -> OAuth2Error {
+        OAuth2Error::BadAnswer {
+            table: self.cfg.table.clone(),
+            url: self.cfg.token_url.clone(),
+            status,
+            detail,
+        }
     }
 
     /// Turns the endpoint's answer into a token, saving a rotated refresh token first.
@@ -281,12 +318,7 @@ impl TokenSource {
         used_refresh: Option<&str>,
         started: Instant,
     ) -> Result<Token, OAuth2Error> {
-        let bad = |detail: String| OAuth2Error::BadAnswer {
-            table: self.cfg.table.clone(),
-            url: self.cfg.token_url.clone(),
-            status,
-            detail,
-        };
+        let bad = |detail: String| self.bad(status, detail);
         let Some(a) = parsed else {
             return Err(bad(format!("not JSON: {:?}", snippet(body))));
         };
@@ -470,6 +502,8 @@ mod tests {
             refresh_token: token_file.map(SecretSource::File),
             scope: None,
             mechanism: Mechanism::Xoauth2,
+            device_authorization_url: None,
+            authorize_url: None,
             ca_file: None,
             state_dir: dir.join("oauth2"),
         })

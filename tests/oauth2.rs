@@ -347,3 +347,126 @@ fn a_revoked_grant_is_named_by_run_and_doctor_and_nothing_is_lost() {
     assert_eq!(acks(&bpkad), 2, "{}", text(&out));
     assert_eq!(inbox_count(&t), 0);
 }
+
+/// `pilah oauth2 login` for lapor, started; returns the child and its first printed lines
+/// up to the one `want` is in.
+fn login(t: &Scratch, extra: &[&str], want: &str) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pilah"))
+        .args([
+            "oauth2",
+            "login",
+            "--config",
+            t.config.to_str().expect("utf-8"),
+        ])
+        .args(["--mailbox", "lapor"])
+        .args(extra)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("pilah oauth2 login");
+    let mut out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut seen = String::new();
+    while !seen.contains(want) {
+        let mut line = String::new();
+        if out.read_line(&mut line).expect("read") == 0 {
+            panic!("login ended before {want:?}: {seen}");
+        }
+        seen.push_str(&line);
+    }
+    child.stdout = None;
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    (child, seen)
+}
+
+/// Waits for the login to end; asserts it succeeded.
+fn finished(mut child: std::process::Child) {
+    let status = child.wait().expect("wait");
+    let mut err = String::new();
+    use std::io::Read;
+    if let Some(mut e) = child.stderr.take() {
+        let _ = e.read_to_string(&mut err);
+    }
+    assert!(status.success(), "{status:?}: {err}");
+}
+
+/// A refresh-token grant whose token file does not exist yet, with both sign-in endpoints.
+fn unsigned(t: &Scratch, p: &Provider, c: &str) -> std::path::PathBuf {
+    let file = t.dir.path().join("refresh-token");
+    let table = format!(
+        "{}device_authorization_url = \"{}/devicecode\"\nauthorize_url = \"{}/authorize\"\nscope = \"https://outlook.office365.com/IMAP.AccessAsUser.All offline_access\"\n",
+        refresh_table("mailbox", p, c, &file),
+        p.base,
+        p.base
+    );
+    config(t, &smtp_plain(t), &table);
+    file
+}
+
+fn signed_in_and_working(t: &Scratch, file: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(file)
+        .expect("token written")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let bpkad = t.ext("bpkad", "cilacapkab.go.id");
+    dbh_report(t, &bpkad, "Rekonsiliasi DBH Triwulan I");
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(acks(&bpkad), 1, "{}", text(&out));
+}
+
+#[test]
+fn oauth2_login_by_device_code_writes_the_refresh_token_where_the_config_reads_it() {
+    let t = Scratch::new("");
+    let p = Provider::new();
+    let c = client(&t, "device");
+    let file = unsigned(&t, &p, &c);
+    let (child, seen) = login(&t, &[], "enter the code");
+    let code = seen
+        .split("enter the code ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .expect("a user code");
+    // The person enters the code at the provider and consents.
+    p.post(
+        "/admin/approve",
+        serde_json::json!({"user_code": code, "user": t.addr("lapor")}),
+    );
+    finished(child);
+    assert!(!seen.contains("rt-"), "the token is never printed: {seen}");
+    signed_in_and_working(&t, &file);
+}
+
+#[test]
+fn oauth2_login_in_the_browser_takes_the_redirect_with_pkce() {
+    let t = Scratch::new("");
+    let p = Provider::new();
+    let c = client(&t, "browser");
+    let file = unsigned(&t, &p, &c);
+    p.post(
+        "/admin/consent",
+        serde_json::json!({"client_id": c, "user": t.addr("lapor")}),
+    );
+    let (child, seen) = login(&t, &["--browser"], "/authorize?");
+    let url = seen
+        .lines()
+        .find(|l| l.contains("/authorize?"))
+        .expect("the address to open")
+        .trim()
+        .to_string();
+    // The browser: the provider signs the person in and redirects to pilah's loopback port.
+    let page = rt().block_on(async {
+        reqwest::get(&url)
+            .await
+            .expect("browser")
+            .text()
+            .await
+            .expect("page")
+    });
+    assert!(page.contains("masuk berhasil"), "{page}");
+    finished(child);
+    signed_in_and_working(&t, &file);
+}

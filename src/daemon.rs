@@ -573,11 +573,38 @@ async fn supervise_mailbox(shared: Arc<Shared>, m: MailboxConfig, stop: watch::R
     }
 }
 
+/// The alerts a mailbox's outage has already raised (reset by a completed pass).
+#[derive(Default)]
+struct Alerted {
+    stale: bool,
+    grant: bool,
+}
+
+impl Alerted {
+    /// Raises what a failed pass calls for, once per outage: a refused OAuth2 grant at once,
+    /// a stale mailbox after `limits.alert_after`.
+    fn failed(
+        &mut self,
+        shared: &Shared,
+        m: &MailboxConfig,
+        e: &crate::pipeline::PipelineError,
+        since_ok: Duration,
+    ) {
+        if let (false, Some(g)) = (self.grant, refused_grant(e)) {
+            alert_grant_refused(shared, m, &g.to_string());
+            self.grant = true;
+        }
+        if !self.stale && since_ok >= shared.config.limits.alert_after {
+            alert_stale_mailbox(shared, m, since_ok, &e.to_string());
+            self.stale = true;
+        }
+    }
+}
+
 async fn mailbox_loop(shared: Arc<Shared>, m: MailboxConfig, stop: watch::Receiver<bool>) {
     let mut failures = 0u32;
     let mut last_ok = std::time::Instant::now();
-    let mut alerted = false;
-    let mut grant_alerted = false;
+    let mut alerted = Alerted::default();
     let name = m.name.as_str();
     while !*stop.borrow() {
         let r: Result<(), crate::pipeline::PipelineError> = async {
@@ -606,8 +633,7 @@ async fn mailbox_loop(shared: Arc<Shared>, m: MailboxConfig, stop: watch::Receiv
                     .health
                     .state(name, if conn.has_idle { "idle" } else { "polling" });
                 last_ok = std::time::Instant::now();
-                alerted = false;
-                grant_alerted = false;
+                alerted = Alerted::default();
                 if r.classified > 0 {
                     shared.outbox.notify_one();
                 }
@@ -635,14 +661,7 @@ async fn mailbox_loop(shared: Arc<Shared>, m: MailboxConfig, stop: watch::Receiv
             log_failure(&shared, &m.name, &e, Some(delay));
             let _ = shared.store.mailbox_error(m.name.as_str(), &e.to_string());
             shared.health.failed(name, &e.to_string(), delay);
-            if let (false, Some(g)) = (grant_alerted, refused_grant(&e)) {
-                alert_grant_refused(&shared, &m, &g.to_string());
-                grant_alerted = true;
-            }
-            if !alerted && last_ok.elapsed() >= shared.config.limits.alert_after {
-                alert_stale_mailbox(&shared, &m, last_ok.elapsed(), &e.to_string());
-                alerted = true;
-            }
+            alerted.failed(&shared, &m, &e, last_ok.elapsed());
             // Sleep in short steps, beating: waiting to reconnect is not being hung.
             let until = tokio::time::Instant::now() + delay;
             while tokio::time::Instant::now() < until && !*stop.borrow() {

@@ -258,75 +258,30 @@ impl RuleSet {
 
     /// Loads and validates every file of a rules directory.
     pub fn load(dir: &Path) -> Result<RuleSet, RulesError> {
-        let read_err = |source| RulesError::Read {
+        let mut hasher = Sha256::new();
+        let files = list(dir, "toml").map_err(|source| RulesError::Read {
             path: dir.to_path_buf(),
             source,
-        };
-        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map_err(read_err)?
-            .filter_map(|e| e.ok())
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
-            .collect();
-        files.sort();
-        let mut hasher = Sha256::new();
-        let mut sources = Vec::new();
-        for f in &files {
-            let text = std::fs::read_to_string(f).map_err(|source| RulesError::Read {
-                path: f.clone(),
-                source,
-            })?;
-            hasher.update(
-                f.file_name()
-                    .map(|n| n.as_encoded_bytes())
-                    .unwrap_or_default(),
-            );
-            hasher.update(text.as_bytes());
-            sources.push((f.clone(), text));
-        }
+        })?;
+        let sources = read_all(files, &mut hasher)?;
         let mut diags = Diagnostics::default();
-        for (f, text) in &sources {
-            if says_nothing(text) && !text.lines().any(|l| l.trim() == EMPTY_ON_PURPOSE) {
-                diags.error(
-                    Location {
-                        file: f.clone(),
-                        line: 1,
-                        col: 1,
-                    },
-                    format!(
-                        "the file is empty (no rule, unit, category or list): if that is meant, write the line `{EMPTY_ON_PURPOSE}` in it; an editor may also be saving it right now"
-                    ),
-                );
-            }
-        }
-        let tdir = dir.join("templates");
-        let mut template_files: Vec<PathBuf> = match std::fs::read_dir(&tdir) {
-            Ok(rd) => rd
-                .filter_map(|e| e.ok())
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == "txt") && p.is_file())
-                .collect(),
-            Err(_) => Vec::new(),
-        };
-        template_files.sort();
+        check_not_empty(&sources, &mut diags);
+        // No templates directory: the built-in texts serve.
+        let template_files = list(&dir.join("templates"), "txt").unwrap_or_default();
         let mut templates = BTreeMap::new();
-        for f in &template_files {
-            let text = std::fs::read_to_string(f).map_err(|source| RulesError::Read {
-                path: f.clone(),
-                source,
-            })?;
-            hasher.update(
-                f.file_name()
-                    .map(|n| n.as_encoded_bytes())
-                    .unwrap_or_default(),
-            );
-            hasher.update(text.as_bytes());
+        let mut broken_templates = BTreeSet::new();
+        for (f, text) in read_all(template_files, &mut hasher)? {
             let name = f
                 .file_stem()
                 .map(|s| s.to_string_lossy().to_string())
                 .unwrap_or_default();
-            if let Some(t) = Template::parse(&name, f, &text, &mut diags) {
-                templates.insert(name, t);
+            match Template::parse(&name, &f, &text, &mut diags) {
+                Some(t) => {
+                    templates.insert(name, t);
+                }
+                None => {
+                    broken_templates.insert(name);
+                }
             }
         }
         let regions_path = dir.join("regions.csv");
@@ -336,11 +291,6 @@ impl RuleSet {
         }
         let regions = crate::region::Regions::load(&regions_path, &mut diags);
         let version = crate::hex::hex(&hasher.finalize()[..6]);
-        let broken_templates: BTreeSet<String> = template_files
-            .iter()
-            .filter_map(|f| f.file_stem().map(|s| s.to_string_lossy().to_string()))
-            .filter(|n| !templates.contains_key(n))
-            .collect();
         let set = build(
             dir,
             &sources,
@@ -355,11 +305,63 @@ impl RuleSet {
         let mut set = set.ok_or(RulesError::Invalid(diags.clone()))?;
         set.regions = std::sync::Arc::new(regions);
         set.warnings = diags;
-        set.files = files
+        set.files = sources
             .iter()
-            .filter_map(|f| f.file_name().map(|n| n.to_string_lossy().to_string()))
+            .filter_map(|(f, _)| f.file_name().map(|n| n.to_string_lossy().to_string()))
             .collect();
         Ok(set)
+    }
+}
+
+/// Every `*.<ext>` file of `dir`, in name order.
+fn list(dir: &Path, ext: &str) -> std::io::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == ext) && p.is_file())
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// The text of each file, each fed to `hasher` (name and content) for the rules' version.
+fn read_all(
+    files: Vec<PathBuf>,
+    hasher: &mut Sha256,
+) -> Result<Vec<(PathBuf, String)>, RulesError> {
+    let mut sources = Vec::with_capacity(files.len());
+    for f in files {
+        let text = std::fs::read_to_string(&f).map_err(|source| RulesError::Read {
+            path: f.clone(),
+            source,
+        })?;
+        hasher.update(
+            f.file_name()
+                .map(|n| n.as_encoded_bytes())
+                .unwrap_or_default(),
+        );
+        hasher.update(text.as_bytes());
+        sources.push((f, text));
+    }
+    Ok(sources)
+}
+
+/// A rules file that says nothing is an error, unless it says so on purpose: an editor may
+/// be saving it right now.
+fn check_not_empty(sources: &[(PathBuf, String)], diags: &mut Diagnostics) {
+    for (f, text) in sources {
+        if says_nothing(text) && !text.lines().any(|l| l.trim() == EMPTY_ON_PURPOSE) {
+            diags.error(
+                Location {
+                    file: f.clone(),
+                    line: 1,
+                    col: 1,
+                },
+                format!(
+                    "the file is empty (no rule, unit, category or list): if that is meant, write the line `{EMPTY_ON_PURPOSE}` in it; an editor may also be saving it right now"
+                ),
+            );
+        }
     }
 }
 

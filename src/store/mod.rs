@@ -23,6 +23,7 @@
 //! "sent" mark (the item is sent again, under the same Message-ID).
 
 mod backup;
+mod corrections;
 mod mailboxes;
 mod messages;
 mod metrics;
@@ -35,6 +36,10 @@ mod retention;
 mod schema;
 mod tickets;
 
+pub use corrections::{
+    Correctable, CorrectedBy, CorrectedMessage, CorrectionRecord, FolderStatus, NewCorrection,
+    PlaceCandidate,
+};
 pub use messages::{
     MessageFilter, MessageState, MessageSummary, NewMessage, StoredMessage, VerdictRecord,
 };

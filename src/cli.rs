@@ -19,6 +19,7 @@ use std::sync::{Arc, RwLock};
 
 mod agents;
 mod backup;
+mod correct;
 mod doctor;
 mod explain;
 mod fixtures;

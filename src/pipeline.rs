@@ -32,7 +32,7 @@ use std::sync::Arc;
 /// Why judging one message failed: the message's own doing (it is quarantined instead) or
 /// the store's (the batch fails and is judged again on the next drain).
 #[derive(Debug, thiserror::Error)]
-enum JudgeError {
+pub(crate) enum JudgeError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("cannot compose the forward to unit {unit}: {source}")]
@@ -221,7 +221,34 @@ impl Pipeline<'_> {
         pass.report.filed += self
             .store
             .settle_moved_before_uidvalidity(name, folder.uidvalidity)?;
+        // pilah's own folders, with what was just filed there: what people moved between
+        // them is corrected. That selects them: the watched folder is selected again for
+        // the caller (IDLE waits on it).
+        if self.watch(conn).await? {
+            conn.select(&self.mailbox.imap.folder).await?;
+        }
         Ok(pass.report)
+    }
+
+    /// Looks at pilah's own folders for messages people moved ([`crate::correct::watch`]);
+    /// `true` when it selected one of them.
+    async fn watch(&self, conn: &mut Connection) -> Result<bool, PipelineError> {
+        let corrector = crate::correct::Corrector {
+            config: self.config,
+            rules: self.rules.clone(),
+            store: self.store,
+            options: self.options,
+        };
+        let w = crate::correct::watch::watch(conn, &corrector, self.mailbox).await?;
+        if w.searched > 0 {
+            tracing::debug!(step = "watched", mailbox = %self.mailbox.name, searched = w.searched, learned = w.learned, corrected = w.corrected, refiled = w.refiled, left = w.left, "looked at pilah's folders");
+        }
+        if w.corrected > 0 {
+            if let Some(n) = self.queued {
+                n.notify_one();
+            }
+        }
+        Ok(w.searched > 0)
     }
 
     /// Sorts the folder's UIDs by what is recorded of them: judged ones wait to be filed,
@@ -718,6 +745,7 @@ impl Pipeline<'_> {
                 reply_to: compose::reply_address(&mail, sender_auth),
                 sender_auth,
                 mentions: &related.mentions,
+                redirected_from: None,
             };
             if matches!(relation, Relation::New) || followup {
                 if let Some(why) =
@@ -923,7 +951,7 @@ impl Pipeline<'_> {
     /// Queues the forwards and (for a new ticket) the acknowledgement of a message that acts
     /// on its ticket, unless nothing may be sent; returns why there is no acknowledgement.
     #[allow(clippy::too_many_arguments)]
-    fn send_mail(
+    pub(crate) fn send_mail(
         &self,
         tx: &Tx,
         ctx: &Context,

@@ -321,12 +321,29 @@ pub fn history(
             "ack" => "acknowledgement",
             "reminder" => "reminder",
             "escalation" => "escalation",
+            "moved" => "moved notice",
             other => other,
         };
         out.push(HistoryEntry {
             at: o.sent_at.unwrap_or(o.created_at),
             what: what.to_string(),
             detail: format!("to {} ({state})", o.rcpt.join(", ")),
+        });
+    }
+    for c in store.corrections_of_ticket(ticket)? {
+        out.push(HistoryEntry {
+            at: c.at,
+            what: "corrected".to_string(),
+            detail: format!(
+                "{} → {} (unit {} → {}; rule {}; by {}: {})",
+                c.from_category,
+                c.to_category,
+                c.from_unit.as_deref().unwrap_or("-"),
+                c.to_unit.as_deref().unwrap_or("-"),
+                c.rule.as_deref().unwrap_or("-"),
+                c.by,
+                c.detail.as_deref().unwrap_or("")
+            ),
         });
     }
     if let Some(at) = &h.record.answered_at {

@@ -39,10 +39,14 @@ pub enum NoticeKind {
     MailboxRestarted,
     /// A folder the IMAP server refuses; its messages went to the quarantine folder.
     FolderRefused,
+    /// A ticket corrected to another category, to the PICs of the unit it left.
+    Moved,
+    /// A ticket corrected back to a unit that had its forward already, to its PICs.
+    Returned,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 8] = [
+    pub const ALL: [NoticeKind; 10] = [
         NoticeKind::Reminder,
         NoticeKind::Escalation,
         NoticeKind::UnitDigest,
@@ -51,6 +55,8 @@ impl NoticeKind {
         NoticeKind::MailboxStale,
         NoticeKind::MailboxRestarted,
         NoticeKind::FolderRefused,
+        NoticeKind::Moved,
+        NoticeKind::Returned,
     ];
 
     /// The template's name: `templates/<name>.txt` in the rules directory.
@@ -64,6 +70,8 @@ impl NoticeKind {
             NoticeKind::MailboxStale => "notice-mailbox-stale",
             NoticeKind::MailboxRestarted => "notice-mailbox-restarted",
             NoticeKind::FolderRefused => "notice-folder-refused",
+            NoticeKind::Moved => "notice-moved",
+            NoticeKind::Returned => "notice-returned",
         }
     }
 
@@ -78,6 +86,7 @@ impl NoticeKind {
             | NoticeKind::MailboxStale
             | NoticeKind::MailboxRestarted
             | NoticeKind::FolderRefused => OutboxKind::Alert,
+            NoticeKind::Moved | NoticeKind::Returned => OutboxKind::Moved,
         }
     }
 
@@ -107,6 +116,17 @@ impl NoticeKind {
             NoticeKind::MailboxStale => &["mailbox", "minutes", "error"],
             NoticeKind::MailboxRestarted => &["mailbox", "seconds", "error"],
             NoticeKind::FolderRefused => &["mailbox", "folder", "command", "server", "fallback"],
+            NoticeKind::Moved | NoticeKind::Returned => &[
+                "ticket",
+                "unit",
+                "from_unit",
+                "to_unit",
+                "category_label",
+                "from_label",
+                "sender",
+                "subject",
+                "by",
+            ],
         }
     }
 
@@ -133,6 +153,8 @@ impl NoticeKind {
             NoticeKind::FolderRefused => {
                 include_str!("../../rules/templates/notice-folder-refused.txt")
             }
+            NoticeKind::Moved => include_str!("../../rules/templates/notice-moved.txt"),
+            NoticeKind::Returned => include_str!("../../rules/templates/notice-returned.txt"),
         }
     }
 
@@ -194,6 +216,10 @@ pub fn placeholders_for(template: &str) -> &'static [&'static str] {
         "command",
         "server",
         "fallback",
+        "from_unit",
+        "to_unit",
+        "from_label",
+        "by",
     ];
     match NoticeKind::of_template(template) {
         Some(k) => k.placeholders(),

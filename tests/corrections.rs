@@ -1,0 +1,382 @@
+//! Corrections against the real mail stack: an agent moves a misclassified message between
+//! pilah's folders with an IMAP client, and the next pass re-routes the ticket; moving it
+//! back sends nothing twice; out of spam and into spam; the same from `pilah ticket move`;
+//! the report and `ticket show` tell the final category.
+
+mod common;
+
+use common::*;
+
+const MARCH: &str = "05-Mar-2024 09:30:00 +0700";
+const DAU: &str = "Pilah/syarat-salur-dau";
+const DBH: &str = "Pilah/syarat-salur-dbh";
+
+fn kind(f: &Found) -> String {
+    f.header("X-Pilah-Kind").unwrap_or_default()
+}
+
+/// Mail of `kind` (X-Pilah-Kind) in `user`'s mailbox.
+fn received(user: &str, k: &str) -> Vec<Found> {
+    contents(user)
+        .into_iter()
+        .filter(|f| kind(f) == k)
+        .collect()
+}
+
+/// Moves the message whose subject holds `word` from one folder to another, as an agent's
+/// mail client does (UID MOVE).
+fn agent_moves(user: &str, word: &str, from: &str, to: &str) {
+    rt().block_on(async {
+        let mut s = login(user).await;
+        s.select(from).await.expect("select");
+        let uids = s
+            .uid_search(format!("SUBJECT \"{word}\""))
+            .await
+            .expect("search");
+        assert_eq!(uids.len(), 1, "one message with {word:?} in {from}");
+        let uid = uids.into_iter().next().unwrap();
+        s.uid_mv(uid.to_string(), to).await.expect("move");
+        s.logout().await.ok();
+    });
+}
+
+/// The folders holding a message whose subject holds `word`.
+fn folders_of(user: &str, word: &str) -> Vec<String> {
+    contents(user)
+        .into_iter()
+        .filter(|f| f.subject().contains(word))
+        .map(|f| f.folder)
+        .collect()
+}
+
+fn run(t: &Scratch) {
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+fn ticket_of(t: &Scratch, word: &str) -> String {
+    t.db()
+        .query_row(
+            "SELECT ticket FROM messages WHERE subject LIKE ?1",
+            [format!("%{word}%")],
+            |r| r.get(0),
+        )
+        .expect("the message's ticket")
+}
+
+fn pilah_text(t: &Scratch, args: &[&str]) -> String {
+    let out = t.pilah(args);
+    assert!(out.status.success(), "{}", text(&out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_message_moved_to_another_category_is_rerouted_once_and_back_without_duplicates() {
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    let lapor = t.addr("lapor");
+    let sender = t.ext("bpkad", "brebeskab.go.id");
+    let (pic_dau, pic_dbh) = (t.addr("pic.dau"), t.addr("pic.dbh"));
+    // Says DAU in the subject; the agent knows it is the DBH reconciliation.
+    let raw = vouched(
+        &sender,
+        mail(
+            &format!("BPKAD Brebes <{sender}>"),
+            &lapor,
+            "Laporan DAU Brebes",
+            "Terlampir berita acara rekonsiliasi.",
+            "",
+        ),
+    );
+    rt().block_on(append(&lapor, "INBOX", &raw, Some(MARCH), None));
+    run(&t);
+    assert_eq!(folders_of(&lapor, "DAU Brebes"), vec![DAU]);
+    assert_eq!(received(&pic_dau, "forward").len(), 1);
+    let ticket = ticket_of(&t, "DAU Brebes");
+
+    agent_moves(&lapor, "DAU Brebes", DAU, DBH);
+    run(&t);
+    // Re-routed within one pass: DBH has the forward, said to be redirected; DAU is told.
+    let fwd = received(&pic_dbh, "forward");
+    assert_eq!(fwd.len(), 1, "the DBH PICs get the forward");
+    assert!(fwd[0].subject().contains(&ticket), "{}", fwd[0].subject());
+    let body = String::from_utf8_lossy(&fwd[0].raw).into_owned();
+    assert!(
+        body.contains("Dialihkan dari Direktorat Dana Transfer Umum"),
+        "{body}"
+    );
+    let moved = received(&pic_dau, "moved");
+    assert_eq!(moved.len(), 1, "the DAU PICs are told it left them");
+    assert!(
+        moved[0].subject().contains("Dialihkan"),
+        "{}",
+        moved[0].subject()
+    );
+    assert_eq!(
+        contents(&sender).len(),
+        1,
+        "the sender is not acknowledged again"
+    );
+    assert_eq!(
+        folders_of(&lapor, "DAU Brebes"),
+        vec![DBH],
+        "left where the agent put it"
+    );
+    let show = pilah_text(
+        &t,
+        &[
+            "ticket",
+            "show",
+            "--config",
+            t.config.to_str().unwrap(),
+            &ticket,
+        ],
+    );
+    assert!(show.contains("syarat-salur-dbh"), "{show}");
+    assert!(show.contains("dtu-dbh"), "{show}");
+    assert!(show.contains("corrected"), "{show}");
+    let report = pilah_text(
+        &t,
+        &[
+            "report",
+            "--config",
+            t.config.to_str().unwrap(),
+            "--month",
+            "2024-03",
+            "--mailbox",
+            "lapor",
+            "--format",
+            "json",
+        ],
+    );
+    let json: serde_json::Value = serde_json::from_str(&report).expect("json");
+    let lapor_r = &json["mailboxes"][0];
+    let cats = lapor_r["categories"].as_array().expect("categories");
+    let count = |id: &str| {
+        cats.iter()
+            .find(|c| c["id"] == id)
+            .map(|c| c["count"].as_i64().unwrap_or(0))
+            .unwrap_or(0)
+    };
+    assert_eq!(
+        (count("syarat-salur-dbh"), count("syarat-salur-dau")),
+        (1, 0)
+    );
+    let corr = &lapor_r["corrections"];
+    assert_eq!(corr["total"], 1, "{corr}");
+    assert_eq!(corr["rules"][0]["to"], "syarat-salur-dbh", "{corr}");
+
+    // Back to DAU: DAU had the forward already (it is told the ticket is back), DBH is
+    // told it left; then to DBH again: nothing new at all.
+    agent_moves(&lapor, "DAU Brebes", DBH, DAU);
+    run(&t);
+    assert_eq!(
+        received(&pic_dau, "forward").len(),
+        1,
+        "not forwarded twice"
+    );
+    assert_eq!(
+        received(&pic_dau, "moved").len(),
+        2,
+        "moved away, then back"
+    );
+    assert_eq!(received(&pic_dbh, "moved").len(), 1);
+    agent_moves(&lapor, "DAU Brebes", DAU, DBH);
+    run(&t);
+    assert_eq!(
+        received(&pic_dbh, "forward").len(),
+        1,
+        "not forwarded twice"
+    );
+    assert_eq!(
+        received(&pic_dau, "moved").len(),
+        2,
+        "the same notice is not sent twice"
+    );
+    assert_eq!(received(&pic_dbh, "moved").len(), 1);
+    assert_eq!(
+        t.count("SELECT count(*) FROM corrections"),
+        3,
+        "each move is recorded"
+    );
+    assert_eq!(
+        t.count(
+            "SELECT count(*) FROM tickets WHERE category = 'syarat-salur-dbh' AND unit = 'dtu-dbh'"
+        ),
+        1
+    );
+    // A pass with nothing moved corrects nothing.
+    run(&t);
+    assert_eq!(t.count("SELECT count(*) FROM corrections"), 3);
+}
+
+#[test]
+fn out_of_spam_is_a_new_message_and_into_spam_waits_for_nobody() {
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    let lapor = t.addr("lapor");
+    let sender = t.ext("keuangan", "cilacapkab.go.id");
+    let pic_dbh = t.addr("pic.dbh");
+    // Spam by its words, but a Pemda's report in truth.
+    let raw = vouched(
+        &sender,
+        mail(
+            &format!("BPKAD Cilacap <{sender}>"),
+            &lapor,
+            "Rekon Cilacap slot gacor",
+            "Terlampir berita acara rekonsiliasi DBH.",
+            "",
+        ),
+    );
+    rt().block_on(append(&lapor, "INBOX", &raw, Some(MARCH), None));
+    run(&t);
+    assert_eq!(folders_of(&lapor, "Rekon Cilacap"), vec!["Pilah/spam"]);
+    assert!(contents(&sender).is_empty(), "spam is not answered");
+
+    agent_moves(&lapor, "Rekon Cilacap", "Pilah/spam", DBH);
+    run(&t);
+    let ticket = ticket_of(&t, "Rekon Cilacap");
+    assert!(ticket.starts_with("LPR-2024-"), "{ticket}");
+    assert_eq!(
+        received(&pic_dbh, "forward").len(),
+        1,
+        "forwarded as a new message"
+    );
+    let acks = contents(&sender);
+    assert_eq!(acks.len(), 1, "acknowledged as a new message");
+    assert!(acks[0].subject().contains(&ticket), "{}", acks[0].subject());
+
+    // Into spam again: DBH is told, the ticket waits for nobody, the sender hears nothing.
+    agent_moves(&lapor, "Rekon Cilacap", DBH, "Pilah/spam");
+    run(&t);
+    assert_eq!(received(&pic_dbh, "moved").len(), 1);
+    assert_eq!(
+        t.count(&format!(
+            "SELECT count(*) FROM tickets WHERE ticket = '{ticket}' AND unit IS NULL AND category = 'spam'"
+        )),
+        1
+    );
+    let open = pilah_text(
+        &t,
+        &[
+            "ticket",
+            "list",
+            "--config",
+            t.config.to_str().unwrap(),
+            "--open",
+        ],
+    );
+    assert!(
+        !open.contains(&ticket),
+        "no longer waits for a unit: {open}"
+    );
+    // The sender writes again on the ticket: no answer, no forward.
+    let again = vouched(
+        &sender,
+        mail(
+            &format!("BPKAD Cilacap <{sender}>"),
+            &lapor,
+            &format!("[{ticket}] Rekon susulan"),
+            "Mohon tanggapannya.",
+            "",
+        ),
+    );
+    rt().block_on(append(&lapor, "INBOX", &again, Some(MARCH), None));
+    run(&t);
+    assert_eq!(
+        contents(&sender).len(),
+        1,
+        "the sender is not answered again"
+    );
+    assert_eq!(received(&pic_dbh, "forward").len(), 1);
+}
+
+#[test]
+fn ticket_move_on_the_command_line_does_what_a_move_does_and_files_the_message() {
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    let lapor = t.addr("lapor");
+    let sender = t.ext("bpkad", "tegalkab.go.id");
+    let (pic_dau, pic_dbh) = (t.addr("pic.dau"), t.addr("pic.dbh"));
+    let raw = vouched(
+        &sender,
+        mail(
+            &format!("BPKAD Tegal <{sender}>"),
+            &lapor,
+            "Laporan DAU Tegal",
+            "Terlampir.",
+            "",
+        ),
+    );
+    rt().block_on(append(&lapor, "INBOX", &raw, Some(MARCH), None));
+    run(&t);
+    let ticket = ticket_of(&t, "DAU Tegal");
+    let cfg = t.config.to_str().unwrap();
+    let out = pilah_text(
+        &t,
+        &[
+            "ticket",
+            "move",
+            "--config",
+            cfg,
+            &ticket,
+            "--category",
+            "syarat-salur-dbh",
+        ],
+    );
+    assert!(out.contains("syarat-salur-dbh"), "{out}");
+    // A category that does not exist names the valid ones.
+    let bad = t.pilah(&[
+        "ticket",
+        "move",
+        "--config",
+        cfg,
+        &ticket,
+        "--category",
+        "dbh",
+    ]);
+    assert!(!bad.status.success());
+    assert!(text(&bad).contains("syarat-salur-dbh"), "{}", text(&bad));
+    run(&t);
+    assert_eq!(received(&pic_dbh, "forward").len(), 1);
+    assert_eq!(received(&pic_dau, "moved").len(), 1);
+    // The next pass puts the message where its category is, and that is no correction.
+    assert_eq!(folders_of(&lapor, "DAU Tegal"), vec![DBH]);
+    run(&t);
+    assert_eq!(t.count("SELECT count(*) FROM corrections"), 1);
+    assert_eq!(
+        t.count("SELECT count(*) FROM corrections WHERE by = 'cli'"),
+        1
+    );
+}
+
+#[test]
+fn a_message_moved_out_of_pilahs_folders_is_left_alone() {
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    let lapor = t.addr("lapor");
+    let sender = t.ext("bpkad", "banyumaskab.go.id");
+    let raw = vouched(
+        &sender,
+        mail(
+            &format!("BPKAD Banyumas <{sender}>"),
+            &lapor,
+            "Laporan DAU Banyumas",
+            "Terlampir.",
+            "",
+        ),
+    );
+    rt().block_on(append(&lapor, "INBOX", &raw, Some(MARCH), None));
+    run(&t);
+    rt().block_on(async {
+        let mut s = login(&lapor).await;
+        s.create("Arsip").await.expect("create");
+        s.logout().await.ok();
+    });
+    agent_moves(&lapor, "DAU Banyumas", DAU, "Arsip");
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("moved-away"), "{}", text(&out));
+    assert_eq!(t.count("SELECT count(*) FROM corrections"), 0);
+    assert_eq!(
+        t.count("SELECT count(*) FROM messages WHERE category = 'syarat-salur-dau'"),
+        1
+    );
+    assert_eq!(folders_of(&lapor, "DAU Banyumas"), vec!["Arsip"]);
+}

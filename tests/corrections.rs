@@ -149,7 +149,7 @@ fn a_message_moved_to_another_category_is_rerouted_once_and_back_without_duplica
         ],
     );
     let json: serde_json::Value = serde_json::from_str(&report).expect("json");
-    let lapor_r = &json["mailboxes"][0];
+    let lapor_r = &json[0];
     let cats = lapor_r["categories"].as_array().expect("categories");
     let count = |id: &str| {
         cats.iter()
@@ -163,7 +163,27 @@ fn a_message_moved_to_another_category_is_rerouted_once_and_back_without_duplica
     );
     let corr = &lapor_r["corrections"];
     assert_eq!(corr["total"], 1, "{corr}");
-    assert_eq!(corr["rules"][0]["to"], "syarat-salur-dbh", "{corr}");
+    assert_eq!(
+        corr["rules"][0]["to"][0]["id"], "syarat-salur-dbh",
+        "{corr}"
+    );
+    assert_eq!(corr["rules"][0]["overruled"], 1, "{corr}");
+    let text_report = pilah_text(
+        &t,
+        &[
+            "report",
+            "--config",
+            t.config.to_str().unwrap(),
+            "--month",
+            "2024-03",
+            "--mailbox",
+            "lapor",
+        ],
+    );
+    assert!(
+        text_report.contains("Dikoreksi agen (kategori diubah dari hasil aturan): 1 pesan"),
+        "{text_report}"
+    );
 
     // Back to DAU: DAU had the forward already (it is told the ticket is back), DBH is
     // told it left; then to DBH again: nothing new at all.
@@ -187,15 +207,36 @@ fn a_message_moved_to_another_category_is_rerouted_once_and_back_without_duplica
         1,
         "not forwarded twice"
     );
+    let dbh_notices: Vec<String> = received(&pic_dbh, "moved")
+        .iter()
+        .map(|f| f.subject())
+        .collect();
+    assert_eq!(dbh_notices.len(), 2, "{dbh_notices:?}");
+    assert!(
+        dbh_notices.iter().any(|s| s.contains("Dikembalikan")),
+        "{dbh_notices:?}"
+    );
+    // Once more back and forth: every notice was sent already, nothing goes out.
+    agent_moves(&lapor, "DAU Brebes", DBH, DAU);
+    run(&t);
+    agent_moves(&lapor, "DAU Brebes", DAU, DBH);
+    run(&t);
+    assert_eq!(received(&pic_dau, "forward").len(), 1);
+    assert_eq!(received(&pic_dbh, "forward").len(), 1);
     assert_eq!(
         received(&pic_dau, "moved").len(),
         2,
         "the same notice is not sent twice"
     );
-    assert_eq!(received(&pic_dbh, "moved").len(), 1);
+    assert_eq!(
+        received(&pic_dbh, "moved").len(),
+        2,
+        "the same notice is not sent twice"
+    );
+    assert_eq!(contents(&sender).len(), 1, "the sender heard once");
     assert_eq!(
         t.count("SELECT count(*) FROM corrections"),
-        3,
+        5,
         "each move is recorded"
     );
     assert_eq!(
@@ -206,7 +247,7 @@ fn a_message_moved_to_another_category_is_rerouted_once_and_back_without_duplica
     );
     // A pass with nothing moved corrects nothing.
     run(&t);
-    assert_eq!(t.count("SELECT count(*) FROM corrections"), 3);
+    assert_eq!(t.count("SELECT count(*) FROM corrections"), 5);
 }
 
 #[test]

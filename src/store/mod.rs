@@ -46,7 +46,10 @@ pub use messages::{
 pub use metrics::MetricsFigures;
 pub use original::{append_base64, OriginalEncoding};
 pub use outbox::{OutboxChange, OutboxItem, Outgoing, Quarantined, Unsent};
-pub use report::{ImportedCount, ReportApart, ReportMail, ReportPerson, ReportScope, ReportTicket};
+pub use report::{
+    ImportedCount, ReportApart, ReportCorrection, ReportMail, ReportPerson, ReportScope,
+    ReportTicket,
+};
 pub use retention::Pruned;
 pub use schema::CURRENT as SCHEMA_VERSION;
 pub use tickets::{

@@ -10,6 +10,8 @@
 //! is asked whether that unit already had this ticket's forward or this notice. It records
 //! through the store and composes through `act`; it touches no IMAP (that is [`watch`]).
 
+pub mod mask;
+pub mod suggest;
 pub mod watch;
 
 use crate::act::notice::{self, Addressed, NoticeKind};

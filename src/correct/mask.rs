@@ -51,8 +51,14 @@ pub fn mask_text(text: &str, names: &[&str]) -> String {
     }
     out = m.nik.replace_all(&out, "[NIK disamarkan]").into_owned();
     out = m.email.replace_all(&out, "disamarkan@$1").into_owned();
-    out = m.phone.replace_all(&out, "[telepon disamarkan]").into_owned();
-    out = m.address.replace_all(&out, "[alamat disamarkan]").into_owned();
+    out = m
+        .phone
+        .replace_all(&out, "[telepon disamarkan]")
+        .into_owned();
+    out = m
+        .address
+        .replace_all(&out, "[alamat disamarkan]")
+        .into_owned();
     out = m
         .honorific
         .replace_all(&out, format!("${{1}}${{2}}{NAME}").as_str())

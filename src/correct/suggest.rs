@@ -19,10 +19,49 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// Words that say nothing about a topic: mail boilerplate, file types, common Indonesian.
 const STOPWORDS: &[&str] = &[
-    "re", "fw", "fwd", "bls", "balas", "pdf", "doc", "docx", "xls", "xlsx", "jpg", "jpeg",
-    "png", "zip", "rar", "eml", "dan", "yang", "untuk", "dari", "pada", "dengan", "atas",
-    "the", "and", "for", "kab", "kabupaten", "kota", "prov", "provinsi", "pemda", "pemerintah",
-    "tahun", "bulan", "mohon", "dalam", "tentang", "nomor", "surat", "kami", "ini", "itu",
+    "re",
+    "fw",
+    "fwd",
+    "bls",
+    "balas",
+    "pdf",
+    "doc",
+    "docx",
+    "xls",
+    "xlsx",
+    "jpg",
+    "jpeg",
+    "png",
+    "zip",
+    "rar",
+    "eml",
+    "dan",
+    "yang",
+    "untuk",
+    "dari",
+    "pada",
+    "dengan",
+    "atas",
+    "the",
+    "and",
+    "for",
+    "kab",
+    "kabupaten",
+    "kota",
+    "prov",
+    "provinsi",
+    "pemda",
+    "pemerintah",
+    "tahun",
+    "bulan",
+    "mohon",
+    "dalam",
+    "tentang",
+    "nomor",
+    "surat",
+    "kami",
+    "ini",
+    "itu",
 ];
 
 /// The words of a message the suggestions look at: its subject's and its attachments'
@@ -158,7 +197,10 @@ mod tests {
         // Common in the rest too: far behind.
         let dau = s.iter().find(|x| x.word == "dau").unwrap();
         assert!(dau.z < s[0].z / 2.0, "{s:?}");
-        assert!(!s.iter().any(|x| x.word == "apbd"), "only words of corrected messages");
+        assert!(
+            !s.iter().any(|x| x.word == "apbd"),
+            "only words of corrected messages"
+        );
     }
 
     #[test]

@@ -356,6 +356,28 @@ impl Store {
         Ok(rows)
     }
 
+    /// The newest `limit` recorded new messages of a mailbox with a category: (row,
+    /// category, subject), what `rules suggest` compares corrected messages with.
+    pub fn recorded_subjects(
+        &self,
+        mailbox: &str,
+        limit: usize,
+    ) -> Result<Vec<(i64, String, String)>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn.prepare(
+            "SELECT id, category, coalesce(subject, '') FROM messages
+             WHERE mailbox = ?1 AND category IS NOT NULL AND quarantine IS NULL
+               AND coalesce(relation, 'new') = 'new'
+             ORDER BY id DESC LIMIT ?2",
+        )?;
+        let rows = st
+            .query_map(params![mailbox, limit as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
     /// Every message whose category a correction changed and that has not been put back
     /// where the rules had it, oldest first (`rules suggest`, `rules fixtures export`).
     pub fn corrected_messages(&self) -> Result<Vec<CorrectedMessage>, StoreError> {

@@ -199,8 +199,35 @@ struct Pass {
 }
 
 impl Pipeline<'_> {
-    /// Processes everything in the watched folder, then returns.
+    /// Processes everything in the watched folder, then looks at pilah's own folders (what
+    /// people moved between them is corrected), then returns with the watched folder
+    /// selected (IDLE waits on it).
     pub async fn drain(&self, conn: &mut Connection) -> Result<DrainReport, PipelineError> {
+        let mut report = DrainReport::default();
+        loop {
+            let (r, uidnext) = self.drain_watched(conn).await?;
+            report.fetched += r.fetched;
+            report.classified += r.classified;
+            report.filed += r.filed;
+            // Looking at pilah's folders selects them. Mail that arrived meanwhile is not
+            // announced to the watched folder selected again (its SELECT counts it): when
+            // UIDNEXT moved, drain again rather than wait in IDLE for the next message.
+            if !self.watch(conn).await? {
+                return Ok(report);
+            }
+            let again = conn.select(&self.mailbox.imap.folder).await?;
+            if again.uidnext == uidnext {
+                return Ok(report);
+            }
+        }
+    }
+
+    /// Processes everything in the watched folder. Returns what it did and the folder's
+    /// UIDNEXT when it was selected.
+    async fn drain_watched(
+        &self,
+        conn: &mut Connection,
+    ) -> Result<(DrainReport, Option<u32>), PipelineError> {
         let name = &self.mailbox.name;
         let folder = conn.select(&self.mailbox.imap.folder).await?;
         let mut pass = Pass {
@@ -221,13 +248,7 @@ impl Pipeline<'_> {
         pass.report.filed += self
             .store
             .settle_moved_before_uidvalidity(name, folder.uidvalidity)?;
-        // pilah's own folders, with what was just filed there: what people moved between
-        // them is corrected. That selects them: the watched folder is selected again for
-        // the caller (IDLE waits on it).
-        if self.watch(conn).await? {
-            conn.select(&self.mailbox.imap.folder).await?;
-        }
-        Ok(pass.report)
+        Ok((pass.report, folder.uidnext))
     }
 
     /// Looks at pilah's own folders for messages people moved ([`crate::correct::watch`]);

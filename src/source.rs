@@ -148,6 +148,8 @@ fn is_trycreate(words: &str) -> bool {
 pub struct FolderState {
     pub uidvalidity: u32,
     pub exists: u32,
+    /// The UID the next message will get (none: the server did not say).
+    pub uidnext: Option<u32>,
 }
 
 /// A folder's state as STATUS tells it.
@@ -683,6 +685,7 @@ impl Connection {
         Ok(FolderState {
             uidvalidity,
             exists: mb.exists,
+            uidnext: mb.uid_next,
         })
     }
 

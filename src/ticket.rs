@@ -446,10 +446,16 @@ pub fn remind(
         let Ok(opened) = DateTime::parse_from_rfc3339(&t.opened_at) else {
             continue;
         };
+        // A ticket a correction gave to this unit has waited for it since then.
+        let since = t
+            .routed_at
+            .as_deref()
+            .and_then(|r| DateTime::parse_from_rfc3339(r).ok())
+            .unwrap_or(opened);
         let waited =
             config
                 .service_hours
-                .business_duration(opened.with_timezone(&Utc), now, Zone::Wib);
+                .business_duration(since.with_timezone(&Utc), now, Zone::Wib);
         let waited_h = waited.num_minutes() as f64 / 60.0;
         let Some(state) = store.follow_up_state(&t.ticket)? else {
             continue;

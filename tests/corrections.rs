@@ -533,3 +533,61 @@ fn rules_suggest_proposes_a_rule_that_fixes_the_corrections_and_breaks_no_fixtur
     ]);
     assert!(test.status.success(), "{}", text(&test));
 }
+
+#[test]
+fn a_corrected_ticket_waits_for_its_new_unit_from_the_correction() {
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    // The DAU and DBH units remind after 4 service hours (08:00–17:00 WIB).
+    let units_path = t.rules.join("units.toml");
+    let mut units = std::fs::read_to_string(&units_path).unwrap();
+    for unit in ["dtu-dau", "dtu-dbh"] {
+        let marker = format!("id = \"{unit}\"\n");
+        assert!(units.contains(&marker), "{units}");
+        units = units.replace(&marker, &format!("{marker}remind_after_hours = 4\n"));
+    }
+    std::fs::write(&units_path, units).unwrap();
+    let sender = t.ext("bpkad", "wonosobokab.go.id");
+    let (pic_dau, pic_dbh) = (t.addr("pic.dau"), t.addr("pic.dbh"));
+    // Tuesday 5 March 2024, 09:30 WIB.
+    arrives(
+        &t,
+        &sender,
+        "BPKAD Wonosobo",
+        "Laporan DAU Wonosobo",
+        "Terlampir.",
+    );
+    let out = t.run_once_at("2024-03-05T10:00:00+07:00");
+    assert!(out.status.success(), "{}", text(&out));
+    let ticket = ticket_of(&t, "DAU Wonosobo");
+    // Corrected at 13:00 WIB.
+    let moved = std::process::Command::new(env!("CARGO_BIN_EXE_pilah"))
+        .args([
+            "ticket",
+            "move",
+            "--config",
+            t.config.to_str().unwrap(),
+            &ticket,
+        ])
+        .args(["--category", "syarat-salur-dbh"])
+        .env("PILAH_NOW", "2024-03-05T13:00:00+07:00")
+        .output()
+        .unwrap();
+    assert!(moved.status.success(), "{}", text(&moved));
+    // 15:00: 5.5 service hours since it arrived, but only 2 since DBH has it.
+    let out = t.run_once_at("2024-03-05T15:00:00+07:00");
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(received(&pic_dbh, "forward").len(), 1);
+    assert!(
+        received(&pic_dbh, "reminder").is_empty(),
+        "DBH has had it 2 hours"
+    );
+    assert!(
+        received(&pic_dau, "reminder").is_empty(),
+        "DAU no longer has it"
+    );
+    // Wednesday 10:00: 6 service hours since the correction.
+    let out = t.run_once_at("2024-03-06T10:00:00+07:00");
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(received(&pic_dbh, "reminder").len(), 1);
+    assert!(received(&pic_dau, "reminder").is_empty());
+}

@@ -233,6 +233,9 @@ impl Corrector<'_> {
             by: c.by,
             detail: c.detail,
             folder: &c.target.folder,
+            // The reminders' clock (`PILAH_NOW` in rehearsals; a malformed one stops pilah
+            // at start, so the real clock is only a fallback here).
+            at: crate::ticket::now().unwrap_or_else(|_| Utc::now()),
         })?;
         for o in &outgoing {
             tx.queue(Some(m.row), o)?;

@@ -83,6 +83,8 @@ pub struct NewCorrection<'a> {
     pub detail: &'a str,
     /// The folder the message belongs in now.
     pub folder: &'a str,
+    /// When (the reminders' clock: a new unit waits from then).
+    pub at: DateTime<Utc>,
 }
 
 /// A correction as recorded.
@@ -459,12 +461,16 @@ impl Tx<'_> {
                      WHERE ticket = ?3 AND id != ?4 AND category = ?5",
                 )?
                 .execute(params![c.to_category, c.folder, t, c.row, c.from_category])?;
+            // A new unit waits from now, and gets its own reminder and escalation.
             self.tx
                 .prepare_cached(
-                    "UPDATE tickets SET category = ?1, unit = ?2, forwarded = (?2 IS NOT NULL)
+                    "UPDATE tickets SET category = ?1, unit = ?2, forwarded = (?2 IS NOT NULL),
+                         routed_at = CASE WHEN unit IS ?2 THEN routed_at ELSE ?4 END,
+                         reminded_at = CASE WHEN unit IS ?2 THEN reminded_at END,
+                         escalated_at = CASE WHEN unit IS ?2 THEN escalated_at END
                      WHERE ticket = ?3",
                 )?
-                .execute(params![c.to_category, c.to_unit, t])?;
+                .execute(params![c.to_category, c.to_unit, t, super::ts(&c.at)])?;
         }
         self.tx
             .prepare_cached(
@@ -483,7 +489,7 @@ impl Tx<'_> {
                 c.rule,
                 c.by.as_str(),
                 c.detail,
-                now(),
+                super::ts_ms(&c.at),
             ])?;
         Ok(self.tx.last_insert_rowid())
     }
@@ -618,6 +624,7 @@ mod tests {
                     by: CorrectedBy::ImapMove,
                     detail: "Pilah/dau → Pilah/dbh",
                     folder: "Pilah/dbh",
+                    at: chrono::Utc::now(),
                 })
             })
             .unwrap();
@@ -678,6 +685,7 @@ mod tests {
                 by: CorrectedBy::Cli,
                 detail: "admin",
                 folder: "Pilah/spam",
+                at: chrono::Utc::now(),
             })
         })
         .unwrap();

@@ -153,9 +153,18 @@ const MIGRATIONS: &[Migration] = &[
     // by UIDVALIDITY and UID (message_places; message_row NULL: a message pilah did not
     // file, seen once and left alone); and each watched folder's state at the last look
     // (folder_state), so that an unchanged folder is not searched again.
+    // ... and tickets.routed_at: when a correction gave the ticket to another unit, from
+    // which its reminders count the wait.
     Migration {
         version: 8,
-        steps: &[Step::Sql(V8)],
+        steps: &[
+            Step::Sql(V8),
+            Step::AddColumn {
+                table: "tickets",
+                column: "routed_at",
+                decl: "TEXT",
+            },
+        ],
     },
 ];
 

@@ -82,10 +82,12 @@ pub async fn watch(
     let mut report = WatchReport::default();
     let mut seen = Seen::default();
     let pending = c.store.any_misplaced(name)?;
-    for (folder, category) in owned_folders(c, mailbox) {
+    let folders = owned_folders(c, mailbox);
+    let mut skipped: BTreeSet<String> = BTreeSet::new();
+    for (folder, category) in &folders {
         // Every category has its folder from the start, for agents to move messages into.
-        if !conn.has_folder(&folder) {
-            match conn.ensure_folder(&folder).await {
+        if !conn.has_folder(folder) {
+            match conn.ensure_folder(folder).await {
                 Ok(_) => {}
                 Err(e @ SourceError::FolderRefused { .. }) => {
                     tracing::debug!(step = "watch-folder-refused", mailbox = name, folder = %folder, error = %e, "the server refuses one of pilah's folders; nothing to watch there");
@@ -94,12 +96,22 @@ pub async fn watch(
                 Err(e) => return Err(e.into()),
             }
         }
-        match look(conn, c, name, &folder, &category, pending, &mut seen).await {
-            Ok(searched) => report.searched += usize::from(searched),
-            Err(e @ (SourceError::Folder { .. } | SourceError::FolderRefused { .. })) => {
-                tracing::warn!(step = "watch-failed", mailbox = name, folder = %folder, error = %e, "cannot look at one of pilah's folders; corrections there wait for the next pass");
+        match look_logged(conn, c, name, (folder, category), pending, &mut seen).await? {
+            Some(true) => report.searched += 1,
+            Some(false) => {
+                skipped.insert(folder.clone());
             }
-            Err(e) => return Err(e.into()),
+            None => {}
+        }
+    }
+    // A client that moves by COPY and `\Deleted` (no EXPUNGE) changes neither the count nor
+    // UIDNEXT of the folder it moves from: where an arrival is a message pilah sees in a
+    // folder it skipped as unchanged, that folder is searched after all.
+    for folder in recheck(c, name, &seen, &skipped)? {
+        if let Some((f, category)) = folders.iter().find(|(f, _)| *f == folder) {
+            if look_logged(conn, c, name, (f, category), true, &mut seen).await? == Some(true) {
+                report.searched += 1;
+            }
         }
     }
     report.refiled = seen.refiled.len();
@@ -107,7 +119,59 @@ pub async fn watch(
     Ok(report)
 }
 
-/// One folder: skipped when its state is as last seen (and no refile waits); otherwise its
+/// [`look`], where a folder the server refuses is logged and left for the next pass
+/// (`None`); `Some(searched)` otherwise.
+async fn look_logged(
+    conn: &mut Connection,
+    c: &Corrector<'_>,
+    mailbox: &str,
+    (folder, category): (&str, &str),
+    force: bool,
+    seen: &mut Seen,
+) -> Result<Option<bool>, PipelineError> {
+    match look(conn, c, mailbox, folder, category, force, seen).await {
+        Ok(searched) => Ok(Some(searched)),
+        Err(e @ (SourceError::Folder { .. } | SourceError::FolderRefused { .. })) => {
+            tracing::warn!(step = "watch-failed", mailbox, folder, error = %e, "cannot look at one of pilah's folders; corrections there wait for the next pass");
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The skipped folders where pilah still sees a message that has just arrived elsewhere
+/// and is not one it just filed (no candidate that is seen nowhere).
+fn recheck(
+    c: &Corrector<'_>,
+    mailbox: &str,
+    seen: &Seen,
+    skipped: &BTreeSet<String>,
+) -> Result<BTreeSet<String>, PipelineError> {
+    let mut out = BTreeSet::new();
+    for a in &seen.arrivals {
+        let id = &a.id;
+        let size = id.size;
+        if !c
+            .store
+            .unplaced(mailbox, id.message_id.as_deref(), size, id.internal_date)?
+            .is_empty()
+        {
+            continue;
+        }
+        for f in
+            c.store
+                .placed_folders(mailbox, id.message_id.as_deref(), size, id.internal_date)?
+        {
+            if f != a.folder && skipped.contains(&f) {
+                out.insert(f);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// One folder: skipped when its state is as last seen (unless `force`d: a refile waits, or
+/// a message seen there arrived elsewhere); otherwise its
 /// departures forgotten, its arrivals identified, its misplaced messages refiled. Returns
 /// whether it was searched.
 async fn look(
@@ -116,7 +180,7 @@ async fn look(
     mailbox: &str,
     folder: &str,
     category: &str,
-    pending: bool,
+    force: bool,
     seen: &mut Seen,
 ) -> Result<bool, SourceError> {
     let server = conn.server_folder(folder)?;
@@ -130,7 +194,7 @@ async fn look(
         mailbox: conn_name(mailbox),
         detail: format!("the database, while looking at {folder}: {e}"),
     };
-    if !pending && c.store.folder_status(mailbox, folder).map_err(store_err)? == Some(status) {
+    if !force && c.store.folder_status(mailbox, folder).map_err(store_err)? == Some(status) {
         return Ok(false);
     }
     let uidvalidity = conn.select(&server).await?.uidvalidity;

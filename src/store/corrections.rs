@@ -294,6 +294,36 @@ impl Store {
         Ok(rows)
     }
 
+    /// The folders where pilah sees a filed message of this identity now (see
+    /// [`Store::unplaced`]).
+    pub fn placed_folders(
+        &self,
+        mailbox: &str,
+        message_id: Option<&str>,
+        size: u32,
+        internal_date: Option<DateTime<Utc>>,
+    ) -> Result<Vec<String>, StoreError> {
+        let conn = self.conn();
+        let mut st = conn.prepare_cached(
+            "SELECT DISTINCT p.folder FROM messages m JOIN message_places p ON p.message_row = m.id
+             WHERE m.mailbox = ?1 AND m.size = ?3 AND m.state = 'filed'
+               AND (CASE WHEN ?2 IS NULL THEN m.message_id IS NULL AND m.internal_date IS ?4
+                         ELSE m.message_id = ?2 END)",
+        )?;
+        let rows = st
+            .query_map(
+                params![
+                    mailbox,
+                    message_id,
+                    size,
+                    internal_date.as_ref().map(super::ts)
+                ],
+                |r| r.get(0),
+            )?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
     /// Messages seen in `folder` that belong in another folder now (`pilah ticket move`
     /// changed their category): (UID, row, the folder they belong in).
     pub fn misplaced_in(

@@ -19,12 +19,14 @@ use std::sync::{Arc, RwLock};
 
 mod agents;
 mod backup;
+mod correct;
 mod doctor;
 mod explain;
 mod fixtures;
 mod oauth2;
 mod outbox;
 mod prune;
+mod suggest;
 mod table;
 
 const DEFAULT_RULES: &str = "/etc/pilah/rules";
@@ -174,6 +176,36 @@ enum RulesCommand {
         #[arg(long)]
         verbose: bool,
     },
+    /// Propose rules, as TOML, from the corrections people made: the words of subjects and
+    /// attachment names that set the corrected messages apart, each rule tried with the
+    /// rules test (the corrected messages it fixes, the fixtures it breaks).
+    Suggest {
+        #[arg(long)]
+        config: PathBuf,
+        /// The fixtures to try suggestions on (default: as `rules test`).
+        fixtures: Option<PathBuf>,
+        /// How many words, and rules, to show per corrected category.
+        #[arg(long, default_value_t = 3)]
+        top: usize,
+    },
+    /// Fixtures for `rules test` from recorded mail.
+    Fixtures {
+        #[command(subcommand)]
+        command: FixturesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum FixturesCommand {
+    /// Write every corrected message as a fixture (<mailbox>/<category>/koreksi-N.eml with
+    /// its .expected.toml), names, NIK, phone numbers, addresses masked.
+    Export {
+        #[arg(long)]
+        config: PathBuf,
+        /// Where to write them (e.g. the admin's fixtures directory).
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 /// Findings that are not failures of pilah itself (exit code 1).
@@ -315,6 +347,20 @@ fn dispatch(cmd: Command) -> Result<()> {
             };
             fixtures::rules_test(&rules, &sets, &trust.load()?, verbose)
         }
+        Command::Rules {
+            command:
+                RulesCommand::Suggest {
+                    config,
+                    fixtures,
+                    top,
+                },
+        } => suggest::suggest(&config, fixtures, top),
+        Command::Rules {
+            command:
+                RulesCommand::Fixtures {
+                    command: FixturesCommand::Export { config, out },
+                },
+        } => suggest::export(&config, &out),
         Command::Report(args) => crate::report::command(args),
         Command::Doctor { config } => doctor::doctor(&config),
         Command::Ticket { command } => agents::ticket(command),

@@ -13,6 +13,7 @@ pub mod backoff;
 pub mod classify;
 pub mod cli;
 pub mod config;
+pub mod correct;
 pub mod daemon;
 pub mod guard;
 pub mod health;

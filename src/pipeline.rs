@@ -32,7 +32,7 @@ use std::sync::Arc;
 /// Why judging one message failed: the message's own doing (it is quarantined instead) or
 /// the store's (the batch fails and is judged again on the next drain).
 #[derive(Debug, thiserror::Error)]
-enum JudgeError {
+pub(crate) enum JudgeError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("cannot compose the forward to unit {unit}: {source}")]
@@ -199,8 +199,35 @@ struct Pass {
 }
 
 impl Pipeline<'_> {
-    /// Processes everything in the watched folder, then returns.
+    /// Processes everything in the watched folder, then looks at pilah's own folders (what
+    /// people moved between them is corrected), then returns with the watched folder
+    /// selected (IDLE waits on it).
     pub async fn drain(&self, conn: &mut Connection) -> Result<DrainReport, PipelineError> {
+        let mut report = DrainReport::default();
+        loop {
+            let (r, uidnext) = self.drain_watched(conn).await?;
+            report.fetched += r.fetched;
+            report.classified += r.classified;
+            report.filed += r.filed;
+            // Looking at pilah's folders selects them. Mail that arrived meanwhile is not
+            // announced to the watched folder selected again (its SELECT counts it): when
+            // UIDNEXT moved, drain again rather than wait in IDLE for the next message.
+            if !self.watch(conn).await? {
+                return Ok(report);
+            }
+            let again = conn.select(&self.mailbox.imap.folder).await?;
+            if again.uidnext == uidnext {
+                return Ok(report);
+            }
+        }
+    }
+
+    /// Processes everything in the watched folder. Returns what it did and the folder's
+    /// UIDNEXT when it was selected.
+    async fn drain_watched(
+        &self,
+        conn: &mut Connection,
+    ) -> Result<(DrainReport, Option<u32>), PipelineError> {
         let name = &self.mailbox.name;
         let folder = conn.select(&self.mailbox.imap.folder).await?;
         let mut pass = Pass {
@@ -221,7 +248,28 @@ impl Pipeline<'_> {
         pass.report.filed += self
             .store
             .settle_moved_before_uidvalidity(name, folder.uidvalidity)?;
-        Ok(pass.report)
+        Ok((pass.report, folder.uidnext))
+    }
+
+    /// Looks at pilah's own folders for messages people moved ([`crate::correct::watch`]);
+    /// `true` when it selected one of them.
+    async fn watch(&self, conn: &mut Connection) -> Result<bool, PipelineError> {
+        let corrector = crate::correct::Corrector {
+            config: self.config,
+            rules: self.rules.clone(),
+            store: self.store,
+            options: self.options,
+        };
+        let w = crate::correct::watch::watch(conn, &corrector, self.mailbox).await?;
+        if w.searched > 0 {
+            tracing::debug!(step = "watched", mailbox = %self.mailbox.name, searched = w.searched, learned = w.learned, corrected = w.corrected, refiled = w.refiled, left = w.left, "looked at pilah's folders");
+        }
+        if w.corrected > 0 {
+            if let Some(n) = self.queued {
+                n.notify_one();
+            }
+        }
+        Ok(w.searched > 0)
     }
 
     /// Sorts the folder's UIDs by what is recorded of them: judged ones wait to be filed,
@@ -718,6 +766,7 @@ impl Pipeline<'_> {
                 reply_to: compose::reply_address(&mail, sender_auth),
                 sender_auth,
                 mentions: &related.mentions,
+                redirected_from: None,
             };
             if matches!(relation, Relation::New) || followup {
                 if let Some(why) =
@@ -923,7 +972,7 @@ impl Pipeline<'_> {
     /// Queues the forwards and (for a new ticket) the acknowledgement of a message that acts
     /// on its ticket, unless nothing may be sent; returns why there is no acknowledgement.
     #[allow(clippy::too_many_arguments)]
-    fn send_mail(
+    pub(crate) fn send_mail(
         &self,
         tx: &Tx,
         ctx: &Context,

@@ -154,6 +154,25 @@ fn is_trycreate(words: &str) -> bool {
 pub struct FolderState {
     pub uidvalidity: u32,
     pub exists: u32,
+    /// The UID the next message will get (none: the server did not say).
+    pub uidnext: Option<u32>,
+}
+
+/// A folder's state as STATUS tells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FolderStatus {
+    pub uidvalidity: u32,
+    pub uidnext: u32,
+    pub exists: u32,
+}
+
+/// What identifies a message in a folder without its body (see [`Connection::identities`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub uid: u32,
+    pub size: u32,
+    pub internal_date: Option<DateTime<Utc>>,
+    pub message_id: Option<String>,
 }
 
 /// One fetched message. Its bytes stay in the IMAP response they came in: a large message
@@ -710,6 +729,7 @@ impl Connection {
         Ok(FolderState {
             uidvalidity,
             exists: mb.exists,
+            uidnext: mb.uid_next,
         })
     }
 
@@ -732,6 +752,83 @@ impl Connection {
         let mut v: Vec<u32> = set.into_iter().collect();
         v.sort_unstable();
         Ok(v)
+    }
+
+    /// A folder's UIDVALIDITY, UIDNEXT and number of messages (`STATUS`), without
+    /// selecting it: whether anything came or went since the last look.
+    pub async fn status(&mut self, server_name: &str) -> Result<FolderStatus, SourceError> {
+        let err = self.folder_err("STATUS", server_name);
+        let mb = timed(
+            &self.mailbox.clone(),
+            self.timeout,
+            "STATUS",
+            self.session
+                .status(server_name, "(UIDNEXT UIDVALIDITY MESSAGES)"),
+            err,
+        )
+        .await?;
+        let missing = |what: &str| SourceError::Protocol {
+            mailbox: self.mailbox.clone(),
+            detail: format!("STATUS {server_name} gave no {what}"),
+        };
+        Ok(FolderStatus {
+            uidvalidity: mb.uid_validity.ok_or_else(|| missing("UIDVALIDITY"))?,
+            uidnext: mb.uid_next.ok_or_else(|| missing("UIDNEXT"))?,
+            exists: mb.exists,
+        })
+    }
+
+    /// Every UID in the selected folder not flagged `\Deleted`, ascending: where a mail
+    /// client moved a message by COPY and `\Deleted`, the flagged copy has left.
+    pub async fn undeleted_uids(&mut self) -> Result<Vec<u32>, SourceError> {
+        let err = self.imap_err("UID SEARCH");
+        let set = timed(
+            &self.mailbox.clone(),
+            self.timeout,
+            "UID SEARCH",
+            self.session.uid_search("UNDELETED"),
+            err,
+        )
+        .await?;
+        let mut v: Vec<u32> = set.into_iter().collect();
+        v.sort_unstable();
+        Ok(v)
+    }
+
+    /// What identifies the given messages of the selected folder without their bodies:
+    /// size, arrival time (a move keeps both) and Message-ID.
+    pub async fn identities(&mut self, uids: &[u32]) -> Result<Vec<Identity>, SourceError> {
+        let mut out = Vec::with_capacity(uids.len());
+        for chunk in uids.chunks(200) {
+            let set = uid_set(chunk);
+            let err = self.imap_err("UID FETCH identities");
+            let t = self.timeout;
+            let mailbox = self.mailbox.clone();
+            let fetches = timed(
+                &mailbox,
+                t,
+                "UID FETCH identities",
+                async {
+                    let s = self
+                        .session
+                        .uid_fetch(&set, "(UID RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER])")
+                        .await?;
+                    s.try_collect::<Vec<_>>().await
+                },
+                err,
+            )
+            .await?;
+            out.extend(fetches.iter().filter_map(|f| {
+                Some(Identity {
+                    uid: f.uid?,
+                    size: f.size?,
+                    internal_date: f.internal_date().map(|d| d.with_timezone(&Utc)),
+                    message_id: f.header().and_then(crate::parse::quick_message_id),
+                })
+            }));
+        }
+        out.sort_by_key(|i| i.uid);
+        Ok(out)
     }
 
     /// Sizes of the given UIDs.

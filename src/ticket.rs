@@ -321,12 +321,29 @@ pub fn history(
             "ack" => "acknowledgement",
             "reminder" => "reminder",
             "escalation" => "escalation",
+            "moved" => "moved notice",
             other => other,
         };
         out.push(HistoryEntry {
             at: o.sent_at.unwrap_or(o.created_at),
             what: what.to_string(),
             detail: format!("to {} ({state})", o.rcpt.join(", ")),
+        });
+    }
+    for c in store.corrections_of_ticket(ticket)? {
+        out.push(HistoryEntry {
+            at: c.at,
+            what: "corrected".to_string(),
+            detail: format!(
+                "{} → {} (unit {} → {}; rule {}; by {}: {})",
+                c.from_category,
+                c.to_category,
+                c.from_unit.as_deref().unwrap_or("-"),
+                c.to_unit.as_deref().unwrap_or("-"),
+                c.rule.as_deref().unwrap_or("-"),
+                c.by,
+                c.detail.as_deref().unwrap_or("")
+            ),
         });
     }
     if let Some(at) = &h.record.answered_at {
@@ -429,10 +446,16 @@ pub fn remind(
         let Ok(opened) = DateTime::parse_from_rfc3339(&t.opened_at) else {
             continue;
         };
+        // A ticket a correction gave to this unit has waited for it since then.
+        let since = t
+            .routed_at
+            .as_deref()
+            .and_then(|r| DateTime::parse_from_rfc3339(r).ok())
+            .unwrap_or(opened);
         let waited =
             config
                 .service_hours
-                .business_duration(opened.with_timezone(&Utc), now, Zone::Wib);
+                .business_duration(since.with_timezone(&Utc), now, Zone::Wib);
         let waited_h = waited.num_minutes() as f64 / 60.0;
         let Some(state) = store.follow_up_state(&t.ticket)? else {
             continue;

@@ -81,10 +81,13 @@ pub enum OutboxKind {
     Alert,
     /// One hourly digest of the quarantined messages beyond `limits.alerts_per_hour`.
     AlertDigest,
+    /// A ticket corrected to another category: the notice to the unit it left, or to the
+    /// unit it came back to.
+    Moved,
 }
 
 impl OutboxKind {
-    pub const ALL: [OutboxKind; 7] = [
+    pub const ALL: [OutboxKind; 8] = [
         OutboxKind::Ack,
         OutboxKind::Forward,
         OutboxKind::Reminder,
@@ -92,6 +95,7 @@ impl OutboxKind {
         OutboxKind::Digest,
         OutboxKind::Alert,
         OutboxKind::AlertDigest,
+        OutboxKind::Moved,
     ];
 
     /// The word in the database and in `X-Pilah-Kind`.
@@ -104,6 +108,7 @@ impl OutboxKind {
             OutboxKind::Digest => "digest",
             OutboxKind::Alert => "alert",
             OutboxKind::AlertDigest => "alert-digest",
+            OutboxKind::Moved => "moved",
         }
     }
 }

@@ -840,10 +840,11 @@ fn csv_has_one_row_per_mailbox_month_and_category() {
             "count",
             "percent",
             "month_total",
-            "source"
+            "source",
+            "corrected"
         ]
     );
-    assert!(rows.iter().all(|r| r.len() == 8), "{csv}");
+    assert!(rows.iter().all(|r| r.len() == 9), "{csv}");
     let find = |mb: &str, month: &str, cat: &str| -> Vec<&str> {
         rows.iter()
             .find(|r| r[0] == mb && r[1] == month && r[2] == cat)
@@ -860,10 +861,16 @@ fn csv_has_one_row_per_mailbox_month_and_category() {
             "5",
             "50.0",
             "10",
-            "pilah"
+            "pilah",
+            "0"
         ]
     );
     assert_eq!(find("lapor", "2024-02", "syarat-salur-dbh")[4], "8");
+    assert_eq!(
+        find("lapor", "2024-02", "syarat-salur-dbh")[8],
+        "",
+        "corrections are counted for the report's month"
+    );
     // Imported months keep their breakdown, the rest of the total without a category.
     assert_eq!(find("lapor", "2023-03", "syarat-salur-dbh")[7], "imported");
     assert_eq!(find("lapor", "2023-03", "")[4], "4");

@@ -673,3 +673,60 @@ fn smtp_with_tls_from_the_first_byte_delivers_and_starttls_there_is_explained() 
         text(&out)
     );
 }
+
+#[test]
+fn a_correction_on_courier_is_seen_when_the_client_moves_by_copy_and_deleted() {
+    let c = courier();
+    let t = Scratch::new("");
+    let lapor = t.addr("lapor");
+    c.users(&[&lapor]);
+    // Without UIDPLUS and IDLE: pilah files by COPY + \Deleted, and so does the agent's
+    // client, which leaves the source's STATUS (count, UIDNEXT) as it was.
+    courier_config(&t, c.bare_port, "", "");
+    let bpkad = t.ext("bpkad", "cilacapkab.go.id");
+    c.deliver(
+        "127.0.0.1",
+        &bpkad,
+        &lapor,
+        &dbh_report(&t, "Laporan DAU Cilacap"),
+    );
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+    let dau = "INBOX.Pilah.syarat-salur-dau";
+    let found = rt().block_on(mailbox_contents_at(c.bare_port, &lapor));
+    assert!(folder_of(&found, "DAU Cilacap").contains(&dau.to_string()));
+    // The agent's client: COPY to the DBH folder, the original flagged \Deleted, no EXPUNGE.
+    rt().block_on(async {
+        let mut s = login_at(c.bare_port, &lapor).await;
+        s.select(dau).await.expect("select");
+        let uid = s
+            .uid_search("SUBJECT \"DAU Cilacap\"")
+            .await
+            .expect("search")
+            .into_iter()
+            .next()
+            .expect("the message");
+        s.uid_copy(uid.to_string(), "INBOX.Pilah.syarat-salur-dbh")
+            .await
+            .expect("copy");
+        use futures::TryStreamExt;
+        s.uid_store(uid.to_string(), "+FLAGS.SILENT (\\Deleted)")
+            .await
+            .expect("store")
+            .try_collect::<Vec<_>>()
+            .await
+            .expect("store");
+        s.logout().await.ok();
+    });
+    let out = t.run_once();
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        t.count("SELECT count(*) FROM corrections WHERE to_category = 'syarat-salur-dbh'"),
+        1,
+        "{}",
+        text(&out)
+    );
+    for pic in pics_of(&t, "syarat-salur-dbh") {
+        assert_eq!(forwards_in(&contents(&pic)).len(), 1, "{pic}");
+    }
+}

@@ -145,6 +145,9 @@ pub struct Context<'a> {
     pub sender_auth: SenderAuth,
     /// Tickets the message refers to but was not allowed to join.
     pub mentions: &'a [String],
+    /// A correction sends the ticket here: where it was before (a unit's name, or a
+    /// category's label when it had no unit), said on top of the forward.
+    pub redirected_from: Option<&'a str>,
 }
 
 const MONTHS: [&str; 12] = [
@@ -369,6 +372,12 @@ pub fn summary(ctx: &Context, unit: &Unit) -> String {
             unit.name
         ),
     };
+    let intro = match ctx.redirected_from {
+        Some(from) => format!(
+            "Dialihkan dari {from}: Contact Center DJPK memindahkan tiket ini ke unit Anda.\n{intro}"
+        ),
+        None => intro,
+    };
     let mentions = if ctx.mentions.is_empty() {
         String::new()
     } else {
@@ -568,6 +577,8 @@ pub fn forward(
         ctx.ticket,
         if ctx.followup.is_some() {
             "Tindak lanjut: "
+        } else if ctx.redirected_from.is_some() {
+            "Dialihkan: "
         } else {
             ""
         },
@@ -805,6 +816,7 @@ mod tests {
             reply_to: reply_address(&mail, SenderAuth::Unverified),
             sender_auth: SenderAuth::Unverified,
             mentions: &[],
+            redirected_from: None,
         };
         let template = Template::parse(
             "t",

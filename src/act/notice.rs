@@ -42,10 +42,14 @@ pub enum NoticeKind {
     /// The OAuth2 provider refuses a mailbox's grant (expired, revoked, wrong client), to the
     /// admin, at most once a day per mailbox.
     GrantRefused,
+    /// A ticket corrected to another category, to the PICs of the unit it left.
+    Moved,
+    /// A ticket corrected back to a unit that had its forward already, to its PICs.
+    Returned,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 9] = [
+    pub const ALL: [NoticeKind; 11] = [
         NoticeKind::Reminder,
         NoticeKind::Escalation,
         NoticeKind::UnitDigest,
@@ -55,6 +59,8 @@ impl NoticeKind {
         NoticeKind::MailboxRestarted,
         NoticeKind::FolderRefused,
         NoticeKind::GrantRefused,
+        NoticeKind::Moved,
+        NoticeKind::Returned,
     ];
 
     /// The template's name: `templates/<name>.txt` in the rules directory.
@@ -69,6 +75,8 @@ impl NoticeKind {
             NoticeKind::MailboxRestarted => "notice-mailbox-restarted",
             NoticeKind::FolderRefused => "notice-folder-refused",
             NoticeKind::GrantRefused => "notice-oauth2-refused",
+            NoticeKind::Moved => "notice-moved",
+            NoticeKind::Returned => "notice-returned",
         }
     }
 
@@ -84,6 +92,7 @@ impl NoticeKind {
             | NoticeKind::MailboxRestarted
             | NoticeKind::FolderRefused
             | NoticeKind::GrantRefused => OutboxKind::Alert,
+            NoticeKind::Moved | NoticeKind::Returned => OutboxKind::Moved,
         }
     }
 
@@ -114,6 +123,17 @@ impl NoticeKind {
             NoticeKind::MailboxRestarted => &["mailbox", "seconds", "error"],
             NoticeKind::FolderRefused => &["mailbox", "folder", "command", "server", "fallback"],
             NoticeKind::GrantRefused => &["mailbox", "error"],
+            NoticeKind::Moved | NoticeKind::Returned => &[
+                "ticket",
+                "unit",
+                "from_unit",
+                "to_unit",
+                "category_label",
+                "from_label",
+                "sender",
+                "subject",
+                "by",
+            ],
         }
     }
 
@@ -143,6 +163,8 @@ impl NoticeKind {
             NoticeKind::GrantRefused => {
                 include_str!("../../rules/templates/notice-oauth2-refused.txt")
             }
+            NoticeKind::Moved => include_str!("../../rules/templates/notice-moved.txt"),
+            NoticeKind::Returned => include_str!("../../rules/templates/notice-returned.txt"),
         }
     }
 
@@ -204,6 +226,10 @@ pub fn placeholders_for(template: &str) -> &'static [&'static str] {
         "command",
         "server",
         "fallback",
+        "from_unit",
+        "to_unit",
+        "from_label",
+        "by",
     ];
     match NoticeKind::of_template(template) {
         Some(k) => k.placeholders(),

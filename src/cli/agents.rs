@@ -4,7 +4,8 @@
 //! its abbreviation (WIB); names that are not the config's mailboxes or the rules' units and
 //! categories are errors that list the valid ones.
 //!
-//! It reads only: it must not change a ticket or a message (that is `outbox` and the daemon).
+//! It reads only: it must not change a ticket or a message (that is `outbox`, the daemon, and
+//! `correct.rs` for `pilah ticket move`, which is only dispatched from here).
 
 use super::table::Table;
 use super::Findings;
@@ -71,6 +72,16 @@ pub(super) enum TicketCommand {
         config: PathBuf,
         id: String,
     },
+    /// Give a ticket another category (and its unit): what moving its message to another
+    /// `Pilah/<category>` folder does. The new unit gets the forward, the old one a notice.
+    Move {
+        #[arg(long)]
+        config: PathBuf,
+        id: String,
+        /// The category's id (`pilah rules check` and categories.toml list them).
+        #[arg(long)]
+        category: String,
+    },
     /// Tickets not answered yet, oldest first.
     List {
         #[arg(long)]
@@ -95,6 +106,11 @@ pub(super) enum TicketCommand {
 pub(super) fn ticket(cmd: TicketCommand) -> Result<()> {
     match cmd {
         TicketCommand::Show { config, id } => ticket_show(&config, &id),
+        TicketCommand::Move {
+            config,
+            id,
+            category,
+        } => super::correct::ticket_move(&config, &id, &category),
         TicketCommand::List {
             config,
             open: _,

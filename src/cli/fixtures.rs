@@ -120,7 +120,7 @@ pub fn fixtures(dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// The trust to judge a set with: the caller's, and whose verdicts the set says it carries.
-fn set_trust(dir: &Path, trust: &TrustConfig) -> Result<TrustConfig> {
+pub(super) fn set_trust(dir: &Path, trust: &TrustConfig) -> Result<TrustConfig> {
     let path = dir.join("fixtures.toml");
     let info: SetInfo = match std::fs::read_to_string(&path) {
         Ok(text) => toml::from_str(&text).with_context(|| path.display().to_string())?,
@@ -137,45 +137,78 @@ fn set_trust(dir: &Path, trust: &TrustConfig) -> Result<TrustConfig> {
 }
 
 /// One fixture judged.
-struct Judged {
-    mailbox: String,
-    expected: String,
-    got: String,
-    rule: String,
-    pass: bool,
+pub(super) struct Judged {
+    pub mailbox: String,
+    pub expected: String,
+    pub got: String,
+    pub rule: String,
+    pub pass: bool,
 }
 
-fn judge(rules: &RuleSet, f: &Path, trust: &TrustConfig) -> Result<Result<Judged, String>> {
+/// A fixture read: what it expects and its message (parsed, trust applied).
+pub(super) struct Loaded {
+    expected: Expected,
+    pub mail: crate::parse::Mail,
+}
+
+impl Loaded {
+    pub fn mailbox(&self) -> &str {
+        &self.expected.mailbox
+    }
+
+    /// The category it expects (none: it expects machine mail).
+    pub fn category(&self) -> Option<&str> {
+        self.expected.category.as_deref()
+    }
+}
+
+/// Reads fixture `f` with its `.expected.toml`; `Ok(Err(why))` when its message cannot be
+/// read or parsed (a failed fixture, not a failed run).
+pub(super) fn load(f: &Path, trust: &TrustConfig) -> Result<Result<Loaded, String>> {
     let exp_path = f.with_extension("expected.toml");
     let exp_text = std::fs::read_to_string(&exp_path)?;
-    let exp: Expected =
+    let expected: Expected =
         toml::from_str(&exp_text).with_context(|| format!("{}", exp_path.display()))?;
-    let mail = match read_mail(f, trust) {
-        Ok((_, mail)) => mail,
-        Err(e) => return Ok(Err(format!("{e:#}"))),
-    };
-    let v = classify::classify(rules, &mail, &exp.mailbox, MACHINE_FOLDER);
+    if expected.category.is_none() && expected.machine.is_none() {
+        bail!("{}: give `category` or `machine`", exp_path.display());
+    }
+    Ok(match read_mail(f, trust) {
+        Ok((_, mail)) => Ok(Loaded { expected, mail }),
+        Err(e) => Err(format!("{e:#}")),
+    })
+}
+
+/// A loaded fixture judged by `rules`.
+pub(super) fn verdict(rules: &RuleSet, l: &Loaded) -> Judged {
+    let exp = &l.expected;
+    let v = classify::classify(rules, &l.mail, &exp.mailbox, MACHINE_FOLDER);
     let got_machine = v
         .machine
         .map(|m| m.as_str().to_string())
         .unwrap_or_else(|| "none".into());
     let (expected, got) = match (&exp.category, &exp.machine) {
         (Some(c), _) => (c.clone(), v.category.clone()),
-        (None, Some(m)) => (format!("machine:{m}"), format!("machine:{got_machine}")),
-        (None, None) => bail!("{}: give `category` or `machine`", exp_path.display()),
+        (None, m) => (
+            format!("machine:{}", m.as_deref().unwrap_or_default()),
+            format!("machine:{got_machine}"),
+        ),
     };
     let pass = expected == got
         && exp
             .machine
             .as_deref()
             .is_none_or(|m| m == got_machine || MachineKind::parse(m).is_none() && m != "none");
-    Ok(Ok(Judged {
-        mailbox: exp.mailbox,
+    Judged {
+        mailbox: exp.mailbox.clone(),
         expected,
         got,
         rule: v.rule_or_fallback().to_string(),
         pass,
-    }))
+    }
+}
+
+fn judge(rules: &RuleSet, f: &Path, trust: &TrustConfig) -> Result<Result<Judged, String>> {
+    Ok(load(f, trust)?.map(|l| verdict(rules, &l)))
 }
 
 /// Fixtures as expected and all, per (mailbox, expected).

@@ -4,7 +4,7 @@
 use super::data::{MailboxReport, MonthTotal};
 use std::fmt::Write;
 
-pub const HEADER: &str = "mailbox,month,category,label,count,percent,month_total,source";
+pub const HEADER: &str = "mailbox,month,category,label,count,percent,month_total,source,corrected";
 
 /// A text cell: guarded against formulas, then quoted when it needs it (RFC 4180).
 ///
@@ -28,7 +28,8 @@ pub fn field(s: &str) -> String {
 
 /// The CSV: the month a year before, the previous month and the report's month, each with
 /// its categories (largest first); a month without any message has one row with an empty
-/// category. `source` is `pilah` or `imported`.
+/// category. `source` is `pilah` or `imported`. `corrected`: for the report's month, how
+/// many of the category's messages a person moved into it (empty for the other months).
 pub fn csv(reports: &[MailboxReport]) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "{HEADER}");
@@ -45,7 +46,7 @@ pub fn csv(reports: &[MailboxReport]) -> String {
             if m.categories.is_empty() {
                 let _ = writeln!(
                     s,
-                    "{},{},,,{},0.0,{},{source}",
+                    "{},{},,,{},0.0,{},{source},",
                     field(&r.mailbox),
                     field(&m.month),
                     m.total,
@@ -53,9 +54,15 @@ pub fn csv(reports: &[MailboxReport]) -> String {
                 );
             }
             for c in &m.categories {
+                let corrected = if std::ptr::eq(m, &current) && !m.imported {
+                    let into = r.corrections.categories.iter().find(|k| k.id == c.id);
+                    into.map_or(0, |k| k.into).to_string()
+                } else {
+                    String::new()
+                };
                 let _ = writeln!(
                     s,
-                    "{},{},{},{},{},{:.1},{},{source}",
+                    "{},{},{},{},{},{:.1},{},{source},{corrected}",
                     field(&r.mailbox),
                     field(&m.month),
                     field(&c.id),

@@ -239,6 +239,9 @@ pub struct MailboxReport {
     pub senders: Vec<SenderGroup>,
     pub service_hours: HoursStats,
     pub routing: Routing,
+    /// New messages a person put in another category than the rules had (the counts above
+    /// are the final categories).
+    pub corrections: super::corrections::Corrections,
 }
 
 /// The report of one month: each mailbox's, and their figures added up.
@@ -651,6 +654,8 @@ fn mailbox_report(
     let people = scope.people()?;
     let who = senders_regions_hours(cx, &people);
     let routing = routing(cx, &people, &scope.outgoing()?);
+    let corrections =
+        super::corrections::corrections(cx.store, cx.rules, &scope.scope(), c.current.total)?;
     Ok(MailboxReport {
         mailbox: name.to_string(),
         address: m.address.clone(),
@@ -677,6 +682,7 @@ fn mailbox_report(
         senders: who.senders,
         service_hours: who.service_hours,
         routing,
+        corrections,
     })
 }
 

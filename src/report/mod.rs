@@ -12,6 +12,7 @@
 //! text and Markdown), [`csv`], [`html`] and JSON (serde) only format them; [`import`] loads
 //! past counts.
 
+pub mod corrections;
 pub mod csv;
 pub mod data;
 pub mod html;

@@ -70,6 +70,7 @@ pub fn text(report: &Report) -> String {
         text_senders(&mut s, r);
         text_service_hours(&mut s, r);
         text_routing(&mut s, r);
+        text_corrections(&mut s, r);
         let _ = writeln!(s);
     }
     if let Some(c) = &report.combined {
@@ -287,6 +288,87 @@ fn text_routing(s: &mut String, r: &MailboxReport) {
     );
 }
 
+/// The corrections: per category (into, away) and per rule (overruled, to what).
+fn text_corrections(s: &mut String, r: &MailboxReport) {
+    let c = &r.corrections;
+    let _ = writeln!(
+        s,
+        "  Dikoreksi agen (kategori diubah dari hasil aturan): {} pesan ({})",
+        fmt_int(c.total),
+        fmt_pct(c.percent)
+    );
+    for k in &c.categories {
+        let _ = writeln!(
+            s,
+            "    {:<44} masuk {:>4}  keluar {:>4}",
+            k.label,
+            fmt_int(k.into),
+            fmt_int(k.away)
+        );
+    }
+    for rule in &c.rules {
+        let to: Vec<String> = rule
+            .to
+            .iter()
+            .map(|t| format!("{} {}", t.label, fmt_int(t.count)))
+            .collect();
+        let _ = writeln!(
+            s,
+            "    aturan {}: dikoreksi {} dari {} ({}) → {}",
+            rule.rule,
+            fmt_int(rule.overruled),
+            fmt_int(rule.decided),
+            fmt_pct(rule.percent),
+            to.join(", ")
+        );
+    }
+}
+
+/// The corrections as Markdown tables.
+fn md_corrections(s: &mut String, r: &MailboxReport) {
+    let c = &r.corrections;
+    let _ = writeln!(
+        s,
+        "### Koreksi kategori\n\n{} pesan dikoreksi agen ({}).\n",
+        fmt_int(c.total),
+        fmt_pct(c.percent)
+    );
+    if c.total == 0 {
+        return;
+    }
+    let _ = writeln!(s, "| Kategori | Masuk | Keluar |\n|---|---:|---:|");
+    for k in &c.categories {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} |",
+            md(&k.label),
+            fmt_int(k.into),
+            fmt_int(k.away)
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\n| Aturan | Dikoreksi | Dari | Menjadi |\n|---|---:|---:|---|"
+    );
+    for rule in &c.rules {
+        let to: Vec<String> = rule
+            .to
+            .iter()
+            .map(|t| format!("{} {}", md(&t.label), fmt_int(t.count)))
+            .collect();
+        let _ = writeln!(
+            s,
+            "| {} | {} ({}) | {} | {} |",
+            md(&rule.rule),
+            fmt_int(rule.overruled),
+            fmt_pct(rule.percent),
+            fmt_int(rule.decided),
+            to.join(", ")
+        );
+    }
+    let _ = writeln!(s);
+}
+
 /// Escapes text that admins or imported data put in the report (category labels, unit,
 /// region and mailbox names) for a Markdown table cell, list item or heading, so that it
 /// shows as written and cannot end a cell, start a line, or make a link, an image, emphasis,
@@ -340,6 +422,7 @@ pub fn markdown(report: &Report) -> String {
         md_senders(&mut s, r);
         md_service_hours(&mut s, r);
         md_routing(&mut s, r);
+        md_corrections(&mut s, r);
     }
     if let Some(c) = &report.combined {
         let names: Vec<String> = c.mailboxes.iter().map(|m| md(m)).collect();

@@ -8,7 +8,7 @@
 
 use super::{now, parse_ts, Store, StoreError};
 use chrono::{DateTime, Utc};
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
 
 impl Store {
     /// Records one step worth keeping about a message or a mailbox.
@@ -43,6 +43,16 @@ impl Store {
             .prepare_cached("SELECT first_seen FROM mailbox_state WHERE mailbox = ?1")?
             .query_row(params![mailbox], |r| r.get(0))?;
         Ok(parse_ts(&first).unwrap_or_else(Utc::now))
+    }
+
+    /// When pilah first reached a mailbox, if it has (read only).
+    pub fn mailbox_first_seen(&self, mailbox: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let first: Option<String> = self
+            .conn()
+            .prepare_cached("SELECT first_seen FROM mailbox_state WHERE mailbox = ?1")?
+            .query_row(params![mailbox], |r| r.get(0))
+            .optional()?;
+        Ok(first.as_deref().and_then(parse_ts))
     }
 
     pub fn mailbox_error(&self, mailbox: &str, error: &str) -> Result<(), StoreError> {

@@ -23,6 +23,7 @@
 //! "sent" mark (the item is sent again, under the same Message-ID).
 
 mod backup;
+mod corrections;
 mod mailboxes;
 mod messages;
 mod metrics;
@@ -35,13 +36,20 @@ mod retention;
 mod schema;
 mod tickets;
 
+pub use corrections::{
+    Correctable, CorrectedBy, CorrectedMessage, CorrectionRecord, FolderStatus, NewCorrection,
+    PlaceCandidate,
+};
 pub use messages::{
     MessageFilter, MessageState, MessageSummary, NewMessage, StoredMessage, VerdictRecord,
 };
 pub use metrics::MetricsFigures;
 pub use original::{append_base64, OriginalEncoding};
 pub use outbox::{OutboxChange, OutboxItem, Outgoing, Quarantined, Unsent};
-pub use report::{ImportedCount, ReportApart, ReportMail, ReportPerson, ReportScope, ReportTicket};
+pub use report::{
+    ImportedCount, ReportApart, ReportCorrection, ReportMail, ReportPerson, ReportScope,
+    ReportTicket,
+};
 pub use retention::Pruned;
 pub use schema::CURRENT as SCHEMA_VERSION;
 pub use tickets::{

@@ -76,6 +76,15 @@ pub struct ImportedCount<'a> {
     pub count: i64,
 }
 
+/// A new message of the scope whose category a person changed: the rule that had decided,
+/// the category it gave, and the one the message has now (different).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportCorrection {
+    pub rule: String,
+    pub original: String,
+    pub corrected: String,
+}
+
 impl Store {
     /// People's new messages (not machine mail, not quarantined, with a category), in order
     /// of arrival.
@@ -100,6 +109,55 @@ impl Store {
                     })
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    }
+
+    /// People's new messages whose category a correction changed and that were not put
+    /// back where the rules had them.
+    pub fn report_corrections(
+        &self,
+        scope: &ReportScope,
+    ) -> Result<Vec<ReportCorrection>, StoreError> {
+        let sql = format!(
+            "SELECT coalesce(c.rule, 'fallback'), c.from_category, m.category
+             FROM messages m JOIN corrections c ON c.message_row = m.id
+             WHERE m.mailbox = ?1 AND m.internal_date >= ?2 AND m.internal_date < ?3
+               AND m.quarantine IS NULL AND m.category IS NOT NULL{ONLY_NEW}
+               AND c.id = (SELECT min(id) FROM corrections WHERE message_row = m.id)
+               AND m.category != c.from_category
+             ORDER BY m.internal_date, m.id"
+        );
+        let (mb, from, to) = scope.params();
+        self.read(|tx| {
+            let mut st = tx.tx.prepare(&sql)?;
+            let rows = st
+                .query_map(params![mb, from, to], |r| {
+                    Ok(ReportCorrection {
+                        rule: r.get(0)?,
+                        original: r.get(1)?,
+                        corrected: r.get(2)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    }
+
+    /// People's new messages per deciding rule (`fallback`: none decided).
+    pub fn report_rules(&self, scope: &ReportScope) -> Result<BTreeMap<String, i64>, StoreError> {
+        let sql = format!(
+            "SELECT coalesce(rule, 'fallback'), count(*) FROM messages
+             WHERE mailbox = ?1 AND internal_date >= ?2 AND internal_date < ?3
+               AND (machine IS NULL OR category = 'spam') AND quarantine IS NULL AND category IS NOT NULL{ONLY_NEW}
+             GROUP BY 1"
+        );
+        let (mb, from, to) = scope.params();
+        self.read(|tx| {
+            let mut st = tx.tx.prepare(&sql)?;
+            let rows = st
+                .query_map(params![mb, from, to], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<BTreeMap<_, _>, _>>()?;
             Ok(rows)
         })
     }

@@ -16,7 +16,7 @@ use rusqlite::{params, Connection, Transaction, TransactionBehavior};
 use std::path::Path;
 
 /// The schema version this pilah creates and knows: the last migration's.
-pub const CURRENT: u32 = 7;
+pub const CURRENT: u32 = 8;
 
 /// One change of the schema.
 enum Step {
@@ -147,6 +147,25 @@ const MIGRATIONS: &[Migration] = &[
         version: 7,
         steps: &[Step::Sql(V7)],
     },
+    // 8: corrections (issue 17): an agent's move of a message between pilah's folders, or
+    // `pilah ticket move`, recorded with the category it had, the one it got and the rule
+    // that had decided (corrections); where pilah last saw each message in its own folders,
+    // by UIDVALIDITY and UID (message_places; message_row NULL: a message pilah did not
+    // file, seen once and left alone); and each watched folder's state at the last look
+    // (folder_state), so that an unchanged folder is not searched again.
+    // ... and tickets.routed_at: when a correction gave the ticket to another unit, from
+    // which its reminders count the wait.
+    Migration {
+        version: 8,
+        steps: &[
+            Step::Sql(V8),
+            Step::AddColumn {
+                table: "tickets",
+                column: "routed_at",
+                decl: "TEXT",
+            },
+        ],
+    },
 ];
 
 /// A message's outcome as the metrics count it (`NEW.` or `OLD.` in the triggers: `{r}`).
@@ -271,6 +290,43 @@ DROP TRIGGER IF EXISTS messages_counted_again;
     message_triggers!()
 );
 
+/// Schema version 8: corrections and the places of filed messages.
+const V8: &str = "CREATE TABLE IF NOT EXISTS corrections (
+    id            INTEGER PRIMARY KEY,
+    message_row   INTEGER NOT NULL REFERENCES messages (id),
+    ticket        TEXT,
+    mailbox       TEXT NOT NULL,
+    from_category TEXT NOT NULL,
+    to_category   TEXT NOT NULL,
+    from_unit     TEXT,
+    to_unit       TEXT,
+    rule          TEXT,
+    by            TEXT NOT NULL,
+    detail        TEXT,
+    at            TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS corrections_message ON corrections (message_row);
+CREATE INDEX IF NOT EXISTS corrections_ticket ON corrections (ticket);
+CREATE INDEX IF NOT EXISTS corrections_at ON corrections (at);
+CREATE TABLE IF NOT EXISTS message_places (
+    mailbox     TEXT NOT NULL,
+    folder      TEXT NOT NULL,
+    uidvalidity INTEGER NOT NULL,
+    uid         INTEGER NOT NULL,
+    message_row INTEGER REFERENCES messages (id),
+    seen_at     TEXT NOT NULL,
+    PRIMARY KEY (mailbox, folder, uidvalidity, uid)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS message_places_row ON message_places (message_row) WHERE message_row IS NOT NULL;
+CREATE TABLE IF NOT EXISTS folder_state (
+    mailbox     TEXT NOT NULL,
+    folder      TEXT NOT NULL,
+    uidvalidity INTEGER NOT NULL,
+    uidnext     INTEGER NOT NULL,
+    messages    INTEGER NOT NULL,
+    PRIMARY KEY (mailbox, folder)
+) WITHOUT ROWID;
+";
 /// Schema version 1.
 const V1: &str = r#"CREATE TABLE IF NOT EXISTS messages (
     id            INTEGER PRIMARY KEY,
@@ -465,13 +521,14 @@ mod tests {
     use crate::types::{ImapUid, MailboxName};
 
     /// The schema each earlier pilah created, as its source had it (tests/fixtures/schema/).
-    const EARLIER: [(u32, &str); 6] = [
+    const EARLIER: [(u32, &str); 7] = [
         (1, include_str!("../../tests/fixtures/schema/v1.sql")),
         (2, include_str!("../../tests/fixtures/schema/v2.sql")),
         (3, include_str!("../../tests/fixtures/schema/v3.sql")),
         (4, include_str!("../../tests/fixtures/schema/v4.sql")),
         (5, include_str!("../../tests/fixtures/schema/v5.sql")),
         (6, include_str!("../../tests/fixtures/schema/v6.sql")),
+        (7, include_str!("../../tests/fixtures/schema/v7.sql")),
     ];
 
     #[test]

@@ -21,10 +21,13 @@ pub struct TicketRecord {
     pub sender: Option<String>,
     pub opened_at: String,
     pub answered_at: Option<String>,
+    /// When a correction last gave the ticket to another unit: its wait counts from then.
+    pub routed_at: Option<String>,
 }
 
 /// The columns [`record_from_row`] reads.
-const RECORD_COLUMNS: &str = "ticket, mailbox, category, unit, sender, opened_at, answered_at";
+const RECORD_COLUMNS: &str =
+    "ticket, mailbox, category, unit, sender, opened_at, answered_at, routed_at";
 
 fn record_from_row(r: &rusqlite::Row) -> rusqlite::Result<TicketRecord> {
     Ok(TicketRecord {
@@ -35,6 +38,7 @@ fn record_from_row(r: &rusqlite::Row) -> rusqlite::Result<TicketRecord> {
         sender: r.get(4)?,
         opened_at: r.get(5)?,
         answered_at: r.get(6)?,
+        routed_at: r.get(7)?,
     })
 }
 
@@ -347,7 +351,7 @@ impl Store {
             let rows = st.query_map(params![unit], |r| {
                 Ok(ListedTicket {
                     record: record_from_row(r)?,
-                    subject: r.get(7)?,
+                    subject: r.get(8)?,
                 })
             })?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)

@@ -531,7 +531,42 @@ fn routing(s: &mut String, r: &MailboxReport) {
             fmt_int(u.sent)
         );
     }
-    s.push_str("</tbody></table></div>");
+    s.push_str("</tbody></table>");
+    corrections(s, r);
+    s.push_str("</div>");
+}
+
+/// The corrections, under the routing: only in a month that has some.
+fn corrections(s: &mut String, r: &MailboxReport) {
+    let c = &r.corrections;
+    if c.total == 0 {
+        return;
+    }
+    let _ = write!(
+        s,
+        "<h2 style=\"margin-top:10px\">Koreksi kategori oleh agen</h2>\
+         <p style=\"margin:0 0 8px 0\"><b data-k=\"corrected\">{}</b> pesan dikoreksi ({}).</p>\
+         <table class=\"corrections\"><thead><tr><th>Aturan</th><th class=\"n\">Dikoreksi</th><th class=\"n\">Dari</th><th>Menjadi</th></tr></thead><tbody>",
+        fmt_int(c.total),
+        esc(&fmt_pct(c.percent)),
+    );
+    for rule in &c.rules {
+        let to: Vec<String> = rule
+            .to
+            .iter()
+            .map(|t| format!("{} {}", esc(&t.label), fmt_int(t.count)))
+            .collect();
+        let _ = write!(
+            s,
+            "<tr data-rule=\"{}\"><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+            esc(&rule.rule),
+            esc(&rule.rule),
+            fmt_int(rule.overruled),
+            fmt_int(rule.decided),
+            to.join(", ")
+        );
+    }
+    s.push_str("</tbody></table>");
 }
 
 /// Where the figures come from.

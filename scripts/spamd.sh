@@ -132,12 +132,13 @@ cmd_start() {
     if port_open "$PORT"; then die "port 127.0.0.1:$PORT is in use by another program"; fi
     : >"$LOG"
     chown "$RUN_USER:" "$LOG"
-    # -L: local tests only; -x: no user preferences; -A: loopback clients only.
+    # -L: local tests only; -x: no user preferences; -A: loopback clients only. The daemon
+    # must not inherit the lock (fd 9), or no later start could take it.
     spamd -d -L -x -4 --pidfile="$PID_FILE" --syslog="$LOG" --listen="$HOST:$PORT" \
         --allowed-ips=127.0.0.1 --username="$RUN_USER" --helper-home-dir="$HOME_DIR" \
         --configpath="$RULES_DIR" --siteconfigpath="$SITE" \
         --max-children=4 --min-children=1 --min-spare=1 --max-spare=2 \
-        </dev/null >>"$LOG" 2>&1 || { tail -n 25 "$LOG" >&2; die "spamd did not start"; }
+        </dev/null >>"$LOG" 2>&1 9>&- || { tail -n 25 "$LOG" >&2; die "spamd did not start"; }
     local i
     for ((i = 0; i < WAIT_SECS * 4; i++)); do
         if pongs "$PORT"; then

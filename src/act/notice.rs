@@ -39,10 +39,12 @@ pub enum NoticeKind {
     MailboxRestarted,
     /// A folder the IMAP server refuses; its messages went to the quarantine folder.
     FolderRefused,
+    /// The spam engine cannot be asked and `[spam] required = true`: messages are held.
+    SpamEngineDown,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 8] = [
+    pub const ALL: [NoticeKind; 9] = [
         NoticeKind::Reminder,
         NoticeKind::Escalation,
         NoticeKind::UnitDigest,
@@ -51,6 +53,7 @@ impl NoticeKind {
         NoticeKind::MailboxStale,
         NoticeKind::MailboxRestarted,
         NoticeKind::FolderRefused,
+        NoticeKind::SpamEngineDown,
     ];
 
     /// The template's name: `templates/<name>.txt` in the rules directory.
@@ -64,6 +67,7 @@ impl NoticeKind {
             NoticeKind::MailboxStale => "notice-mailbox-stale",
             NoticeKind::MailboxRestarted => "notice-mailbox-restarted",
             NoticeKind::FolderRefused => "notice-folder-refused",
+            NoticeKind::SpamEngineDown => "notice-spam-engine-down",
         }
     }
 
@@ -77,7 +81,8 @@ impl NoticeKind {
             NoticeKind::Quarantined
             | NoticeKind::MailboxStale
             | NoticeKind::MailboxRestarted
-            | NoticeKind::FolderRefused => OutboxKind::Alert,
+            | NoticeKind::FolderRefused
+            | NoticeKind::SpamEngineDown => OutboxKind::Alert,
         }
     }
 
@@ -107,6 +112,7 @@ impl NoticeKind {
             NoticeKind::MailboxStale => &["mailbox", "minutes", "error"],
             NoticeKind::MailboxRestarted => &["mailbox", "seconds", "error"],
             NoticeKind::FolderRefused => &["mailbox", "folder", "command", "server", "fallback"],
+            NoticeKind::SpamEngineDown => &["mailbox", "uid", "address", "error", "retry_seconds"],
         }
     }
 
@@ -132,6 +138,9 @@ impl NoticeKind {
             }
             NoticeKind::FolderRefused => {
                 include_str!("../../rules/templates/notice-folder-refused.txt")
+            }
+            NoticeKind::SpamEngineDown => {
+                include_str!("../../rules/templates/notice-spam-engine-down.txt")
             }
         }
     }
@@ -194,6 +203,8 @@ pub fn placeholders_for(template: &str) -> &'static [&'static str] {
         "command",
         "server",
         "fallback",
+        "address",
+        "retry_seconds",
     ];
     match NoticeKind::of_template(template) {
         Some(k) => k.placeholders(),

@@ -607,6 +607,8 @@ pub struct VerdictRecord<'a> {
     pub relation: &'a str,
     pub region: Option<(&'a str, &'a str)>,
     pub ack_skipped: Option<&'a str>,
+    /// What the spam engine said (`None`: no engine was asked).
+    pub spam: Option<&'a crate::spam::Scan>,
 }
 
 /// Writes the verdict and queues the outgoing mail, in the caller's transaction.
@@ -617,13 +619,19 @@ impl Tx<'_> {
         outgoing: &[Outgoing],
     ) -> Result<(), StoreError> {
         let v = rec.verdict;
+        let score = rec.spam.and_then(|s| s.score());
+        let unscored = match rec.spam {
+            Some(crate::spam::Scan::Unscored(why)) => Some(why.to_string()),
+            _ => None,
+        };
         self.tx
             .prepare_cached(
                 "UPDATE messages SET state = ?20, sender = ?1, sender_name = ?2, subject = ?3,
              category = ?4, rule = ?5, rules_version = ?6, machine = ?7, quarantine = ?8,
              tags = ?9, region = ?10, region_source = ?11, ticket = ?12, route = ?13,
              ack_template = ?14, ack_skipped = ?15, classified_at = ?16, folder = ?18,
-             relation = ?19
+             relation = ?19, spam_score = ?21, spam_threshold = ?22, spam_symbols = ?23,
+             spam_unscored = ?24
          WHERE id = ?17",
             )?
             .execute(params![
@@ -647,6 +655,10 @@ impl Tx<'_> {
                 v.folder,
                 rec.relation,
                 MessageState::Classified,
+                score.map(|s| s.score),
+                score.map(|s| s.threshold),
+                score.map(|s| s.symbols.join(",")),
+                unscored,
             ])?;
         let t = now();
         for o in outgoing {

@@ -16,7 +16,7 @@ use rusqlite::{params, Connection, Transaction, TransactionBehavior};
 use std::path::Path;
 
 /// The schema version this pilah creates and knows: the last migration's.
-pub const CURRENT: u32 = 7;
+pub const CURRENT: u32 = 8;
 
 /// One change of the schema.
 enum Step {
@@ -146,6 +146,34 @@ const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 7,
         steps: &[Step::Sql(V7)],
+    },
+    // 8: what the spam engine said about each message (issue 15): its score and threshold,
+    // the names of its rules that fired (comma-separated), or why it was judged unscored
+    // (all NULL: no engine was asked, as for every message before).
+    Migration {
+        version: 8,
+        steps: &[
+            Step::AddColumn {
+                table: "messages",
+                column: "spam_score",
+                decl: "REAL",
+            },
+            Step::AddColumn {
+                table: "messages",
+                column: "spam_threshold",
+                decl: "REAL",
+            },
+            Step::AddColumn {
+                table: "messages",
+                column: "spam_symbols",
+                decl: "TEXT",
+            },
+            Step::AddColumn {
+                table: "messages",
+                column: "spam_unscored",
+                decl: "TEXT",
+            },
+        ],
     },
 ];
 
@@ -465,13 +493,14 @@ mod tests {
     use crate::types::{ImapUid, MailboxName};
 
     /// The schema each earlier pilah created, as its source had it (tests/fixtures/schema/).
-    const EARLIER: [(u32, &str); 6] = [
+    const EARLIER: [(u32, &str); 7] = [
         (1, include_str!("../../tests/fixtures/schema/v1.sql")),
         (2, include_str!("../../tests/fixtures/schema/v2.sql")),
         (3, include_str!("../../tests/fixtures/schema/v3.sql")),
         (4, include_str!("../../tests/fixtures/schema/v4.sql")),
         (5, include_str!("../../tests/fixtures/schema/v5.sql")),
         (6, include_str!("../../tests/fixtures/schema/v6.sql")),
+        (7, include_str!("../../tests/fixtures/schema/v7.sql")),
     ];
 
     #[test]

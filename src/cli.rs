@@ -129,16 +129,26 @@ struct TrustArgs {
 
 impl TrustArgs {
     fn load(&self) -> Result<crate::trust::TrustConfig> {
-        let mut trust = match &self.trust_config {
-            Some(path) => Config::load(path)?.authentication,
-            None => crate::trust::TrustConfig::default(),
+        Ok(self.load_with_spam()?.0)
+    }
+
+    /// The trust settings, and the config's spam engine (`[spam]`) when `--config` has one.
+    fn load_with_spam(
+        &self,
+    ) -> Result<(crate::trust::TrustConfig, Option<crate::spam::SpamConfig>)> {
+        let (mut trust, spam) = match &self.trust_config {
+            Some(path) => {
+                let c = Config::load(path)?;
+                (c.authentication, c.spam)
+            }
+            None => (crate::trust::TrustConfig::default(), None),
         };
         trust.authserv_ids.extend(
             self.authserv_ids
                 .iter()
                 .map(|s| s.trim().to_ascii_lowercase()),
         );
-        Ok(trust)
+        Ok((trust, spam))
     }
 }
 
@@ -286,7 +296,10 @@ fn dispatch(cmd: Command) -> Result<()> {
             trust,
             mailbox,
             file,
-        } => explain::explain(&rules, &trust.load()?, &mailbox, &file),
+        } => {
+            let (trust, spam) = trust.load_with_spam()?;
+            explain::explain(&rules, &trust, spam.as_ref(), &mailbox, &file)
+        }
         Command::Rules {
             command: RulesCommand::Check { rules, config },
         } => rules_check(&rules, config.as_deref()),

@@ -142,6 +142,51 @@ fn spam_from_the_real_world_corpus_is_filed_as_spam_and_never_answered_when_the_
         .filter(|f| f.folder == "Pilah/spam")
         .collect();
     assert_eq!(spam_folder.len(), files.len());
+
+    // What agents and admins see: the score and the engine's rules per message.
+    let config = t.config.to_str().expect("utf-8");
+    let json = text(&t.pilah(&[
+        "messages",
+        "--config",
+        config,
+        "--category",
+        "spam",
+        "--json",
+    ]));
+    let lines: Vec<serde_json::Value> = json
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    assert_eq!(lines.len(), files.len(), "{json}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["spam_score"].as_f64().is_some_and(|s| s >= 1000.0)
+                && l["spam_symbols"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|x| x == "GTUBE"))),
+        "{json}"
+    );
+    let wide = text(&t.pilah(&["messages", "--config", config, "--wide"]));
+    assert!(wide.contains("spam") && wide.contains("GTUBE"), "{wide}");
+    let btc = corpus.join(files[2]);
+    let explained = t.pilah(&[
+        "explain",
+        "--rules",
+        t.rules.to_str().expect("utf-8"),
+        "--config",
+        config,
+        "--mailbox",
+        "callcenter",
+        btc.to_str().expect("utf-8"),
+    ]);
+    let explained = text(&explained);
+    assert!(
+        explained.contains("Spam engine: ")
+            && explained.contains("BITCOIN_SPAM_03")
+            && explained.contains("Verdict: spam (Spam) by spam-mesin-penipuan"),
+        "{explained}"
+    );
 }
 
 #[test]

@@ -117,7 +117,8 @@ enum Command {
 /// Whose `Authentication-Results` the offline commands believe, as the daemon would.
 #[derive(clap::Args)]
 struct TrustArgs {
-    /// Believe the `[authentication]` settings of this config file.
+    /// Believe the `[authentication]` settings of this config file, and ask its `[spam]`
+    /// engine about each message as the daemon does.
     #[arg(long = "config", value_name = "FILE")]
     trust_config: Option<PathBuf>,
     /// Believe `Authentication-Results` headers of this authserv-id (repeatable; without it
@@ -319,7 +320,8 @@ fn dispatch(cmd: Command) -> Result<()> {
                 }],
                 None => fixtures::default_sets(&rules, trust.trust_config.as_deref())?,
             };
-            fixtures::rules_test(&rules, &sets, &trust.load()?, verbose)
+            let (trust, spam) = trust.load_with_spam()?;
+            fixtures::rules_test(&rules, &sets, &trust, spam.as_ref(), verbose)
         }
         Command::Report(args) => crate::report::command(args),
         Command::Doctor { config } => doctor::doctor(&config),
@@ -425,6 +427,19 @@ fn read_mail(
         crate::parse::parse(&raw).with_context(|| format!("{}: cannot parse", file.display()))?;
     trust.apply(&mut mail);
     Ok((raw, mail))
+}
+
+/// Asks the spam engine about a message from the command line, as the daemon would (a
+/// runtime of its own). The outer error: no runtime; the inner: the engine's answer.
+fn ask_engine(
+    config: &crate::spam::SpamConfig,
+    raw: &[u8],
+) -> Result<Result<crate::spam::Scan, crate::spam::SpamError>> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    Ok(rt.block_on(crate::spam::scan(config, raw)))
 }
 
 fn check_mailbox_name(rules: &RuleSet, mailbox: &str) -> Result<()> {

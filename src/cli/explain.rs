@@ -54,10 +54,7 @@ pub(super) fn explain(
 /// Asks the spam engine about the message, as the daemon would, and gives the rules its
 /// score. Returns the line that says what the engine said.
 fn score(config: &crate::spam::SpamConfig, raw: &[u8], mail: &mut Mail) -> Result<String> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    Ok(match rt.block_on(crate::spam::scan(config, raw)) {
+    Ok(match super::ask_engine(config, raw)? {
         Ok(crate::spam::Scan::Scored(s)) => {
             let line = format!("{s} at {}", config.address);
             mail.spam = Some(s);

@@ -10,6 +10,7 @@
 
 use super::{load_rules, read_mail, Findings, MACHINE_FOLDER};
 use crate::classify::{self, rules::RuleSet, MachineKind};
+use crate::spam::SpamConfig;
 use crate::trust::TrustConfig;
 use anyhow::{bail, Context as _, Result};
 use serde::Deserialize;
@@ -145,13 +146,28 @@ struct Judged {
     pass: bool,
 }
 
-fn judge(rules: &RuleSet, f: &Path, trust: &TrustConfig) -> Result<Result<Judged, String>> {
+/// Judges one fixture as the daemon would: with the spam engine's score when `spam` is
+/// given (an engine that cannot be asked fails the fixture).
+fn judge(
+    rules: &RuleSet,
+    f: &Path,
+    trust: &TrustConfig,
+    spam: Option<&SpamConfig>,
+) -> Result<Result<Judged, String>> {
     let exp_path = f.with_extension("expected.toml");
     let exp_text = std::fs::read_to_string(&exp_path)?;
     let exp: Expected =
         toml::from_str(&exp_text).with_context(|| format!("{}", exp_path.display()))?;
     let mail = match read_mail(f, trust) {
-        Ok((_, mail)) => mail,
+        Ok((raw, mut mail)) => {
+            if let Some(config) = spam {
+                match super::ask_engine(config, &raw)? {
+                    Ok(scan) => mail.spam = scan.score().cloned(),
+                    Err(e) => return Ok(Err(e.to_string())),
+                }
+            }
+            mail
+        }
         Err(e) => return Ok(Err(format!("{e:#}"))),
     };
     let v = classify::classify(rules, &mail, &exp.mailbox, MACHINE_FOLDER);
@@ -187,6 +203,7 @@ fn run_set(
     rules: &RuleSet,
     set: &FixtureSet,
     trust: &TrustConfig,
+    spam: Option<&SpamConfig>,
     verbose: bool,
     per_cat: &mut PerCategory,
 ) -> Result<(u32, u32)> {
@@ -202,7 +219,7 @@ fn run_set(
     let (mut ok, mut bad) = (0, 0);
     for f in &files {
         let rel = f.strip_prefix(&set.dir).unwrap_or(f);
-        let j = match judge(rules, f, &trust)? {
+        let j = match judge(rules, f, &trust, spam)? {
             Ok(j) => j,
             Err(e) => {
                 bad += 1;
@@ -241,6 +258,7 @@ pub(super) fn rules_test(
     rules_dir: &Path,
     sets: &[FixtureSet],
     trust: &TrustConfig,
+    spam: Option<&SpamConfig>,
     verbose: bool,
 ) -> Result<()> {
     let rules = load_rules(rules_dir)?;
@@ -253,7 +271,7 @@ pub(super) fn rules_test(
         "fixture", "mailbox", "expected", "got"
     )?;
     for set in sets {
-        let (o, b) = run_set(&mut out, &rules, set, trust, verbose, &mut per_cat)?;
+        let (o, b) = run_set(&mut out, &rules, set, trust, spam, verbose, &mut per_cat)?;
         ok += o;
         bad += b;
     }

@@ -121,6 +121,17 @@ pub enum SpamError {
         problem: &'static str,
         line: String,
     },
+    /// spamd answered, refusing this message (an `EX_…` code other than 0).
+    #[error("spam engine {address}: refused this message: {line:?}")]
+    Refused { address: String, line: String },
+}
+
+impl SpamError {
+    /// Whether the engine answered but will not score this one message: asking again would
+    /// give the same answer, so holding it would hold it for ever.
+    pub fn is_this_message(&self) -> bool {
+        matches!(self, SpamError::Refused { .. })
+    }
 }
 
 /// Largest answer read from the engine (SYMBOLS answers are a line of rule names).
@@ -217,7 +228,10 @@ fn parse_answer(address: &str, answer: &[u8]) -> Result<SpamScore, SpamError> {
         return Err(bad("not a spamd answer", status));
     }
     if code != "0" {
-        return Err(bad("the engine refused the message", status));
+        return Err(SpamError::Refused {
+            address: address.to_string(),
+            line: status.chars().take(200).collect(),
+        });
     }
     let spam_line = lines
         .find_map(|l| {
@@ -288,6 +302,8 @@ mod tests {
                 e.to_string().starts_with("spam engine 127.0.0.1:10783: "),
                 "{e}"
             );
+            // Only spamd's own refusal is about this message; the rest is about the engine.
+            assert_eq!(e.is_this_message(), a.starts_with(b"SPAMD/1.0 76"), "{e}");
         }
     }
 

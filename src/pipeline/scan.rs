@@ -31,16 +31,19 @@ impl Pipeline<'_> {
 
     /// Asks the engine about one message: `Ok(None)` without an engine; `Err` when it could
     /// not be asked and a score is required (the message is then held); an engine failure
-    /// with `required = false` is a message unscored for that reason.
+    /// with `required = false`, or spamd refusing this very message, is a message unscored
+    /// for that reason.
     pub(super) async fn scan_one(&self, uid: u32, raw: &[u8]) -> Result<Option<Scan>, SpamError> {
         let Some(config) = &self.config.spam else {
             return Ok(None);
         };
         match spam::scan(config, raw).await {
             Ok(scan) => Ok(Some(scan)),
-            Err(e) if config.required => Err(e),
+            // An engine that refuses this one message would refuse it again: it is judged
+            // unscored rather than held for ever.
+            Err(e) if config.required && !e.is_this_message() => Err(e),
             Err(e) => {
-                tracing::warn!(step = "unscored", mailbox = %self.mailbox.name, uid, error = %e, "the spam engine could not score this message; the rules alone judge it ([spam] required = false)");
+                tracing::warn!(step = "unscored", mailbox = %self.mailbox.name, uid, error = %e, "the spam engine could not score this message; the rules alone judge it");
                 Ok(Some(Scan::Unscored(Unscored::EngineFailed(e.to_string()))))
             }
         }

@@ -256,10 +256,14 @@ fn assert_common(f: &Figures) {
     );
 }
 
+fn default_rules() -> RuleSet {
+    let rules_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    RuleSet::load(&rules_dir).expect("default rules load")
+}
+
 #[test]
 fn real_world_mail_meets_the_detection_targets_by_rules_alone() {
-    let rules_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
-    let rules = RuleSet::load(&rules_dir).expect("default rules load");
+    let rules = default_rules();
     println!("-- by the rules and trusted headers alone (no spam engine)");
     let f = figures(&rules, None);
     assert_common(&f);
@@ -272,8 +276,7 @@ fn real_world_mail_meets_the_detection_targets_by_rules_alone() {
 
 #[test]
 fn real_world_mail_meets_the_detection_targets_with_the_spam_engine() {
-    let rules_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
-    let rules = RuleSet::load(&rules_dir).expect("default rules load");
+    let rules = default_rules();
     let scores = score_all(common::spamd());
     println!("-- with the spam engine's scores (spamd, offline)");
     let f = figures(&rules, Some(&scores));

@@ -304,9 +304,8 @@ fn without_a_required_score_a_silent_or_absent_engine_leaves_the_rules_to_judge_
     drop(silent);
 }
 
-#[test]
-fn the_indonesian_fixtures_keep_their_verdicts_with_the_engine_scoring_them() {
-    let t = Scratch::new(&spam_config(spamd(), true));
+/// `pilah rules test` of the repository's rules on its Indonesian fixtures, with `t`'s config.
+fn rules_test(t: &Scratch) -> (bool, String) {
     let rules = repo().join("rules");
     let fixtures = repo().join("tests/fixtures/rules");
     let out = t.pilah(&[
@@ -318,23 +317,16 @@ fn the_indonesian_fixtures_keep_their_verdicts_with_the_engine_scoring_them() {
         t.config.to_str().expect("utf-8"),
         fixtures.to_str().expect("utf-8"),
     ]);
-    let report = text(&out);
-    assert!(out.status.success(), "{report}");
+    (out.status.success(), text(&out))
+}
+
+#[test]
+fn the_indonesian_fixtures_keep_their_verdicts_with_the_engine_scoring_them() {
+    let (ok, report) = rules_test(&Scratch::new(&spam_config(spamd(), true)));
+    assert!(ok, "{report}");
     assert!(report.contains("fixtures as expected (100.0%)"), "{report}");
     // The engine was asked: with it down, every fixture fails instead.
-    let closed = Scratch::new(&spam_config(&format!("127.0.0.1:{}", free_port()), true));
-    let out = closed.pilah(&[
-        "rules",
-        "test",
-        "--rules",
-        rules.to_str().expect("utf-8"),
-        "--config",
-        closed.config.to_str().expect("utf-8"),
-        fixtures.to_str().expect("utf-8"),
-    ]);
-    let report = text(&out);
-    assert!(
-        !out.status.success() && report.contains("cannot connect"),
-        "{report}"
-    );
+    let closed = format!("127.0.0.1:{}", free_port());
+    let (ok, report) = rules_test(&Scratch::new(&spam_config(&closed, true)));
+    assert!(!ok && report.contains("cannot connect"), "{report}");
 }

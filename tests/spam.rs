@@ -330,3 +330,58 @@ fn the_indonesian_fixtures_keep_their_verdicts_with_the_engine_scoring_them() {
     let (ok, report) = rules_test(&Scratch::new(&spam_config(&closed, true)));
     assert!(!ok && report.contains("cannot connect"), "{report}");
 }
+
+/// A loopback relay on `port` to the real spamd: the engine "coming back" on the address
+/// the daemon was configured with. Runs until the test process ends.
+fn relay_to_spamd(port: u16) {
+    use std::io::copy;
+    use std::net::{Shutdown, TcpListener, TcpStream};
+    let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind the engine's port");
+    let target = spamd().to_string();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let (Ok(client), Ok(server)) = (client, TcpStream::connect(&target)) else {
+                continue;
+            };
+            let (mut c_in, mut s_out) = (
+                client.try_clone().expect("clone"),
+                server.try_clone().expect("clone"),
+            );
+            std::thread::spawn(move || {
+                let _ = copy(&mut c_in, &mut s_out);
+                let _ = s_out.shutdown(Shutdown::Write);
+            });
+            let (mut s_in, mut c_out) = (server, client);
+            std::thread::spawn(move || {
+                let _ = copy(&mut s_in, &mut c_out);
+                let _ = c_out.shutdown(Shutdown::Write);
+            });
+        }
+    });
+}
+
+#[test]
+fn the_daemon_retries_held_mail_soon_and_handles_it_once_the_engine_answers() {
+    let port = free_port();
+    let t = Scratch::new(&spam_config(&format!("127.0.0.1:{port}"), true));
+    let cc = t.addr("callcenter");
+    let daemon = Daemon::start(&t);
+    let (asker, id, raw) = question(&t, "penyaluran DAU tahap dua");
+    submit("127.0.0.1", "staf@gmail.com", &[&cc], &raw);
+    wait_until("the message held", 60, || {
+        daemon.log().contains("spam-held")
+    });
+    assert_eq!(row_of(&t, &id).0, "stored");
+    assert!(contents(&asker).is_empty(), "nothing answered while held");
+    // The engine answers on its address again: within retry_seconds (5 s) and without new
+    // mail, the daemon scores, judges, answers and files the held message.
+    relay_to_spamd(port);
+    wait_until("the held message filed", 60, || {
+        row_of(&t, &id).0 == "filed"
+    });
+    let (_, category, score, _) = row_of(&t, &id);
+    assert_eq!(category.as_deref(), Some("dau"));
+    assert!(score.is_some(), "scored");
+    wait_until("the acknowledgement", 60, || contents(&asker).len() == 1);
+    daemon.stop();
+}

@@ -129,10 +129,6 @@ struct TrustArgs {
 }
 
 impl TrustArgs {
-    fn load(&self) -> Result<crate::trust::TrustConfig> {
-        Ok(self.load_with_spam()?.0)
-    }
-
     /// The trust settings, and the config's spam engine (`[spam]`) when `--config` has one.
     fn load_with_spam(
         &self,
@@ -291,7 +287,10 @@ fn dispatch(cmd: Command) -> Result<()> {
             trust,
             mailbox,
             files,
-        } => classify_files(&rules, &trust.load()?, &mailbox, &files),
+        } => {
+            let (trust, spam) = trust.load_with_spam()?;
+            classify_files(&rules, &trust, spam.as_ref(), &mailbox, &files)
+        }
         Command::Explain {
             rules,
             trust,
@@ -454,9 +453,12 @@ fn check_mailbox_name(rules: &RuleSet, mailbox: &str) -> Result<()> {
 
 const MACHINE_FOLDER: &str = "Pilah/otomatis";
 
+/// One JSON line per file: the verdict, with the spam engine's score when `spam` is given
+/// (an engine that cannot be asked: `"spam": "unscored: …"`).
 fn classify_files(
     rules_dir: &Path,
     trust: &crate::trust::TrustConfig,
+    spam: Option<&crate::spam::SpamConfig>,
     mailbox: &str,
     files: &[PathBuf],
 ) -> Result<()> {
@@ -467,7 +469,18 @@ fn classify_files(
     let mut failed = 0;
     for f in files {
         match read_mail(f, trust) {
-            Ok((_, mail)) => {
+            Ok((raw, mut mail)) => {
+                let engine = match spam.map(|c| ask_engine(c, &raw)).transpose()? {
+                    None => serde_json::Value::Null,
+                    Some(Ok(scan)) => {
+                        mail.spam = scan.score().cloned();
+                        match scan {
+                            crate::spam::Scan::Scored(s) => serde_json::json!(s),
+                            crate::spam::Scan::Unscored(why) => why.to_string().into(),
+                        }
+                    }
+                    Some(Err(e)) => format!("unscored: {e}").into(),
+                };
                 let v = classify::classify(&rules, &mail, mailbox, MACHINE_FOLDER);
                 let line = serde_json::json!({
                     "file": f.display().to_string(),
@@ -479,6 +492,7 @@ fn classify_files(
                     "route": v.route,
                     "ack": v.ack,
                     "sender_auth": mail.vouched.sender(mail.from_domain()).as_str(),
+                    "spam": engine,
                 });
                 writeln!(out, "{line}")?;
             }

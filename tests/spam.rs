@@ -385,3 +385,35 @@ fn the_daemon_retries_held_mail_soon_and_handles_it_once_the_engine_answers() {
     wait_until("the acknowledgement", 60, || contents(&asker).len() == 1);
     daemon.stop();
 }
+
+#[test]
+fn the_demo_mail_is_classified_the_same_with_and_without_the_engine() {
+    let t = Scratch::new(&spam_config(spamd(), true));
+    for mailbox in ["lapor", "callcenter"] {
+        let mut files = Vec::new();
+        emls(&repo().join("demo/mail").join(mailbox), &mut files);
+        files.sort();
+        assert!(files.len() >= 20, "{mailbox}: the demo's mail is there");
+        let classify = |config: Option<&str>| -> Vec<(String, String)> {
+            let rules = repo().join("rules");
+            let mut args = vec!["classify", "--rules", rules.to_str().expect("utf-8")];
+            if let Some(c) = config {
+                args.extend(["--config", c]);
+            }
+            args.extend(["--authserv-id", "mx.djpk.test", "--mailbox", mailbox]);
+            args.extend(files.iter().map(|f| f.to_str().expect("utf-8")));
+            let out = t.pilah(&args);
+            assert!(out.status.success(), "{}", text(&out));
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json"))
+                .map(|v| {
+                    assert_eq!(v["spam"].is_object(), config.is_some(), "{v}");
+                    (v["file"].to_string(), v["category"].to_string())
+                })
+                .collect()
+        };
+        let with = classify(Some(t.config.to_str().expect("utf-8")));
+        assert_eq!(with, classify(None), "{mailbox}");
+    }
+}

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The demo: builds pilah, starts the local mail stack (Dovecot + Postfix on 127.0.0.1,
-# installed from Debian's packages the first time), loads a sample month of mail into the
-# lapor and callcenter mailboxes, runs `pilah run --once`, and shows where every message
-# went, what the PICs and the senders received, and the month's report.
+# installed from Debian's packages the first time) and the spam engine (SpamAssassin's
+# spamd, offline, also on 127.0.0.1), loads a sample month of mail into the lapor and
+# callcenter mailboxes, runs `pilah run --once`, and shows where every message went, the
+# spam engine's scores of the spam, what the PICs and the senders received, and the
+# month's report.
 # It resets the local mail stack's mailboxes and demo-state/ each time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +27,9 @@ bash scripts/mailstack.sh start
 eval "$(bash scripts/mailstack.sh env)"
 rm -rf demo-state
 
+say "Starting the spam engine (SpamAssassin's spamd on 127.0.0.1, offline)"
+bash scripts/spamd.sh start
+
 # The sample is March 2024's mail; it is dated in the latest month whose days have all
 # passed (this month on its last day, else last month), so that the report reads like
 # a recent month's (its times to forward and acknowledge are the sample's age: see the note after it).
@@ -41,6 +46,9 @@ PILAH_LOG=warn $pilah run --config demo/pilah.toml --once
 
 say "Where every message went"
 $pilah messages --config demo/pilah.toml
+
+say "What the spam engine said about the spam (score and SpamAssassin's rules)"
+$pilah messages --config demo/pilah.toml --category spam --wide
 
 say "What each unit's PICs received (read over IMAP)"
 python3 - <<'PY'

@@ -18,6 +18,9 @@ bash scripts/mailstack.sh start
 step "Courier IMAP beside it (tests/servers.rs), unpacked privately"
 bash scripts/courier.sh start
 
+step "SpamAssassin's spamd on 127.0.0.1, offline (tests/spam.rs, tests/real.rs)"
+bash scripts/spamd.sh start
+
 # A test binary that stops servers runs a stack of its own next to the shared one
 # (<shared dir>-<binary>, see tests/common/mod.rs); stop those when the tests end.
 stop_own_stacks() {

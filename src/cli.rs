@@ -126,7 +126,8 @@ enum Command {
 /// Whose `Authentication-Results` the offline commands believe, as the daemon would.
 #[derive(clap::Args)]
 struct TrustArgs {
-    /// Believe the `[authentication]` settings of this config file.
+    /// Believe the `[authentication]` settings of this config file, and ask its `[spam]`
+    /// engine about each message as the daemon does.
     #[arg(long = "config", value_name = "FILE")]
     trust_config: Option<PathBuf>,
     /// Believe `Authentication-Results` headers of this authserv-id (repeatable; without it
@@ -137,17 +138,23 @@ struct TrustArgs {
 }
 
 impl TrustArgs {
-    fn load(&self) -> Result<crate::trust::TrustConfig> {
-        let mut trust = match &self.trust_config {
-            Some(path) => Config::load(path)?.authentication,
-            None => crate::trust::TrustConfig::default(),
+    /// The trust settings, and the config's spam engine (`[spam]`) when `--config` has one.
+    fn load_with_spam(
+        &self,
+    ) -> Result<(crate::trust::TrustConfig, Option<crate::spam::SpamConfig>)> {
+        let (mut trust, spam) = match &self.trust_config {
+            Some(path) => {
+                let c = Config::load(path)?;
+                (c.authentication, c.spam)
+            }
+            None => (crate::trust::TrustConfig::default(), None),
         };
         trust.authserv_ids.extend(
             self.authserv_ids
                 .iter()
                 .map(|s| s.trim().to_ascii_lowercase()),
         );
-        Ok(trust)
+        Ok((trust, spam))
     }
 }
 
@@ -319,13 +326,19 @@ fn dispatch(cmd: Command) -> Result<()> {
             trust,
             mailbox,
             files,
-        } => classify_files(&rules, &trust.load()?, &mailbox, &files),
+        } => {
+            let (trust, spam) = trust.load_with_spam()?;
+            classify_files(&rules, &trust, spam.as_ref(), &mailbox, &files)
+        }
         Command::Explain {
             rules,
             trust,
             mailbox,
             file,
-        } => explain::explain(&rules, &trust.load()?, &mailbox, &file),
+        } => {
+            let (trust, spam) = trust.load_with_spam()?;
+            explain::explain(&rules, &trust, spam.as_ref(), &mailbox, &file)
+        }
         Command::Rules {
             command: RulesCommand::Check { rules, config },
         } => rules_check(&rules, config.as_deref()),
@@ -345,7 +358,8 @@ fn dispatch(cmd: Command) -> Result<()> {
                 }],
                 None => fixtures::default_sets(&rules, trust.trust_config.as_deref())?,
             };
-            fixtures::rules_test(&rules, &sets, &trust.load()?, verbose)
+            let (trust, spam) = trust.load_with_spam()?;
+            fixtures::rules_test(&rules, &sets, &trust, spam.as_ref(), verbose)
         }
         Command::Rules {
             command:
@@ -468,6 +482,19 @@ fn read_mail(
     Ok((raw, mail))
 }
 
+/// Asks the spam engine about a message from the command line, as the daemon would (a
+/// runtime of its own). The outer error: no runtime; the inner: the engine's answer.
+fn ask_engine(
+    config: &crate::spam::SpamConfig,
+    raw: &[u8],
+) -> Result<Result<crate::spam::Scan, crate::spam::SpamError>> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    Ok(rt.block_on(crate::spam::scan(config, raw)))
+}
+
 fn check_mailbox_name(rules: &RuleSet, mailbox: &str) -> Result<()> {
     if !rules.mailboxes().contains(mailbox) {
         bail!(
@@ -480,9 +507,12 @@ fn check_mailbox_name(rules: &RuleSet, mailbox: &str) -> Result<()> {
 
 const MACHINE_FOLDER: &str = "Pilah/otomatis";
 
+/// One JSON line per file: the verdict, with the spam engine's score when `spam` is given
+/// (an engine that cannot be asked: `"spam": "unscored: …"`).
 fn classify_files(
     rules_dir: &Path,
     trust: &crate::trust::TrustConfig,
+    spam: Option<&crate::spam::SpamConfig>,
     mailbox: &str,
     files: &[PathBuf],
 ) -> Result<()> {
@@ -493,7 +523,18 @@ fn classify_files(
     let mut failed = 0;
     for f in files {
         match read_mail(f, trust) {
-            Ok((_, mail)) => {
+            Ok((raw, mut mail)) => {
+                let engine = match spam.map(|c| ask_engine(c, &raw)).transpose()? {
+                    None => serde_json::Value::Null,
+                    Some(Ok(scan)) => {
+                        mail.spam = scan.score().cloned();
+                        match scan {
+                            crate::spam::Scan::Scored(s) => serde_json::json!(s),
+                            crate::spam::Scan::Unscored(why) => why.to_string().into(),
+                        }
+                    }
+                    Some(Err(e)) => format!("unscored: {e}").into(),
+                };
                 let v = classify::classify(&rules, &mail, mailbox, MACHINE_FOLDER);
                 let line = serde_json::json!({
                     "file": f.display().to_string(),
@@ -505,6 +546,7 @@ fn classify_files(
                     "route": v.route,
                     "ack": v.ack,
                     "sender_auth": mail.vouched.sender(mail.from_domain()).as_str(),
+                    "spam": engine,
                 });
                 writeln!(out, "{line}")?;
             }

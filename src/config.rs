@@ -299,6 +299,8 @@ pub struct Config {
     /// Which receiving servers' verdicts on senders pilah believes (`[authentication]`).
     pub authentication: crate::trust::TrustConfig,
     pub retention: Retention,
+    /// The spam engine asked about every new message (`[spam]`); none when absent.
+    pub spam: Option<crate::spam::SpamConfig>,
     /// The admin's own fixtures for `pilah rules test` (`fixtures_dir`; default: `fixtures`
     /// in the rules directory).
     pub fixtures_dir: Option<PathBuf>,
@@ -325,7 +327,18 @@ struct RawConfig {
     service_hours: Option<crate::hours::RawServiceHours>,
     authentication: Option<RawAuthentication>,
     retention: Option<RawRetention>,
+    spam: Option<Spanned<RawSpam>>,
     fixtures_dir: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSpam {
+    address: Spanned<String>,
+    required: Option<bool>,
+    timeout_seconds: Option<Spanned<u64>>,
+    max_size_kb: Option<Spanned<usize>>,
+    retry_seconds: Option<Spanned<u64>>,
 }
 
 #[derive(Deserialize)]
@@ -816,6 +829,7 @@ impl Validator<'_> {
         let metrics_listen = self.metrics_listen(raw.metrics, diags);
         let authentication = self.authentication(raw.authentication, diags);
         let retention = self.retention(raw.retention, diags);
+        let spam = raw.spam.and_then(|s| self.spam(s, diags));
         let service_hours = crate::hours::ServiceHours::from_config(
             raw.service_hours,
             self.path,
@@ -841,6 +855,7 @@ impl Validator<'_> {
             service_hours,
             authentication,
             retention,
+            spam,
             fixtures_dir: raw.fixtures_dir.map(|p| self.path_of(p.get_ref())),
         })
     }
@@ -1144,6 +1159,80 @@ impl Validator<'_> {
         }
     }
 
+    /// `[spam]`: the engine's address (loopback only: spamd's protocol is not encrypted, and
+    /// the messages are citizens' mail), whether a score is required, the timeout, the
+    /// largest message sent, and how soon held messages are tried again.
+    fn spam(
+        &self,
+        raw: Spanned<RawSpam>,
+        diags: &mut Diagnostics,
+    ) -> Option<crate::spam::SpamConfig> {
+        let r = raw.into_inner();
+        let address = r.address.get_ref().trim().to_string();
+        let loopback = match address.rsplit_once(':') {
+            Some((host, port)) if port.parse::<u16>().is_ok_and(|p| p > 0) => {
+                let host = host.trim_start_matches('[').trim_end_matches(']');
+                host.eq_ignore_ascii_case("localhost")
+                    || host
+                        .parse::<std::net::IpAddr>()
+                        .is_ok_and(|ip| ip.is_loopback())
+            }
+            _ => {
+                diags.error(
+                    self.loc(&r.address),
+                    format!(
+                        "spam.address: {:?} is not a host and port, e.g. \"127.0.0.1:783\"",
+                        r.address.get_ref()
+                    ),
+                );
+                return None;
+            }
+        };
+        if !loopback {
+            diags.error(
+                self.loc(&r.address),
+                format!(
+                    "spam.address: {:?} is not on this machine: spamd's protocol is not \
+                     encrypted and would carry citizens' mail across the network in the \
+                     clear; run spamd on this host (127.0.0.1, docs/operations.md)",
+                    r.address.get_ref()
+                ),
+            );
+        }
+        let seconds = Duration::from_secs;
+        let timeout = self.limit_in(
+            "spam",
+            "timeout_seconds",
+            r.timeout_seconds,
+            30,
+            1..=600,
+            diags,
+        );
+        let max_kb = self.limit_in(
+            "spam",
+            "max_size_kb",
+            r.max_size_kb,
+            500,
+            1..=100 * 1024,
+            diags,
+        );
+        let retry = self.limit_in(
+            "spam",
+            "retry_seconds",
+            r.retry_seconds,
+            60,
+            5..=3600,
+            diags,
+        );
+        Some(crate::spam::SpamConfig {
+            address,
+            required: r.required.unwrap_or(true),
+            timeout: seconds(timeout),
+            max_size: max_kb * 1024,
+            retry: seconds(retry),
+        })
+    }
+
     /// `[limits]`: each key's default and valid range (inclusive). A value out of its range
     /// is an error at its place, never clamped.
     fn limits(&self, l: RawLimits, diags: &mut Diagnostics) -> Limits {
@@ -1224,6 +1313,22 @@ impl Validator<'_> {
     where
         T: Copy + PartialOrd + std::fmt::Display,
     {
+        self.limit_in("limits", key, value, default, range, diags)
+    }
+
+    /// A number of the config's `table`, checked against its range as [`Self::limit`] does.
+    fn limit_in<T>(
+        &self,
+        table: &str,
+        key: &str,
+        value: Option<Spanned<T>>,
+        default: T,
+        range: std::ops::RangeInclusive<T>,
+        diags: &mut Diagnostics,
+    ) -> T
+    where
+        T: Copy + PartialOrd + std::fmt::Display,
+    {
         let Some(v) = value else {
             return default;
         };
@@ -1233,7 +1338,7 @@ impl Validator<'_> {
         diags.error(
             self.loc(&v),
             format!(
-                "limits.{key}: {} is out of range: give a value from {} to {} (default {default})",
+                "{table}.{key}: {} is out of range: give a value from {} to {} (default {default})",
                 v.get_ref(),
                 range.start(),
                 range.end()
@@ -1421,6 +1526,60 @@ password_env = "LAPOR_PASSWORD"
             err.contains("limits.keep_sent_bodies_days: 5000 is out of range: give a value from 0 to 3650 (default 30)"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_spam_engine_is_off_by_default_and_required_once_configured() {
+        let c = Config::parse(Path::new("p.toml"), GOOD).unwrap();
+        assert!(c.spam.is_none());
+        let text = GOOD.replace("[smtp]", "[spam]\naddress = \"127.0.0.1:783\"\n\n[smtp]");
+        let s = Config::parse(Path::new("p.toml"), &text)
+            .unwrap()
+            .spam
+            .unwrap();
+        assert_eq!(s.address, "127.0.0.1:783");
+        assert!(s.required);
+        assert_eq!(s.timeout, Duration::from_secs(30));
+        assert_eq!(s.max_size, 500 * 1024);
+        let text = GOOD.replace(
+            "[smtp]",
+            "[spam]\naddress = \"localhost:10783\"\nrequired = false\ntimeout_seconds = 5\nmax_size_kb = 2048\n\n[smtp]",
+        );
+        let s = Config::parse(Path::new("p.toml"), &text)
+            .unwrap()
+            .spam
+            .unwrap();
+        assert!(!s.required);
+        assert_eq!(s.timeout, Duration::from_secs(5));
+        assert_eq!(s.max_size, 2048 * 1024);
+    }
+
+    #[test]
+    fn a_spam_engine_elsewhere_or_a_bad_number_is_refused_at_its_place() {
+        for (spam, want) in [
+            (
+                "address = \"10.1.2.3:783\"",
+                "p.toml:6:11: error: spam.address: \"10.1.2.3:783\" is not on this machine",
+            ),
+            (
+                "address = \"spamd\"",
+                "p.toml:6:11: error: spam.address: \"spamd\" is not a host and port",
+            ),
+            (
+                "address = \"127.0.0.1:783\"\ntimeout_seconds = 0",
+                "p.toml:7:19: error: spam.timeout_seconds: 0 is out of range: give a value from 1 to 600",
+            ),
+            (
+                "address = \"127.0.0.1:783\"\nrequire = true",
+                "unknown field `require`",
+            ),
+        ] {
+            let text = GOOD.replace("[smtp]", &format!("[spam]\n{spam}\n\n[smtp]"));
+            let err = Config::parse(Path::new("p.toml"), &text)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(want), "{spam}: {err}");
+        }
     }
 
     #[test]

@@ -266,8 +266,15 @@ async fn drain_mailbox(
     };
     let r = pipeline.drain(&mut conn).await?;
     crate::guard::task_fault(m.name.as_str());
-    tracing::info!(step = "drained", mailbox = %m.name, fetched = r.fetched, classified = r.classified, filed = r.filed, "mailbox drained");
+    tracing::info!(step = "drained", mailbox = %m.name, fetched = r.fetched, classified = r.classified, filed = r.filed, held = r.held, "mailbox drained");
     conn.logout().await;
+    if r.held > 0 {
+        // Not drained: these wait in the mailbox for the spam engine (the next run tries again).
+        return Err(crate::pipeline::PipelineError::SpamHeld {
+            mailbox: m.name.to_string(),
+            count: r.held,
+        });
+    }
     Ok(())
 }
 
@@ -431,6 +438,9 @@ fn log_failure(
 ) {
     let retry_in_s = retry.map(|d| d.as_secs());
     match e.step() {
+        "spam-held" => {
+            tracing::error!(step = "spam-held", mailbox = %mailbox, error = %e, retry_in_s, "messages held for the spam engine")
+        }
         "store-failed" => {
             let hint = match e {
                 crate::pipeline::PipelineError::Store(s) => shared.store.read_only_files(s),
@@ -641,13 +651,16 @@ async fn mailbox_loop(shared: Arc<Shared>, m: MailboxConfig, stop: watch::Receiv
                     conn.logout().await;
                     return Ok(());
                 }
+                // Messages held for the spam engine are tried again soon, new mail or not.
+                let wait = match (&shared.config.spam, r.held) {
+                    (Some(spam), held) if held > 0 => spam.retry.min(shared.wait_limit()),
+                    _ => shared.wait_limit(),
+                };
                 if conn.has_idle {
-                    conn = conn
-                        .idle(shared.wait_limit(), stopped(stop.clone()))
-                        .await?;
+                    conn = conn.idle(wait, stopped(stop.clone())).await?;
                 } else {
                     tokio::select! {
-                        _ = tokio::time::sleep(shared.wait_limit()) => {}
+                        _ = tokio::time::sleep(wait) => {}
                         _ = stopped(stop.clone()) => {}
                     }
                     conn.noop().await?;

@@ -29,6 +29,7 @@ pub mod private;
 pub mod region;
 pub mod report;
 pub mod source;
+pub mod spam;
 pub mod store;
 pub mod ticket;
 pub mod tls;

@@ -60,6 +60,9 @@ pub struct Mail {
     /// What the organisation's receiving servers vouched for (set by
     /// [`crate::trust::TrustConfig::apply`] after parsing; nothing until then).
     pub vouched: crate::trust::Vouched,
+    /// What the spam engine said (set by the pipeline after asking it, [`crate::spam`];
+    /// `None` when no engine was asked or it could not score the message).
+    pub spam: Option<crate::spam::SpamScore>,
 }
 
 impl Mail {
@@ -329,6 +332,7 @@ fn parse_inner(original: &[u8]) -> Result<Mail, ParseError> {
         body: windows_1252_controls(body_text(&msg)),
         attachments: attachments(&msg, skeleton),
         vouched: Default::default(),
+        spam: None,
     })
 }
 

@@ -20,6 +20,7 @@ use crate::config::{Config, MailboxConfig};
 use crate::parse::{self, Mail};
 use crate::region::{Region, RegionSource};
 use crate::source::{Connection, Fetched, SourceError};
+use crate::spam::{Scan, SpamError};
 use crate::store::{
     MessageState, NewMessage, Outgoing, Store, StoreError, StoredMessage, Tx, VerdictRecord,
 };
@@ -28,6 +29,8 @@ use crate::types::{ImapUid, OutboxKind, Ticket};
 use chrono::{DateTime, Datelike, Utc};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+
+mod scan;
 
 /// Why judging one message failed: the message's own doing (it is quarantined instead) or
 /// the store's (the batch fails and is judged again on the next drain).
@@ -48,6 +51,10 @@ pub enum PipelineError {
     Source(#[from] SourceError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(
+        "mailbox {mailbox}: {count} message(s) wait for the spam engine ([spam] required = true; see the spam-held lines above) and stay in the mailbox until it answers"
+    )]
+    SpamHeld { mailbox: String, count: usize },
     #[error("mailbox {mailbox} UID {uid}: cannot read the stored copy {path}: {source}")]
     RawMissing {
         mailbox: String,
@@ -63,6 +70,7 @@ impl PipelineError {
     pub fn step(&self) -> &'static str {
         match self {
             PipelineError::Source(_) => "fetch-failed",
+            PipelineError::SpamHeld { .. } => "spam-held",
             PipelineError::Store(_) | PipelineError::RawMissing { .. } => "store-failed",
         }
     }
@@ -96,7 +104,22 @@ enum Assessment<'r> {
         mail: Mail,
         verdict: Verdict,
         region: Option<(&'r Region, RegionSource)>,
+        /// What the spam engine said (`None`: no engine configured).
+        scan: Option<Box<Scan>>,
     },
+}
+
+/// New messages held for the spam engine: their UIDs, and why.
+type Held = Vec<(u32, SpamError)>;
+
+/// What a drain does with one fetched message.
+enum Plan<'r> {
+    /// Recorded and judged before: filed where its record says.
+    Known,
+    Judge(Box<Assessment<'r>>),
+    /// The spam engine could not be asked and a score is required: stored, left in the
+    /// mailbox, tried again on the next pass.
+    Held(SpamError),
 }
 
 /// What judging one message decided, logged once its transaction is committed.
@@ -112,6 +135,8 @@ struct Decision {
     queued: usize,
     ack_skipped: Option<NoAck>,
     quarantine: Option<String>,
+    /// The spam engine's score, or why there is none (`None`: no engine configured).
+    spam: Option<String>,
 }
 
 impl Decision {
@@ -130,6 +155,7 @@ impl Decision {
             relation = self.relation,
             machine = self.machine.map(|m| m.as_str()),
             region = %self.region,
+            spam = self.spam.as_deref(),
             queued = self.queued,
             ack_skipped = self.ack_skipped.as_ref().map(tracing::field::display),
             "classified"
@@ -152,6 +178,7 @@ struct Settled<'a, 'r> {
     relation: &'a Relation,
     region: Option<(&'r Region, RegionSource)>,
     outgoing: Vec<Outgoing>,
+    scan: Option<Box<Scan>>,
 }
 
 /// Where one message of a fetch batch goes, and what was decided if it was judged now.
@@ -168,6 +195,9 @@ pub struct DrainReport {
     pub fetched: usize,
     pub classified: usize,
     pub filed: usize,
+    /// New messages left in the mailbox because the spam engine could not score them
+    /// (`[spam] required = true`); the next pass tries them again.
+    pub held: usize,
 }
 
 /// Largest number of bytes fetched in one round trip.
@@ -196,6 +226,8 @@ struct Pass {
     first_seen: DateTime<Utc>,
     to_file: ToFile,
     report: DrainReport,
+    /// Whether this pass already told the admin that the spam engine holds messages.
+    spam_alerted: bool,
 }
 
 impl Pipeline<'_> {
@@ -235,11 +267,12 @@ impl Pipeline<'_> {
             first_seen: self.store.mailbox_seen(name.as_str(), folder.uidvalidity)?,
             to_file: ToFile::new(),
             report: DrainReport::default(),
+            spam_alerted: false,
         };
         let uids = conn.uids().await?;
         pass.report.filed += self.store.settle_moved(name, folder.uidvalidity, &uids)?;
         if !uids.is_empty() {
-            let new_uids = self.resume_known(&uids, &mut pass)?;
+            let new_uids = self.resume_known(&uids, &mut pass).await?;
             self.file(conn, &mut pass.to_file, &mut pass.report).await?;
             self.drain_new(conn, &new_uids, &mut pass).await?;
             self.file(conn, &mut pass.to_file, &mut pass.report).await?;
@@ -275,7 +308,7 @@ impl Pipeline<'_> {
     /// Sorts the folder's UIDs by what is recorded of them: judged ones wait to be filed,
     /// ones stored but not judged (pilah stopped in between) are judged now. Returns the
     /// UIDs never seen.
-    fn resume_known(&self, uids: &[u32], pass: &mut Pass) -> Result<Vec<u32>, PipelineError> {
+    async fn resume_known(&self, uids: &[u32], pass: &mut Pass) -> Result<Vec<u32>, PipelineError> {
         let name = &self.mailbox.name;
         let mut to_classify: Vec<StoredMessage> = Vec::new();
         let mut new_uids = Vec::new();
@@ -301,7 +334,14 @@ impl Pipeline<'_> {
                 path: m.raw_path.display().to_string(),
                 source,
             })?;
-            let d = self.judge_one(&m, &raw, None, pass.first_seen)?;
+            let scan = match self.scan_one(m.uid.uid, &raw).await {
+                Ok(scan) => scan,
+                Err(e) => {
+                    self.hold(m.uid.uid, &e, pass);
+                    continue;
+                }
+            };
+            let d = blocking(|| self.judge_one(&m, &raw, None, scan, pass.first_seen))?;
             pass.report.classified += 1;
             pass.to_file
                 .entry(d.folder)
@@ -372,10 +412,15 @@ impl Pipeline<'_> {
         let name = &self.mailbox.name;
         let fetched = conn.fetch(batch, false).await?;
         pass.report.fetched += fetched.len();
+        // 0. What the spam engine says about each (when one is configured).
+        let scans = self.scan_batch(&fetched).await;
         // 1 and 2: stored and judged, on a thread that may block (disk, CPU).
-        let decisions =
-            blocking(|| self.store_and_judge(&fetched, pass.uidvalidity, pass.first_seen))?;
+        let (decisions, held) =
+            blocking(|| self.store_and_judge(&fetched, scans, pass.uidvalidity, pass.first_seen))?;
         drop(fetched);
+        for (uid, e) in held {
+            self.hold(uid, &e, pass);
+        }
         let mut queued = 0;
         for p in decisions {
             if let Some(d) = &p.decided {
@@ -406,13 +451,15 @@ impl Pipeline<'_> {
     }
 
     /// Stores a fetched batch (raw files durable, rows recorded), then judges what is new
-    /// in one transaction on the disk. Returns where each message goes.
+    /// in one transaction on the disk. Returns where each message goes, and the new
+    /// messages held for the spam engine (stored, not judged, not moved).
     fn store_and_judge(
         &self,
         fetched: &[Fetched],
+        scans: Vec<Result<Option<Scan>, SpamError>>,
         uidvalidity: u32,
         first_seen: DateTime<Utc>,
-    ) -> Result<Vec<Placed>, PipelineError> {
+    ) -> Result<(Vec<Placed>, Held), PipelineError> {
         let name = &self.mailbox.name;
         // 1. On disk and in the database, the whole batch.
         let message_ids: Vec<Option<String>> = fetched
@@ -439,22 +486,32 @@ impl Pipeline<'_> {
             tracing::info!(step = "stored", mailbox = %name, uid = f.uid, size = f.raw().len(), "stored");
         }
         // 2. Judged, with the mail it causes, in one transaction on the disk.
-        let mut assessments: Vec<Option<Assessment>> = fetched
+        let mut plans: Vec<Option<Plan>> = fetched
             .iter()
             .zip(&stored)
-            .map(|(f, m)| {
-                (m.state == MessageState::Stored).then(|| self.assess_guarded(f.raw(), None))
+            .zip(scans)
+            .map(|((f, m), scan)| {
+                Some(match scan {
+                    _ if m.state != MessageState::Stored => Plan::Known,
+                    Ok(scan) => Plan::Judge(Box::new(self.assess_guarded(f.raw(), None, scan))),
+                    Err(e) => Plan::Held(e),
+                })
             })
             .collect();
+        let mut held = Vec::new();
         let decisions = self.store.durable_transaction(|tx| {
             let mut decisions = Vec::with_capacity(stored.len());
-            for ((f, m), a) in fetched.iter().zip(&stored).zip(assessments.iter_mut()) {
-                let (folder, decided) = match a.take() {
-                    Some(assessment) => {
-                        let d = self.judge_guarded(tx, m, f.raw(), assessment, first_seen)?;
+            for ((f, m), plan) in fetched.iter().zip(&stored).zip(plans.iter_mut()) {
+                let (folder, decided) = match plan.take() {
+                    Some(Plan::Judge(assessment)) => {
+                        let d = self.judge_guarded(tx, m, f.raw(), *assessment, first_seen)?;
                         (d.folder.clone(), Some(d))
                     }
-                    None => (self.folder_of(m), None),
+                    Some(Plan::Held(e)) => {
+                        held.push((m.uid.uid, e));
+                        continue;
+                    }
+                    Some(Plan::Known) | None => (self.folder_of(m), None),
                 };
                 decisions.push(Placed {
                     uid: m.uid.uid,
@@ -465,7 +522,7 @@ impl Pipeline<'_> {
             }
             Ok(decisions)
         })?;
-        Ok(decisions)
+        Ok((decisions, held))
     }
 
     /// Judges one stored message in a durable transaction of its own, and logs the decision.
@@ -474,9 +531,10 @@ impl Pipeline<'_> {
         stored: &StoredMessage,
         raw: &[u8],
         quarantine: Option<String>,
+        scan: Option<Scan>,
         first_seen: DateTime<Utc>,
     ) -> Result<Decision, PipelineError> {
-        let assessment = self.assess_guarded(raw, quarantine);
+        let assessment = self.assess_guarded(raw, quarantine, scan);
         let d = self.store.durable_transaction(|tx| {
             self.judge_guarded(tx, stored, raw, assessment, first_seen)
         })?;
@@ -541,7 +599,7 @@ impl Pipeline<'_> {
         })?;
         let target = if stored.state == MessageState::Stored {
             report.classified += 1;
-            self.judge_one(&stored, h.raw(), Some(reason), first_seen)?
+            self.judge_one(&stored, h.raw(), Some(reason), None, first_seen)?
                 .folder
         } else {
             self.folder_of(&stored)
@@ -631,8 +689,13 @@ impl Pipeline<'_> {
     }
 
     /// [`Self::assess`], where a panic quarantines the message instead of ending the drain.
-    fn assess_guarded(&self, raw: &[u8], quarantine: Option<String>) -> Assessment<'_> {
-        crate::guard::catch(|| self.assess(raw, quarantine)).unwrap_or_else(|panic| {
+    fn assess_guarded(
+        &self,
+        raw: &[u8],
+        quarantine: Option<String>,
+        scan: Option<Scan>,
+    ) -> Assessment<'_> {
+        crate::guard::catch(|| self.assess(raw, quarantine, scan)).unwrap_or_else(|panic| {
             Assessment::Quarantine {
                 mail: None,
                 reason: format!("pilah failed while judging this message: {panic}"),
@@ -682,7 +745,8 @@ impl Pipeline<'_> {
     /// Parses and classifies a message: the work that needs no database, done before any
     /// transaction so that sending is not held up meanwhile. `quarantine`: only the header
     /// was fetched, for this reason.
-    fn assess(&self, raw: &[u8], quarantine: Option<String>) -> Assessment<'_> {
+    /// `scan`: what the spam engine said, which the rules see as `spam.score`/`spam.symbols`.
+    fn assess(&self, raw: &[u8], quarantine: Option<String>, scan: Option<Scan>) -> Assessment<'_> {
         if let Some(reason) = quarantine {
             return Assessment::Quarantine {
                 mail: parse::parse(raw).ok(),
@@ -696,6 +760,7 @@ impl Pipeline<'_> {
             },
             Ok(mut mail) => {
                 self.config.authentication.apply(&mut mail);
+                mail.spam = scan.as_ref().and_then(|s| s.score().cloned());
                 let verdict = classify::classify(
                     &self.rules,
                     &mail,
@@ -707,6 +772,7 @@ impl Pipeline<'_> {
                     mail,
                     verdict,
                     region,
+                    scan: scan.map(Box::new),
                 }
             }
         }
@@ -722,7 +788,7 @@ impl Pipeline<'_> {
         assessment: Assessment,
         first_seen: DateTime<Utc>,
     ) -> Result<Decision, JudgeError> {
-        let (mail, verdict, region) = match assessment {
+        let (mail, verdict, region, scan) = match assessment {
             Assessment::Quarantine { mail, reason } => {
                 return Ok(self.quarantine(tx, stored, mail.as_ref(), &reason)?);
             }
@@ -730,7 +796,8 @@ impl Pipeline<'_> {
                 mail,
                 verdict,
                 region,
-            } => (mail, verdict, region),
+                scan,
+            } => (mail, verdict, region, scan),
         };
         let received = stored.internal_date.unwrap_or_else(Utc::now);
         let sender_auth = mail.vouched.sender(mail.from_domain());
@@ -786,6 +853,7 @@ impl Pipeline<'_> {
             relation,
             region,
             outgoing,
+            scan,
         };
         self.record(tx, stored, &mail, settled)
     }
@@ -834,6 +902,7 @@ impl Pipeline<'_> {
             relation,
             region,
             outgoing,
+            scan,
         } = settled;
         let ack_skipped = no_ack.as_ref().map(ToString::to_string);
         tx.record_verdict(
@@ -848,6 +917,7 @@ impl Pipeline<'_> {
                 relation: relation.as_str(),
                 region: region.map(|(r, s)| (r.code.as_str(), s.as_str())),
                 ack_skipped: ack_skipped.as_deref(),
+                spam: scan.as_deref(),
             },
             &outgoing,
         )?;
@@ -863,6 +933,10 @@ impl Pipeline<'_> {
             queued: outgoing.len(),
             ack_skipped: no_ack,
             quarantine: None,
+            spam: scan.map(|s| match *s {
+                Scan::Scored(score) => format!("{:.1}/{:.1}", score.score, score.threshold),
+                Scan::Unscored(why) => why.to_string(),
+            }),
         })
     }
 
@@ -1157,6 +1231,7 @@ impl Pipeline<'_> {
                 relation: "new",
                 region: None,
                 ack_skipped: Some(&NoAck::Quarantined.to_string()),
+                spam: None,
             },
             &outgoing,
         )?;
@@ -1172,6 +1247,7 @@ impl Pipeline<'_> {
             queued: outgoing.len(),
             ack_skipped: None,
             quarantine: Some(reason.to_string()),
+            spam: None,
         })
     }
 }

@@ -240,6 +240,7 @@ holidays_file = "libur.txt"
                         relation: m.relation,
                         region: m.region,
                         ack_skipped: None,
+                        spam: None,
                     },
                     &outgoing,
                 )

@@ -46,10 +46,12 @@ pub enum NoticeKind {
     Moved,
     /// A ticket corrected back to a unit that had its forward already, to its PICs.
     Returned,
+    /// The spam engine cannot be asked and `[spam] required = true`: messages are held.
+    SpamEngineDown,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 11] = [
+    pub const ALL: [NoticeKind; 12] = [
         NoticeKind::Reminder,
         NoticeKind::Escalation,
         NoticeKind::UnitDigest,
@@ -61,6 +63,7 @@ impl NoticeKind {
         NoticeKind::GrantRefused,
         NoticeKind::Moved,
         NoticeKind::Returned,
+        NoticeKind::SpamEngineDown,
     ];
 
     /// The template's name: `templates/<name>.txt` in the rules directory.
@@ -77,6 +80,7 @@ impl NoticeKind {
             NoticeKind::GrantRefused => "notice-oauth2-refused",
             NoticeKind::Moved => "notice-moved",
             NoticeKind::Returned => "notice-returned",
+            NoticeKind::SpamEngineDown => "notice-spam-engine-down",
         }
     }
 
@@ -91,7 +95,8 @@ impl NoticeKind {
             | NoticeKind::MailboxStale
             | NoticeKind::MailboxRestarted
             | NoticeKind::FolderRefused
-            | NoticeKind::GrantRefused => OutboxKind::Alert,
+            | NoticeKind::GrantRefused
+            | NoticeKind::SpamEngineDown => OutboxKind::Alert,
             NoticeKind::Moved | NoticeKind::Returned => OutboxKind::Moved,
         }
     }
@@ -134,6 +139,7 @@ impl NoticeKind {
                 "subject",
                 "by",
             ],
+            NoticeKind::SpamEngineDown => &["mailbox", "uid", "address", "error", "retry_seconds"],
         }
     }
 
@@ -165,6 +171,9 @@ impl NoticeKind {
             }
             NoticeKind::Moved => include_str!("../../rules/templates/notice-moved.txt"),
             NoticeKind::Returned => include_str!("../../rules/templates/notice-returned.txt"),
+            NoticeKind::SpamEngineDown => {
+                include_str!("../../rules/templates/notice-spam-engine-down.txt")
+            }
         }
     }
 
@@ -230,6 +239,8 @@ pub fn placeholders_for(template: &str) -> &'static [&'static str] {
         "to_unit",
         "from_label",
         "by",
+        "address",
+        "retry_seconds",
     ];
     match NoticeKind::of_template(template) {
         Some(k) => k.placeholders(),

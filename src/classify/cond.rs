@@ -28,6 +28,10 @@ pub enum Field {
     Auth(&'static str),
     /// The organisation's spam filter's verdict from believed headers: yes, no, none.
     SpamFlag,
+    /// The spam engine's score of the message (a number; none when it was not scored).
+    SpamScore,
+    /// The names of the spam engine's rules that fired (`BITCOIN_SPAM_03`, …).
+    SpamSymbols,
 }
 
 impl Field {
@@ -54,6 +58,8 @@ impl Field {
             "auth.dkim.domain" => Field::Auth("dkim.domain"),
             "auth.from" => Field::Auth("from"),
             "spam.flag" => Field::SpamFlag,
+            "spam.score" => Field::SpamScore,
+            "spam.symbols" => Field::SpamSymbols,
             other => {
                 let h = other.strip_prefix("header.")?;
                 if h.is_empty() || !h.chars().all(|c| c.is_ascii_graphic() && c != ':') {
@@ -84,17 +90,23 @@ impl Field {
             Field::Mailbox => "mailbox".into(),
             Field::Auth(m) => format!("auth.{m}"),
             Field::SpamFlag => "spam.flag".into(),
+            Field::SpamScore => "spam.score".into(),
+            Field::SpamSymbols => "spam.symbols".into(),
         }
     }
 
     pub fn is_numeric(&self) -> bool {
-        matches!(self, Field::AttachmentCount | Field::Size)
+        matches!(
+            self,
+            Field::AttachmentCount | Field::Size | Field::SpamScore
+        )
     }
 }
 
 pub const FIELD_NAMES: &str = "subject, body, text, from, from.domain, from.name, to, cc, \
 to.domain, cc.domain, header.NAME, attachment.name, attachment.type, attachment.count, size, \
-mailbox, auth.spf, auth.dkim, auth.dmarc, auth.dkim.domain, auth.from, spam.flag";
+mailbox, auth.spf, auth.dkim, auth.dmarc, auth.dkim.domain, auth.from, spam.flag, spam.score, \
+spam.symbols";
 
 #[derive(Debug, Clone)]
 pub enum Matcher {
@@ -103,7 +115,11 @@ pub enum Matcher {
     Domain(Vec<String>),
     Equals(Vec<String>),
     Exists(bool),
-    Range { min: Option<u64>, max: Option<u64> },
+    /// A number between `min` and `max` (inclusive; a count, a size, a score).
+    Range {
+        min: Option<f64>,
+        max: Option<f64>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -199,14 +215,20 @@ impl<'a> Subject<'a> {
             Field::Auth("from") => vec![m.vouched.sender(m.from_domain()).as_str()],
             Field::Auth(method) => vec![m.vouched.result(method).as_str()],
             Field::SpamFlag => vec![m.vouched.spam_flag()],
-            Field::AttachmentCount | Field::Size => Vec::new(),
+            Field::SpamSymbols => m
+                .spam
+                .iter()
+                .flat_map(|s| s.symbols.iter().map(|x| x.as_str()))
+                .collect(),
+            Field::AttachmentCount | Field::Size | Field::SpamScore => Vec::new(),
         }
     }
 
-    fn number(&self, field: &Field) -> Option<u64> {
+    fn number(&self, field: &Field) -> Option<f64> {
         match field {
-            Field::AttachmentCount => Some(self.mail.attachments.len() as u64),
-            Field::Size => Some(self.mail.size as u64),
+            Field::AttachmentCount => Some(self.mail.attachments.len() as f64),
+            Field::Size => Some(self.mail.size as f64),
+            Field::SpamScore => self.mail.spam.as_ref().map(|s| s.score),
             _ => None,
         }
     }

@@ -517,8 +517,8 @@ struct RawCond {
     domain: Option<Vec<Spanned<String>>>,
     equals: Option<Vec<Spanned<String>>>,
     exists: Option<bool>,
-    min: Option<u64>,
-    max: Option<u64>,
+    min: Option<f64>,
+    max: Option<f64>,
 }
 
 struct Src<'a> {
@@ -1432,7 +1432,7 @@ fn compile_field(
                 src.loc(field_spec),
                 if numeric {
                     format!(
-                        "field {:?} is not a number: min/max need attachment.count or size",
+                        "field {:?} is not a number: min/max need attachment.count, size or spam.score",
                         f.name()
                     )
                 } else {

@@ -283,27 +283,21 @@ pub(super) fn messages(a: MessagesArgs) -> Result<()> {
         }
         return Ok(());
     }
-    let mut t = Table::new(
-        &[
-            "mailbox",
-            "uid",
-            "ticket",
-            &format!("received ({})", zone_label(tz)),
-            "sender",
-            "subject",
-            "category",
-            "folder",
-            "actions",
-        ],
-        a.output.wide,
-    );
+    let received = format!("received ({})", zone_label(tz));
+    let mut columns = vec![
+        "mailbox", "uid", "ticket", &received, "sender", "subject", "category", "folder", "actions",
+    ];
+    if a.output.wide {
+        columns.push("spam");
+    }
+    let mut t = Table::new(&columns, a.output.wide);
     t.limit(4, 34).limit(5, 40);
     for m in &rows {
         let when = m
             .internal_date
             .map(|d| d.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
             .unwrap_or_default();
-        t.row(vec![
+        let mut row = vec![
             m.mailbox.clone(),
             m.uid.to_string(),
             m.ticket.clone().unwrap_or_else(|| "-".into()),
@@ -313,11 +307,26 @@ pub(super) fn messages(a: MessagesArgs) -> Result<()> {
             m.category.clone().unwrap_or_else(|| "-".into()),
             m.folder.clone().unwrap_or_else(|| "(not filed)".into()),
             actions(m).join("; "),
-        ]);
+        ];
+        if a.output.wide {
+            row.push(spam_cell(m));
+        }
+        t.row(row);
     }
     t.print(&mut out)?;
     writeln!(out, "{} message(s)", rows.len())?;
     Ok(())
+}
+
+/// The spam engine's word on a message: its score and rules, why it has none, or `-` when
+/// no engine was asked.
+fn spam_cell(m: &MessageSummary) -> String {
+    match (m.spam_score, &m.spam_unscored) {
+        (Some(score), _) if m.spam_symbols.is_empty() => format!("{score:.1}"),
+        (Some(score), _) => format!("{score:.1} ({})", m.spam_symbols.join(",")),
+        (None, Some(why)) => why.clone(),
+        (None, None) => "-".into(),
+    }
 }
 
 /// A message as one JSON object, its arrival with the zone's offset.

@@ -72,6 +72,7 @@ pub(super) fn doctor(path: &Path) -> Result<()> {
             },
             Err(e) => v.verdict(false, &what, &e.to_string()),
         }
+        doctor_spam(&config, &mut v).await;
     });
     if v.failures > 0 {
         return Err(Findings(format!(
@@ -102,6 +103,33 @@ async fn doctor_oauth2(config: &Config, v: &mut Verdicts) {
             Ok(_) => v.verdict(true, &what, &format!("access token from {}", c.token_url)),
             Err(e) => v.verdict(false, &what, &e.to_string()),
         }
+    }
+}
+
+/// The spam engine answers `PING`. Down, it is a problem when a score is required (new
+/// mail would be held), a warning when not (new mail would be judged unscored).
+async fn doctor_spam(config: &Config, v: &mut Verdicts) {
+    let Some(spam) = &config.spam else {
+        return v.verdict(
+            true,
+            "spam engine",
+            "none configured ([spam]): the rules alone judge",
+        );
+    };
+    let what = format!("spam engine {}", spam.address);
+    match crate::spam::ping(spam).await {
+        Ok(()) if spam.required => v.verdict(true, &what, "answers; a score is required"),
+        Ok(()) => v.verdict(true, &what, "answers; required = false"),
+        Err(e) if spam.required => v.verdict(
+            false,
+            &what,
+            &format!(
+                "{e}; new mail is held in the mailbox until it answers ([spam] required = true)"
+            ),
+        ),
+        Err(e) => println!(
+            "  warn {what}: {e}; new mail is judged by the rules alone, recorded as unscored"
+        ),
     }
 }
 

@@ -3,6 +3,8 @@
 //! mail), each rule in order with its evidence, and the verdict with what would be done.
 //!
 //! It must not write anything: no database, no IMAP, no mail; it judges as the daemon would.
+//! With a config that has `[spam]`, it asks the spam engine about the message first, as the
+//! daemon does (an engine that cannot be asked is shown, and the rules judge unscored).
 
 use super::{check_mailbox_name, load_rules, read_mail, MACHINE_FOLDER};
 use crate::classify::{self, rules::RuleSet, RuleTrace, Verdict};
@@ -15,12 +17,16 @@ use std::path::Path;
 pub(super) fn explain(
     rules_dir: &Path,
     trust: &crate::trust::TrustConfig,
+    spam: Option<&crate::spam::SpamConfig>,
     mailbox: &str,
     file: &Path,
 ) -> Result<()> {
     let rules = load_rules(rules_dir)?;
     check_mailbox_name(&rules, mailbox)?;
-    let (_, mail) = read_mail(file, trust)?;
+    let (raw, mut mail) = read_mail(file, trust)?;
+    let engine = spam
+        .map(|config| score(config, &raw, &mut mail))
+        .transpose()?;
     let (v, trace) = classify::explain(&rules, &mail, mailbox, MACHINE_FOLDER);
     let mut o = String::new();
     let _ = writeln!(
@@ -30,6 +36,9 @@ pub(super) fn explain(
         rules.version
     );
     message(&mut o, &rules, &mail);
+    if let Some(line) = engine {
+        let _ = writeln!(o, "  Spam engine: {line}");
+    }
     let _ = writeln!(o);
     let mut decided = false;
     for t in &trace {
@@ -40,6 +49,23 @@ pub(super) fn explain(
     verdict(&mut o, &rules, &v, mailbox);
     std::io::stdout().lock().write_all(o.as_bytes())?;
     Ok(())
+}
+
+/// Asks the spam engine about the message, as the daemon would, and gives the rules its
+/// score. Returns the line that says what the engine said.
+fn score(config: &crate::spam::SpamConfig, raw: &[u8], mail: &mut Mail) -> Result<String> {
+    Ok(match super::ask_engine(config, raw)? {
+        Ok(crate::spam::Scan::Scored(s)) => {
+            let line = format!("{s} at {}", config.address);
+            mail.spam = Some(s);
+            line
+        }
+        Ok(crate::spam::Scan::Unscored(why)) => why.to_string(),
+        Err(e) if config.required => format!(
+            "{e}: the daemon would hold this message in the mailbox until the engine answers ([spam] required = true); judged unscored here"
+        ),
+        Err(e) => format!("unscored: {e}"),
+    })
 }
 
 /// What the rules see of the message.

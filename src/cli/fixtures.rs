@@ -10,6 +10,7 @@
 
 use super::{load_rules, read_mail, Findings, MACHINE_FOLDER};
 use crate::classify::{self, rules::RuleSet, MachineKind};
+use crate::spam::SpamConfig;
 use crate::trust::TrustConfig;
 use anyhow::{bail, Context as _, Result};
 use serde::Deserialize;
@@ -162,9 +163,14 @@ impl Loaded {
     }
 }
 
-/// Reads fixture `f` with its `.expected.toml`; `Ok(Err(why))` when its message cannot be
-/// read or parsed (a failed fixture, not a failed run).
-pub(super) fn load(f: &Path, trust: &TrustConfig) -> Result<Result<Loaded, String>> {
+/// Reads fixture `f` with its `.expected.toml`, and asks the spam engine for its score when
+/// `spam` is given, as the daemon would; `Ok(Err(why))` when its message cannot be read or
+/// parsed, or the engine cannot be asked (a failed fixture, not a failed run).
+pub(super) fn load(
+    f: &Path,
+    trust: &TrustConfig,
+    spam: Option<&SpamConfig>,
+) -> Result<Result<Loaded, String>> {
     let exp_path = f.with_extension("expected.toml");
     let exp_text = std::fs::read_to_string(&exp_path)?;
     let expected: Expected =
@@ -172,10 +178,19 @@ pub(super) fn load(f: &Path, trust: &TrustConfig) -> Result<Result<Loaded, Strin
     if expected.category.is_none() && expected.machine.is_none() {
         bail!("{}: give `category` or `machine`", exp_path.display());
     }
-    Ok(match read_mail(f, trust) {
-        Ok((_, mail)) => Ok(Loaded { expected, mail }),
-        Err(e) => Err(format!("{e:#}")),
-    })
+    let mail = match read_mail(f, trust) {
+        Ok((raw, mut mail)) => {
+            if let Some(config) = spam {
+                match super::ask_engine(config, &raw)? {
+                    Ok(scan) => mail.spam = scan.score().cloned(),
+                    Err(e) => return Ok(Err(e.to_string())),
+                }
+            }
+            mail
+        }
+        Err(e) => return Ok(Err(format!("{e:#}"))),
+    };
+    Ok(Ok(Loaded { expected, mail }))
 }
 
 /// A loaded fixture judged by `rules`.
@@ -207,8 +222,15 @@ pub(super) fn verdict(rules: &RuleSet, l: &Loaded) -> Judged {
     }
 }
 
-fn judge(rules: &RuleSet, f: &Path, trust: &TrustConfig) -> Result<Result<Judged, String>> {
-    Ok(load(f, trust)?.map(|l| verdict(rules, &l)))
+/// Judges one fixture as the daemon would: with the spam engine's score when `spam` is
+/// given (an engine that cannot be asked fails the fixture).
+fn judge(
+    rules: &RuleSet,
+    f: &Path,
+    trust: &TrustConfig,
+    spam: Option<&SpamConfig>,
+) -> Result<Result<Judged, String>> {
+    Ok(load(f, trust, spam)?.map(|l| verdict(rules, &l)))
 }
 
 /// Fixtures as expected and all, per (mailbox, expected).
@@ -220,6 +242,7 @@ fn run_set(
     rules: &RuleSet,
     set: &FixtureSet,
     trust: &TrustConfig,
+    spam: Option<&SpamConfig>,
     verbose: bool,
     per_cat: &mut PerCategory,
 ) -> Result<(u32, u32)> {
@@ -235,7 +258,7 @@ fn run_set(
     let (mut ok, mut bad) = (0, 0);
     for f in &files {
         let rel = f.strip_prefix(&set.dir).unwrap_or(f);
-        let j = match judge(rules, f, &trust)? {
+        let j = match judge(rules, f, &trust, spam)? {
             Ok(j) => j,
             Err(e) => {
                 bad += 1;
@@ -274,6 +297,7 @@ pub(super) fn rules_test(
     rules_dir: &Path,
     sets: &[FixtureSet],
     trust: &TrustConfig,
+    spam: Option<&SpamConfig>,
     verbose: bool,
 ) -> Result<()> {
     let rules = load_rules(rules_dir)?;
@@ -286,7 +310,7 @@ pub(super) fn rules_test(
         "fixture", "mailbox", "expected", "got"
     )?;
     for set in sets {
-        let (o, b) = run_set(&mut out, &rules, set, trust, verbose, &mut per_cat)?;
+        let (o, b) = run_set(&mut out, &rules, set, trust, spam, verbose, &mut per_cat)?;
         ok += o;
         bad += b;
     }

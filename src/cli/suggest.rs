@@ -96,7 +96,7 @@ fn load_fixtures(
     for set in sets {
         let trust = fixtures::set_trust(&set.dir, trust)?;
         for f in fixtures::fixtures(&set.dir)? {
-            if let Ok(l) = fixtures::load(&f, &trust)? {
+            if let Ok(l) = fixtures::load(&f, &trust, None)? {
                 out.push((f, l));
             }
         }

@@ -427,7 +427,8 @@ fn stored_from_row(
 /// does not walk every message in id order to save grouping the month's.
 const LIST_MESSAGES: &str = "WITH listed AS MATERIALIZED (
         SELECT id, mailbox, uid, ticket, internal_date, sender, subject, category, rule,
-               machine, quarantine, folder, route, ack_template, ack_skipped, region
+               machine, quarantine, folder, route, ack_template, ack_skipped, region,
+               spam_score, spam_symbols, spam_unscored
         FROM messages {filter})
     SELECT l.mailbox, l.uid, l.ticket, l.internal_date, l.sender, l.subject,
         l.category, l.rule, l.machine, l.quarantine, l.folder, l.route, l.ack_template,
@@ -437,7 +438,8 @@ const LIST_MESSAGES: &str = "WITH listed AS MATERIALIZED (
         l.region,
         count(CASE WHEN o.kind = 'forward' THEN 1 END),
         count(CASE WHEN o.kind = 'ack' THEN 1 END),
-        count(CASE WHEN o.kind = 'forward' AND o.failed_at IS NOT NULL THEN 1 END)
+        count(CASE WHEN o.kind = 'forward' AND o.failed_at IS NOT NULL THEN 1 END),
+        l.spam_score, l.spam_symbols, l.spam_unscored
     FROM listed l LEFT JOIN outbox o ON o.message_row = l.id
     GROUP BY l.id ORDER BY l.mailbox, l.internal_date, l.id";
 
@@ -466,6 +468,11 @@ pub struct MessageSummary {
     /// Forwards that failed for good (refused by the server, or their original is gone).
     pub forwards_failed: i64,
     pub region: Option<String>,
+    /// The spam engine's score, and the names of its rules that fired.
+    pub spam_score: Option<f64>,
+    pub spam_symbols: Vec<String>,
+    /// Why the message was judged without a score (the engine failed, or it was too large).
+    pub spam_unscored: Option<String>,
 }
 
 /// What `pilah messages` is asked for: every field given must match.
@@ -588,6 +595,17 @@ impl Store {
                 forwards_queued: r.get(17)?,
                 acks_queued: r.get(18)?,
                 forwards_failed: r.get(19)?,
+                spam_score: r.get(20)?,
+                spam_symbols: r
+                    .get::<_, Option<String>>(21)?
+                    .map(|s| {
+                        s.split(',')
+                            .filter(|x| !x.is_empty())
+                            .map(str::to_string)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                spam_unscored: r.get(22)?,
             })
         })?;
         rows.collect::<Result<Vec<_>, _>>().map_err(Into::into)
@@ -607,6 +625,8 @@ pub struct VerdictRecord<'a> {
     pub relation: &'a str,
     pub region: Option<(&'a str, &'a str)>,
     pub ack_skipped: Option<&'a str>,
+    /// What the spam engine said (`None`: no engine was asked).
+    pub spam: Option<&'a crate::spam::Scan>,
 }
 
 /// Writes the verdict and queues the outgoing mail, in the caller's transaction.
@@ -617,13 +637,19 @@ impl Tx<'_> {
         outgoing: &[Outgoing],
     ) -> Result<(), StoreError> {
         let v = rec.verdict;
+        let score = rec.spam.and_then(|s| s.score());
+        let unscored = match rec.spam {
+            Some(crate::spam::Scan::Unscored(why)) => Some(why.to_string()),
+            _ => None,
+        };
         self.tx
             .prepare_cached(
                 "UPDATE messages SET state = ?20, sender = ?1, sender_name = ?2, subject = ?3,
              category = ?4, rule = ?5, rules_version = ?6, machine = ?7, quarantine = ?8,
              tags = ?9, region = ?10, region_source = ?11, ticket = ?12, route = ?13,
              ack_template = ?14, ack_skipped = ?15, classified_at = ?16, folder = ?18,
-             relation = ?19
+             relation = ?19, spam_score = ?21, spam_threshold = ?22, spam_symbols = ?23,
+             spam_unscored = ?24
          WHERE id = ?17",
             )?
             .execute(params![
@@ -647,6 +673,10 @@ impl Tx<'_> {
                 v.folder,
                 rec.relation,
                 MessageState::Classified,
+                score.map(|s| s.score),
+                score.map(|s| s.threshold),
+                score.map(|s| s.symbols.join(",")),
+                unscored,
             ])?;
         let t = now();
         for o in outgoing {

@@ -16,7 +16,7 @@ use rusqlite::{params, Connection, Transaction, TransactionBehavior};
 use std::path::Path;
 
 /// The schema version this pilah creates and knows: the last migration's.
-pub const CURRENT: u32 = 8;
+pub const CURRENT: u32 = 9;
 
 /// One change of the schema.
 enum Step {
@@ -162,6 +162,34 @@ const MIGRATIONS: &[Migration] = &[
             Step::AddColumn {
                 table: "tickets",
                 column: "routed_at",
+                decl: "TEXT",
+            },
+        ],
+    },
+    // 9: what the spam engine said about each message (issue 15): its score and threshold,
+    // the names of its rules that fired (comma-separated), or why it was judged unscored
+    // (all NULL: no engine was asked, as for every message before).
+    Migration {
+        version: 9,
+        steps: &[
+            Step::AddColumn {
+                table: "messages",
+                column: "spam_score",
+                decl: "REAL",
+            },
+            Step::AddColumn {
+                table: "messages",
+                column: "spam_threshold",
+                decl: "REAL",
+            },
+            Step::AddColumn {
+                table: "messages",
+                column: "spam_symbols",
+                decl: "TEXT",
+            },
+            Step::AddColumn {
+                table: "messages",
+                column: "spam_unscored",
                 decl: "TEXT",
             },
         ],
@@ -521,7 +549,7 @@ mod tests {
     use crate::types::{ImapUid, MailboxName};
 
     /// The schema each earlier pilah created, as its source had it (tests/fixtures/schema/).
-    const EARLIER: [(u32, &str); 7] = [
+    const EARLIER: [(u32, &str); 8] = [
         (1, include_str!("../../tests/fixtures/schema/v1.sql")),
         (2, include_str!("../../tests/fixtures/schema/v2.sql")),
         (3, include_str!("../../tests/fixtures/schema/v3.sql")),
@@ -529,6 +557,7 @@ mod tests {
         (5, include_str!("../../tests/fixtures/schema/v5.sql")),
         (6, include_str!("../../tests/fixtures/schema/v6.sql")),
         (7, include_str!("../../tests/fixtures/schema/v7.sql")),
+        (8, include_str!("../../tests/fixtures/schema/v8.sql")),
     ];
 
     #[test]
@@ -561,6 +590,105 @@ mod tests {
         let want = [("lapor", "", "machine", 1), ("lapor", "spam", "filed", 1)]
             .map(|(a, b, c, n)| (a.to_string(), b.to_string(), c.to_string(), n));
         assert_eq!(s.metrics_figures().unwrap().messages, want);
+    }
+
+    #[test]
+    fn a_message_recorded_before_9_has_no_spam_score_and_new_verdicts_keep_theirs() {
+        use crate::spam::{Scan, SpamScore, Unscored};
+        use crate::store::{MessageFilter, VerdictRecord};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pilah.sqlite");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(EARLIER[7].1).unwrap();
+            c.execute_batch(
+                "INSERT INTO messages (id, mailbox, uidvalidity, uid, sha256, size, fetched_at,
+                     raw_path, state, category, internal_date)
+                 VALUES (1, 'lapor', 7, 1, 'x', 1, '2024-03-01T00:00:00Z', '/nowhere', 'filed',
+                     'dbh', '2024-03-01T00:00:00Z');",
+            )
+            .unwrap();
+            c.pragma_update(None, "user_version", 8).unwrap();
+        }
+        let s = Store::open(dir.path()).unwrap();
+        let mb = MailboxName("lapor".into());
+        let verdict = crate::classify::Verdict {
+            category: "spam".into(),
+            rule: Some("spam-mesin-skor".into()),
+            machine: None,
+            route: Vec::new(),
+            ack: None,
+            folder: "Pilah/spam".into(),
+            tags: Vec::new(),
+            rules_version: "v".into(),
+        };
+        let scans = [
+            Scan::Scored(SpamScore {
+                score: 12.5,
+                threshold: 5.0,
+                symbols: vec!["GTUBE".into(), "MISSING_MID".into()],
+            }),
+            Scan::Unscored(Unscored::TooLarge {
+                size: 2 << 20,
+                max: 500 << 10,
+            }),
+        ];
+        for (uid, scan) in (2..).zip(&scans) {
+            let m = s
+                .record(&NewMessage {
+                    mailbox: &mb,
+                    uid: ImapUid {
+                        uidvalidity: 7,
+                        uid,
+                    },
+                    raw: b"Subject: x\r\n\r\nx\r\n",
+                    internal_date: Some(chrono::Utc::now()),
+                    message_id: None,
+                })
+                .unwrap();
+            s.transaction(|tx| {
+                tx.record_verdict(
+                    &VerdictRecord {
+                        message_row: m.id,
+                        verdict: &verdict,
+                        quarantine: None,
+                        sender: None,
+                        sender_name: None,
+                        subject: "x",
+                        ticket: None,
+                        relation: "new",
+                        region: None,
+                        ack_skipped: None,
+                        spam: Some(scan),
+                    },
+                    &[],
+                )
+            })
+            .unwrap();
+        }
+        let listed = s.list_messages(&MessageFilter::default()).unwrap();
+        let spam: Vec<(Option<f64>, Vec<String>, Option<String>)> = listed
+            .iter()
+            .map(|m| {
+                (
+                    m.spam_score,
+                    m.spam_symbols.clone(),
+                    m.spam_unscored.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            spam,
+            [
+                (None, vec![], None),
+                (Some(12.5), vec!["GTUBE".into(), "MISSING_MID".into()], None),
+                (
+                    None,
+                    vec![],
+                    Some("unscored: 2048 KB is over spam.max_size_kb (500 KB)".into())
+                ),
+            ]
+        );
     }
 
     /// Tables with their columns, and indexes with theirs: what a database looks like.

@@ -869,3 +869,28 @@ pub fn emls(dir: &Path, out: &mut Vec<PathBuf>) {
         }
     }
 }
+
+/// SpamAssassin's spamd of scripts/spamd.sh (its port from `PILAH_SPAMD_PORT`, beside the
+/// shared stack), started once per test binary (idempotent and fast when it runs already).
+/// Returns its address, `127.0.0.1:PORT`.
+pub fn spamd() -> &'static str {
+    static SPAMD: OnceLock<String> = OnceLock::new();
+    SPAMD.get_or_init(|| {
+        let log = log_path("spamd");
+        let out = std::fs::File::create(&log).expect("log file");
+        let status = Command::new("bash")
+            .arg(repo().join("scripts/spamd.sh"))
+            .arg("start")
+            .env("PILAH_MAILSTACK_DIR", shared_dir())
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().expect("log file"))
+            .stderr(out)
+            .status()
+            .expect("run scripts/spamd.sh");
+        let output = std::fs::read_to_string(&log).unwrap_or_default();
+        let _ = std::fs::remove_file(&log);
+        assert!(status.success(), "scripts/spamd.sh start failed: {output}");
+        let port = std::env::var("PILAH_SPAMD_PORT").unwrap_or_else(|_| "10783".into());
+        format!("127.0.0.1:{port}")
+    })
+}

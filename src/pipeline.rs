@@ -200,6 +200,15 @@ pub struct DrainReport {
     pub held: usize,
 }
 
+impl std::ops::AddAssign for DrainReport {
+    fn add_assign(&mut self, o: DrainReport) {
+        self.fetched += o.fetched;
+        self.classified += o.classified;
+        self.filed += o.filed;
+        self.held += o.held;
+    }
+}
+
 /// Largest number of bytes fetched in one round trip.
 const BATCH_BYTES: u64 = 32 * 1024 * 1024;
 
@@ -238,9 +247,7 @@ impl Pipeline<'_> {
         let mut report = DrainReport::default();
         loop {
             let (r, uidnext) = self.drain_watched(conn).await?;
-            report.fetched += r.fetched;
-            report.classified += r.classified;
-            report.filed += r.filed;
+            report += r;
             // Looking at pilah's folders selects them. Mail that arrived meanwhile is not
             // announced to the watched folder selected again (its SELECT counts it): when
             // UIDNEXT moved, drain again rather than wait in IDLE for the next message.

@@ -271,6 +271,39 @@ pub fn local_time(recorded: &str, tz: chrono_tz::Tz) -> String {
     }
 }
 
+/// The ticket's outgoing mail as history entries, each Message-ID once.
+fn mail_entries(mail: Vec<crate::store::TicketMail>, tz: chrono_tz::Tz) -> Vec<HistoryEntry> {
+    let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
+    for o in mail {
+        if !seen.insert(o.message_id.clone()) {
+            continue;
+        }
+        let state = match (&o.sent_at, &o.failed_at) {
+            (Some(t), _) => format!("sent {}", local_time(t, tz)),
+            (None, Some(_)) => format!("failed: {}", o.last_error.unwrap_or_default()),
+            (None, None) => match o.last_error {
+                Some(e) => format!("queued, last error: {e}"),
+                None => "queued".to_string(),
+            },
+        };
+        let what = match o.kind.as_str() {
+            "forward" => "forward",
+            "ack" => "acknowledgement",
+            "reminder" => "reminder",
+            "escalation" => "escalation",
+            "moved" => "moved notice",
+            other => other,
+        };
+        out.push(HistoryEntry {
+            at: o.sent_at.unwrap_or(o.created_at),
+            what: what.to_string(),
+            detail: format!("to {} ({state})", o.rcpt.join(", ")),
+        });
+    }
+    out
+}
+
 /// Everything that happened to a ticket, oldest first; `at` and the times in `detail` on
 /// the clock of `tz`, labelled ([`local_time`]).
 pub fn history(
@@ -303,33 +336,7 @@ pub fn history(
             ),
         });
     }
-    let mut seen = BTreeSet::new();
-    for o in h.mail {
-        if !seen.insert(o.message_id.clone()) {
-            continue;
-        }
-        let state = match (&o.sent_at, &o.failed_at) {
-            (Some(t), _) => format!("sent {}", local_time(t, tz)),
-            (None, Some(_)) => format!("failed: {}", o.last_error.unwrap_or_default()),
-            (None, None) => match o.last_error {
-                Some(e) => format!("queued, last error: {e}"),
-                None => "queued".to_string(),
-            },
-        };
-        let what = match o.kind.as_str() {
-            "forward" => "forward",
-            "ack" => "acknowledgement",
-            "reminder" => "reminder",
-            "escalation" => "escalation",
-            "moved" => "moved notice",
-            other => other,
-        };
-        out.push(HistoryEntry {
-            at: o.sent_at.unwrap_or(o.created_at),
-            what: what.to_string(),
-            detail: format!("to {} ({state})", o.rcpt.join(", ")),
-        });
-    }
+    out.extend(mail_entries(h.mail, tz));
     for c in store.corrections_of_ticket(ticket)? {
         out.push(HistoryEntry {
             at: c.at,

@@ -638,6 +638,7 @@ async fn mailbox_loop(shared: Arc<Shared>, m: MailboxConfig, stop: watch::Receiv
                 let r = pipeline.drain(&mut conn).await?;
                 failures = 0;
                 shared.health.success(name);
+                shared.health.held(name, r.held);
                 crate::guard::task_fault(name);
                 shared
                     .health

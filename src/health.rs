@@ -22,6 +22,9 @@ pub struct MailboxHealth {
     pub reconnects: u64,
     /// The mailbox task ended (a panic) and was started again.
     pub restarts: u64,
+    /// New messages waiting in the mailbox for the spam engine after the last pass
+    /// (`[spam] required = true` and the engine down).
+    pub held: usize,
 }
 
 #[derive(Debug)]
@@ -50,6 +53,7 @@ impl Health {
                                 last_error: None,
                                 reconnects: 0,
                                 restarts: 0,
+                                held: 0,
                             },
                         )
                     })
@@ -89,6 +93,11 @@ impl Health {
             h.last_success = Some(Utc::now());
             h.last_error = None;
         });
+    }
+
+    /// How many new messages the last pass left waiting for the spam engine.
+    pub fn held(&self, mailbox: &str, held: usize) {
+        self.with(mailbox, |h| h.held = held);
     }
 
     pub fn failed(&self, mailbox: &str, error: &str, retry_in: Duration) {
@@ -138,6 +147,9 @@ impl Health {
                     let e: String = e.chars().take(80).collect();
                     format!("{name}: {} ({e})", h.state)
                 }
+                _ if h.held > 0 => {
+                    format!("{name}: {} ({} held for the spam engine)", h.state, h.held)
+                }
                 _ => format!("{name}: {}", h.state),
             })
             .collect();
@@ -167,6 +179,11 @@ mod tests {
         );
         assert!(!h.all_connected_once());
         assert!(h.alive(Duration::from_secs(60)));
+        h.held("lapor", 3);
+        assert_eq!(
+            h.status_line(0),
+            "callcenter: reconnecting in 4 s (login refused); lapor: idle (3 held for the spam engine); outbox: 0 queued"
+        );
         h.crashed("lapor", "panic: boom", Duration::from_secs(2));
         assert_eq!(
             h.status_line(0),

@@ -222,6 +222,13 @@ fn health_families(o: &mut String, health: &BTreeMap<String, MailboxHealth>) {
     );
     family(
         o,
+        "pilah_spam_held_messages",
+        "gauge",
+        "New messages waiting in the mailbox for the spam engine ([spam] required = true).",
+        per_mailbox(|h| h.held.to_string()),
+    );
+    family(
+        o,
         "pilah_mailbox_task_restarts_total",
         "counter",
         "Mailbox tasks that ended abnormally (a panic) and were started again.",

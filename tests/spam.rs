@@ -363,8 +363,25 @@ fn relay_to_spamd(port: u16) {
 #[test]
 fn the_daemon_retries_held_mail_soon_and_handles_it_once_the_engine_answers() {
     let port = free_port();
-    let t = Scratch::new(&spam_config(&format!("127.0.0.1:{port}"), true));
+    let metrics = free_port();
+    let t = Scratch::new(&format!(
+        "{}\n[metrics]\nlisten = \"127.0.0.1:{metrics}\"\n",
+        spam_config(&format!("127.0.0.1:{port}"), true)
+    ));
     let cc = t.addr("callcenter");
+    let held = || {
+        use std::io::{Read, Write};
+        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", metrics)) else {
+            return None;
+        };
+        s.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            .ok()?;
+        let mut out = String::new();
+        s.read_to_string(&mut out).ok()?;
+        out.lines()
+            .find_map(|l| l.strip_prefix("pilah_spam_held_messages{mailbox=\"callcenter\"} "))
+            .map(str::to_string)
+    };
     let daemon = Daemon::start(&t);
     let (asker, id, raw) = question(&t, "penyaluran DAU tahap dua");
     submit("127.0.0.1", "staf@gmail.com", &[&cc], &raw);
@@ -373,6 +390,9 @@ fn the_daemon_retries_held_mail_soon_and_handles_it_once_the_engine_answers() {
     });
     assert_eq!(row_of(&t, &id).0, "stored");
     assert!(contents(&asker).is_empty(), "nothing answered while held");
+    wait_until("the metrics show the held message", 30, || {
+        held().as_deref() == Some("1")
+    });
     // The engine answers on its address again: within retry_seconds (5 s) and without new
     // mail, the daemon scores, judges, answers and files the held message.
     relay_to_spamd(port);
@@ -383,6 +403,9 @@ fn the_daemon_retries_held_mail_soon_and_handles_it_once_the_engine_answers() {
     assert_eq!(category.as_deref(), Some("dau"));
     assert!(score.is_some(), "scored");
     wait_until("the acknowledgement", 60, || contents(&asker).len() == 1);
+    wait_until("the metrics show nothing held", 30, || {
+        held().as_deref() == Some("0")
+    });
     daemon.stop();
 }
 

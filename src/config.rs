@@ -259,6 +259,10 @@ pub struct Limits {
     /// The bodies of sent mail are kept this long, then released (what was sent, to whom
     /// and when stays).
     pub keep_sent_bodies: Duration,
+    /// Messages pilah identifies in one of its folders per pass, newest first, when it learns
+    /// where they are (the first pass after an upgrade over a long history): the rest in
+    /// later passes, so that new mail is never held up for long.
+    pub watch_learn_per_pass: usize,
 }
 
 /// `[retention]`: how long the personal data in citizens' mail is kept (UU No. 27/2022 on
@@ -466,6 +470,7 @@ struct RawLimits {
     alert_after_minutes: Option<Spanned<u64>>,
     alerts_per_hour: Option<Spanned<u32>>,
     keep_sent_bodies_days: Option<Spanned<u64>>,
+    watch_learn_per_pass: Option<Spanned<usize>>,
 }
 
 impl Config {
@@ -1296,6 +1301,13 @@ impl Validator<'_> {
                         0..=3650,
                         diags,
                     ),
+            ),
+            watch_learn_per_pass: self.limit(
+                "watch_learn_per_pass",
+                l.watch_learn_per_pass,
+                2000,
+                1..=1_000_000,
+                diags,
             ),
         }
     }

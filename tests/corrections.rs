@@ -591,3 +591,67 @@ fn a_corrected_ticket_waits_for_its_new_unit_from_the_correction() {
     assert_eq!(received(&pic_dbh, "reminder").len(), 1);
     assert!(received(&pic_dau, "reminder").is_empty());
 }
+
+#[test]
+fn a_long_history_is_learnt_over_several_passes_newest_first_and_then_corrected() {
+    // Two messages learnt per folder and pass, as pilah does with thousands after an upgrade.
+    let t = Scratch::new("start_date = \"2024-03-01\"\n[limits]\nwatch_learn_per_pass = 2");
+    let lapor = t.addr("lapor");
+    let sender = t.ext("bpkad", "brebeskab.go.id");
+    for n in 1..=5 {
+        arrives(
+            &t,
+            &sender,
+            "BPKAD Brebes",
+            &format!("Laporan DAU Brebes bagian {n}"),
+            "Terlampir laporan.",
+        );
+    }
+    run(&t);
+    assert_eq!(
+        contents(&lapor).iter().filter(|f| f.folder == DAU).count(),
+        5
+    );
+    // A database from before the watch knew where its messages are: forgotten here.
+    let db = t.db();
+    db.execute_batch("DELETE FROM message_places; DELETE FROM folder_state;")
+        .expect("forget");
+    let learnt = || t.count("SELECT count(*) FROM message_places WHERE message_row IS NOT NULL");
+    run(&t);
+    assert_eq!(learnt(), 2, "the first pass learns two");
+    let newest: Vec<String> = db
+        .prepare(
+            "SELECT m.subject FROM message_places p JOIN messages m ON m.id = p.message_row \
+             ORDER BY m.subject",
+        )
+        .expect("sql")
+        .query_map([], |r| r.get(0))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert_eq!(
+        newest,
+        ["Laporan DAU Brebes bagian 4", "Laporan DAU Brebes bagian 5"],
+        "newest first"
+    );
+    run(&t);
+    assert_eq!(learnt(), 4);
+    // The oldest, not learnt yet, is corrected by an agent: seen once it is learnt.
+    agent_moves(&lapor, "bagian 1", DAU, DBH);
+    run(&t);
+    run(&t);
+    assert_eq!(
+        t.count("SELECT count(*) FROM corrections"),
+        1,
+        "the move of the oldest is a correction"
+    );
+    assert_eq!(received(&t.addr("pic.dbh"), "forward").len(), 1);
+    // All known now: the folder's state is recorded, so an unchanged folder is skipped.
+    assert_eq!(learnt(), 5);
+    assert_eq!(
+        t.count(&format!(
+            "SELECT count(*) FROM folder_state WHERE mailbox = 'lapor' AND folder = '{DAU}'"
+        )),
+        1
+    );
+}

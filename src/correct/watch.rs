@@ -216,11 +216,28 @@ async fn look(
         .places_gone(mailbox, folder, uidvalidity, &gone)
         .map_err(store_err)?;
     seen.left.extend(left);
-    let new: Vec<u32> = present
+    let mut new: Vec<u32> = present
         .iter()
         .filter(|u| !known.contains_key(u))
         .copied()
         .collect();
+    // A long history (the first look after an upgrade) is learnt over several passes, the
+    // newest messages first (the ones agents correct); the folder's state is recorded only
+    // once it is all known, so the next pass searches it again.
+    let limit = c.config.limits.watch_learn_per_pass;
+    let complete = new.len() <= limit;
+    if !complete {
+        let later = new.len() - limit;
+        tracing::info!(
+            step = "watch-learning",
+            mailbox,
+            folder,
+            learning = limit,
+            later,
+            "learning where pilah's filed messages are, newest first; the rest in the next passes"
+        );
+        new.drain(..later);
+    }
     for id in conn.identities(&new).await? {
         seen.arrivals.push(Arrival {
             folder: folder.to_string(),
@@ -230,9 +247,11 @@ async fn look(
         });
     }
     refile(conn, c, mailbox, folder, uidvalidity, seen).await?;
-    c.store
-        .set_folder_status(mailbox, folder, status)
-        .map_err(store_err)?;
+    if complete {
+        c.store
+            .set_folder_status(mailbox, folder, status)
+            .map_err(store_err)?;
+    }
     Ok(true)
 }
 

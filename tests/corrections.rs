@@ -655,3 +655,69 @@ fn a_long_history_is_learnt_over_several_passes_newest_first_and_then_corrected(
         1
     );
 }
+
+/// A stranger sends a message with the Message-ID, the size and the arrival time of one pilah
+/// filed (all three are what the watch recognises a moved message by), made to be filed
+/// elsewhere. pilah files it itself, and its watch must take it for that filing, not for an
+/// agent moving the original: no correction, no re-routing, nothing sent to the units.
+#[test]
+fn a_forged_copy_of_a_filed_message_is_not_taken_for_an_agents_move() {
+    let t = Scratch::new("start_date = \"2024-03-01\"");
+    let lapor = t.addr("lapor");
+    let sender = t.ext("bpkad", "brebeskab.go.id");
+    let id = format!("<dau-{}@brebeskab.go.id>", t.domain);
+    let head = |from: &str, subject: &str| {
+        format!(
+            "From: {from}\r\nTo: {lapor}\r\nSubject: {subject}\r\nDate: Tue, 05 Mar 2024 09:30:00 +0700\r\n\
+             Message-ID: {id}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        )
+    };
+    let original = vouched(
+        &sender,
+        format!(
+            "{}Terlampir laporan realisasi penyaluran DAU.\r\n",
+            head(&format!("BPKAD Brebes <{sender}>"), "Laporan DAU Brebes")
+        )
+        .into_bytes(),
+    );
+    rt().block_on(append(&lapor, "INBOX", &original, Some(MARCH), None));
+    run(&t);
+    assert_eq!(folders_of(&lapor, "DAU Brebes"), vec![DAU]);
+    let forwards = received(&t.addr("pic.dau"), "forward").len();
+    // An agent archives the original out of pilah's folders: pilah now sees it nowhere, so
+    // a message with its marks showing up in a category folder could pass for it.
+    rt().block_on(async {
+        let mut s = login(&lapor).await;
+        s.create("Arsip").await.ok();
+        s.logout().await.ok();
+    });
+    agent_moves(&lapor, "DAU Brebes", DAU, "Arsip");
+    run(&t);
+
+    // The forgery: gambling spam, padded to the original's size, same arrival time.
+    let mut forged = format!(
+        "{}Slot gacor maxwin hari ini, deposit pulsa tanpa potongan!\r\n",
+        head("Promo <promo@gacor.example>", "Info terbaru")
+    )
+    .into_bytes();
+    assert!(forged.len() < original.len(), "room to pad");
+    let pad = original.len() - forged.len();
+    forged.splice(
+        forged.len() - 2..forged.len() - 2,
+        std::iter::repeat_n(b'x', pad),
+    );
+    assert_eq!(forged.len(), original.len());
+    rt().block_on(append(&lapor, "INBOX", &forged, Some(MARCH), None));
+    run(&t);
+    run(&t);
+    assert_eq!(folders_of(&lapor, "Info terbaru"), vec!["Pilah/spam"]);
+    assert_eq!(folders_of(&lapor, "DAU Brebes"), vec!["Arsip"]);
+    assert_eq!(t.count("SELECT count(*) FROM corrections"), 0);
+    assert_eq!(received(&t.addr("pic.dau"), "forward").len(), forwards);
+    assert!(received(&t.addr("pic.dau"), "moved").is_empty());
+    assert_eq!(
+        t.count("SELECT count(*) FROM tickets WHERE unit IS NULL"),
+        0,
+        "the original's ticket keeps its unit"
+    );
+}

@@ -420,30 +420,24 @@ fn read_rotated(path: &Path, configured: &str) -> Option<String> {
 }
 
 fn write_rotated(path: &Path, configured: &str, token: &str) -> std::io::Result<()> {
-    use std::io::Write;
     if let Some(dir) = path.parent() {
         crate::private::ensure_dir(dir)?;
     }
-    let tmp = path.with_extension("tmp");
-    let mut f = crate::private::create_file(&tmp, true)?;
-    writeln!(f, "{}\n{token}", fingerprint(configured))?;
-    f.sync_all()?;
     // Written by root (`pilah doctor`, `pilah run` by hand), the file goes to the state
     // directory's owner, the service's user, who must go on reading it.
-    if let Some(state) = path.parent().and_then(Path::parent) {
-        if let Ok(meta) = std::fs::metadata(state) {
+    let owner = path
+        .parent()
+        .and_then(Path::parent)
+        .and_then(|state| std::fs::metadata(state).ok())
+        .map(|meta| {
             use std::os::unix::fs::MetadataExt;
-            let owner = (Some(meta.uid()), Some(meta.gid()));
-            for p in [path.parent().unwrap_or(state), tmp.as_path()] {
-                let _ = std::os::unix::fs::chown(p, owner.0, owner.1);
-            }
-        }
+            (meta.uid(), meta.gid())
+        });
+    if let (Some((uid, gid)), Some(dir)) = (owner, path.parent()) {
+        let _ = std::os::unix::fs::chown(dir, Some(uid), Some(gid));
     }
-    std::fs::rename(&tmp, path)?;
-    if let Some(dir) = path.parent() {
-        std::fs::File::open(dir)?.sync_all()?;
-    }
-    Ok(())
+    let text = format!("{}\n{token}\n", fingerprint(configured));
+    crate::private::replace_file(path, text.as_bytes(), owner)
 }
 
 /// The SASL initial response for `user` and `token` in `mechanism` (before base64).

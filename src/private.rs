@@ -86,6 +86,30 @@ pub fn tighten(path: &Path, mode: u32) -> std::io::Result<Option<Tightened>> {
     }))
 }
 
+/// Replaces `path` with `contents`, 0600, all at once: written to a file beside it, made
+/// durable, then renamed over it (a reader never sees half of it), and the rename made
+/// durable. `owner`: the user and group the file is given before it takes its place, where
+/// this process may (a refusal leaves it this process's).
+pub fn replace_file(
+    path: &Path,
+    contents: &[u8],
+    owner: Option<(u32, u32)>,
+) -> std::io::Result<()> {
+    use std::io::Write;
+    let tmp = path.with_extension("pilah-new");
+    let mut f = create_file(&tmp, true)?;
+    f.write_all(contents)?;
+    f.sync_all()?;
+    if let Some((uid, gid)) = owner {
+        let _ = std::os::unix::fs::chown(&tmp, Some(uid), Some(gid));
+    }
+    std::fs::rename(&tmp, path)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+
 /// Opens `path` for writing, creating it 0600 if it does not exist (`truncate` empties an
 /// existing file). An existing file is brought to 0600 as well.
 pub fn create_file(path: &Path, truncate: bool) -> std::io::Result<File> {

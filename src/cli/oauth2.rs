@@ -132,12 +132,6 @@ fn writable(src: &SecretSource, table: &str) -> Result<PathBuf> {
 
 /// Writes the token, 0600, replacing the file at once (never half written).
 fn write_token(path: &Path, token: &str) -> Result<()> {
-    let tmp = path.with_extension("pilah-new");
-    let mut f = crate::private::create_file(&tmp, true)
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
-    writeln!(f, "{token}")
-        .and_then(|_| f.sync_all())
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))?;
-    Ok(())
+    crate::private::replace_file(path, format!("{token}\n").as_bytes(), None)
+        .with_context(|| format!("cannot write {}", path.display()))
 }

@@ -216,15 +216,7 @@ fn systemd_hears_ready_status_and_watchdog_and_metrics_are_served() {
     );
     rt().block_on(append(&lapor, "INBOX", &m, None, None));
     wait_for("the acknowledgement", &t, || contents(&sender).len() == 1);
-    let body = {
-        use std::io::{Read, Write};
-        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-        s.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n")
-            .unwrap();
-        let mut out = String::new();
-        s.read_to_string(&mut out).unwrap();
-        out
-    };
+    let body = scrape_metrics(port).expect("metrics");
     assert!(body.starts_with("HTTP/1.1 200"), "{body}");
     assert!(
         body.contains("pilah_messages_total{mailbox=\"lapor\",category=\"syarat-salur-dak-nf\",outcome=\"filed\"} 1"),

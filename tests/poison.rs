@@ -377,13 +377,7 @@ impl Watched {
     }
 
     fn metrics(&self) -> String {
-        use std::io::Read;
-        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        s.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n")
-            .unwrap();
-        let mut out = String::new();
-        s.read_to_string(&mut out).unwrap();
-        out
+        scrape_metrics(self.port).expect("metrics")
     }
 
     fn stop(mut self) {

@@ -370,15 +370,9 @@ fn the_daemon_retries_held_mail_soon_and_handles_it_once_the_engine_answers() {
     ));
     let cc = t.addr("callcenter");
     let held = || {
-        use std::io::{Read, Write};
-        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", metrics)) else {
-            return None;
-        };
-        s.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n")
-            .ok()?;
-        let mut out = String::new();
-        s.read_to_string(&mut out).ok()?;
-        out.lines()
+        scrape_metrics(metrics)
+            .ok()?
+            .lines()
             .find_map(|l| l.strip_prefix("pilah_spam_held_messages{mailbox=\"callcenter\"} "))
             .map(str::to_string)
     };

@@ -846,6 +846,16 @@ impl Drop for Daemon {
     }
 }
 
+/// The answer of pilah's metrics endpoint on 127.0.0.1:`port` to `GET /metrics`, head and body.
+pub fn scrape_metrics(port: u16) -> std::io::Result<String> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n")?;
+    let mut out = String::new();
+    s.read_to_string(&mut out)?;
+    Ok(out)
+}
+
 /// Polls `f` until it holds (at most `secs` seconds); panics with `what` otherwise.
 pub fn wait_until(what: &str, secs: u64, mut f: impl FnMut() -> bool) -> bool {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
